@@ -1,0 +1,3 @@
+"""arbkit: cross-venue prediction-market arbitrage toolkit."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""arbkit's built-in kalshi venue plugin."""
