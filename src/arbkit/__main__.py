@@ -1,0 +1,5 @@
+"""``python -m arbkit``."""
+
+from arbkit.cli import main
+
+main()

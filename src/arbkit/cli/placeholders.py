@@ -1,0 +1,18 @@
+"""Command groups whose subcommands arrive with later work (and with plugins)."""
+
+from __future__ import annotations
+
+import click
+
+GROUPS = {
+    "trade": "Paper- or live-trade opportunities (live trading is opt-in).",
+    "positions": "Open positions and their exits.",
+    "report": "P&L and activity reports from the database.",
+    "record": "Record venue data into a replay directory.",
+    "backtest": "Run strategies over recorded data.",
+}
+
+
+def register(cli: click.Group) -> None:
+    for name, help_text in GROUPS.items():
+        cli.add_command(click.Group(name=name, help=help_text))

@@ -1,0 +1,1 @@
+"""Core behaviour written as plugins, registered like any other (and not blockable)."""

@@ -1,0 +1,240 @@
+"""One HTTP client per venue: rate-limited, retrying idempotent reads, never blind on writes.
+
+Venue plugins call :meth:`VenueHttp.request` with an endpoint class (for the token bucket) and
+say whether the request is idempotent. Reads are retried on 429, 5xx and network errors with
+exponential back-off; a write that times out raises :class:`OrderStateUnknown`, because the
+venue may have acted on it, and the caller must reconcile by client order id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+from attrs import define, field
+
+from arbkit.errors import (
+    AuthenticationError,
+    BadRequest,
+    BadResponse,
+    NetworkError,
+    NotFound,
+    OrderStateUnknown,
+    PermissionDenied,
+    RateLimited,
+    RequestTimeout,
+    VenueError,
+    VenueUnavailable,
+)
+from arbkit.net.ratelimit import TokenBucket
+from arbkit.secrets import redact
+
+log = logging.getLogger(__name__)
+
+#: Turns an error response into the most specific arbkit error (ccxt's exact/broad tables).
+ErrorMapper = Callable[[httpx.Response], VenueError]
+
+_STATUS_ERRORS: dict[int, type[VenueError]] = {
+    400: BadRequest,
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: NotFound,
+    429: RateLimited,
+}
+
+
+def response_message(response: httpx.Response) -> tuple[str, str | None]:
+    """The venue's own message and error code from an error body, whatever its shape."""
+    text = response.text[:2000]
+    try:
+        body = response.json()
+    except ValueError:
+        return (text.strip() or response.reason_phrase or f"HTTP {response.status_code}"), None
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict):
+            message = error.get("message") or error.get("details") or json.dumps(error)
+            code = error.get("code")
+            return str(message), None if code is None else str(code)
+        return str(error), None
+    return text, None
+
+
+def default_error_mapper(venue: str) -> ErrorMapper:
+    """Map by HTTP status only: 401 → AuthenticationError, 429 → RateLimited, 5xx → VenueUnavailable."""
+
+    def mapper(response: httpx.Response) -> VenueError:
+        message, code = response_message(response)
+        status = response.status_code
+        cls = _STATUS_ERRORS.get(status) or (VenueUnavailable if status >= 500 else VenueError)
+        kwargs: dict[str, Any] = {"venue": venue, "status_code": status, "code": code}
+        kwargs["body"] = redact(response.text[:2000])
+        if cls is RateLimited:
+            retry_after = response.headers.get("retry-after")
+            try:
+                kwargs["retry_after"] = float(retry_after) if retry_after else None
+            except ValueError:
+                kwargs["retry_after"] = None
+        return cls(redact(message), **kwargs)
+
+    return mapper
+
+
+@define
+class VenueHttp:
+    """An ``httpx.AsyncClient`` wrapped with buckets, retries and error mapping.
+
+    Args:
+        venue: venue name for errors and logs.
+        base_url: the API root (overridable in config; tests point it at a fake server).
+        buckets: token buckets by endpoint class, e.g. ``{"read": ..., "write": ...}``.
+        error_mapper: turns an error response into an arbkit error.
+        proxy: an HTTP(S) proxy URL for this venue only.
+        timeout: seconds per request.
+        max_retries: retries for idempotent requests.
+        transport: an httpx transport (tests only).
+    """
+
+    venue: str
+    base_url: str
+    buckets: Mapping[str, TokenBucket] = field(factory=dict)
+    error_mapper: ErrorMapper | None = None
+    proxy: str | None = None
+    timeout: float = 10.0
+    max_retries: int = 4
+    backoff_base: float = 0.25
+    backoff_cap: float = 8.0
+    headers: Mapping[str, str] = field(factory=dict)
+    transport: httpx.AsyncBaseTransport | None = None
+    _client: httpx.AsyncClient | None = field(init=False, default=None)
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url,
+                timeout=self.timeout,
+                proxy=self.proxy,
+                headers=dict(self.headers),
+                transport=self.transport,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _mapper(self) -> ErrorMapper:
+        return self.error_mapper or default_error_mapper(self.venue)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        endpoint: str = "read",
+        idempotent: bool | None = None,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | Callable[[str, str, bytes], Mapping[str, str]] | None = None,
+        cost: float = 1.0,
+        client_order_id: str | None = None,
+    ) -> Any:
+        """Send one request and return its decoded JSON body.
+
+        Args:
+            endpoint: which token bucket this request draws from.
+            idempotent: retry on failure; defaults to True for GET/HEAD only.
+            headers: extra headers, or a function ``(method, path, body) -> headers`` called for
+                every attempt (signatures carry a timestamp, so each retry is signed anew).
+            client_order_id: for writes: named in :class:`OrderStateUnknown` on a timeout.
+
+        Raises:
+            VenueError: the mapped venue error (after retries, for idempotent requests).
+            OrderStateUnknown: a non-idempotent request timed out or lost its connection.
+        """
+        if idempotent is None:
+            idempotent = method.upper() in ("GET", "HEAD")
+        if json_body is not None:
+            content = json.dumps(json_body, separators=(",", ":")).encode()
+        attempts = (self.max_retries + 1) if idempotent else 1
+        last_error: VenueError | None = None
+        for attempt in range(attempts):
+            if attempt:
+                await asyncio.sleep(self._delay(attempt, last_error))
+            bucket = self.buckets.get(endpoint)
+            if bucket is not None:
+                await bucket.acquire(cost)
+            try:
+                response = await self._send(method, path, params, content, headers)
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                if not idempotent:
+                    raise OrderStateUnknown(
+                        f"{method} {path}: no answer ({type(exc).__name__}); outcome unknown",
+                        venue=self.venue,
+                        client_order_id=client_order_id,
+                    ) from exc
+                cls = RequestTimeout if isinstance(exc, httpx.TimeoutException) else NetworkError
+                last_error = cls(f"{method} {path}: {type(exc).__name__}", venue=self.venue)
+                log.info("%s: %s (attempt %d)", self.venue, last_error, attempt + 1)
+                continue
+            if response.is_success:
+                return _decode_json(response, self.venue, f"{method} {path}")
+            error = self._mapper()(response)
+            retryable = isinstance(error, (RateLimited, VenueUnavailable))
+            if not (idempotent and retryable):
+                raise error
+            last_error = error
+            log.info("%s: %s (attempt %d)", self.venue, error, attempt + 1)
+        assert last_error is not None
+        raise last_error
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        content: bytes | None,
+        headers: Mapping[str, str] | Callable[[str, str, bytes], Mapping[str, str]] | None,
+    ) -> httpx.Response:
+        if callable(headers):
+            headers = headers(method.upper(), path, content or b"")
+        merged = dict(headers or {})
+        if content is not None:
+            merged.setdefault("content-type", "application/json")
+        return await self.client.request(
+            method, path, params=_clean_params(params), content=content, headers=merged
+        )
+
+    def _delay(self, attempt: int, error: VenueError | None) -> float:
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            return min(self.backoff_cap, error.retry_after)
+        ceiling = min(self.backoff_cap, self.backoff_base * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+def _clean_params(params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    return {key: value for key, value in params.items() if value is not None}
+
+
+def _decode_json(response: httpx.Response, venue: str, what: str) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise BadResponse(
+            f"{what}: malformed JSON in the response ({len(response.content)} bytes)",
+            venue=venue,
+            status_code=response.status_code,
+            body=redact(response.text[:500]),
+        ) from None

@@ -1,0 +1,180 @@
+"""arbkit's core schema as ordered migrations (``m001_...``): add new ones, never edit old ones."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("arbkit")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["events"].create(
+        {
+            "venue": str,
+            "event_id": str,
+            "title": str,
+            "league": str,
+            "start_time": str,
+            "game_date": str,
+            "home": str,
+            "away": str,
+            "seen_at": str,
+        },
+        pk=("venue", "event_id"),
+    )
+    db["markets"].create(
+        {
+            "venue": str,
+            "market_id": str,
+            "event_id": str,
+            "title": str,
+            "market_type": str,
+            "league": str,
+            "start_time": str,
+            "game_date": str,
+            "home": str,
+            "away": str,
+            "line": str,
+            "tick_size": str,
+            "min_size": str,
+            "contracts": str,  # JSON list of {contract_id, outcome, subject, negated}
+            "active": int,
+            "seen_at": str,
+        },
+        pk=("venue", "market_id"),
+    )
+    db["matches"].create(
+        {
+            "id": int,
+            "game_id": str,
+            "league": str,
+            "game_date": str,
+            "left_venue": str,
+            "left_contract": str,
+            "left_market": str,
+            "right_venue": str,
+            "right_contract": str,
+            "right_market": str,
+            "relation": str,
+            "confidence": float,
+            "reasons": str,  # JSON list
+            "source": str,  # "matcher" or "override"
+            "matched_at": str,
+        },
+        pk="id",
+    )
+    db["matches"].create_index(["left_contract", "right_contract"], unique=True)
+    db["match_overrides"].create(
+        {
+            "left_contract": str,
+            "right_contract": str,
+            "decision": str,  # "confirm" or "reject"
+            "relation": str,
+            "note": str,
+            "decided_at": str,
+        },
+        pk=("left_contract", "right_contract"),
+    )
+    db["book_snapshots"].create(
+        {
+            "id": int,
+            "venue": str,
+            "contract_id": str,
+            "bids": str,  # JSON [[price, size], ...] best first, decimals as strings
+            "asks": str,
+            "sequence": int,
+            "continuous": int,
+            "observed_at": str,
+        },
+        pk="id",
+    )
+    db["book_snapshots"].create_index(["contract_id", "observed_at"])
+    db["opportunities"].create(
+        {
+            "id": int,
+            "key": str,
+            "strategy": str,
+            "game_id": str,
+            "title": str,
+            "league": str,
+            "start_time": str,
+            "legs": str,  # JSON list of legs, decimals as strings
+            "cost": str,
+            "payout": str,
+            "gross_edge": str,
+            "net_edge": str,
+            "size": str,
+            "expected_profit": str,
+            "confidence": float,
+            "reasons": str,
+            "detected_at": str,
+            "run_id": str,
+        },
+        pk="id",
+    )
+    db["opportunities"].create_index(["key"])
+    db["orders"].create(
+        {
+            "client_order_id": str,
+            "venue": str,
+            "order_id": str,
+            "contract_id": str,
+            "side": str,
+            "price": str,
+            "size": str,
+            "filled": str,
+            "status": str,
+            "average_price": str,
+            "fee": str,
+            "mode": str,  # "paper" or "live"
+            "opportunity_id": int,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="client_order_id",
+    )
+    db["fills"].create(
+        {
+            "venue": str,
+            "fill_id": str,
+            "order_id": str,
+            "client_order_id": str,
+            "contract_id": str,
+            "side": str,
+            "price": str,
+            "size": str,
+            "fee": str,
+            "fee_shares": str,
+            "is_taker": int,
+            "mode": str,
+            "filled_at": str,
+        },
+        pk=("venue", "fill_id"),
+    )
+    db["positions"].create(
+        {
+            "venue": str,
+            "contract_id": str,
+            "mode": str,
+            "size": str,
+            "cost": str,
+            "realized_pnl": str,
+            "opened_at": str,
+            "closed_at": str,
+        },
+        pk=("venue", "contract_id", "mode"),
+    )
+    db["pnl"].create(
+        {
+            "id": int,
+            "mode": str,
+            "venue": str,
+            "contract_id": str,
+            "amount": str,
+            "reason": str,
+            "recorded_at": str,
+        },
+        pk="id",
+    )

@@ -1,0 +1,151 @@
+"""The Venue SDK surface every venue plugin implements.
+
+A venue plugin subclasses :class:`Venue`. The *codec* class methods turn the venue's raw payloads
+into the domain model without any network, which is what lets the replay venue, the sample data
+and ``arbkit match --polymarket FILE`` run the very same parsers as live trading. The async
+instance methods talk to the venue. Anything a venue does not offer raises
+:class:`~arbkit.errors.NotSupported` (the default here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+from attrs import field, frozen
+
+from arbkit.clock import Clock, WallClock
+from arbkit.errors import NotSupported
+from arbkit.models import Fill, Market, Order, OrderBook, OrderRequest, Position
+from arbkit.secrets import Secret
+from arbkit.streaming import StreamDecoder, StreamEvent
+
+
+@frozen(kw_only=True)
+class VenueSettings:
+    """Per-venue configuration, from the config file's ``[venues.<name>]`` section and env vars.
+
+    Credentials are :class:`~arbkit.secrets.Secret` values, never plain strings.
+    """
+
+    base_urls: Mapping[str, str] = field(factory=dict)
+    proxy: str | None = None
+    timeout: float = 10.0
+    sandbox: bool = False
+    credentials: Mapping[str, Secret] = field(factory=dict)
+    options: Mapping[str, Any] = field(factory=dict)
+
+    def url(self, name: str, default: str) -> str:
+        return self.base_urls.get(name, default)
+
+    def credential(self, name: str) -> Secret | None:
+        return self.credentials.get(name)
+
+
+@frozen(kw_only=True)
+class DiscoveryQuery:
+    """What to discover: leagues (canonical codes, e.g. ``{"NBA"}``; empty = all supported)."""
+
+    leagues: frozenset[str] = frozenset()
+    include_closed: bool = False
+
+
+@frozen(kw_only=True)
+class Recording:
+    """A venue's recorded payloads, parsed: markets, book snapshots and the timed stream."""
+
+    markets: tuple[Market, ...] = ()
+    books: tuple[OrderBook, ...] = ()
+    #: ``(epoch ms, raw stream message)``, in recorded order.
+    stream: tuple[tuple[int, Mapping[str, Any]], ...] = ()
+    first_timestamp_ms: int | None = None
+
+
+class Venue:
+    """Base class of every venue plugin.
+
+    Class attributes:
+        name: the venue id used everywhere (config sections, the DB, ``--venues``).
+        title: a human name.
+        leagues: canonical league codes this venue plugin can discover.
+        credential_names: the credentials it reads (``arbkit config`` masks them).
+    """
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    leagues: ClassVar[tuple[str, ...]] = ()
+    credential_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self, settings: VenueSettings | None = None, *, clock: Clock | None = None
+    ) -> None:
+        self.settings = settings or VenueSettings()
+        self.clock: Clock = clock or WallClock()
+
+    # -- codec: raw payloads → domain model, no network -------------------------------------
+
+    @classmethod
+    def parse_markets(
+        cls, objects: Iterable[Mapping[str, Any]], *, context: Mapping[str, Any] | None = None
+    ) -> list[Market]:
+        """Parse the venue's raw event or market objects (as its public API returns them)."""
+        raise NotSupported("parsing markets", venue=cls.name)
+
+    @classmethod
+    def parse_books(cls, payload: Any, markets: Sequence[Market] = ()) -> list[OrderBook]:
+        """Parse recorded book responses into one :class:`OrderBook` per contract."""
+        raise NotSupported("parsing books", venue=cls.name)
+
+    @classmethod
+    def stream_decoder(cls, markets: Sequence[Market]) -> StreamDecoder:
+        """A decoder for this venue's stream messages about ``markets``."""
+        raise NotSupported("streaming", venue=cls.name)
+
+    @classmethod
+    def read_recording(cls, directory: Path) -> Recording:
+        """Read this venue's part of a replay directory (see docs/replay-format.md)."""
+        raise NotSupported("replay", venue=cls.name)
+
+    # -- market data ----------------------------------------------------------------------------
+
+    async def discover(self, query: DiscoveryQuery | None = None) -> list[Market]:
+        """List the venue's game markets (all market types; callers filter)."""
+        raise NotSupported("discovery", venue=self.name)
+
+    async def fetch_books(self, markets: Sequence[Market]) -> dict[str, OrderBook]:
+        """Current books of every contract of ``markets``, keyed by contract id."""
+        raise NotSupported("order books", venue=self.name)
+
+    def stream_books(self, markets: Sequence[Market]) -> AsyncIterator[StreamEvent]:
+        """Live book updates for ``markets``; raise NotSupported to be polled instead."""
+        raise NotSupported("streaming", venue=self.name)
+
+    # -- trading (opt-in) -----------------------------------------------------------------------
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        raise NotSupported("placing orders", venue=self.name)
+
+    async def cancel_order(self, order_id: str) -> Order:
+        raise NotSupported("cancelling orders", venue=self.name)
+
+    async def get_order(
+        self, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order:
+        raise NotSupported("order status", venue=self.name)
+
+    async def open_orders(self) -> list[Order]:
+        raise NotSupported("listing orders", venue=self.name)
+
+    async def fills(self) -> list[Fill]:
+        raise NotSupported("listing fills", venue=self.name)
+
+    async def positions(self) -> list[Position]:
+        raise NotSupported("positions", venue=self.name)
+
+    async def balance(self) -> Decimal:
+        raise NotSupported("balance", venue=self.name)
+
+    async def aclose(self) -> None:
+        """Release connections."""
