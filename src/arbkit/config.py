@@ -141,7 +141,7 @@ def _mask(node: Any, names: set[str]) -> Any:
         out = {}
         for key, value in node.items():
             secret = key in names or any(word in key.lower() for word in _ALWAYS_SECRET)
-            is_pointer = key.endswith("_file") or key.endswith("_env")
+            is_pointer = key.endswith(("_file", "_env"))
             if secret and not is_pointer and not isinstance(value, Mapping):
                 out[key] = MASK
             else:

@@ -9,7 +9,7 @@ into a one-line message with a non-zero exit::
     ├─ ConfigError                 bad configuration or command-line input
     ├─ PluginError                 a plugin is broken or clashes with another
     ├─ StoreError                  the database cannot be opened or migrated
-    └─ VenueError                  a venue refused or failed a request (venue=, status_code=, code=, body=)
+    └─ VenueError                  a venue refused or failed a request (venue=, status_code=, ...)
        ├─ AuthenticationError      missing, wrong or expired credentials
        ├─ PermissionDenied         the account may not do this (e.g. a geo-restricted order API)
        ├─ BadRequest               the venue says the request is malformed

@@ -18,7 +18,7 @@ MASK = "****"
 
 
 def register_secret(value: str) -> None:
-    """Remember ``value`` so that :func:`redact` scrubs it. Short values are ignored (too common)."""
+    """Remember ``value`` so :func:`redact` scrubs it. Short values are ignored (too common)."""
     if len(value) >= 6:
         with _lock:
             _known.add(value)

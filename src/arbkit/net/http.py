@@ -66,7 +66,7 @@ def response_message(response: httpx.Response) -> tuple[str, str | None]:
 
 
 def default_error_mapper(venue: str) -> ErrorMapper:
-    """Map by HTTP status only: 401 → AuthenticationError, 429 → RateLimited, 5xx → VenueUnavailable."""
+    """Map by HTTP status only: 401 → AuthenticationError, 429 → RateLimited, 5xx → unavailable."""
 
     def mapper(response: httpx.Response) -> VenueError:
         message, code = response_message(response)
