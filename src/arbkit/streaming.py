@@ -70,6 +70,10 @@ class StreamDecoder(Protocol):
 
     outbox: list[Mapping[str, Any]]
 
+    def seed(self, books: Sequence[OrderBook]) -> None:
+        """Start from REST snapshots (a replay's recorded books, or a fetch before subscribing)."""
+        ...
+
     def feed(self, message: Mapping[str, Any]) -> list[StreamEvent]: ...
 
     def reset(self) -> list[StreamEvent]:
