@@ -46,6 +46,18 @@ class ArbkitPluginManager(pluggy.PluginManager):
         super().__init__("arbkit")
         self.distributions: dict[str, importlib.metadata.Distribution] = {}
 
+    def check_pending(self) -> None:
+        """Fail on hook implementations with no spec (a misspelt hook name), as PluginError.
+
+        Also called after registering a plugin at runtime, so the error names the plugin the way
+        users know it (its entry-point or registration name), not by its module repr.
+        """
+        try:
+            super().check_pending()
+        except pluggy.PluginValidationError as exc:
+            name = self.get_name(exc.plugin) or repr(exc.plugin)
+            raise PluginError(f"plugin {name!r} is invalid: {exc}") from exc
+
 
 def make_plugin_manager(
     *, load_entrypoints: bool = True, block: Iterable[str] = ()
@@ -70,10 +82,7 @@ def make_plugin_manager(
         pm.register(module, name=name)
     if load_entrypoints:
         _load_entrypoints(pm, blocked, _env_list("ARBKIT_LOAD_PLUGINS"))
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise PluginError(f"plugin {exc.plugin!r} is invalid: {exc}") from exc
+    pm.check_pending()
     if os.environ.get("ARBKIT_TRACE_PLUGINS"):
         pm.trace.root.setwriter(sys.stderr.write)
         pm.enable_tracing()

@@ -11,11 +11,12 @@ from arbkit.registry import get_venues
 
 def register(cli: click.Group) -> None:
     @cli.group(name="venues", invoke_without_command=True)
+    @click.option("--json", "json_", is_flag=True, help="Output JSON (when listing).")
     @click.pass_context
-    def venues_group(ctx: click.Context) -> None:
+    def venues_group(ctx: click.Context, json_: bool) -> None:
         """Venues offered by plugins (default: list them)."""
         if ctx.invoked_subcommand is None:
-            ctx.invoke(list_venues)
+            ctx.invoke(list_venues, json_=json_)
 
     @venues_group.command(name="list")
     @click.option("--json", "json_", is_flag=True, help="Output JSON.")
