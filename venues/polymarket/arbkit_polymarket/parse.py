@@ -1,0 +1,318 @@
+"""Pure parsers: Gamma events/markets → Event/Market/Contract, CLOB books → OrderBook.
+
+No network and no state, so live discovery, the replay venue and the sample data all run the same
+code. Polymarket's quirks are handled here and nowhere else: JSON-encoded string fields
+(``outcomes``, ``clobTokenIds``), worst-first book arrays, the non-ISO ``gameStartTime``, and
+home/away taken from ``teams[].ordering`` rather than assumed from the title.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from arbkit import (
+    BadResponse,
+    Contract,
+    Event,
+    Level,
+    Market,
+    MarketType,
+    OrderBook,
+    from_epoch_ms,
+    parse_timestamp,
+    to_decimal,
+)
+from arbkit_polymarket.fees import PolymarketFees
+
+VENUE = "polymarket"
+
+#: Polymarket league codes (``sport.sport``, ``teams[].league``, slug prefixes) → arbkit's codes.
+LEAGUE_CODES: dict[str, str] = {
+    "nba": "NBA",
+    "wnba": "WNBA",
+    "nfl": "NFL",
+    "mlb": "MLB",
+    "nhl": "NHL",
+    "mls": "MLS",
+    "epl": "EPL",
+    "lal": "LALIGA",
+    "laliga": "LALIGA",
+    "la-liga": "LALIGA",
+    "bun": "BUNDESLIGA",
+    "bundesliga": "BUNDESLIGA",
+    "sea": "SERIEA",
+    "serie-a": "SERIEA",
+    "fl1": "LIGUE1",
+    "ligue-1": "LIGUE1",
+    "ucl": "UCL",
+    "cfb": "NCAAF",
+    "cfp": "NCAAF",
+    "ncaaf": "NCAAF",
+    "cbb": "NCAAB",
+    "ncaab": "NCAAB",
+}
+#: The reverse direction, for discovery filters (first code listed wins).
+POLYMARKET_LEAGUE: dict[str, str] = {}
+for _code, _league in LEAGUE_CODES.items():
+    POLYMARKET_LEAGUE.setdefault(_league, _code)
+
+#: Leagues whose titles read "Home vs. Away" when the event does not say (soccer convention).
+HOME_FIRST = frozenset({"MLS", "EPL", "LALIGA", "BUNDESLIGA", "SERIEA", "LIGUE1", "UCL"})
+
+MARKET_TYPES: dict[str, MarketType] = {
+    "moneyline": MarketType.MONEYLINE,
+    "spreads": MarketType.SPREAD,
+    "spread": MarketType.SPREAD,
+    "totals": MarketType.TOTAL,
+    "total": MarketType.TOTAL,
+}
+
+_SLUG_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})$")
+_ZERO = Decimal(0)
+
+
+def json_list(value: Any, what: str) -> list[Any]:
+    """Decode one of Gamma's JSON-in-a-string list fields (a real list is accepted too)."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            raise BadResponse(f"{what}: not a JSON list: {value[:80]!r}", venue=VENUE) from None
+        if isinstance(decoded, list):
+            return decoded
+    raise BadResponse(f"{what}: expected a JSON list, got {value!r:.80}", venue=VENUE)
+
+
+def league_of(event: Mapping[str, Any]) -> str | None:
+    """The canonical league of a Gamma event, from the most specific field that names one."""
+    candidates: list[Any] = []
+    sport = event.get("sport")
+    if isinstance(sport, Mapping):
+        candidates.append(sport.get("sport"))
+    for team in event.get("teams") or ():
+        if isinstance(team, Mapping):
+            candidates.append(team.get("league"))
+    for key in ("seriesSlug", "slug"):
+        value = event.get(key)
+        if isinstance(value, str):
+            candidates.append(value.split("-", 1)[0])
+    for tag in event.get("tags") or ():
+        if isinstance(tag, Mapping):
+            candidates.append(tag.get("slug"))
+    for candidate in candidates:
+        if isinstance(candidate, str) and candidate.lower() in LEAGUE_CODES:
+            return LEAGUE_CODES[candidate.lower()]
+    return None
+
+
+def _time(value: Any) -> datetime | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        return None
+
+
+def _date(value: Any) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _home_away(event: Mapping[str, Any], league: str | None) -> tuple[str | None, str | None]:
+    """(home, away) labels: ``teams[].ordering`` if present, else the title's order."""
+    title = str(event.get("title") or "")
+    home = away = None
+    for team in event.get("teams") or ():
+        if not isinstance(team, Mapping):
+            continue
+        alias, name = team.get("alias"), team.get("name")
+        # The label the venue shows: the alias when the title uses it ("Lions vs. Bills").
+        label = alias if alias and alias in title else (name or alias)
+        if team.get("ordering") == "home":
+            home = label
+        elif team.get("ordering") == "away":
+            away = label
+    if home and away:
+        return home, away
+    parts = title.split(" vs. ")
+    if len(parts) != 2:
+        return home, away
+    sport = event.get("sport")
+    first = sport.get("ordering") if isinstance(sport, Mapping) else None
+    if first is None:
+        first = "home" if league in HOME_FIRST else "away"
+    if first == "home":
+        return parts[0].strip(), parts[1].strip()
+    return parts[1].strip(), parts[0].strip()
+
+
+def parse_event(event: Mapping[str, Any]) -> Event:
+    """The game a Gamma event describes (without its markets)."""
+    slug = event.get("slug") or event.get("ticker")
+    if not isinstance(slug, str) or not slug:
+        raise BadResponse(f"Gamma event without a slug (id {event.get('id')!r})", venue=VENUE)
+    league = league_of(event)
+    home, away = _home_away(event, league)
+    match = _SLUG_DATE.search(slug)
+    return Event(
+        venue=VENUE,
+        event_id=slug,
+        title=str(event.get("title") or slug),
+        league=league,
+        start_time=_time(event.get("startTime")),
+        game_date=_date(event.get("eventDate")) or _date(match.group(1) if match else None),
+        home=home,
+        away=away,
+        participants=tuple(p for p in (away, home) if p),
+        raw=event,
+    )
+
+
+def parse_contracts(market: Mapping[str, Any], market_id: str) -> tuple[Contract, ...]:
+    """One contract per outcome token; ``clobTokenIds[i]`` trades ``outcomes[i]``."""
+    outcomes = json_list(market.get("outcomes"), f"market {market_id} outcomes")
+    tokens = json_list(market.get("clobTokenIds"), f"market {market_id} clobTokenIds")
+    if len(outcomes) != len(tokens) or not tokens:
+        raise BadResponse(
+            f"market {market_id}: {len(outcomes)} outcomes but {len(tokens)} token ids",
+            venue=VENUE,
+        )
+    ids = [str(token) for token in tokens]
+    contracts = []
+    for index, (outcome, token) in enumerate(zip(outcomes, ids, strict=True)):
+        complement = ids[1 - index] if len(ids) == 2 else None
+        label = str(outcome)
+        contracts.append(
+            Contract(
+                venue=VENUE,
+                contract_id=token,
+                market_id=market_id,
+                outcome=label,
+                subject=label,
+                complement_id=complement,
+            )
+        )
+    return tuple(contracts)
+
+
+def parse_market(market: Mapping[str, Any], event: Event | None = None) -> Market:
+    """One Gamma market (from an event's ``markets`` or a ``/markets`` row) → :class:`Market`."""
+    slug = market.get("slug")
+    if not isinstance(slug, str) or not slug:
+        raise BadResponse(f"Gamma market without a slug (id {market.get('id')!r})", venue=VENUE)
+    if event is None:
+        parents = market.get("events")
+        if isinstance(parents, list) and parents and isinstance(parents[0], Mapping):
+            event = parse_event(parents[0])
+    kind = market.get("sportsMarketType")
+    market_type = MARKET_TYPES.get(kind, MarketType.OTHER) if kind else MarketType.OTHER
+    line = market.get("line")
+    tick = market.get("orderPriceMinTickSize") or "0.01"
+    try:
+        fees = PolymarketFees.from_schedule(
+            market.get("feeSchedule"),
+            enabled=bool(market.get("feesEnabled", market.get("feeSchedule") is not None)),
+            fee_type=market.get("feeType"),
+        )
+        tradable = (
+            bool(market.get("active", True))
+            and not market.get("closed", False)
+            and bool(market.get("acceptingOrders", True))
+            and bool(market.get("enableOrderBook", True))
+        )
+        return Market(
+            venue=VENUE,
+            market_id=slug,
+            event_id=event.event_id if event else slug,
+            title=str(market.get("question") or slug),
+            market_type=market_type,
+            league=event.league if event else None,
+            start_time=_time(market.get("gameStartTime")) or (event.start_time if event else None),
+            game_date=event.game_date if event else None,
+            home=event.home if event else None,
+            away=event.away if event else None,
+            line=None if line is None else to_decimal(line),
+            contracts=parse_contracts(market, slug),
+            tick_size=to_decimal(tick),
+            min_size=to_decimal(market.get("orderMinSize") or 1),
+            size_increment=Decimal("0.01"),
+            fees=fees,
+            active=tradable,
+            close_time=_time(market.get("endDate")),
+            raw=market,
+        )
+    except (TypeError, AttributeError) as exc:
+        raise BadResponse(f"market {slug}: unexpected field types ({exc})", venue=VENUE) from None
+
+
+def parse_markets(objects: Iterable[Mapping[str, Any]]) -> list[Market]:
+    """Gamma events (with nested ``markets``) and/or bare markets → markets.
+
+    Markets without an order book (no ``clobTokenIds``) cannot be traded and are left out.
+    """
+    result: list[Market] = []
+    for obj in objects:
+        if not isinstance(obj, Mapping):
+            raise BadResponse(f"expected a Gamma object, got {type(obj).__name__}", venue=VENUE)
+        if "markets" in obj:
+            event = parse_event(obj)
+            for market in obj.get("markets") or ():
+                if isinstance(market, Mapping) and market.get("clobTokenIds"):
+                    result.append(parse_market(market, event))
+        elif obj.get("clobTokenIds"):
+            result.append(parse_market(obj))
+    return result
+
+
+def parse_levels(levels: Any, *, descending: bool) -> tuple[Level, ...]:
+    """``[{price, size}]`` in any order → (price, size) tuples best first, empty levels dropped."""
+    if not isinstance(levels, list):
+        raise BadResponse(f"book levels: expected a list, got {levels!r:.80}", venue=VENUE)
+    parsed: list[Level] = []
+    for level in levels:
+        try:
+            price, size = to_decimal(level["price"]), to_decimal(level["size"])
+        except (KeyError, TypeError):
+            message = f"book level without price/size: {level!r:.80}"
+            raise BadResponse(message, venue=VENUE) from None
+        if size > _ZERO:
+            parsed.append((price, size))
+    parsed.sort(reverse=descending)
+    return tuple(parsed)
+
+
+def parse_book(payload: Mapping[str, Any], *, continuous: bool = True) -> OrderBook:
+    """A CLOB ``/book`` response or WS ``book`` message. The wire lists worst prices first."""
+    if not isinstance(payload, Mapping) or not payload.get("asset_id"):
+        raise BadResponse(f"book without an asset_id: {payload!r:.120}", venue=VENUE)
+    stamp = payload.get("timestamp")
+    try:
+        timestamp = from_epoch_ms(stamp) if stamp else None
+    except (TypeError, ValueError):
+        raise BadResponse(f"book timestamp {stamp!r} is not epoch ms", venue=VENUE) from None
+    return OrderBook(
+        venue=VENUE,
+        contract_id=str(payload["asset_id"]),
+        bids=parse_levels(payload.get("bids", []), descending=True),
+        asks=parse_levels(payload.get("asks", []), descending=False),
+        timestamp=timestamp,
+        continuous=continuous,
+    )
+
+
+def parse_books(payload: Any) -> list[OrderBook]:
+    """One ``/book`` object or a list of them (``POST /books``, a recording's books.json)."""
+    items: Sequence[Any] = payload if isinstance(payload, list) else [payload]
+    return [parse_book(item) for item in items]
