@@ -54,21 +54,26 @@ def _optional_modules() -> list[object]:
 
 
 def make_cli(pm: pluggy.PluginManager) -> click.Group:
-    """Build the ``arbkit`` click group for ``pm``."""
+    """Build the ``arbkit`` click group for ``pm``.
+
+    ``--db`` and ``--config`` are plain paths, not ``dir_okay=False``: the store and the config
+    loader check them and raise a one-line StoreError / ConfigError, where click's own check
+    would print a multi-line usage error.
+    """
 
     @click.group(context_settings=CONTEXT_SETTINGS)
     @click.version_option(__version__, "--version", prog_name="arbkit")
     @click.option(
         "--db",
         "db_path",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=click.Path(path_type=Path),
         envvar="ARBKIT_DB",
         help="SQLite database (default: arbkit.db in the user directory; env ARBKIT_DB).",
     )
     @click.option(
         "--config",
         "config_file",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=click.Path(path_type=Path),
         envvar="ARBKIT_CONFIG",
         help="Config file (default: config.toml in the user directory; env ARBKIT_CONFIG).",
     )
