@@ -267,6 +267,8 @@ class Leg:
     fee: Decimal  #: dollars
     delivered: Decimal  #: contracts held after fees taken in shares
     worst_price: Decimal  #: the limit price that fills this size
+    notional: Decimal = ZERO  #: sum of price × size over the levels walked, before fees
+    fee_in_shares: bool = False  #: the fee is taken from the contracts bought, not paid in cash
 
 
 @frozen(kw_only=True)

@@ -41,6 +41,8 @@ class GameState:
     books: dict[str, OrderBook] = field(factory=dict)  #: by contract id
     suspect: set[str] = field(factory=set)
     now: datetime | None = None
+    #: per-strategy precomputation for this game (e.g. its contract pairs), keyed by strategy name
+    cache: dict[str, object] = field(factory=dict)
 
     @classmethod
     def for_match(cls, match: MatchResult) -> GameState:

@@ -1,0 +1,1 @@
+"""Scanning: discover, match, watch books per game, and report fee- and depth-aware edges."""

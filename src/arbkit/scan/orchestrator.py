@@ -1,0 +1,244 @@
+"""The scanner: discover games on every venue, match them, run one shard per game.
+
+The loop is one direction: venues → markets → the matching service → shards → strategies →
+changes. Every time rule (look-ahead window, start cut-off) asks the scanner's clock, which is
+the recording's clock in a replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from attrs import field, frozen
+
+from arbkit.clock import Clock
+from arbkit.errors import ArbkitError
+from arbkit.models import Market, MarketType, MatchResult, Opportunity
+from arbkit.scan.feeds import Feed
+from arbkit.scan.shard import Change, GameShard
+from arbkit.strategy import Strategy
+from arbkit.streaming import BookUpdate, ContinuityLost, ContinuityRestored
+from arbkit.venue import DiscoveryQuery, Venue
+
+log = logging.getLogger(__name__)
+EASTERN = ZoneInfo("America/New_York")
+
+
+class Matcher(Protocol):
+    def match(self, markets: Sequence[Market]) -> Any:
+        """A report with ``.matches`` (MatchResult list)."""
+        ...
+
+
+@frozen(kw_only=True)
+class ScanOptions:
+    """What to scan and when a game stops being watched."""
+
+    leagues: frozenset[str] = frozenset()
+    lookahead: timedelta | None = timedelta(hours=48)  #: ignore games starting later than this
+    start_cutoff: timedelta = timedelta(0)  #: stop watching a game this long before its start
+    min_confidence: float = 0.9
+    rediscover_every: timedelta | None = None  #: live runs: look for new games this often
+    market_types: frozenset[MarketType] = field(factory=lambda: frozenset({MarketType.MONEYLINE}))
+
+
+class Scanner:
+    """Discover → match → shards; then one snapshot or a stream of changes."""
+
+    def __init__(
+        self,
+        *,
+        venues: Sequence[Venue],
+        matcher: Matcher,
+        strategies: Sequence[Strategy],
+        clock: Clock,
+        options: ScanOptions | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
+        self.venues = list(venues)
+        self.matcher = matcher
+        self.strategies = list(strategies)
+        self.clock = clock
+        self.options = options or ScanOptions()
+        self.progress = progress or (lambda message: None)
+        self.markets: list[Market] = []
+        self.matches: list[MatchResult] = []
+        self.shards: dict[str, GameShard] = {}
+        self._by_contract: dict[str, GameShard] = {}
+        self.skipped: list[tuple[str, str]] = []  #: (game, reason) not watched, for the user
+        self._cutoff_at: datetime | None = None  #: the earliest start cut-off of a watched game
+
+    # -- discovery and matching ----------------------------------------------------------------
+
+    async def discover(self) -> list[Market]:
+        query = DiscoveryQuery(leagues=self.options.leagues)
+
+        async def one(venue: Venue) -> list[Market]:
+            self.progress(f"discovering {venue.name} ...")
+            markets = await venue.discover(query)
+            self.progress(f"{venue.name}: {len(markets)} markets")
+            return markets
+
+        results = await asyncio.gather(*(one(v) for v in self.venues), return_exceptions=True)
+        markets: list[Market] = []
+        for venue, result in zip(self.venues, results, strict=True):
+            if isinstance(result, ArbkitError):
+                log.error("%s: discovery failed: %s", venue.name, result)
+                self.progress(f"{venue.name}: discovery failed: {result}")
+                continue
+            if isinstance(result, BaseException):
+                raise result
+            markets.extend(result)
+        self.markets = [m for m in markets if self._wanted(m)]
+        return self.markets
+
+    def _wanted(self, market: Market) -> bool:
+        if market.market_type not in self.options.market_types or not market.active:
+            return False
+        if self.options.leagues and market.league not in self.options.leagues:
+            return False
+        return self._in_window(market.start_time, market.game_date)
+
+    def _in_window(self, start: datetime | None, game_date: Any) -> bool:
+        now = self.clock.now()
+        if start is not None:
+            if start - self.options.start_cutoff <= now:
+                return False
+            return self.options.lookahead is None or start <= now + self.options.lookahead
+        if game_date is not None:
+            today = now.astimezone(EASTERN).date()
+            if game_date < today:
+                return False
+            if self.options.lookahead is not None:
+                return game_date <= (now + self.options.lookahead).astimezone(EASTERN).date()
+        return True
+
+    def match(self) -> list[MatchResult]:
+        self.progress(f"matching {len(self.markets)} markets ...")
+        report = self.matcher.match(self.markets)
+        kept = []
+        for result in report.matches:
+            if result.confidence < self.options.min_confidence:
+                self.skipped.append((result.game_id, f"match confidence {result.confidence:.2f}"))
+            elif not self._in_window(result.start_time, None):
+                self.skipped.append((result.game_id, "starts before the cut-off"))
+            else:
+                kept.append(result)
+        self.matches = kept
+        self.progress(f"{len(kept)} games matched across venues")
+        return kept
+
+    # -- shards and books ----------------------------------------------------------------------
+
+    def build_shards(self) -> None:
+        self.shards.clear()
+        self._by_contract.clear()
+        for result in self.matches:
+            shard = GameShard(result, self.strategies)
+            self.shards[result.game_id] = shard
+            for contract_id in shard.contract_ids():
+                self._by_contract[contract_id] = shard
+        self._cutoff_at = self._next_cutoff()
+
+    def markets_by_venue(self) -> dict[str, list[Market]]:
+        grouped: dict[str, list[Market]] = {}
+        for result in self.matches:
+            for market in result.markets:
+                grouped.setdefault(market.venue, []).append(market)
+        return grouped
+
+    async def load_books(self) -> None:
+        """Fetch the current book of every contract of every matched game."""
+        grouped = self.markets_by_venue()
+        venues = {v.name: v for v in self.venues}
+        self.progress("fetching order books ...")
+        tasks = {
+            name: venues[name].fetch_books(ms) for name, ms in grouped.items() if name in venues
+        }
+        results = await asyncio.gather(*tasks.values(), return_exceptions=True)
+        for name, result in zip(tasks, results, strict=True):
+            if isinstance(result, ArbkitError):
+                log.error("%s: books failed: %s", name, result)
+                self.progress(f"{name}: books failed: {result}")
+                continue
+            if isinstance(result, BaseException):
+                raise result
+            for book in result.values():
+                shard = self._by_contract.get(book.contract_id)
+                if shard is not None:
+                    shard.set_book(book)
+
+    async def prepare(self) -> None:
+        await self.discover()
+        self.match()
+        self.build_shards()
+        await self.load_books()
+
+    # -- results -----------------------------------------------------------------------------------
+
+    def evaluate_all(self) -> list[Change]:
+        now = self.clock.now()
+        changes: list[Change] = []
+        for shard in self.shards.values():
+            changes += shard.evaluate(now)
+        return changes
+
+    def opportunities(self) -> list[Opportunity]:
+        """Every currently reported opportunity, most profitable first."""
+        found = [o for shard in self.shards.values() for o in shard.current.values()]
+        return sorted(found, key=lambda o: (o.expected_profit, o.net_edge), reverse=True)
+
+    async def watch(self, feed: Feed) -> AsyncIterator[Change]:
+        """Apply every feed event to its shard and yield the resulting changes."""
+        for change in self.evaluate_all():
+            yield change
+        async for event in feed.events(self.markets_by_venue()):
+            for change in self.apply(event):
+                yield change
+
+    def apply(self, event: object) -> list[Change]:
+        """The hot path: one stream event → its game's shard → changes."""
+        now = self.clock.now()
+        changes = self._stop_started(now)
+        if isinstance(event, BookUpdate):
+            shard = self._by_contract.get(event.book.contract_id)
+            if shard is not None:
+                changes += shard.on_book(event.book, now)
+        elif isinstance(event, ContinuityLost):
+            for shard in self._shards_for(event.contract_ids):
+                changes += shard.on_continuity_lost(event.contract_ids, now, event.reason)
+        elif isinstance(event, ContinuityRestored):
+            for shard in self._shards_for(event.contract_ids):
+                changes += shard.on_continuity_restored(event.contract_ids, now)
+        return changes
+
+    def _shards_for(self, contract_ids: Sequence[str]) -> list[GameShard]:
+        shards = {id(s): s for c in contract_ids if (s := self._by_contract.get(c)) is not None}
+        return list(shards.values())
+
+    def _next_cutoff(self) -> datetime | None:
+        starts = [
+            s.state.match.start_time - self.options.start_cutoff
+            for s in self.shards.values()
+            if s.state.match.start_time is not None
+        ]
+        return min(starts) if starts else None
+
+    def _stop_started(self, now: datetime) -> list[Change]:
+        if self._cutoff_at is None or now < self._cutoff_at:
+            return []
+        changes: list[Change] = []
+        for game_id, shard in list(self.shards.items()):
+            start = shard.state.match.start_time
+            if start is not None and start - self.options.start_cutoff <= now:
+                changes += shard.stop(now, "game start cut-off reached")
+                del self.shards[game_id]
+                for contract_id in shard.contract_ids():
+                    self._by_contract.pop(contract_id, None)
+        self._cutoff_at = self._next_cutoff()
+        return changes

@@ -1,0 +1,120 @@
+"""The built-in strategies: cross-venue complements and single-venue complete sets.
+
+Both reduce to :func:`arbkit.scan.pricing.price_pair` on a pair of complementary contracts; they
+differ only in where the pairs come from. Pairs are derived once per game and cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from arbkit.models import Contract, Opportunity, Relation
+from arbkit.scan.pricing import price_pair
+from arbkit.strategy import GameState, Strategy
+
+#: Leagues whose games can end level: "A wins" and "B wins" are then not complements.
+TIE_LEAGUES = frozenset(
+    {"NFL", "MLS", "EPL", "LALIGA", "BUNDESLIGA", "SERIEA", "LIGUE1", "UCL", "UEL"}
+)
+
+Pair = tuple[Contract, Contract, float, tuple[str, ...]]
+
+
+class CrossVenue(Strategy):
+    """Buy a claim on one venue and its exact complement on another.
+
+    Pairs come from the matcher's contract links: a Polymarket token that is the *same* as a
+    Kalshi YES is paired with that market's NO, and the token's complement with the YES; an
+    *opposite* link pairs the other way round. In leagues with ties only pairs that are true
+    complements in a tie (a claim and its own negation) are used.
+    """
+
+    name = "cross_venue"
+    description = "Complementary contracts of one game bought on two venues for less than $1."
+
+    def evaluate(self, game: GameState) -> list[Opportunity]:
+        pairs: list[Pair] = game.cache.get(self.name)  # type: ignore[assignment]
+        if pairs is None:
+            pairs = game.cache[self.name] = list(self._pairs(game))
+        found = []
+        for first, second, confidence, reasons in pairs:
+            if confidence < self.settings.min_confidence:
+                continue
+            opportunity = price_pair(
+                game,
+                first,
+                second,
+                self.settings,
+                strategy=self.name,
+                confidence=confidence,
+                reasons=reasons,
+            )
+            if opportunity is not None:
+                found.append(opportunity)
+        return found
+
+    def _pairs(self, game: GameState) -> Iterator[Pair]:
+        seen: set[frozenset[str]] = set()
+        ties = game.match.league in TIE_LEAGUES
+        for link in game.match.links:
+            left, right = link.left, link.right
+            left_other = game.contracts.get(left.complement_id or "")
+            right_other = game.contracts.get(right.complement_id or "")
+            if link.relation is Relation.SAME:
+                candidates = [(left, right_other), (left_other, right)]
+            else:
+                candidates = [(left, right), (left_other, right_other)]
+            for first, second in candidates:
+                if first is None or second is None or first.venue == second.venue:
+                    continue
+                key = frozenset((first.contract_id, second.contract_id))
+                if key in seen:
+                    continue
+                seen.add(key)
+                own_negation = first.negated != second.negated
+                if ties and not own_negation:
+                    continue
+                reasons = (
+                    f"match {link.relation.value} ({link.confidence:.2f}): "
+                    + "; ".join(link.reasons[:3]),
+                    f"{first.venue} '{first.outcome}' + {second.venue} '{second.outcome}' "
+                    "pay exactly $1 together",
+                )
+                yield first, second, link.confidence, reasons
+
+
+class CompleteSet(Strategy):
+    """Buy every outcome of one market on one venue for less than $1 after fees."""
+
+    name = "complete_set"
+    description = "Both outcomes of one market on one venue bought for less than $1."
+
+    def evaluate(self, game: GameState) -> list[Opportunity]:
+        pairs: list[Pair] = game.cache.get(self.name)  # type: ignore[assignment]
+        if pairs is None:
+            pairs = game.cache[self.name] = list(self._pairs(game))
+        found = []
+        for first, second, confidence, reasons in pairs:
+            opportunity = price_pair(
+                game,
+                first,
+                second,
+                self.settings,
+                strategy=self.name,
+                confidence=confidence,
+                reasons=reasons,
+            )
+            if opportunity is not None:
+                found.append(opportunity)
+        return found
+
+    def _pairs(self, game: GameState) -> Iterator[Pair]:
+        for market in game.match.markets:
+            tokens = [c for c in market.contracts if not c.negated]
+            if len(market.contracts) != 2 or len(tokens) != 2:
+                continue  # a Kalshi YES/NO pair is one book seen from both sides: no set to buy
+            first, second = market.contracts
+            if first.complement_id != second.contract_id:
+                continue
+            reasons = (f"{market.venue} {market.market_id}: the two outcomes pay exactly $1",)
+            yield first, second, 1.0, reasons
