@@ -56,6 +56,8 @@ from arbkit.models import (
 from arbkit.money import format_decimal, round_down, round_up, to_decimal
 from arbkit.net import ErrorMapper, TokenBucket, VenueHttp, default_error_mapper
 from arbkit.paths import user_dir
+from arbkit.recordings import load_recordings, read_manifest, recorded_now, sample_dir
+from arbkit.registry import get_venues as get_venue_classes
 from arbkit.secrets import Secret, redact
 from arbkit.strategy import GameState, Strategy, StrategySettings
 from arbkit.streaming import (
@@ -142,11 +144,16 @@ __all__ = [
     "default_error_mapper",
     "format_decimal",
     "from_epoch_ms",
+    "get_venue_classes",
     "hookimpl",
+    "load_recordings",
     "parse_timestamp",
+    "read_manifest",
+    "recorded_now",
     "redact",
     "round_down",
     "round_up",
+    "sample_dir",
     "to_decimal",
     "user_dir",
 ]
