@@ -1,0 +1,318 @@
+"""``arbkit scan``: the main job — discover, match, watch books, list honest net edges.
+
+One-shot by default (a table sorted by expected profit); ``--watch`` streams changes as
+opportunities appear, change and vanish. ``--sample`` and ``--replay DIR`` run on recorded data
+through the same code, on the recording's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import click
+
+from arbkit.cli.output import render_table
+from arbkit.cli.state import AppState
+from arbkit.clock import WallClock
+from arbkit.errors import ConfigError
+from arbkit.money import format_decimal
+from arbkit.recordings import sample_dir
+from arbkit.registry import get_strategies, get_venue, get_venues
+from arbkit.scan.feeds import Feed, LiveFeed
+from arbkit.scan.orchestrator import Scanner, ScanOptions
+from arbkit.scan.persist import ScanRecorder
+from arbkit.scan.report import opportunity_to_dict
+from arbkit.scan.shard import Change, ChangeKind
+from arbkit.strategy import StrategySettings
+from arbkit.venue import Venue
+
+
+def _decimal(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        raise click.BadParameter(f"{value!r} is not a decimal number") from None
+    if not result.is_finite():
+        raise click.BadParameter(f"{value!r} is not a finite number")
+    return result
+
+
+def register(cli: click.Group) -> None:
+    @cli.command(name="scan")
+    @click.option(
+        "--sample", is_flag=True, help="Scan the offline sample evening shipped with arbkit."
+    )
+    @click.option(
+        "--replay",
+        "replay_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Scan a recorded replay directory (docs/replay-format.md).",
+    )
+    @click.option("--venues", "venue_list", help="Comma list of venues (default: all live venues).")
+    @click.option(
+        "--league", "leagues", multiple=True, help="Only this league (repeatable), e.g. nba."
+    )
+    @click.option(
+        "--strategy", "strategy_names", multiple=True, help="Only this strategy (repeatable)."
+    )
+    @click.option(
+        "--min-edge",
+        callback=_decimal,
+        default="0",
+        show_default=True,
+        help="Minimum net edge per contract, in dollars.",
+    )
+    @click.option(
+        "--min-confidence",
+        type=click.FloatRange(0, 1),
+        default=0.9,
+        show_default=True,
+        help="Minimum match confidence.",
+    )
+    @click.option("--max-size", callback=_decimal, help="Cap on contracts per opportunity.")
+    @click.option(
+        "--lookahead",
+        type=click.FloatRange(min=0),
+        default=48.0,
+        show_default=True,
+        help="Only games starting within this many hours.",
+    )
+    @click.option(
+        "--cutoff",
+        type=click.FloatRange(min=0),
+        default=0.0,
+        show_default=True,
+        help="Stop watching a game this many minutes before its start.",
+    )
+    @click.option("--watch", is_flag=True, help="Keep watching; print changes as they happen.")
+    @click.option(
+        "--speed",
+        type=click.FloatRange(min=0),
+        default=0.0,
+        show_default=True,
+        help="Replay speed for --watch on recordings (0: as fast as possible, 1: recorded).",
+    )
+    @click.option(
+        "--poll", type=click.FloatRange(min=0.1), default=5.0, help="REST polling interval (s)."
+    )
+    @click.option("--record", is_flag=True, help="Also store markets and books in the database.")
+    @click.option("--no-store", is_flag=True, help="Do not write opportunities to the database.")
+    @click.option("--json", "json_", is_flag=True, help="Machine-readable output.")
+    @click.pass_obj
+    def scan_command(state: AppState, **opts: Any) -> None:
+        """List cross-venue opportunities with their net edge after fees and depth.
+
+        \b
+        Examples:
+          arbkit scan --sample
+          arbkit scan --sample --json
+          arbkit scan --sample --watch
+          arbkit scan --league nba --min-edge 0.01
+        """
+        run = ScanRun(state, opts)
+        asyncio.run(run.main())
+
+
+class ScanRun:
+    """One invocation of ``arbkit scan``: builds the scanner, prints, stores, fires hooks."""
+
+    def __init__(self, state: AppState, opts: dict[str, Any]) -> None:
+        self.state = state
+        self.opts = opts
+        self.pm = state.plugin_manager
+        self.json = bool(opts["json_"])
+        self.recorder = None if opts["no_store"] else ScanRecorder(state.store)
+        self.feed: Feed | None = None
+
+    def progress(self, message: str) -> None:
+        if not self.state_quiet():
+            click.echo(f"… {message}", err=True)
+
+    def state_quiet(self) -> bool:
+        return self.json and not sys.stderr.isatty()
+
+    async def main(self) -> None:
+        scanner, venues = self._build()
+        try:
+            await scanner.prepare()
+            if self.recorder and self.opts["record"]:
+                self._record(scanner)
+            if self.opts["watch"]:
+                await self._watch(scanner)
+            else:
+                self._one_shot(scanner)
+        finally:
+            for venue in venues:
+                await venue.aclose()
+
+    # -- building --------------------------------------------------------------------------------
+
+    def _build(self) -> tuple[Scanner, list[Venue]]:
+        opts = self.opts
+        if opts["sample"] and opts["replay_dir"]:
+            raise ConfigError("use either --sample or --replay DIR, not both")
+        directory = sample_dir() if opts["sample"] else opts["replay_dir"]
+        if directory is not None:
+            session = get_venue(self.pm, "replay").open_session(  # type: ignore[attr-defined]
+                self.pm, Path(directory), speed=opts["speed"]
+            )
+            venues: list[Venue] = list(session.venues)
+            clock = session.clock
+            self.feed = session
+            wanted = self._venue_names({v.name for v in venues})
+            venues = [v for v in venues if v.name in wanted]
+        else:
+            live = {n for n, cls in get_venues(self.pm).items() if n != "replay"}
+            venues = [self.state.venue(name) for name in sorted(self._venue_names(live))]
+            clock = WallClock()
+            self.feed = LiveFeed(venues, poll_interval=opts["poll"])
+        options = ScanOptions(
+            leagues=frozenset(league.upper() for league in opts["leagues"]),
+            lookahead=timedelta(hours=opts["lookahead"]) if opts["lookahead"] else None,
+            start_cutoff=timedelta(minutes=opts["cutoff"]),
+            min_confidence=opts["min_confidence"],
+        )
+        scanner = Scanner(
+            venues=venues,
+            matcher=self._matcher(),
+            strategies=self._strategies(),
+            clock=clock,
+            options=options,
+            progress=self.progress,
+        )
+        return scanner, venues
+
+    def _venue_names(self, available: set[str]) -> set[str]:
+        if not self.opts["venue_list"]:
+            return available
+        wanted = {name.strip() for name in self.opts["venue_list"].split(",") if name.strip()}
+        unknown = wanted - available
+        if unknown:
+            raise ConfigError(
+                f"unknown venue(s) {', '.join(sorted(unknown))} (available: "
+                f"{', '.join(sorted(available))})"
+            )
+        return wanted
+
+    def _strategies(self) -> list[Any]:
+        registered = get_strategies(self.pm)
+        names = self.opts["strategy_names"] or tuple(registered)
+        unknown = [n for n in names if n not in registered]
+        if unknown:
+            raise ConfigError(
+                f"unknown strategy {unknown[0]!r} (known: {', '.join(sorted(registered))})"
+            )
+        settings = StrategySettings(
+            min_edge=self.opts["min_edge"],
+            min_confidence=self.opts["min_confidence"],
+            max_size=self.opts["max_size"],
+        )
+        return [registered[name](settings) for name in names]
+
+    def _matcher(self) -> Any:
+        from arbkit.matching import MatchingService
+
+        return MatchingService.from_plugins(self.pm, store=self.state.store)
+
+    # -- output ------------------------------------------------------------------------------------
+
+    def _record(self, scanner: Scanner) -> None:
+        assert self.recorder is not None
+        now = scanner.clock.now()
+        self.recorder.markets(scanner.markets, now)
+        for shard in scanner.shards.values():
+            for book in shard.state.books.values():
+                self.recorder.book(book, now)
+
+    def _emit(self, change: Change) -> None:
+        opportunity = change.opportunity
+        if opportunity is not None and change.kind in (ChangeKind.APPEARED, ChangeKind.CHANGED):
+            self.pm.hook.opportunity_found(opportunity=opportunity)
+            if self.recorder:
+                self.recorder.opportunity(opportunity)
+
+    def _one_shot(self, scanner: Scanner) -> None:
+        for change in scanner.evaluate_all():
+            self._emit(change)
+        found = scanner.opportunities()
+        if self.json:
+            payload = {
+                "as_of": scanner.clock.now().isoformat(),
+                "games_matched": len(scanner.matches),
+                "opportunities": [opportunity_to_dict(o) for o in found],
+                "skipped": [{"game": g, "reason": r} for g, r in scanner.skipped],
+            }
+            click.echo(json.dumps(payload, indent=2))
+            return
+        click.echo(f"as of {scanner.clock.now():%Y-%m-%d %H:%M:%SZ}: {len(scanner.matches)} games")
+        if not found:
+            click.echo("No opportunities above the thresholds.")
+            return
+        click.echo(render_table([_row(o) for o in found], _COLUMNS))
+
+    async def _watch(self, scanner: Scanner) -> None:
+        assert self.feed is not None
+        printer: Callable[[Change], None] = self._print_json if self.json else self._print_text
+        try:
+            async for change in scanner.watch(self.feed):
+                self._emit(change)
+                printer(change)
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            pass
+        if not self.json:
+            click.echo(f"stream ended; {len(scanner.opportunities())} opportunities open")
+
+    def _print_json(self, change: Change) -> None:
+        record = {
+            "at": change.at.isoformat() if change.at else None,
+            "change": change.kind.value,
+            "game": change.game_id,
+            "reason": change.reason or None,
+            "opportunity": opportunity_to_dict(change.opportunity) if change.opportunity else None,
+        }
+        click.echo(json.dumps(record))
+
+    def _print_text(self, change: Change) -> None:
+        at = f"{change.at:%H:%M:%S}" if change.at else "--:--:--"
+        line = f"{at} {change.kind.value:<9} {change.game_id}"
+        opportunity = change.opportunity
+        if opportunity is not None:
+            legs = " + ".join(
+                f"{leg.venue}:{leg.outcome}@{leg.price:.4f}" for leg in opportunity.legs
+            )
+            line += (
+                f"  {legs}  net {opportunity.net_edge:.4f} × {format_decimal(opportunity.size)}"
+                f" = ${opportunity.expected_profit:.2f}"
+            )
+        if change.reason:
+            line += f"  ({change.reason})"
+        click.echo(line)
+
+
+_COLUMNS = ["game", "start", "legs", "gross", "net", "size", "profit", "conf"]
+
+
+def _row(opportunity: Any) -> dict[str, Any]:
+    legs = " + ".join(
+        f"{leg.venue} {leg.outcome} {format_decimal(leg.size)}@{leg.price:.4f}"
+        for leg in opportunity.legs
+    )
+    return {
+        "game": f"{opportunity.league or ''} {opportunity.title}".strip(),
+        "start": opportunity.start_time,
+        "legs": legs,
+        "gross": f"{opportunity.gross_edge:.4f}",
+        "net": f"{opportunity.net_edge:.4f}",
+        "size": format_decimal(opportunity.size),
+        "profit": f"${opportunity.expected_profit:.2f}",
+        "conf": f"{opportunity.confidence:.2f}",
+    }
