@@ -1,0 +1,74 @@
+"""Kalshi's trading fee: the one implementation of its published quadratic formula.
+
+``fee = ceil_to_cent(coef × fee_multiplier × C × P × (1 − P))`` where ``coef`` is 0.07 for a
+taker and 0.0175 for a maker, the maker fee existing only on ``quadratic_with_maker_fees`` series.
+The fee type and multiplier come from the market's series at runtime (they change), never from
+constants here. For a retail account the fee of one order is the formula applied to the whole
+order, rounded up to the cent (Kalshi's per-order rounding accumulator, venue-notes §2.8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from attrs import field, frozen
+
+from arbkit import round_up, to_decimal
+
+TAKER_COEF = Decimal("0.07")
+MAKER_COEF = Decimal("0.0175")
+CENT = Decimal("0.01")
+_ONE = Decimal(1)
+_ZERO = Decimal(0)
+
+#: The fee types a series reports. ``flat`` has no published per-contract rate (UNCONFIRMED):
+#: it is charged like ``quadratic`` here, which errs on the side of a higher fee.
+FEE_TYPES = ("quadratic", "quadratic_with_maker_fees", "flat")
+
+
+@frozen
+class KalshiFees:
+    """One market's fee parameters, read from its series (or an event-level override).
+
+    Args:
+        fee_type: ``quadratic``, ``quadratic_with_maker_fees`` or ``flat``.
+        multiplier: the series ``fee_multiplier`` (0 means fee-free).
+    """
+
+    fee_type: str = "quadratic"
+    multiplier: Decimal = field(default=_ONE, converter=to_decimal)
+    fee_in_shares_on_buy: bool = False
+
+    def coefficient(self, *, maker: bool = False) -> Decimal:
+        """The per-contract coefficient before ``P × (1 − P)``."""
+        if maker:
+            if self.fee_type != "quadratic_with_maker_fees":
+                return _ZERO
+            return MAKER_COEF * self.multiplier
+        return TAKER_COEF * self.multiplier
+
+    def _raw(self, price: Decimal, size: Decimal, coef: Decimal) -> Decimal:
+        return coef * size * price * (_ONE - price)
+
+    def fee(self, price: Decimal, size: Decimal, *, maker: bool = False) -> Decimal:
+        """Fee in dollars for ``size`` contracts at ``price``, rounded up to the cent."""
+        coef = self.coefficient(maker=maker)
+        if not coef or not size:
+            return _ZERO
+        return round_up(self._raw(price, size, coef), CENT)
+
+    def order_fee(
+        self, fills: Sequence[tuple[Decimal, Decimal]], *, maker: bool = False
+    ) -> Decimal:
+        """Fee of one order filled at several levels: the formula summed, then one cent round-up.
+
+        Kalshi rounds each fill up to $0.0001 and refunds the over-rounding of an order in
+        whole cents, so the order pays its exact total rounded up to the cent, not a cent per
+        level.
+        """
+        coef = self.coefficient(maker=maker)
+        if not coef:
+            return _ZERO
+        total = sum((self._raw(price, size, coef) for price, size in fills), _ZERO)
+        return round_up(total, CENT) if total else _ZERO

@@ -1,0 +1,260 @@
+"""Orders, fills and positions between arbkit's model and Kalshi's wire formats.
+
+Create Order V2 quotes everything on the YES book: buying YES at p is a ``bid`` at p, buying NO
+at q is an ``ask`` at 1 − q (and selling mirrors it). Order, fill and position objects still
+name the ``yes``/``no`` side, so they map back onto the ``<ticker>:yes`` / ``<ticker>:no``
+contracts. Counts are strings with 2 decimals, prices strings with 4.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from arbkit import (
+    BadResponse,
+    Fill,
+    InvalidOrder,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    Position,
+    Side,
+    TimeInForce,
+    parse_timestamp,
+    to_decimal,
+)
+
+VENUE = "kalshi"
+ONE = Decimal(1)
+ZERO = Decimal(0)
+_PRICE = Decimal("0.0001")
+_COUNT = Decimal("0.01")
+
+_TIME_IN_FORCE = {
+    TimeInForce.GTC: "good_till_canceled",
+    TimeInForce.GTD: "good_till_canceled",
+    TimeInForce.IOC: "immediate_or_cancel",
+    TimeInForce.FOK: "fill_or_kill",
+}
+
+
+def split_contract(contract_id: str) -> tuple[str, str]:
+    """``"KX...-PHI:no"`` → ``("KX...-PHI", "no")``."""
+    ticker, _, side = contract_id.rpartition(":")
+    if not ticker or side not in ("yes", "no"):
+        raise InvalidOrder(f"not a Kalshi contract id: {contract_id!r}", venue=VENUE)
+    return ticker, side
+
+
+def _price(value: Decimal) -> str:
+    return str(value.quantize(_PRICE))
+
+
+def _count(value: Decimal) -> str:
+    return str(value.quantize(_COUNT))
+
+
+def yes_book_side(request: OrderRequest) -> tuple[str, Decimal]:
+    """The V2 ``(side, price)`` on the YES book for a buy or sell of a YES or NO contract."""
+    _, side = split_contract(request.contract_id)
+    buying = request.side is Side.BUY
+    if side == "yes":
+        return ("bid" if buying else "ask"), request.price
+    return ("ask" if buying else "bid"), ONE - request.price
+
+
+def v2_order_body(request: OrderRequest) -> dict[str, Any]:
+    """The ``POST /portfolio/events/orders`` body for ``request``."""
+    if not (ZERO < request.price < ONE):
+        raise InvalidOrder(f"price {request.price} outside (0, 1)", venue=VENUE)
+    if request.size <= 0:
+        raise InvalidOrder(f"size {request.size} must be positive", venue=VENUE)
+    if request.time_in_force is TimeInForce.GTD and request.expires_at is None:
+        raise InvalidOrder("a GTD order needs expires_at", venue=VENUE)
+    ticker, _ = split_contract(request.contract_id)
+    book_side, price = yes_book_side(request)
+    body: dict[str, Any] = {
+        "ticker": ticker,
+        "client_order_id": request.client_order_id,
+        "side": book_side,
+        "count": _count(request.size),
+        "price": _price(price),
+        "time_in_force": _TIME_IN_FORCE[request.time_in_force],
+        "self_trade_prevention_type": "taker_at_cross",
+    }
+    if request.time_in_force is TimeInForce.GTD and request.expires_at is not None:
+        body["expiration_time"] = int(request.expires_at.timestamp())
+    if request.post_only:
+        body["post_only"] = True
+    return body
+
+
+def legacy_order_body(request: OrderRequest) -> dict[str, Any]:
+    """The legacy ``POST /portfolio/orders`` body (side yes/no + action buy/sell)."""
+    v2 = v2_order_body(request)  # same validation
+    ticker, side = split_contract(request.contract_id)
+    body: dict[str, Any] = {
+        "ticker": ticker,
+        "client_order_id": request.client_order_id,
+        "side": side,
+        "action": request.side.value,
+        "count_fp": v2["count"],
+        f"{side}_price_dollars": _price(request.price),
+        "time_in_force": v2["time_in_force"],
+        "self_trade_prevention_type": "taker_at_cross",
+    }
+    if "expiration_time" in v2:
+        body["expiration_ts"] = v2["expiration_time"]
+    if request.post_only:
+        body["post_only"] = True
+    return body
+
+
+def _status(filled: Decimal, remaining: Decimal, size: Decimal) -> OrderStatus:
+    if filled >= size and size > 0:
+        return OrderStatus.FILLED
+    if remaining > 0:
+        return OrderStatus.PARTIALLY_FILLED if filled > 0 else OrderStatus.OPEN
+    return OrderStatus.CANCELLED  # nothing left and not all filled: IOC/FOK remainder cancelled
+
+
+def order_from_v2(request: OrderRequest, body: Mapping[str, Any]) -> Order:
+    """The Create Order V2 acknowledgement as an :class:`Order` on the requested contract."""
+    try:
+        filled = to_decimal(body.get("fill_count", "0"))
+        remaining = to_decimal(body.get("remaining_count", "0"))
+    except BadResponse as exc:
+        raise BadResponse(f"create order response: {exc}", venue=VENUE) from None
+    _, side = split_contract(request.contract_id)
+    average = body.get("average_fill_price")
+    average_price = None
+    if average not in (None, "") and filled > 0:
+        yes_price = to_decimal(average)
+        average_price = yes_price if side == "yes" else ONE - yes_price
+    fee = body.get("average_fee_paid")
+    return Order(
+        venue=VENUE,
+        order_id=str(body.get("order_id") or "") or None,
+        client_order_id=str(body.get("client_order_id") or request.client_order_id),
+        contract_id=request.contract_id,
+        side=request.side,
+        price=request.price,
+        size=request.size,
+        filled=filled,
+        status=_status(filled, remaining, request.size),
+        average_price=average_price,
+        fee=to_decimal(fee) * filled if fee not in (None, "") else ZERO,
+    )
+
+
+def _first(obj: Mapping[str, Any], *names: str) -> Any:
+    for name in names:
+        if obj.get(name) is not None:
+            return obj[name]
+    return None
+
+
+def _count_of(obj: Mapping[str, Any], name: str) -> Decimal:
+    value = _first(obj, f"{name}_fp", name)
+    return ZERO if value is None else to_decimal(value)
+
+
+def _side_price(obj: Mapping[str, Any], side: str) -> Decimal:
+    """The price of the ``side`` contract, from dollar strings or legacy cents."""
+    value = _first(obj, f"{side}_price_dollars", f"{side}_price_fixed")
+    if value is not None:
+        return to_decimal(value)
+    cents = obj.get(f"{side}_price")
+    if cents is not None:
+        return to_decimal(cents) / 100
+    other = "no" if side == "yes" else "yes"
+    value = _first(obj, f"{other}_price_dollars", f"{other}_price_fixed")
+    if value is not None:
+        return ONE - to_decimal(value)
+    raise BadResponse(f"no {side} price in {sorted(obj)}", venue=VENUE)
+
+
+def _time(obj: Mapping[str, Any], name: str) -> Any:
+    value = obj.get(name)
+    return parse_timestamp(value) if isinstance(value, str) and value else None
+
+
+def order_from_object(obj: Mapping[str, Any]) -> Order:
+    """A Kalshi Order object (GET /portfolio/orders, legacy create, cancel) → :class:`Order`."""
+    side = str(obj.get("side", "yes"))
+    filled = _count_of(obj, "fill_count")
+    remaining = _count_of(obj, "remaining_count")
+    size = _count_of(obj, "initial_count") or (filled + remaining)
+    status_text = str(obj.get("status", ""))
+    if status_text == "canceled":
+        status = OrderStatus.CANCELLED
+    elif status_text == "executed":
+        status = OrderStatus.FILLED
+    elif status_text == "resting":
+        status = OrderStatus.PARTIALLY_FILLED if filled > 0 else OrderStatus.OPEN
+    else:
+        status = _status(filled, remaining, size)
+    fees = sum(
+        (to_decimal(obj[k]) for k in ("taker_fees_dollars", "maker_fees_dollars") if obj.get(k)),
+        ZERO,
+    )
+    return Order(
+        venue=VENUE,
+        order_id=str(obj.get("order_id") or "") or None,
+        client_order_id=obj.get("client_order_id"),
+        contract_id=f"{obj.get('ticker')}:{side}",
+        side=Side.SELL if obj.get("action") == "sell" else Side.BUY,
+        price=_side_price(obj, side),
+        size=size,
+        filled=filled,
+        status=status,
+        fee=fees,
+        created_at=_time(obj, "created_time"),
+    )
+
+
+def fill_from_object(obj: Mapping[str, Any]) -> Fill:
+    """A REST fill or a websocket ``fill`` message body → :class:`Fill`."""
+    side = str(obj.get("side", "yes"))
+    fee = obj.get("fee_cost")
+    timestamp = _time(obj, "created_time")
+    return Fill(
+        venue=VENUE,
+        fill_id=str(_first(obj, "fill_id", "trade_id") or ""),
+        order_id=obj.get("order_id"),
+        contract_id=f"{_first(obj, 'ticker', 'market_ticker')}:{side}",
+        side=Side.SELL if obj.get("action") == "sell" else Side.BUY,
+        price=_side_price(obj, side),
+        size=_count_of(obj, "count"),
+        fee=to_decimal(fee) if fee not in (None, "") else ZERO,
+        is_taker=bool(obj.get("is_taker", True)),
+        timestamp=timestamp,
+    )
+
+
+def position_from_object(obj: Mapping[str, Any]) -> Position | None:
+    """A ``market_positions`` entry → a Position on the YES (positive) or NO (negative) contract."""
+    size = _count_of(obj, "position")
+    if not size:
+        return None
+    side = "yes" if size > 0 else "no"
+    exposure = _first(obj, "market_exposure_dollars")
+    pnl = _first(obj, "realized_pnl_dollars")
+    return Position(
+        venue=VENUE,
+        contract_id=f"{obj.get('ticker')}:{side}",
+        size=abs(size),
+        cost=to_decimal(exposure) if exposure is not None else ZERO,
+        realized_pnl=to_decimal(pnl) if pnl is not None else ZERO,
+    )
+
+
+def balance_from_body(body: Mapping[str, Any]) -> Decimal:
+    """``GET /portfolio/balance`` → dollars (``balance_dollars``, else ``balance`` in cents)."""
+    if body.get("balance_dollars") is not None:
+        return to_decimal(body["balance_dollars"])
+    if body.get("balance") is not None:
+        return to_decimal(body["balance"]) / 100
+    raise BadResponse("balance response without a balance", venue=VENUE)

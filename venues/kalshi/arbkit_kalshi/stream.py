@@ -1,0 +1,351 @@
+"""The Kalshi websocket decoder: local books from ``orderbook_snapshot`` + ``orderbook_delta``.
+
+Each subscription (``sid``) numbers its messages with ``seq`` (+1 per message). A jump means
+deltas were lost: the decoder stops trusting every market of that subscription, emits
+:class:`arbkit.ContinuityLost`, drops their deltas, and queues a ``get_snapshot`` command in
+``outbox``; the snapshot that answers restores them (:class:`arbkit.ContinuityRestored`).
+Deltas *add* ``delta_fp`` to the size at a price (≤ 0 removes it). Both the current format
+(dollar strings, ``*_fp`` counts) and the pre-2026 one (integer cents and counts) are accepted.
+
+The socket itself (auth headers, pings, staleness, reconnect and resubscribe) is core
+:class:`arbkit.WebSocketFeed`; this module only decodes.
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import insort
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from arbkit import (
+    BadResponse,
+    BookUpdate,
+    ContinuityLost,
+    ContinuityRestored,
+    Fill,
+    OrderBook,
+    StreamEvent,
+    TradePrint,
+    VenueError,
+    from_epoch_ms,
+    to_decimal,
+)
+from arbkit_kalshi.errors import TERMINAL_WS_CODES, ws_error
+from arbkit_kalshi.orders import fill_from_object
+
+log = logging.getLogger(__name__)
+
+VENUE = "kalshi"
+BOOK_CHANNEL = "orderbook_delta"
+PUBLIC_CHANNELS = ("ticker", "trade")
+PRIVATE_CHANNELS = ("fill", "user_orders")
+_ONE = Decimal(1)
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+#: 1 − p for every price seen: prices sit on a small grid, so each subtraction is done once.
+_COMPLEMENT: dict[Decimal, Decimal] = {}
+
+
+def _complement(price: Decimal) -> Decimal:
+    value = _COMPLEMENT.get(price)
+    if value is None:
+        value = _COMPLEMENT[price] = _ONE - price
+    return value
+
+
+class _Side:
+    """One bid ladder: sizes by price plus the prices kept sorted ascending."""
+
+    __slots__ = ("sizes", "prices", "bids", "asks")
+
+    def __init__(self, levels: Iterable[tuple[Decimal, Decimal]] = ()) -> None:
+        self.sizes: dict[Decimal, Decimal] = {p: s for p, s in levels if s > 0}
+        self.prices = sorted(self.sizes)
+        self.refresh()
+
+    def apply(self, price: Decimal, delta: Decimal) -> None:
+        sizes = self.sizes
+        old = sizes.get(price)
+        new = delta if old is None else old + delta
+        if new > 0:
+            sizes[price] = new
+            if old is None:
+                insort(self.prices, price)
+        elif old is not None:
+            del sizes[price]
+            self.prices.remove(price)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Rebuild the ladder as this side's bids (best first) and the other side's asks."""
+        sizes = self.sizes
+        ordered = self.prices[::-1]
+        self.bids = tuple([(p, sizes[p]) for p in ordered])
+        self.asks = tuple([(_complement(p), sizes[p]) for p in ordered])
+
+
+class _Book:
+    __slots__ = ("yes", "no")
+
+    def __init__(self, yes: _Side, no: _Side) -> None:
+        self.yes = yes
+        self.no = no
+
+
+def _levels(raw: Any, *, cents: bool) -> list[tuple[Decimal, Decimal]]:
+    levels = []
+    for price, size in raw or ():
+        price = to_decimal(price)
+        levels.append((price / _HUNDRED if cents else price, to_decimal(size)))
+    return levels
+
+
+class KalshiStreamDecoder:
+    """Decodes one websocket connection's messages for ``tickers`` (all tickers if empty).
+
+    Args:
+        tickers: the markets subscribed to.
+        private: also subscribe to the account's ``fill`` and ``user_orders`` channels.
+    """
+
+    def __init__(self, tickers: Iterable[str] = (), *, private: bool = False) -> None:
+        self.tickers = tuple(dict.fromkeys(tickers))
+        self._wanted = frozenset(self.tickers)
+        self.private = private
+        self.outbox: list[Mapping[str, Any]] = []
+        self._books: dict[str, _Book] = {}
+        self._seq: dict[int, int] = {}
+        self._sid_tickers: dict[int, set[str]] = {}
+        self._stale: set[str] = set()
+        self._next_id = 0
+        #: Latest ``ticker`` message body per market (top of book, volume).
+        self.tops: dict[str, Mapping[str, Any]] = {}
+        #: The account's fills and order updates, in arrival order (drained by the caller).
+        self.fills: list[Fill] = []
+        self.order_updates: list[Mapping[str, Any]] = []
+        self.errors: list[VenueError] = []
+        self._handlers = {
+            "orderbook_delta": self._on_delta,
+            "orderbook_snapshot": self._on_snapshot,
+            "trade": self._on_trade,
+            "ticker": self._on_ticker,
+            "ticker_v2": self._on_ticker,
+            "fill": self._on_fill,
+            "user_order": self._on_order,
+            "user_orders": self._on_order,
+            "error": self._on_error,
+        }
+
+    # -- commands ------------------------------------------------------------------------------
+
+    def _command(self, cmd: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        self._next_id += 1
+        return {"id": self._next_id, "cmd": cmd, "params": dict(params)}
+
+    def subscribe_messages(self) -> list[dict[str, Any]]:
+        """The subscribe commands to send after every (re)connect."""
+        tickers = list(self.tickers)
+        messages = [
+            self._command("subscribe", {"channels": [BOOK_CHANNEL], "market_tickers": tickers}),
+            self._command(
+                "subscribe", {"channels": list(PUBLIC_CHANNELS), "market_tickers": tickers}
+            ),
+        ]
+        if self.private:
+            messages.append(self._command("subscribe", {"channels": list(PRIVATE_CHANNELS)}))
+        return messages
+
+    # -- StreamDecoder protocol ----------------------------------------------------------------
+
+    def seed(self, books: Sequence[OrderBook]) -> None:
+        """Start local books from REST or recorded snapshots (YES and NO contract books)."""
+        bids: dict[str, dict[str, tuple[tuple[Decimal, Decimal], ...]]] = {}
+        for book in books:
+            ticker, _, side = book.contract_id.rpartition(":")
+            if side in ("yes", "no") and self._accepts(ticker):
+                bids.setdefault(ticker, {})[side] = book.bids
+        for ticker, sides in bids.items():
+            self._books[ticker] = _Book(_Side(sides.get("yes", ())), _Side(sides.get("no", ())))
+            self._stale.discard(ticker)
+
+    def feed(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        handler = self._handlers.get(message.get("type"))  # type: ignore[arg-type]
+        if handler is None:
+            return []
+        try:
+            return handler(message)
+        except (BadResponse, KeyError, TypeError, ValueError) as exc:
+            log.warning("kalshi stream: dropping a malformed %s (%s)", message.get("type"), exc)
+            return []
+
+    def reset(self) -> list[StreamEvent]:
+        """The socket dropped: every book is unknown until its next snapshot."""
+        lost = sorted((set(self._books) | self._stale) - self._stale)
+        self._stale.update(self._books)
+        self._books.clear()
+        self._seq.clear()
+        self._sid_tickers.clear()
+        if not lost:
+            return []
+        return [ContinuityLost(VENUE, _contract_ids(lost), "websocket disconnected")]
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def books(self, ticker: str, **kwargs: Any) -> tuple[OrderBook, OrderBook] | None:
+        """The current (YES, NO) books of ``ticker``, if known and trusted."""
+        book = self._books.get(ticker)
+        if book is None or ticker in self._stale:
+            return None
+        return self._build(ticker, book, **kwargs)
+
+    # -- handlers ------------------------------------------------------------------------------
+
+    def _accepts(self, ticker: str) -> bool:
+        return not self._wanted or ticker in self._wanted
+
+    def _build(
+        self, ticker: str, book: _Book, *, timestamp: Any = None, sequence: int | None = None
+    ) -> tuple[OrderBook, OrderBook]:
+        yes, no = book.yes, book.no
+        return (
+            OrderBook(
+                venue=VENUE,
+                contract_id=ticker + ":yes",
+                bids=yes.bids,
+                asks=no.asks,
+                timestamp=timestamp,
+                sequence=sequence,
+            ),
+            OrderBook(
+                venue=VENUE,
+                contract_id=ticker + ":no",
+                bids=no.bids,
+                asks=yes.asks,
+                timestamp=timestamp,
+                sequence=sequence,
+            ),
+        )
+
+    def _on_snapshot(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        body = message["msg"]
+        ticker = body["market_ticker"]
+        if not self._accepts(ticker):
+            return []
+        sid, seq = message.get("sid"), message.get("seq")
+        if sid is not None:
+            self._sid_tickers.setdefault(sid, set()).add(ticker)
+            if seq is not None:
+                self._seq[sid] = seq
+        if "yes_dollars_fp" in body or "no_dollars_fp" in body:
+            yes = _levels(body.get("yes_dollars_fp"), cents=False)
+            no = _levels(body.get("no_dollars_fp"), cents=False)
+        elif "yes_dollars" in body or "no_dollars" in body:
+            yes = _levels(body.get("yes_dollars"), cents=False)
+            no = _levels(body.get("no_dollars"), cents=False)
+        else:  # pre-2026: integer cents
+            yes = _levels(body.get("yes"), cents=True)
+            no = _levels(body.get("no"), cents=True)
+        book = self._books[ticker] = _Book(_Side(yes), _Side(no))
+        yes_book, no_book = self._build(ticker, book, sequence=seq)
+        events: list[StreamEvent] = [BookUpdate(yes_book), BookUpdate(no_book)]
+        if ticker in self._stale:
+            self._stale.discard(ticker)
+            events.append(ContinuityRestored(VENUE, _contract_ids([ticker])))
+        return events
+
+    def _on_delta(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        body = message["msg"]
+        ticker = body["market_ticker"]
+        if self._wanted and ticker not in self._wanted:
+            return []
+        sid, seq = message.get("sid"), message.get("seq")
+        if sid is not None and seq is not None:
+            last = self._seq.get(sid)
+            self._seq[sid] = seq
+            tickers = self._sid_tickers.get(sid)
+            if tickers is None:
+                tickers = self._sid_tickers[sid] = set()
+            tickers.add(ticker)
+            if last is not None and seq != last + 1:
+                if seq <= last:  # a replayed or duplicate message: already applied
+                    self._seq[sid] = last
+                    return []
+                reason = f"sequence gap on sid {sid}: {last} → {seq}"
+                return self._lose(sid, sorted(tickers), reason)
+        book = self._books.get(ticker)
+        if ticker in self._stale:
+            return []  # waiting for the snapshot that restores this book
+        if book is None:
+            return self._lose(sid, [ticker], "delta for a market without a snapshot")
+        price = body.get("price_dollars")
+        if price is not None:
+            price = to_decimal(price)
+            delta = to_decimal(body["delta_fp"])
+        else:  # pre-2026: integer cents and counts
+            price = to_decimal(body["price"]) / _HUNDRED
+            delta = to_decimal(body["delta"])
+        side = body["side"]
+        if side == "yes":
+            book.yes.apply(price, delta)
+        elif side == "no":
+            book.no.apply(price, delta)
+        else:
+            raise ValueError(f"side {side!r}")
+        ts_ms = body.get("ts_ms")
+        timestamp = from_epoch_ms(ts_ms) if ts_ms is not None else None
+        yes_book, no_book = self._build(ticker, book, timestamp=timestamp, sequence=seq)
+        return [BookUpdate(yes_book), BookUpdate(no_book)]
+
+    def _lose(self, sid: int | None, tickers: list[str], reason: str) -> list[StreamEvent]:
+        """Stop trusting ``tickers`` and ask for fresh snapshots of them."""
+        newly = [t for t in tickers if t not in self._stale]
+        self._stale.update(tickers)
+        params: dict[str, Any] = {"market_tickers": tickers, "action": "get_snapshot"}
+        if sid is not None:
+            params["sids"] = [sid]
+        self.outbox.append(self._command("update_subscription", params))
+        log.info("kalshi stream: %s; re-snapshot of %d markets requested", reason, len(tickers))
+        return [ContinuityLost(VENUE, _contract_ids(newly), reason)] if newly else []
+
+    def _on_trade(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        body = message["msg"]
+        ticker = body["market_ticker"]
+        if not self._accepts(ticker):
+            return []
+        price = body.get("yes_price_dollars")
+        price = to_decimal(price) if price is not None else to_decimal(body["yes_price"]) / 100
+        size = body.get("count_fp", body.get("count"))
+        return [TradePrint(VENUE, ticker + ":yes", price, to_decimal(size))]
+
+    def _on_ticker(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        body = message["msg"]
+        if self._accepts(body.get("market_ticker", "")):
+            self.tops[body["market_ticker"]] = body
+        return []
+
+    def _on_fill(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        self.fills.append(fill_from_object(message["msg"]))
+        return []
+
+    def _on_order(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        self.order_updates.append(message["msg"])
+        return []
+
+    def _on_error(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        body = message.get("msg") or {}
+        code = body.get("code")
+        error = ws_error(code, str(body.get("msg", "")))
+        self.errors.append(error)
+        log.warning("kalshi stream: %s", error)
+        if code not in TERMINAL_WS_CODES:
+            return []
+        # The subscription is gone: forget its books and subscribe again.
+        events = self.reset()
+        self.outbox.extend(self.subscribe_messages())
+        return events
+
+
+def _contract_ids(tickers: Iterable[str]) -> tuple[str, ...]:
+    return tuple(f"{ticker}:{side}" for ticker in tickers for side in ("yes", "no"))

@@ -1,0 +1,337 @@
+"""KalshiVenue, the plugin's :class:`arbkit.Venue`: codec, discovery, books, stream, trading.
+
+Discovery walks the game series of each supported league (fee type and multiplier come from the
+series), then the series' open events with nested markets. Trading is opt-in (credentials needed)
+and never re-sends a write: a lost answer is reconciled by ``client_order_id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+from arbkit import (
+    Backoff,
+    BadResponse,
+    Clock,
+    ConfigError,
+    DiscoveryQuery,
+    Fill,
+    InvalidOrder,
+    Market,
+    NotFound,
+    Order,
+    OrderBook,
+    OrderRequest,
+    OrderStateUnknown,
+    Position,
+    Recording,
+    StreamEvent,
+    Venue,
+    VenueError,
+    VenueSettings,
+    VenueUnavailable,
+    WebSocketFeed,
+)
+from arbkit_kalshi import parse
+from arbkit_kalshi.auth import KalshiSigner
+from arbkit_kalshi.client import KalshiClient, endpoint_missing
+from arbkit_kalshi.orders import (
+    balance_from_body,
+    fill_from_object,
+    legacy_order_body,
+    order_from_object,
+    order_from_v2,
+    position_from_object,
+    split_contract,
+    v2_order_body,
+)
+from arbkit_kalshi.stream import KalshiStreamDecoder
+
+log = logging.getLogger(__name__)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: not readable JSON ({exc})") from None
+
+
+def _by_ticker(objects: Any, key: str = "ticker") -> dict[str, Mapping[str, Any]]:
+    """Series or events given as a list, a ``{ticker: obj}`` mapping or single-object wrappers."""
+    if isinstance(objects, Mapping):
+        if key in objects:
+            return {str(objects[key]): objects}
+        return {str(k): v.get("series", v) for k, v in objects.items() if isinstance(v, Mapping)}
+    found = {}
+    for item in objects or ():
+        obj = item.get("series", item) if isinstance(item, Mapping) else None
+        if isinstance(obj, Mapping) and obj.get(key):
+            found[str(obj[key])] = obj
+    return found
+
+
+class KalshiVenue(Venue):
+    """Kalshi (Trade API v2): sports game markets, order books, websocket stream and orders."""
+
+    name: ClassVar[str] = "kalshi"
+    title: ClassVar[str] = "Kalshi"
+    leagues: ClassVar[tuple[str, ...]] = tuple(parse.GAME_SERIES)
+    credential_names: ClassVar[tuple[str, ...]] = ("api_key_id", "private_key")
+
+    def __init__(
+        self, settings: VenueSettings | None = None, *, clock: Clock | None = None
+    ) -> None:
+        super().__init__(settings, clock=clock)
+        self._client: KalshiClient | None = None
+        self._signer: KalshiSigner | None = None
+
+    @property
+    def client(self) -> KalshiClient:
+        if self._client is None:
+            self._signer = KalshiSigner.from_settings(self.settings)
+            self._client = KalshiClient(self.settings, self._signer)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    # -- codec ---------------------------------------------------------------------------------
+
+    @classmethod
+    def parse_markets(
+        cls, objects: Iterable[Mapping[str, Any]], *, context: Mapping[str, Any] | None = None
+    ) -> list[Market]:
+        """Events with nested markets and/or market objects (any response shape).
+
+        ``context`` may carry ``series`` (objects or ``{ticker: object}``, for fees) and
+        ``events`` (event objects, to name home and away for bare markets).
+        """
+        context = context or {}
+        return parse.parse_markets(
+            objects,
+            series=_by_ticker(context.get("series") or ()),
+            events=_by_ticker(context.get("events") or (), key="event_ticker"),
+        )
+
+    @classmethod
+    def parse_books(cls, payload: Any, markets: Sequence[Market] = ()) -> list[OrderBook]:
+        return parse.parse_books(payload)
+
+    @classmethod
+    def stream_decoder(cls, markets: Sequence[Market]) -> KalshiStreamDecoder:
+        return KalshiStreamDecoder(market.market_id for market in markets)
+
+    @classmethod
+    def read_recording(cls, directory: Path) -> Recording:
+        """``events.json`` or ``markets.json``, optional ``series.json``, ``orderbooks.json``
+        and ``stream.jsonl`` (one ``{"ts": epoch ms, "msg": ...}`` per line)."""
+        series_path = directory / "series.json"
+        series = _read_json(series_path) if series_path.exists() else ()
+        objects: list[Mapping[str, Any]] = []
+        for name in ("events.json", "markets.json"):
+            if (directory / name).exists():
+                data = _read_json(directory / name)
+                objects.extend(data if isinstance(data, list) else [data])
+        if not objects:
+            raise ConfigError(f"{directory}: needs events.json or markets.json")
+        markets = tuple(cls.parse_markets(objects, context={"series": series}))
+        books_path = directory / "orderbooks.json"
+        books = tuple(parse.parse_books(_read_json(books_path))) if books_path.exists() else ()
+        stream: list[tuple[int, Mapping[str, Any]]] = []
+        stream_path = directory / "stream.jsonl"
+        if stream_path.exists():
+            for number, line in enumerate(stream_path.read_text().splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    entry = json.loads(line)
+                    stream.append((int(entry["ts"]), entry["msg"]))
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise ConfigError(f"{stream_path}:{number}: bad stream line ({exc})") from None
+            stream.sort(key=lambda item: item[0])
+        return Recording(
+            markets=markets,
+            books=books,
+            stream=tuple(stream),
+            first_timestamp_ms=stream[0][0] if stream else None,
+        )
+
+    # -- market data ---------------------------------------------------------------------------
+
+    async def discover(self, query: DiscoveryQuery | None = None) -> list[Market]:
+        """Every game market of the requested leagues (all supported leagues by default)."""
+        query = query or DiscoveryQuery()
+        leagues = sorted(query.leagues) if query.leagues else list(parse.GAME_SERIES)
+        unknown = [league for league in leagues if league not in parse.GAME_SERIES]
+        if unknown:
+            raise ConfigError(
+                f"kalshi: unsupported league {', '.join(unknown)} "
+                f"(supported: {', '.join(parse.GAME_SERIES)})"
+            )
+        status = None if query.include_closed else "open"
+        results = await asyncio.gather(
+            *(self._discover_series(parse.GAME_SERIES[league], status) for league in leagues)
+        )
+        return [market for markets in results for market in markets]
+
+    async def _discover_series(self, series_ticker: str, status: str | None) -> list[Market]:
+        series = await self.client.series(series_ticker)
+        if series is None:
+            log.info("kalshi: series %s not listed; skipped", series_ticker)
+            return []
+        events = await self.client.events(series_ticker, status=status)
+        markets = parse.parse_markets(events, series={series_ticker: series})
+        return [m for m in markets if status is None or m.active]
+
+    async def fetch_books(self, markets: Sequence[Market]) -> dict[str, OrderBook]:
+        tickers = list(dict.fromkeys(market.market_id for market in markets))
+        bodies = await asyncio.gather(*(self.client.orderbook(ticker) for ticker in tickers))
+        now = self.clock.now()
+        books: dict[str, OrderBook] = {}
+        for ticker, body in zip(tickers, bodies, strict=True):
+            for book in parse.parse_orderbook(ticker, body or {}, timestamp=now):
+                books[book.contract_id] = book
+        return books
+
+    def stream_feed(self, markets: Sequence[Market], *, private: bool = False) -> WebSocketFeed:
+        """The reconnecting, authenticated websocket feed for ``markets``."""
+        client = self.client
+        decoder = KalshiStreamDecoder((m.market_id for m in markets), private=private)
+        signer = self._signer
+        ws_path = parse_path(client.ws_url)
+        options = self.settings.options
+        return WebSocketFeed(
+            venue=self.name,
+            url=client.ws_url,
+            decoder=decoder,
+            subscribe=decoder.subscribe_messages,
+            ping=None,  # Kalshi pings every 10 s; websockets answers and sends its own pings
+            stale_after=float(options.get("ws_stale_after", 30.0)),
+            headers=(lambda: signer.headers("GET", ws_path)) if signer else None,
+            backoff=Backoff(
+                base=float(options.get("ws_backoff_base", 0.5)),
+                cap=float(options.get("ws_backoff_cap", 30.0)),
+            ),
+        )
+
+    async def stream_books(self, markets: Sequence[Market]) -> AsyncIterator[StreamEvent]:
+        feed = self.stream_feed(markets)
+        try:
+            async for event in feed.events():
+                yield event
+        finally:
+            feed.stop()
+
+    # -- trading -------------------------------------------------------------------------------
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        """Create an order (V2; legacy only where V2 is missing), reconciling a lost answer.
+
+        Raises:
+            OrderStateUnknown: the answer was lost and no order with this client_order_id
+                could be found yet; look it up again before doing anything else.
+        """
+        if not request.client_order_id:
+            raise InvalidOrder("a Kalshi order needs a client_order_id", venue=self.name)
+        client = self.client
+        try:
+            if client.v2_orders is not False:
+                try:
+                    body = await client.create_order_v2(v2_order_body(request))
+                except VenueError as exc:
+                    if client.v2_orders is None and endpoint_missing(exc):
+                        log.warning("kalshi: Create Order V2 missing here; using the legacy API")
+                        client.v2_orders = False
+                    else:
+                        raise
+                else:
+                    client.v2_orders = True
+                    return order_from_v2(request, body)
+            return order_from_object(await client.create_order_legacy(legacy_order_body(request)))
+        except OrderStateUnknown as exc:
+            return await self._reconcile(request, exc)
+        except VenueUnavailable as exc:  # a gateway 5xx on a write: Kalshi may have acted
+            unknown = OrderStateUnknown(
+                f"order {request.client_order_id}: {exc}",
+                venue=self.name,
+                client_order_id=request.client_order_id,
+            )
+            return await self._reconcile(request, unknown)
+
+    async def _reconcile(self, request: OrderRequest, error: OrderStateUnknown) -> Order:
+        ticker, _ = split_contract(request.contract_id)
+        try:
+            return await self._find_order(request.client_order_id, ticker=ticker)
+        except NotFound:
+            raise error from None
+        except VenueError as exc:
+            raise error from exc
+
+    async def _find_order(self, client_order_id: str, *, ticker: str | None = None) -> Order:
+        for obj in await self.client.orders(ticker=ticker):
+            if obj.get("client_order_id") == client_order_id:
+                return order_from_object(obj)
+        raise NotFound(f"no order with client_order_id {client_order_id}", venue=self.name)
+
+    async def get_order(
+        self, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order:
+        if order_id:
+            obj = await self.client.order(order_id)
+            if not obj:
+                raise BadResponse(f"order {order_id}: empty answer", venue=self.name)
+            return order_from_object(obj)
+        if client_order_id:
+            return await self._find_order(client_order_id)
+        raise InvalidOrder("get_order needs order_id or client_order_id", venue=self.name)
+
+    async def cancel_order(self, order_id: str) -> Order:
+        try:
+            return order_from_object(await self.client.cancel_order(order_id))
+        except OrderStateUnknown:
+            return await self.get_order(order_id=order_id)
+
+    async def amend_order(
+        self, order: Order, *, price: Decimal, size: Decimal, client_order_id: str
+    ) -> Order:
+        """Change a resting order's price and/or total size (legacy amend endpoint)."""
+        ticker, side = split_contract(order.contract_id)
+        body = {
+            "ticker": ticker,
+            "side": side,
+            "action": order.side.value,
+            "client_order_id": order.client_order_id,
+            "updated_client_order_id": client_order_id,
+            f"{side}_price_dollars": str(price.quantize(Decimal("0.0001"))),
+            "count_fp": str(size.quantize(Decimal("0.01"))),
+        }
+        if order.order_id is None:
+            raise InvalidOrder("amend needs the venue's order_id", venue=self.name)
+        return order_from_object(await self.client.amend_order(order.order_id, body))
+
+    async def open_orders(self) -> list[Order]:
+        return [order_from_object(obj) for obj in await self.client.orders(status="resting")]
+
+    async def fills(self) -> list[Fill]:
+        return [fill_from_object(obj) for obj in await self.client.fills()]
+
+    async def positions(self) -> list[Position]:
+        found = (position_from_object(obj) for obj in await self.client.positions())
+        return [position for position in found if position is not None]
+
+    async def balance(self) -> Decimal:
+        return balance_from_body(await self.client.balance() or {})
+
+
+def parse_path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path
