@@ -1,0 +1,134 @@
+"""Cross-venue and complete-set pricing on hand-built books, checked against the fee formulas."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from scan_helpers import book, game
+
+from arbkit.models import Relation
+from arbkit.scan.strategies import CompleteSet, CrossVenue
+from arbkit.strategy import GameState, StrategySettings
+
+D = Decimal
+
+
+def state_with(match, *books) -> GameState:
+    state = GameState.for_match(match)
+    for b in books:
+        state.books[b.contract_id] = b
+    return state
+
+
+def test_cross_venue_sizes_in_delivered_contracts_and_counts_both_fees():
+    state = state_with(
+        game(),
+        book("polymarket", "tok-heat", [("0.40", "100"), ("0.55", "500")]),
+        book("kalshi", "K-MIA:no", [("0.50", "100"), ("0.58", "500")]),
+    )
+    [opp] = CrossVenue(StrategySettings(min_confidence=0.9)).evaluate(state)
+    pm_leg, k_leg = opp.legs
+    # Polymarket delivers 97% of each share at 0.40 (fee 0.05 × 0.60 taken in shares), so the
+    # 100 shares on offer deliver 97; the next levels cost 0.55/0.9775 + 0.58 + fee > $1.
+    assert opp.size == D("97")
+    assert (pm_leg.contract_id, pm_leg.size, pm_leg.fee) == ("tok-heat", D("100.00"), D("1.20000"))
+    assert pm_leg.delivered == D("97")
+    # Kalshi: 97 contracts at 0.50, fee ceil(0.07 × 97 × 0.25) = ceil(1.6975) = $1.70.
+    assert (k_leg.contract_id, k_leg.size, k_leg.fee) == ("K-MIA:no", D("97"), D("1.70"))
+    assert opp.cost == D("40.00") + D("48.50") + D("1.70")
+    assert opp.payout == D("97")
+    assert opp.expected_profit == D("6.80")
+    assert opp.net_edge == D("6.80") / D("97")
+    assert opp.gross_edge == D("0.10")
+
+
+def test_fees_eat_a_small_gross_gap():
+    # The worked example of venue-notes §3: 0.47 + 0.50 = 0.97 gross, negative after fees.
+    state = state_with(
+        game(),
+        book("polymarket", "tok-heat", [("0.47", "1000")]),
+        book("kalshi", "K-MIA:no", [("0.50", "1000")]),
+    )
+    assert CrossVenue().evaluate(state) == []
+
+
+def test_opposite_link_pairs_the_token_with_the_yes_side():
+    # Bulls token ≡ NOT Miami, so Bulls + Miami YES pay exactly $1.
+    state = state_with(
+        game(relation=Relation.OPPOSITE),
+        book("polymarket", "tok-bulls", [("0.40", "50")]),
+        book("kalshi", "K-MIA:yes", [("0.50", "50")]),
+    )
+    [opp] = CrossVenue().evaluate(state)
+    assert {leg.contract_id for leg in opp.legs} == {"tok-bulls", "K-MIA:yes"}
+
+
+def test_tie_leagues_only_use_a_claim_and_its_own_negation():
+    # In the NFL "Heat wins" + "Miami YES" ... (same side) is not a complement; Bulls + Miami YES
+    # pays nothing on a tie, so only Heat + Miami NO may be used.
+    books = (
+        book("polymarket", "tok-bulls", [("0.30", "50")]),
+        book("kalshi", "K-MIA:yes", [("0.30", "50")]),
+        book("polymarket", "tok-heat", [("0.60", "50")]),
+        book("kalshi", "K-MIA:no", [("0.60", "50")]),
+    )
+    nba = CrossVenue().evaluate(state_with(game(league="NBA"), *books))
+    nfl = CrossVenue().evaluate(state_with(game(league="NFL"), *books))
+    assert [{leg.contract_id for leg in o.legs} for o in nba] == [{"tok-bulls", "K-MIA:yes"}]
+    assert nfl == []
+
+
+def test_low_confidence_match_is_never_priced():
+    state = state_with(
+        game(confidence=0.6),
+        book("polymarket", "tok-heat", [("0.30", "100")]),
+        book("kalshi", "K-MIA:no", [("0.30", "100")]),
+    )
+    assert CrossVenue(StrategySettings(min_confidence=0.9)).evaluate(state) == []
+
+
+def test_a_book_in_doubt_is_never_used():
+    state = state_with(
+        game(),
+        book("polymarket", "tok-heat", [("0.30", "100")]),
+        book("kalshi", "K-MIA:no", [("0.30", "100")]),
+    )
+    state.suspect.add("K-MIA:no")
+    assert CrossVenue().evaluate(state) == []
+
+
+def test_minimum_order_size_and_min_edge_are_respected():
+    books = (
+        book("polymarket", "tok-heat", [("0.30", "3")]),
+        book("kalshi", "K-MIA:no", [("0.30", "100")]),
+    )
+    assert CrossVenue().evaluate(state_with(game(pm_min_size="5"), *books)) == []
+    assert (
+        CrossVenue(StrategySettings(min_edge=D("0.5"))).evaluate(state_with(game(), *books)) == []
+    )
+    assert len(CrossVenue().evaluate(state_with(game(), *books))) == 1
+
+
+def test_max_size_caps_the_opportunity():
+    state = state_with(
+        game(),
+        book("polymarket", "tok-heat", [("0.30", "1000")]),
+        book("kalshi", "K-MIA:no", [("0.30", "1000")]),
+    )
+    [opp] = CrossVenue(StrategySettings(max_size=D("25"))).evaluate(state)
+    assert opp.size == D("25")
+
+
+def test_complete_set_buys_both_polymarket_tokens():
+    state = state_with(
+        game(),
+        book("polymarket", "tok-heat", [("0.45", "200")]),
+        book("polymarket", "tok-bulls", [("0.45", "200")]),
+        book("kalshi", "K-MIA:yes", [("0.10", "200")]),
+        book("kalshi", "K-MIA:no", [("0.10", "200")]),
+    )
+    [opp] = CompleteSet().evaluate(state)
+    assert {leg.contract_id for leg in opp.legs} == {"tok-heat", "tok-bulls"}
+    # each token delivers 1 - 0.05 × 0.55 = 0.9725 per share: 200 shares deliver 194.5
+    assert opp.size == D("194.50")
+    assert opp.expected_profit == opp.payout - opp.cost > 0

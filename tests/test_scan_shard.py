@@ -1,0 +1,97 @@
+"""Shards and the scanner's hot path: appear / change / vanish, continuity, start cut-off."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from scan_helpers import START, book, game
+
+from arbkit.clock import ReplayClock
+from arbkit.scan.orchestrator import Scanner, ScanOptions
+from arbkit.scan.shard import ChangeKind, GameShard
+from arbkit.scan.strategies import CrossVenue
+from arbkit.streaming import BookUpdate, ContinuityLost, ContinuityRestored
+
+D = Decimal
+GOOD_PM = book("polymarket", "tok-heat", [("0.40", "100")])
+GOOD_K = book("kalshi", "K-MIA:no", [("0.50", "100")])
+BAD_K = book("kalshi", "K-MIA:no", [("0.62", "100")])
+
+
+class OneGameMatcher:
+    def __init__(self, match):
+        self.result = match
+
+    def match(self, markets):
+        return type("Report", (), {"matches": [self.result], "near_misses": []})()
+
+
+def make_scanner(now) -> Scanner:
+    match = game()
+    scanner = Scanner(
+        venues=[],
+        matcher=OneGameMatcher(match),
+        strategies=[CrossVenue()],
+        clock=ReplayClock(now),
+        options=ScanOptions(start_cutoff=timedelta(minutes=5)),
+    )
+    scanner.markets = list(match.markets)
+    scanner.match()
+    scanner.build_shards()
+    return scanner
+
+
+def kinds(changes):
+    return [c.kind for c in changes]
+
+
+def test_opportunity_appears_changes_and_vanishes():
+    shard = GameShard(game(), [CrossVenue()])
+    shard.set_book(GOOD_PM)
+    assert kinds(shard.on_book(GOOD_K, None)) == [ChangeKind.APPEARED]
+    assert shard.on_book(GOOD_K, None) == []  # nothing material changed
+    deeper = book("kalshi", "K-MIA:no", [("0.49", "100")])
+    assert kinds(shard.on_book(deeper, None)) == [ChangeKind.CHANGED]
+    assert kinds(shard.on_book(BAD_K, None)) == [ChangeKind.VANISHED]
+    assert shard.current == {}
+
+
+def test_lost_continuity_withdraws_and_blocks_until_restored():
+    scanner = make_scanner(START - timedelta(hours=2))
+    assert scanner.apply(BookUpdate(GOOD_PM)) == []
+    assert kinds(scanner.apply(BookUpdate(GOOD_K))) == [ChangeKind.APPEARED]
+    lost = scanner.apply(ContinuityLost("kalshi", ("K-MIA:no", "K-MIA:yes"), "sequence gap"))
+    assert kinds(lost) == [ChangeKind.SUSPENDED, ChangeKind.VANISHED]
+    # A delta during the gap would show an edge: it must not be reported.
+    assert scanner.apply(BookUpdate(GOOD_PM)) == []
+    assert scanner.opportunities() == []
+    restored = scanner.apply(ContinuityRestored("kalshi", ("K-MIA:no", "K-MIA:yes")))
+    assert kinds(restored) == [ChangeKind.RESTORED, ChangeKind.APPEARED]
+
+
+def test_a_book_flagged_discontinuous_suspends_the_game():
+    scanner = make_scanner(START - timedelta(hours=2))
+    scanner.apply(BookUpdate(GOOD_PM))
+    scanner.apply(BookUpdate(GOOD_K))
+    scanner.apply(ContinuityLost("kalshi", ("K-MIA:no",), "socket dropped"))
+    fresh = book("kalshi", "K-MIA:no", [("0.50", "100")])
+    assert kinds(scanner.apply(BookUpdate(fresh))) == [ChangeKind.RESTORED, ChangeKind.APPEARED]
+
+
+def test_games_stop_at_the_start_cut_off_on_the_scanner_clock():
+    scanner = make_scanner(START - timedelta(hours=2))
+    scanner.apply(BookUpdate(GOOD_PM))
+    scanner.apply(BookUpdate(GOOD_K))
+    scanner.clock.advance_to(START - timedelta(minutes=4))  # inside the 5-minute cut-off
+    changes = scanner.apply(BookUpdate(GOOD_K))
+    assert kinds(changes) == [ChangeKind.VANISHED, ChangeKind.STOPPED]
+    assert scanner.shards == {}
+
+
+@pytest.mark.parametrize("minutes_before", [-10, 3])
+def test_games_past_the_cut_off_are_not_watched_at_all(minutes_before):
+    scanner = make_scanner(START - timedelta(minutes=minutes_before))
+    assert scanner.shards == {}
+    assert scanner.skipped and "cut-off" in scanner.skipped[0][1]
