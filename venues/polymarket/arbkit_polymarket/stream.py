@@ -1,0 +1,215 @@
+"""The market-channel decoder: local books from ``book`` snapshots and ``price_change`` updates.
+
+Polymarket streams carry no sequence numbers, so continuity is judged three ways: a token is
+trusted only after a full ``book`` arrived for it since the last (re)connect; a dropped or silent
+socket (the core :class:`arbkit.WebSocketFeed` notices both) loses every token; and each
+``price_change`` carries the venue's own best bid/ask, which must agree with the local book after
+the change is applied. A disagreement or an unreadable update loses that token and asks for a
+fresh snapshot by resubscribing it.
+"""
+
+from __future__ import annotations
+
+import logging
+from bisect import bisect_left, insort
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from arbkit import (
+    BadResponse,
+    BookUpdate,
+    ContinuityLost,
+    ContinuityRestored,
+    Market,
+    OrderBook,
+    StreamEvent,
+    TradePrint,
+    from_epoch_ms,
+)
+from arbkit_polymarket.parse import VENUE, parse_book
+
+log = logging.getLogger(__name__)
+
+_ZERO = Decimal(0)
+_ONE = Decimal(1)
+#: Keep-alive the venue documents: a text frame, answered by ``PONG``.
+PING = "PING"
+
+
+class _Side:
+    """One side of a local book: sizes by price plus the prices kept sorted ascending."""
+
+    __slots__ = ("prices", "sizes")
+
+    def __init__(self, levels: Iterable[tuple[Decimal, Decimal]] = ()) -> None:
+        self.sizes: dict[Decimal, Decimal] = dict(levels)
+        self.prices: list[Decimal] = sorted(self.sizes)
+
+    def set(self, price: Decimal, size: Decimal) -> None:
+        """Absolute size at ``price``; zero removes the level."""
+        if size:
+            if price not in self.sizes:
+                insort(self.prices, price)
+            self.sizes[price] = size
+        elif self.sizes.pop(price, None) is not None:
+            del self.prices[bisect_left(self.prices, price)]
+
+    def ascending(self) -> tuple[tuple[Decimal, Decimal], ...]:
+        sizes = self.sizes
+        return tuple([(p, sizes[p]) for p in self.prices])
+
+    def descending(self) -> tuple[tuple[Decimal, Decimal], ...]:
+        sizes = self.sizes
+        return tuple([(p, sizes[p]) for p in reversed(self.prices)])
+
+
+def subscribe_message(tokens: Sequence[str]) -> dict[str, Any]:
+    """The first message on a market-channel connection."""
+    return {"assets_ids": list(tokens), "type": "market", "custom_feature_enabled": True}
+
+
+def resubscribe_message(tokens: Sequence[str]) -> dict[str, Any]:
+    """Ask for fresh snapshots of ``tokens`` on an open connection."""
+    return {"operation": "subscribe", "assets_ids": list(tokens)}
+
+
+class PolymarketDecoder:
+    """A :class:`arbkit.StreamDecoder` for the market channel of a set of markets.
+
+    Args:
+        markets: the markets whose tokens are followed (other tokens are ignored).
+        verify_top: compare each ``price_change``'s ``best_bid``/``best_ask`` to the local book.
+    """
+
+    def __init__(self, markets: Sequence[Market], *, verify_top: bool = True) -> None:
+        self.tokens: tuple[str, ...] = tuple(c.contract_id for m in markets for c in m.contracts)
+        self._followed = frozenset(self.tokens)
+        self.tick_sizes: dict[str, Decimal] = {
+            c.contract_id: m.tick_size for m in markets for c in m.contracts
+        }
+        self.verify_top = verify_top
+        self.outbox: list[Mapping[str, Any]] = []
+        self._bids: dict[str, _Side] = {}
+        self._asks: dict[str, _Side] = {}
+
+    # -- StreamDecoder -------------------------------------------------------------------------
+
+    def seed(self, books: Sequence[OrderBook]) -> None:
+        """Start from REST or recorded snapshots: those tokens are trusted at once."""
+        for book in books:
+            self._bids[book.contract_id] = _Side(book.bids)
+            self._asks[book.contract_id] = _Side(book.asks)
+
+    def feed(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        kind = message.get("event_type")
+        try:
+            if kind == "price_change":
+                return self._price_change(message)
+            if kind == "book":
+                return self._book(message)
+            if kind == "last_trade_price":
+                return self._trade(message)
+            if kind == "tick_size_change":
+                self._tick_size(message)
+        except (BadResponse, KeyError, TypeError, InvalidOperation, ValueError) as exc:
+            return self._lose([str(message.get("asset_id", ""))], f"unreadable {kind}: {exc}")
+        return []  # best_bid_ask, new_market, market_resolved: nothing for the books
+
+    def reset(self) -> list[StreamEvent]:
+        """The socket dropped: every book is in doubt until its next snapshot."""
+        lost = tuple(token for token in self.tokens if token in self._bids)
+        self._bids.clear()
+        self._asks.clear()
+        self.outbox.clear()
+        if not lost:
+            return []
+        return [ContinuityLost(VENUE, lost, "stream disconnected")]
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def is_live(self, token: str) -> bool:
+        return token in self._bids
+
+    def book(self, token: str, timestamp: Any = None) -> OrderBook:
+        """The current local book of ``token`` (best first)."""
+        return OrderBook(
+            venue=VENUE,
+            contract_id=token,
+            bids=self._bids[token].descending(),
+            asks=self._asks[token].ascending(),
+            timestamp=from_epoch_ms(timestamp) if timestamp else None,
+        )
+
+    def _book(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        token = str(message.get("asset_id", ""))
+        if token not in self._followed:
+            return []
+        snapshot = parse_book(message)
+        restored = token not in self._bids
+        self._bids[token] = _Side(snapshot.bids)
+        self._asks[token] = _Side(snapshot.asks)
+        tick = message.get("tick_size")
+        if tick:
+            self.tick_sizes[token] = Decimal(str(tick))
+        events: list[StreamEvent] = [BookUpdate(snapshot)]
+        if restored:
+            events.append(ContinuityRestored(VENUE, (token,)))
+        return events
+
+    def _price_change(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        changed: dict[str, Mapping[str, Any]] = {}
+        lost: list[str] = []
+        for change in message["price_changes"]:
+            token = change["asset_id"]
+            bids = self._bids.get(token)
+            if bids is None:
+                continue  # not followed, or waiting for a snapshot: nothing to apply it to
+            side = bids if change["side"] == "BUY" else self._asks[token]
+            side.set(Decimal(change["price"]), Decimal(change["size"]))
+            changed[token] = change
+        events: list[StreamEvent] = []
+        stamp = message.get("timestamp")
+        for token, change in changed.items():
+            if self.verify_top and not self._top_agrees(token, change):
+                lost.append(token)
+                continue
+            events.append(BookUpdate(self.book(token, stamp)))
+        if lost:
+            events.extend(self._lose(lost, "local book disagrees with the venue's best bid/ask"))
+        return events
+
+    def _top_agrees(self, token: str, change: Mapping[str, Any]) -> bool:
+        best_bid, best_ask = change.get("best_bid"), change.get("best_ask")
+        if best_bid is not None:
+            prices = self._bids[token].prices
+            if (prices[-1] if prices else _ZERO) != Decimal(best_bid):
+                return False
+        if best_ask is not None:
+            prices = self._asks[token].prices
+            if (prices[0] if prices else _ONE) != Decimal(best_ask):
+                return False
+        return True
+
+    def _trade(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        token = str(message["asset_id"])
+        if token not in self._followed:
+            return []
+        return [TradePrint(VENUE, token, Decimal(message["price"]), Decimal(message["size"]))]
+
+    def _tick_size(self, message: Mapping[str, Any]) -> None:
+        token = str(message["asset_id"])
+        if token in self._followed:
+            self.tick_sizes[token] = Decimal(str(message["new_tick_size"]))
+
+    def _lose(self, tokens: Sequence[str], reason: str) -> list[StreamEvent]:
+        doubtful = tuple(t for t in tokens if t in self._followed)
+        if not doubtful:
+            log.warning("polymarket stream: %s", reason)
+            return []
+        for token in doubtful:
+            self._bids.pop(token, None)
+            self._asks.pop(token, None)
+        log.warning("polymarket stream: %s; resubscribing %d token(s)", reason, len(doubtful))
+        self.outbox.append(resubscribe_message(doubtful))
+        return [ContinuityLost(VENUE, doubtful, reason)]

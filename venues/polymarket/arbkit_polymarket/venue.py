@@ -1,0 +1,537 @@
+"""PolymarketVenue: the codec class methods and the live API behind arbkit's Venue surface."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+from attrs import define, evolve
+
+from arbkit import (
+    Backoff,
+    BadResponse,
+    Clock,
+    ConfigError,
+    DiscoveryQuery,
+    DuplicateOrderId,
+    Fill,
+    InvalidOrder,
+    Market,
+    NetworkError,
+    NotFound,
+    Order,
+    OrderBook,
+    OrderRequest,
+    OrderStateUnknown,
+    OrderStatus,
+    Position,
+    Recording,
+    Secret,
+    Side,
+    StreamEvent,
+    TimeInForce,
+    TokenBucket,
+    VenueHttp,
+    VenueSettings,
+    VenueUnavailable,
+    WebSocketFeed,
+    to_decimal,
+)
+from arbkit import Venue as _Venue
+from arbkit_polymarket import auth, parse, signing
+from arbkit_polymarket.clob import ClobClient, parse_order, parse_trade
+from arbkit_polymarket.errors import map_error, order_refusal
+from arbkit_polymarket.gamma import GammaClient
+from arbkit_polymarket.stream import PING, PolymarketDecoder, subscribe_message
+
+log = logging.getLogger(__name__)
+
+URLS = {
+    "gamma": "https://gamma-api.polymarket.com",
+    "clob": "https://clob.polymarket.com",
+    "data": "https://data-api.polymarket.com",
+    "ws": "wss://ws-subscriptions-clob.polymarket.com/ws/market",
+}
+_TIF = {
+    TimeInForce.GTC: "GTC",
+    TimeInForce.GTD: "GTD",
+    TimeInForce.FOK: "FOK",
+    TimeInForce.IOC: "FAK",
+}
+#: GTD expirations need a one-minute security margin on top of the wanted life.
+GTD_MARGIN_SECONDS = 60
+
+
+def _buckets(limits: Mapping[str, tuple[float, float]]) -> dict[str, TokenBucket]:
+    """``{class: (per second, burst)}`` → buckets; figures from the docs' per-10 s limits."""
+    return {name: TokenBucket(rate=rate, capacity=burst) for name, (rate, burst) in limits.items()}
+
+
+@define
+class _Sent:
+    """What arbkit remembers of an order it sent: the API has no client-order-id field."""
+
+    request: OrderRequest
+    sent_at: datetime
+    order_id: str | None = None
+
+
+class PolymarketVenue(_Venue):
+    """Polymarket: Gamma discovery, CLOB books and V2 orders, the market websocket."""
+
+    name: ClassVar[str] = "polymarket"
+    title: ClassVar[str] = "Polymarket"
+    leagues: ClassVar[tuple[str, ...]] = tuple(sorted(set(parse.LEAGUE_CODES.values())))
+    credential_names: ClassVar[tuple[str, ...]] = (
+        "private_key",
+        "api_key",
+        "api_secret",
+        "api_passphrase",
+    )
+
+    def __init__(self, settings: VenueSettings | None = None, *, clock: Clock | None = None):
+        super().__init__(settings, clock=clock)
+        s = self.settings
+        options = s.options
+        self._gamma_http = VenueHttp(
+            venue=self.name,
+            base_url=s.url("gamma", URLS["gamma"]),
+            # Gamma: 4,000/10 s overall, /events 500/10 s.
+            buckets=_buckets({"gamma": (400, 400), "events": (50, 50)}),
+            error_mapper=map_error,
+            proxy=options.get("gamma_proxy"),
+            timeout=s.timeout,
+            backoff_base=float(options.get("retry_backoff", 0.25)),
+        )
+        self._clob_http = VenueHttp(
+            venue=self.name,
+            base_url=s.url("clob", URLS["clob"]),
+            # Only the order API is geo-restricted, so the proxy applies to the CLOB alone.
+            buckets=_buckets(
+                {
+                    "clob": (900, 900),
+                    "book": (150, 150),
+                    "books": (50, 50),
+                    "order": (60, 350),  # 36,000/10 min sustained, 3,500/10 s burst
+                    "cancel": (50, 300),
+                    "balance": (20, 20),
+                    "auth": (10, 10),
+                }
+            ),
+            error_mapper=map_error,
+            proxy=s.proxy,
+            timeout=s.timeout,
+            backoff_base=float(options.get("retry_backoff", 0.25)),
+        )
+        self._data_http = VenueHttp(
+            venue=self.name,
+            base_url=s.url("data", URLS["data"]),
+            buckets=_buckets({"data": (20, 20)}),
+            error_mapper=map_error,
+            timeout=s.timeout,
+        )
+        self.gamma = GammaClient(self._gamma_http, ttl=float(options.get("cache_ttl", 300)))
+        self.clob = ClobClient(self._clob_http)
+        self._key: Secret | None = s.credential("private_key")
+        self._creds: auth.ApiCredentials | None = None
+        api_key = s.credential("api_key")
+        secret, passphrase = s.credential("api_secret"), s.credential("api_passphrase")
+        if api_key and secret and passphrase:
+            self._creds = auth.ApiCredentials(api_key=api_key, secret=secret, passphrase=passphrase)
+        self.signature_type = int(options.get("signature_type", signing.EOA))
+        self._funder: str | None = options.get("funder")
+        self._sent: dict[str, _Sent] = {}
+        self._client_ids: dict[str, str] = {}
+        self._neg_risk: dict[str, bool] = {}
+        self._ticks: dict[str, Decimal] = {}
+
+    # -- codec -----------------------------------------------------------------------------------
+
+    @classmethod
+    def parse_markets(
+        cls, objects: Iterable[Mapping[str, Any]], *, context: Mapping[str, Any] | None = None
+    ) -> list[Market]:
+        return parse.parse_markets(objects)
+
+    @classmethod
+    def parse_books(cls, payload: Any, markets: Sequence[Market] = ()) -> list[OrderBook]:
+        return parse.parse_books(payload)
+
+    @classmethod
+    def stream_decoder(cls, markets: Sequence[Market]) -> PolymarketDecoder:
+        return PolymarketDecoder(markets)
+
+    @classmethod
+    def read_recording(cls, directory: Path) -> Recording:
+        """``events.json``, ``books.json`` and optional ``stream.jsonl`` (docs/replay-format.md)."""
+        markets = parse.parse_markets(_read_json(directory / "events.json", list))
+        books_path = directory / "books.json"
+        books = parse.parse_books(_read_json(books_path, list)) if books_path.exists() else []
+        stream: list[tuple[int, Mapping[str, Any]]] = []
+        stream_path = directory / "stream.jsonl"
+        if stream_path.exists():
+            for number, line in enumerate(stream_path.read_text().splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    stream.append((int(row["ts"]), row["msg"]))
+                except (ValueError, KeyError, TypeError):
+                    raise ConfigError(f"{stream_path}:{number}: expected {{ts, msg}}") from None
+            stream.sort(key=lambda item: item[0])
+        stamps = [ts for ts, _ in stream] + [
+            int(b.timestamp.timestamp() * 1000) for b in books if b.timestamp
+        ]
+        return Recording(
+            markets=tuple(markets),
+            books=tuple(books),
+            stream=tuple(stream),
+            first_timestamp_ms=min(stamps) if stamps else None,
+        )
+
+    # -- market data -----------------------------------------------------------------------------
+
+    async def discover(self, query: DiscoveryQuery | None = None) -> list[Market]:
+        query = query or DiscoveryQuery()
+        tags = await self.gamma.league_tags()
+        wanted = sorted(query.leagues) if query.leagues else sorted(tags)
+        markets: list[Market] = []
+        for league in wanted:
+            tag = tags.get(league)
+            if tag is None:
+                log.info("polymarket lists no %s games", league)
+                continue
+            events = await self.gamma.game_events(tag, include_closed=query.include_closed)
+            for event in events:
+                try:
+                    found = parse.parse_markets([event])
+                except BadResponse as exc:
+                    log.warning("skipping Gamma event %s: %s", event.get("slug"), exc)
+                    continue
+                markets.extend(m for m in found if m.league in (league, None))
+        for market in markets:
+            self._remember(market)
+        return markets
+
+    def _remember(self, market: Market) -> None:
+        for contract in market.contracts:
+            self._neg_risk[contract.contract_id] = bool(market.raw.get("negRisk", False))
+            self._ticks[contract.contract_id] = market.tick_size
+
+    async def fetch_books(self, markets: Sequence[Market]) -> dict[str, OrderBook]:
+        tokens = [c.contract_id for m in markets for c in m.contracts]
+        return {book.contract_id: book for book in await self.clob.books(tokens)}
+
+    async def stream_books(self, markets: Sequence[Market]) -> AsyncIterator[StreamEvent]:
+        """Market-channel updates; see :class:`PolymarketDecoder` for the continuity rules."""
+        options = self.settings.options
+        decoder = PolymarketDecoder(markets, verify_top=bool(options.get("verify_top", True)))
+        feed = WebSocketFeed(
+            venue=self.name,
+            url=self.settings.url("ws", URLS["ws"]),
+            decoder=decoder,
+            subscribe=lambda: [subscribe_message(decoder.tokens)],
+            ping=lambda: PING,
+            ping_interval=float(options.get("ping_interval", 10.0)),
+            stale_after=float(options.get("stale_after", 30.0)),
+            backoff=Backoff(
+                base=float(options.get("reconnect_backoff", 0.5)),
+                cap=float(options.get("reconnect_backoff_cap", 30.0)),
+            ),
+        )
+        self._feed = feed
+        try:
+            async for event in feed.events():
+                yield event
+        finally:
+            feed.stop()
+
+    # -- trading ---------------------------------------------------------------------------------
+
+    @property
+    def address(self) -> str:
+        if self._key is None:
+            raise ConfigError("polymarket trading needs private_key in [venues.polymarket]")
+        return signing.address_of(self._key)
+
+    async def _ensure_auth(self) -> None:
+        """Derive L2 credentials from the wallet key when none are configured."""
+        if self.clob.auth is not None:
+            return
+        address = self.address
+        if self._creds is None:
+            assert self._key is not None
+            headers = auth.l1_headers(self._key, address, int(time.time()))
+            body = await self._clob_http.request(
+                "GET", "/auth/derive-api-key", endpoint="auth", headers=headers
+            )
+            self._creds = auth.ApiCredentials.from_response(body)
+        self.clob.auth = auth.l2_signer(self._creds, address, lambda: int(time.time()))
+
+    async def place_order(self, request: OrderRequest) -> Order:
+        """Sign and send one V2 order.
+
+        Raises:
+            OrderStateUnknown: no answer, or a 5xx: the order may exist. Call
+                ``get_order(client_order_id=...)`` to reconcile; never re-send blindly.
+            OrderRejected: the venue refused it (a subclass says why).
+        """
+        await self._ensure_auth()
+        assert self._creds is not None and self._key is not None
+        if request.client_order_id in self._sent:
+            raise DuplicateOrderId(f"client order id {request.client_order_id!r} already used")
+        token = request.contract_id
+        tick = self._ticks.get(token) or await self._tick_size(token)
+        maker_amount, taker_amount = signing.amounts(
+            request.side, request.price, request.size, tick
+        )
+        signer = self.address
+        expiration = 0
+        if request.time_in_force is TimeInForce.GTD:
+            if request.expires_at is None:
+                raise InvalidOrder("a GTD order needs expires_at", venue=self.name)
+            expiration = int(request.expires_at.timestamp()) + GTD_MARGIN_SECONDS
+        unsigned = signing.UnsignedOrder(
+            salt=signing.new_salt(),
+            maker=self._funder or signer,
+            signer=signer,
+            token_id=token,
+            maker_amount=maker_amount,
+            taker_amount=taker_amount,
+            side=0 if request.side is Side.BUY else 1,
+            signature_type=self.signature_type,
+            timestamp_ms=int(time.time() * 1000),
+            expiration=expiration,
+        )
+        neg_risk = self._neg_risk.get(token, False)
+        signature = signing.sign_order(unsigned, self._key, neg_risk=neg_risk)
+        body = {
+            "order": signing.order_body(unsigned, signature),
+            "owner": self._creds.api_key.reveal(),
+            "orderType": _TIF[request.time_in_force],
+            "deferExec": False,
+            "postOnly": request.post_only,
+        }
+        sent = _Sent(request=request, sent_at=self.clock.now())
+        self._sent[request.client_order_id] = sent
+        try:
+            answer = await self.clob.post_order(body, request.client_order_id)
+        except (VenueUnavailable, NetworkError) as exc:
+            if isinstance(exc, OrderStateUnknown):
+                raise
+            # A 5xx or dropped connection after sending: the order may well have been accepted.
+            raise OrderStateUnknown(
+                f"POST /order: {exc}; outcome unknown",
+                venue=self.name,
+                client_order_id=request.client_order_id,
+            ) from exc
+        if not isinstance(answer, Mapping):
+            raise OrderStateUnknown(
+                "POST /order: unreadable answer",
+                venue=self.name,
+                client_order_id=request.client_order_id,
+            )
+        if not answer.get("success", True) or not answer.get("orderID"):
+            del self._sent[request.client_order_id]
+            raise order_refusal(str(answer.get("errorMsg") or "order refused"))
+        sent.order_id = str(answer["orderID"])
+        self._client_ids[sent.order_id] = request.client_order_id
+        return _ack_order(request, sent.order_id, answer, sent.sent_at)
+
+    async def _tick_size(self, token: str) -> Decimal:
+        book = await self._clob_http.request(
+            "GET", "/tick-size", endpoint="clob", params={"token_id": token}
+        )
+        tick = to_decimal(book.get("minimum_tick_size", "0.01"))
+        self._ticks[token] = tick
+        return tick
+
+    async def cancel_order(self, order_id: str) -> Order:
+        await self._ensure_auth()
+        await self.clob.cancel(order_id)
+        return await self.get_order(order_id=order_id)
+
+    async def get_order(
+        self, *, order_id: str | None = None, client_order_id: str | None = None
+    ) -> Order:
+        """An order by venue id, or by the client id arbkit gave it (reconciling if needed)."""
+        await self._ensure_auth()
+        if order_id is None and client_order_id is not None:
+            sent = self._sent.get(client_order_id)
+            if sent is None:
+                raise NotFound(f"no order sent with client id {client_order_id!r}")
+            if sent.order_id is None:
+                return await self._reconcile(client_order_id, sent)
+            order_id = sent.order_id
+        if order_id is None:
+            raise ValueError("give order_id or client_order_id")
+        body = await self.clob.order(order_id)
+        return parse_order(body, self._client_ids.get(order_id, client_order_id))
+
+    async def _reconcile(self, client_order_id: str, sent: _Sent) -> Order:
+        """Find an order whose answer was lost, among open orders, then among trades."""
+        request = sent.request
+        claimed = set(self._client_ids)
+        for obj in await self.clob.open_orders(request.contract_id):
+            candidate = parse_order(obj)
+            if (
+                candidate.order_id not in claimed
+                and candidate.side is request.side
+                and candidate.price == request.price
+                and candidate.size == request.size
+                and (candidate.created_at is None or candidate.created_at >= _floor(sent.sent_at))
+            ):
+                return self._adopt(client_order_id, sent, candidate)
+        filled = Decimal(0)
+        order_id: str | None = None
+        for obj in await self.clob.trades(request.contract_id):
+            for fill in parse_trade(obj):
+                if (
+                    fill.is_taker
+                    and fill.order_id not in claimed
+                    and fill.side is request.side
+                    and (fill.timestamp is None or fill.timestamp >= _floor(sent.sent_at))
+                    and (order_id is None or fill.order_id == order_id)
+                ):
+                    order_id = fill.order_id
+                    filled += fill.size
+        if order_id is not None:
+            status = OrderStatus.FILLED if filled >= request.size else OrderStatus.PARTIALLY_FILLED
+            if (
+                request.time_in_force in (TimeInForce.FOK, TimeInForce.IOC)
+                and filled < request.size
+            ):
+                status = OrderStatus.CANCELLED
+            order = Order(
+                venue=self.name,
+                order_id=order_id,
+                client_order_id=client_order_id,
+                contract_id=request.contract_id,
+                side=request.side,
+                price=request.price,
+                size=request.size,
+                filled=filled,
+                status=status,
+            )
+            return self._adopt(client_order_id, sent, order)
+        # Nothing on the venue matches: still UNKNOWN inside the grace period (an order can
+        # surface late), afterwards it never became an order.
+        grace = float(self.settings.options.get("reconcile_grace", 30.0))
+        age = (self.clock.now() - sent.sent_at).total_seconds()
+        status = OrderStatus.UNKNOWN if age < grace else OrderStatus.REJECTED
+        return Order(
+            venue=self.name,
+            order_id=None,
+            client_order_id=client_order_id,
+            contract_id=request.contract_id,
+            side=request.side,
+            price=request.price,
+            size=request.size,
+            status=status,
+        )
+
+    def _adopt(self, client_order_id: str, sent: _Sent, order: Order) -> Order:
+        assert order.order_id is not None
+        sent.order_id = order.order_id
+        self._client_ids[order.order_id] = client_order_id
+        return evolve(order, client_order_id=client_order_id)
+
+    async def open_orders(self) -> list[Order]:
+        await self._ensure_auth()
+        return [
+            parse_order(obj, self._client_ids.get(str(obj.get("id"))))
+            for obj in await self.clob.open_orders()
+        ]
+
+    async def fills(self) -> list[Fill]:
+        await self._ensure_auth()
+        owner = self._creds.api_key.reveal() if self._creds else None
+        return [fill for obj in await self.clob.trades() for fill in parse_trade(obj, owner)]
+
+    async def positions(self) -> list[Position]:
+        """Positions from the public Data API (by the funder's address)."""
+        body = await self._data_http.request(
+            "GET", "/positions", endpoint="data", params={"user": self._funder or self.address}
+        )
+        if not isinstance(body, list):
+            raise BadResponse("/positions: expected a list", venue=self.name)
+        result = []
+        for row in body:
+            try:
+                size = to_decimal(row["size"])
+                cost = size * to_decimal(row.get("avgPrice", 0))
+                result.append(
+                    Position(venue=self.name, contract_id=str(row["asset"]), size=size, cost=cost)
+                )
+            except (KeyError, TypeError):
+                raise BadResponse("/positions: row without asset/size", venue=self.name) from None
+        return result
+
+    async def balance(self) -> Decimal:
+        await self._ensure_auth()
+        return await self.clob.balance(self.signature_type)
+
+    async def aclose(self) -> None:
+        for http in (self._gamma_http, self._clob_http, self._data_http):
+            await http.aclose()
+
+
+def _floor(moment: datetime) -> datetime:
+    """Venue timestamps are whole seconds: compare against the start of the send second."""
+    return moment.replace(microsecond=0)
+
+
+def _ack_order(
+    request: OrderRequest, order_id: str, answer: Mapping[str, Any], at: datetime
+) -> Order:
+    """The order as ``POST /order`` acknowledged it (``live`` rests; it is not a fill)."""
+    status_word = str(answer.get("status", "")).lower()
+    making = to_decimal(answer.get("makingAmount") or 0)
+    taking = to_decimal(answer.get("takingAmount") or 0)
+    filled = taking if request.side is Side.BUY else making
+    if status_word == "live":
+        status = OrderStatus.PARTIALLY_FILLED if filled else OrderStatus.OPEN
+    elif status_word == "matched":
+        if filled >= request.size:
+            status = OrderStatus.FILLED
+        elif request.time_in_force in (TimeInForce.FOK, TimeInForce.IOC):
+            status = OrderStatus.CANCELLED
+        else:
+            status = OrderStatus.PARTIALLY_FILLED
+    elif status_word == "unmatched":
+        status = OrderStatus.CANCELLED
+    else:
+        status = OrderStatus.PENDING  # "delayed": matching deferred (in-play sports delay)
+    average = None
+    if filled:
+        paid = making if request.side is Side.BUY else taking
+        average = paid / filled
+    return Order(
+        venue="polymarket",
+        order_id=order_id,
+        client_order_id=request.client_order_id,
+        contract_id=request.contract_id,
+        side=request.side,
+        price=request.price,
+        size=request.size,
+        filled=filled,
+        status=status,
+        average_price=average,
+        created_at=at,
+    )
+
+
+def _read_json(path: Path, kind: type) -> Any:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: not readable JSON ({exc})") from exc
+    if not isinstance(data, kind):
+        raise ConfigError(f"{path}: expected a JSON {kind.__name__}")
+    return data
