@@ -1,0 +1,71 @@
+"""Plugin scorers: extra checks that may veto a link or lower its confidence, never raise it.
+
+Deterministic identity checks (league, date, both teams, market type, YES side) always run first
+inside :class:`~arbkit.matching.MatchingService`; a scorer only ever sees links that passed them.
+That ordering is what keeps a clever plugin from ever turning a doubtful pair into a trade.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from attrs import frozen
+
+from arbkit.models import Contract, Market, Relation
+
+
+@frozen(kw_only=True)
+class Candidate:
+    """One proposed link, as scorers see it."""
+
+    league: str
+    game_id: str
+    left_market: Market
+    left: Contract
+    right_market: Market
+    right: Contract
+    relation: Relation
+    confidence: float
+    reasons: tuple[str, ...]
+
+
+@frozen(kw_only=True)
+class Verdict:
+    """A scorer's answer. ``confidence`` above the current one is ignored (scorers only lower)."""
+
+    reason: str
+    veto: bool = False
+    confidence: float | None = None
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """Register an instance through ``register_matchers``; return None to abstain."""
+
+    name: str
+
+    def score(self, candidate: Candidate) -> Verdict | None: ...
+
+
+class SettlementRiskScorer:
+    """Caps confidence where the venues' settlement rules differ for the same game.
+
+    Polymarket resolves an NFL tie 50-50 while Kalshi's NFL markets are game-winner markets;
+    soccer draws and cancelled games settle differently too (venue-notes §2 item 8). Such a pair
+    is still the same game and side, but not a riskless one, so the link says so.
+    """
+
+    name = "settlement-risk"
+
+    def __init__(self, leagues: dict[str, str] | None = None, cap: float = 0.95) -> None:
+        self.leagues = leagues or {
+            "NFL": "NFL ties: Polymarket resolves 50-50, Kalshi settles its own way",
+            "NCAAF": "cancelled/postponed college games may settle differently per venue",
+        }
+        self.cap = cap
+
+    def score(self, candidate: Candidate) -> Verdict | None:
+        note = self.leagues.get(candidate.league)
+        if note is None:
+            return None
+        return Verdict(reason=f"settlement risk: {note}", confidence=self.cap)
