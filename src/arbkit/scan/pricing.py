@@ -43,6 +43,8 @@ def price_pair(
         depth = min(depth, settings.max_size)
     step = _delivery_step(market_a, market_b)
     size = round_down(depth, step)
+    if size <= 0:
+        return None
     legs = _legs_for(book_a, market_a, book_b, market_b, size, step)
     if legs is None:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import lru_cache
 
 from attrs import frozen
 
@@ -23,11 +24,17 @@ ONE = Decimal(1)
 _PROBE = Decimal(100000)
 
 
+# Fee models are frozen (hashable) and prices sit on a tick grid, so these per-price figures are
+# cached: the hot path asks for the same few prices on every book update.
+
+
+@lru_cache(maxsize=65536)
 def marginal_fee(fees: FeeModel, price: Decimal) -> Decimal:
     """The fee, in dollars, of one more contract at ``price`` (rounding ignored)."""
     return fees.fee(price, _PROBE) / _PROBE
 
 
+@lru_cache(maxsize=65536)
 def delivered_per_share(fees: FeeModel, price: Decimal) -> Decimal:
     """Contracts held per contract bought at ``price`` (below 1 where fees are taken in shares)."""
     if not fees.fee_in_shares_on_buy:
@@ -35,6 +42,7 @@ def delivered_per_share(fees: FeeModel, price: Decimal) -> Decimal:
     return ONE - marginal_fee(fees, price) / price
 
 
+@lru_cache(maxsize=65536)
 def marginal_cost(fees: FeeModel, price: Decimal) -> Decimal:
     """Dollars paid per *delivered* contract at ``price``, fees included."""
     if fees.fee_in_shares_on_buy:
@@ -143,6 +151,10 @@ def profitable_depth(
     Walks both books together, level by level, and stops where the next contract of each leg,
     fees included, would cost ``payout`` or more.
     """
+    if not asks_a or not asks_b:
+        return ZERO
+    if marginal_cost(fees_a, asks_a[0][0]) + marginal_cost(fees_b, asks_b[0][0]) >= payout:
+        return ZERO  # the common case: no edge at the top of the books
     ia = ib = 0
     left_a = asks_a[0][1] * delivered_per_share(fees_a, asks_a[0][0]) if asks_a else ZERO
     left_b = asks_b[0][1] * delivered_per_share(fees_b, asks_b[0][0]) if asks_b else ZERO
