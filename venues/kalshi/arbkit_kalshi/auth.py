@@ -57,17 +57,6 @@ def pss_signature(key: rsa.RSAPrivateKey, message: bytes) -> str:
     return base64.b64encode(key.sign(message, _PSS, hashes.SHA256())).decode()
 
 
-def verify_pss(public_key: rsa.RSAPublicKey, message: bytes, signature: str) -> bool:
-    """True if ``signature`` is a valid Kalshi signature of ``message`` (used by the fake)."""
-    from cryptography.exceptions import InvalidSignature
-
-    try:
-        public_key.verify(base64.b64decode(signature), message, _PSS, hashes.SHA256())
-    except (InvalidSignature, ValueError):
-        return False
-    return True
-
-
 class KalshiSigner:
     """Builds the three auth headers for one request.
 

@@ -149,6 +149,35 @@ def order_from_v2(request: OrderRequest, body: Mapping[str, Any]) -> Order:
     )
 
 
+def as_requested(order: Order, request: OrderRequest) -> Order:
+    """``order`` seen as the contract ``request`` named.
+
+    A V2 order lives on the YES book, so the venue may report "buy NO at q" as "sell YES at
+    1 − q". Both are the same order; this re-expresses it on the requested contract.
+    """
+    if order.contract_id == request.contract_id:
+        return order
+    ticker, side = split_contract(request.contract_id)
+    if order.contract_id != f"{ticker}:{'no' if side == 'yes' else 'yes'}":
+        return order
+    flipped = Side.SELL if order.side is Side.BUY else Side.BUY
+    average = None if order.average_price is None else ONE - order.average_price
+    return Order(
+        venue=order.venue,
+        order_id=order.order_id,
+        client_order_id=order.client_order_id,
+        contract_id=request.contract_id,
+        side=flipped,
+        price=ONE - order.price,
+        size=order.size,
+        filled=order.filled,
+        status=order.status,
+        average_price=average,
+        fee=order.fee,
+        created_at=order.created_at,
+    )
+
+
 def _first(obj: Mapping[str, Any], *names: str) -> Any:
     for name in names:
         if obj.get(name) is not None:

@@ -42,6 +42,7 @@ from arbkit_kalshi import parse
 from arbkit_kalshi.auth import KalshiSigner
 from arbkit_kalshi.client import KalshiClient, endpoint_missing
 from arbkit_kalshi.orders import (
+    as_requested,
     balance_from_body,
     fill_from_object,
     legacy_order_body,
@@ -269,11 +270,13 @@ class KalshiVenue(Venue):
     async def _reconcile(self, request: OrderRequest, error: OrderStateUnknown) -> Order:
         ticker, _ = split_contract(request.contract_id)
         try:
-            return await self._find_order(request.client_order_id, ticker=ticker)
+            found = await self._find_order(request.client_order_id, ticker=ticker)
         except NotFound:
             raise error from None
         except VenueError as exc:
             raise error from exc
+        log.info("kalshi: order %s reconciled after a lost answer", request.client_order_id)
+        return as_requested(found, request)
 
     async def _find_order(self, client_order_id: str, *, ticker: str | None = None) -> Order:
         for obj in await self.client.orders(ticker=ticker):
