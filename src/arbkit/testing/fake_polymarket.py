@@ -1,0 +1,325 @@
+"""A fake Polymarket on loopback: Gamma, CLOB (books, L2-checked orders) and the market channel.
+
+Payloads follow the shapes of the real captures (JSON-string ``outcomes``/``clobTokenIds``, books
+worst price first, ``{"error": ...}`` bodies). Beyond the base server's faults (429, 5xx, delays,
+malformed JSON, swallowed answers, dropped or silent sockets) it has switches for order rejects
+(``reject_orders``), partial fills (``fill_ratio``) and a repeating pagination cursor.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+from arbkit.testing.loopback import LoopbackServer, Request, Response
+
+GAMES_TAG = 100639
+API_KEY = "fake-api-key-0b6f1c2e"
+API_SECRET = base64.urlsafe_b64encode(b"fake-polymarket-secret-32-bytes!").decode()
+API_PASSPHRASE = "fake-passphrase-7d41a9"
+
+
+def game_event(
+    index: int, league: str = "nfl", tag: int = 450, away: str = "Lions", home: str = "Bills"
+) -> dict[str, Any]:
+    """A Gamma game event shaped like the real capture, with one moneyline market."""
+    slug = f"{league}-g{index:03d}-2026-09-{18 + index % 10:02d}"
+    tokens = [str(10**70 + index * 2), str(10**70 + index * 2 + 1)]
+    return {
+        "id": str(800000 + index),
+        "slug": slug,
+        "ticker": slug,
+        "title": f"{away} vs. {home}",
+        "active": True,
+        "closed": False,
+        "startTime": "2026-09-18T00:15:00Z",
+        "eventDate": "2026-09-17",
+        "tags": [
+            {"id": "1", "slug": "sports"},
+            {"id": str(tag), "slug": league},
+            {"id": str(GAMES_TAG), "slug": "games"},
+        ],
+        "teams": [
+            {"name": f"Away {away}", "alias": away, "league": league, "ordering": "away"},
+            {"name": f"Home {home}", "alias": home, "league": league, "ordering": "home"},
+        ],
+        "markets": [
+            {
+                "id": str(3000000 + index),
+                "question": f"{away} vs. {home}",
+                "conditionId": "0x" + f"{index:064x}",
+                "slug": slug,
+                "outcomes": json.dumps([away, home]),
+                "outcomePrices": json.dumps(["0.5", "0.5"]),
+                "clobTokenIds": json.dumps(tokens),
+                "active": True,
+                "closed": False,
+                "acceptingOrders": True,
+                "enableOrderBook": True,
+                "orderPriceMinTickSize": 0.01,
+                "orderMinSize": 5,
+                "gameStartTime": "2026-09-18 00:15:00+00",
+                "negRisk": False,
+                "sportsMarketType": "moneyline",
+                "feesEnabled": True,
+                "feeType": "sports_fees_v3",
+                "feeSchedule": {"exponent": 1, "rate": 0.05, "takerOnly": True, "rebateRate": 0.15},
+            }
+        ],
+    }
+
+
+def book_payload(token: str, bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> dict:
+    """A ``/book`` answer; like the real one it lists the worst prices first."""
+    return {
+        "market": "0x" + "ab" * 32,
+        "asset_id": token,
+        "timestamp": str(int(time.time() * 1000)),
+        "hash": "0" * 40,
+        "bids": [{"price": p, "size": s} for p, s in sorted(bids, key=lambda x: Decimal(x[0]))],
+        "asks": [
+            {"price": p, "size": s}
+            for p, s in sorted(asks, key=lambda x: Decimal(x[0]), reverse=True)
+        ],
+        "min_order_size": "5",
+        "tick_size": "0.01",
+        "neg_risk": False,
+        "last_trade_price": "0.5",
+    }
+
+
+class FakePolymarket(LoopbackServer):
+    """Gamma + CLOB + market websocket on one loopback port pair (see module docstring)."""
+
+    def __init__(self, events: int = 3) -> None:
+        super().__init__()
+        self.initial_events = events
+        self._routes_installed = False
+        self.reset()
+        self._install()
+
+    def reset(self) -> None:
+        """Back to the default catalogue and books, no orders, no faults, sockets talking."""
+        with self.lock:
+            self.events = [game_event(i) for i in range(self.initial_events)]
+            self.sports = [
+                {"sport": "nfl", "tags": "1,450,100639", "primaryTagId": 450, "ordering": "away"},
+                {"sport": "nba", "tags": "1,745,100639", "primaryTagId": 745, "ordering": "away"},
+            ]
+            self.books: dict[str, dict[str, Any]] = {}
+            for event in self.events:
+                for token in json.loads(event["markets"][0]["clobTokenIds"]):
+                    self.books[token] = book_payload(
+                        token, [("0.47", "100"), ("0.48", "50")], [("0.52", "80"), ("0.53", "40")]
+                    )
+            self.orders: dict[str, dict[str, Any]] = {}
+            self.trades: list[dict[str, Any]] = []
+            self.reject_orders: str | None = None  #: answer success=false with this message
+            self.fill_ratio = Decimal(0)  #: share of each order matched at once
+            self.repeat_cursor = False
+            self.balance_units = "1000000000"
+            self.faults.clear()
+            self.requests.clear()
+            self.subscriptions: list[Any] = []
+            self.silent = False
+        self._ids = itertools.count(1)
+
+    def tokens(self) -> list[str]:
+        return list(self.books)
+
+    # -- routes --------------------------------------------------------------------------------
+
+    def _install(self) -> None:
+        self.route("GET", "/sports")(lambda request: self.sports)
+        self.route("GET", "/events/keyset")(self._events)
+        self.route("GET", "/book")(self._book)
+        self.route("POST", "/books")(self._books)
+        self.route("GET", "/tick-size")(lambda request: {"minimum_tick_size": 0.01})
+        self.route("GET", "/auth/derive-api-key")(self._derive)
+        self.route("POST", "/order")(self._post_order)
+        self.route("DELETE", "/order")(self._cancel)
+        self.route("GET", r"/data/order/(?P<order_id>[^/]+)")(self._get_order)
+        self.route("GET", "/data/orders")(self._open_orders)
+        self.route("GET", "/data/trades")(self._trades)
+        self.route("GET", "/balance-allowance")(self._balance)
+        self.route("GET", "/positions")(self._positions)
+
+    def _events(self, request: Request) -> Any:
+        limit = int(request.arg("limit", "20") or 20)
+        tags = set(request.query.get("tag_id", []))
+        # Like Gamma, a parameter named "cursor" is ignored: only after_cursor pages.
+        start = int(request.arg("after_cursor", "0") or 0)
+        with self.lock:
+            matching = [e for e in self.events if not tags or tags & {t["id"] for t in e["tags"]}]
+        page = matching[start : start + limit]
+        body: dict[str, Any] = {"events": copy.deepcopy(page)}
+        if start + limit < len(matching):
+            body["next_cursor"] = str(limit if self.repeat_cursor else start + limit)
+        return body
+
+    def _book(self, request: Request) -> Any:
+        book = self.books.get(request.arg("token_id") or "")
+        if book is None:
+            body = {"error": "No orderbook exists for the requested token id"}
+            return Response(body=body, status=404)
+        return book
+
+    def _books(self, request: Request) -> Any:
+        return [self.books[i["token_id"]] for i in request.json() if i["token_id"] in self.books]
+
+    # -- auth ----------------------------------------------------------------------------------
+
+    def _l2_error(self, request: Request) -> Response | None:
+        """Check the L2 headers the way the CLOB does: key, passphrase, HMAC over the request."""
+        h = request.headers
+        if h.get("poly_api_key") != API_KEY or h.get("poly_passphrase") != API_PASSPHRASE:
+            return Response(body={"error": "Unauthorized/Invalid api key"}, status=401)
+        message = f"{h.get('poly_timestamp')}{request.method}{request.path}".encode() + request.body
+        digest = hmac.new(base64.urlsafe_b64decode(API_SECRET), message, hashlib.sha256).digest()
+        if h.get("poly_signature") != base64.urlsafe_b64encode(digest).decode():
+            return Response(body={"error": "Unauthorized/Invalid api key"}, status=401)
+        return None
+
+    def _derive(self, request: Request) -> Any:
+        if not all(request.headers.get(k) for k in ("poly_address", "poly_signature")):
+            return Response(body={"error": "Invalid L1 Request headers"}, status=401)
+        return {"apiKey": API_KEY, "secret": API_SECRET, "passphrase": API_PASSPHRASE}
+
+    # -- orders --------------------------------------------------------------------------------
+
+    def _post_order(self, request: Request) -> Any:
+        error = self._l2_error(request)
+        if error:
+            return error
+        body = request.json()
+        if self.reject_orders:
+            return Response(body={"success": False, "errorMsg": self.reject_orders}, status=400)
+        signed = body["order"]
+        buy = signed["side"] == "BUY"
+        shares = Decimal(signed["takerAmount" if buy else "makerAmount"]) / 10**6
+        collateral = Decimal(signed["makerAmount" if buy else "takerAmount"]) / 10**6
+        price = collateral / shares
+        matched = (shares * self.fill_ratio).quantize(Decimal("0.01"))
+        order_id = f"0x{next(self._ids):064x}"
+        kind = body["orderType"]
+        live = kind in ("GTC", "GTD") and matched < shares
+        now = int(time.time())
+        with self.lock:
+            self.orders[order_id] = {
+                "id": order_id,
+                "status": "LIVE" if live else "MATCHED" if matched else "CANCELED",
+                "owner": body["owner"],
+                "maker_address": signed["maker"],
+                "asset_id": signed["tokenId"],
+                "side": signed["side"],
+                "original_size": str(shares),
+                "size_matched": str(matched),
+                "price": str(price.normalize()),
+                "order_type": kind,
+                "created_at": now,
+                "signed": signed,
+            }
+            if matched:
+                self.trades.append(
+                    {
+                        "id": f"trade-{order_id[-6:]}",
+                        "taker_order_id": order_id,
+                        "asset_id": signed["tokenId"],
+                        "side": signed["side"],
+                        "size": str(matched),
+                        "price": str(price.normalize()),
+                        "status": "MATCHED",
+                        "match_time": str(now),
+                        "trader_side": "TAKER",
+                        "owner": body["owner"],
+                    }
+                )
+        status = "live" if live else "matched" if matched else "unmatched"
+        paid = matched * price
+        return {
+            "success": True,
+            "errorMsg": "",
+            "orderID": order_id,
+            "status": status,
+            "makingAmount": str(paid if buy else matched),
+            "takingAmount": str(matched if buy else paid),
+            "transactionsHashes": [],
+            "tradeIDs": [],
+        }
+
+    def _cancel(self, request: Request) -> Any:
+        error = self._l2_error(request)
+        if error:
+            return error
+        order_id = request.json()["orderID"]
+        with self.lock:
+            order = self.orders.get(order_id)
+            if order is None or order["status"] != "LIVE":
+                return {"canceled": [], "not_canceled": {order_id: "order not found"}}
+            order["status"] = "CANCELED"
+        return {"canceled": [order_id], "not_canceled": {}}
+
+    def _public(self, order: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in order.items() if k != "signed"}
+
+    def _get_order(self, request: Request, order_id: str) -> Any:
+        error = self._l2_error(request)
+        if error:
+            return error
+        order = self.orders.get(order_id)
+        if order is None:
+            return Response(body={"error": "order not found"}, status=404)
+        return self._public(order)
+
+    def _open_orders(self, request: Request) -> Any:
+        error = self._l2_error(request)
+        if error:
+            return error
+        asset = request.arg("asset_id")
+        with self.lock:
+            live = [
+                self._public(o)
+                for o in self.orders.values()
+                if o["status"] == "LIVE" and (asset is None or o["asset_id"] == asset)
+            ]
+        return {"data": live, "next_cursor": "LTE="}
+
+    def _trades(self, request: Request) -> Any:
+        error = self._l2_error(request)
+        if error:
+            return error
+        asset = request.arg("asset_id")
+        with self.lock:
+            rows = [t for t in self.trades if asset is None or t["asset_id"] == asset]
+        return {"data": rows, "next_cursor": "LTE="}
+
+    def _balance(self, request: Request) -> Any:
+        return self._l2_error(request) or {"balance": self.balance_units, "allowances": {}}
+
+    def _positions(self, request: Request) -> Any:
+        return [{"asset": self.tokens()[0], "size": "12.5", "avgPrice": "0.4"}]
+
+    # -- market channel ------------------------------------------------------------------------
+
+    async def on_websocket(self, socket: Any) -> None:
+        async for raw in socket:
+            if raw == "PING":
+                await self.send(socket, "PONG")
+                continue
+            try:
+                message = json.loads(raw)
+            except ValueError:
+                continue
+            self.subscriptions.append(message)
+            assets = message.get("assets_ids") or []
+            snapshots = [{"event_type": "book", **self.books[a]} for a in assets if a in self.books]
+            if snapshots:
+                # The first dump after subscribing arrives as one JSON array of books.
+                await self.send(socket, snapshots)

@@ -1,0 +1,243 @@
+"""PolymarketVenue against the fake over real sockets: discovery, books, orders, reconciliation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from arbkit_polymarket import signing
+
+from arbkit import (
+    BadResponse,
+    DiscoveryQuery,
+    InsufficientFunds,
+    OrderRequest,
+    OrderStateUnknown,
+    OrderStatus,
+    RateLimited,
+    ReplayClock,
+    Side,
+    TimeInForce,
+    WallClock,
+)
+from arbkit.testing import Fault
+
+D = Decimal
+
+
+async def test_discovery_pages_with_after_cursor(server, make_venue) -> None:
+    server.initial_events = 7
+    server.reset()
+    venue = make_venue()
+    venue.gamma.page_limit = 3
+    try:
+        markets = await venue.discover(DiscoveryQuery(leagues=frozenset({"NFL"})))
+    finally:
+        await venue.aclose()
+    assert len(markets) == 7
+    assert len({m.market_id for m in markets}) == 7
+    pages = [r for r in server.requests if r.path == "/events/keyset"]
+    assert [r.arg("after_cursor") for r in pages] == [None, "3", "6"]
+    assert all(r.query["tag_id"] == ["450"] for r in pages)
+    assert markets[0].league == "NFL" and (markets[0].home, markets[0].away) == ("Bills", "Lions")
+    server.initial_events = 3
+
+
+async def test_repeating_cursor_stops_with_bad_response(server, make_venue) -> None:
+    server.initial_events = 7
+    server.reset()
+    server.repeat_cursor = True
+    venue = make_venue()
+    venue.gamma.page_limit = 3
+    try:
+        with pytest.raises(BadResponse, match="repeated"):
+            await venue.discover(DiscoveryQuery(leagues=frozenset({"NFL"})))
+    finally:
+        await venue.aclose()
+        server.initial_events = 3
+
+
+async def test_discovery_is_cached(server, make_venue) -> None:
+    venue = make_venue()
+    try:
+        await venue.discover()
+        first = len(server.requests)
+        await venue.discover()
+    finally:
+        await venue.aclose()
+    assert len(server.requests) == first
+
+
+async def test_books_are_best_first_and_exact(server, make_venue) -> None:
+    venue = make_venue()
+    try:
+        markets = await venue.discover()
+        books = await venue.fetch_books(markets[:1])
+    finally:
+        await venue.aclose()
+    assert set(books) == {c.contract_id for c in markets[0].contracts}
+    book = next(iter(books.values()))
+    assert book.bids == ((D("0.48"), D("50")), (D("0.47"), D("100")))
+    assert book.asks == ((D("0.52"), D("80")), (D("0.53"), D("40")))
+
+
+async def test_429_then_success_is_retried_for_reads(server, make_venue) -> None:
+    server.inject(Fault(status=429, body={"error": "Too Many Requests"}, times=2, path="/book"))
+    venue = make_venue()
+    try:
+        book = await venue.clob.book(server.tokens()[0])
+    finally:
+        await venue.aclose()
+    assert book.best_bid == (D("0.48"), D("50"))
+    assert [r.path for r in server.requests].count("/book") == 3
+
+
+async def test_persistent_429_surfaces_rate_limited(server, make_venue) -> None:
+    server.inject(Fault(status=429, body={"error": "Too Many Requests"}, times=10, path="/book"))
+    venue = make_venue()
+    try:
+        with pytest.raises(RateLimited, match="Too Many Requests"):
+            await venue.clob.book(server.tokens()[0])
+    finally:
+        await venue.aclose()
+
+
+async def test_malformed_json_is_a_clear_bad_response(server, make_venue) -> None:
+    server.inject(Fault(malformed=True, path="/sports"))
+    venue = make_venue()
+    try:
+        with pytest.raises(BadResponse, match="malformed JSON"):
+            await venue.discover()
+        # Nothing is broken afterwards: the next call works.
+        assert await venue.discover()
+    finally:
+        await venue.aclose()
+
+
+def request(server, client_order_id: str, **changes) -> OrderRequest:
+    fields = dict(
+        venue="polymarket",
+        contract_id=server.tokens()[0],
+        side=Side.BUY,
+        price=D("0.34"),
+        size=D("10"),
+        client_order_id=client_order_id,
+    )
+    fields.update(changes)
+    return OrderRequest(**fields)
+
+
+async def test_order_is_signed_verifiably_and_rests(server, make_venue) -> None:
+    venue = make_venue()
+    try:
+        order = await venue.place_order(request(server, "c-1"))
+        fetched = await venue.get_order(client_order_id="c-1")
+        opened = await venue.open_orders()
+    finally:
+        await venue.aclose()
+    assert order.status is OrderStatus.OPEN and order.filled == 0
+    assert fetched.order_id == order.order_id and fetched.client_order_id == "c-1"
+    assert [o.client_order_id for o in opened] == ["c-1"]
+    signed = server.orders[order.order_id]["signed"]
+    assert (signed["makerAmount"], signed["takerAmount"]) == ("3400000", "10000000")
+    unsigned = signing.UnsignedOrder(
+        salt=signed["salt"],
+        maker=signed["maker"],
+        signer=signed["signer"],
+        token_id=signed["tokenId"],
+        maker_amount=int(signed["makerAmount"]),
+        taker_amount=int(signed["takerAmount"]),
+        side=0,
+        signature_type=signed["signatureType"],
+        timestamp_ms=int(signed["timestamp"]),
+    )
+    recovered = signing.recover_order_signer(unsigned, signed["signature"], neg_risk=False)
+    assert recovered == signed["signer"] == venue.address
+
+
+async def test_credentials_are_derived_from_the_key(server, make_venue) -> None:
+    venue = make_venue(derive=True)
+    try:
+        assert await venue.balance() == D("1000")
+    finally:
+        await venue.aclose()
+    derive = [r for r in server.requests if r.path == "/auth/derive-api-key"]
+    assert len(derive) == 1 and derive[0].headers["poly_address"] == venue.address
+
+
+async def test_partial_fill_of_fak_and_cancel(server, make_venue) -> None:
+    server.fill_ratio = D("0.4")
+    venue = make_venue()
+    try:
+        fak = await venue.place_order(request(server, "f-1", time_in_force=TimeInForce.IOC))
+        gtc = await venue.place_order(request(server, "g-1"))
+        cancelled = await venue.cancel_order(gtc.order_id)
+        fills = await venue.fills()
+    finally:
+        await venue.aclose()
+    assert (fak.status, fak.filled, fak.average_price) == (OrderStatus.CANCELLED, D("4"), D("0.34"))
+    assert gtc.status is OrderStatus.PARTIALLY_FILLED and gtc.filled == D("4")
+    assert cancelled.status is OrderStatus.CANCELLED
+    assert sorted(f.order_id for f in fills) == sorted([fak.order_id, gtc.order_id])
+
+
+async def test_rejected_order_maps_to_specific_error(server, make_venue) -> None:
+    server.reject_orders = "not enough balance / allowance"
+    venue = make_venue()
+    try:
+        with pytest.raises(InsufficientFunds, match="not enough balance"):
+            await venue.place_order(request(server, "r-1"))
+    finally:
+        await venue.aclose()
+
+
+async def test_lost_answer_is_unknown_then_reconciled(server, make_venue) -> None:
+    # The venue accepts the order, then the answer is lost (a gateway 502).
+    server.inject(Fault(status=502, swallow=True, path="/order"))
+    venue = make_venue()
+    try:
+        with pytest.raises(OrderStateUnknown) as caught:
+            await venue.place_order(request(server, "u-1"))
+        assert caught.value.client_order_id == "u-1"
+        assert len(server.orders) == 1  # it exists on the venue, and was not re-sent
+        order = await venue.get_order(client_order_id="u-1")
+    finally:
+        await venue.aclose()
+    assert order.status is OrderStatus.OPEN
+    assert order.order_id == next(iter(server.orders))
+    assert order.client_order_id == "u-1"
+    assert [r.path for r in server.requests].count("/order") == 1
+
+
+async def test_timed_out_fill_is_reconciled_from_trades(server, make_venue) -> None:
+    server.fill_ratio = D("1")
+    server.inject(Fault(delay=0.6, path="/order"))
+    venue = make_venue(timeout=0.2)
+    try:
+        with pytest.raises(OrderStateUnknown):
+            await venue.place_order(request(server, "t-1", time_in_force=TimeInForce.FOK))
+        # Wait (on state, not time) until the slow venue has acted.
+        for _ in range(200):
+            if server.trades:
+                break
+            await __import__("asyncio").sleep(0.01)
+        order = await venue.get_order(client_order_id="t-1")
+    finally:
+        await venue.aclose()
+    assert (order.status, order.filled) == (OrderStatus.FILLED, D("10"))
+
+
+async def test_order_that_never_arrived_is_unknown_then_rejected(server, make_venue) -> None:
+    server.inject(Fault(status=502, path="/order"))  # refused before the venue acted
+    clock = ReplayClock(WallClock().now())
+    venue = make_venue(clock=clock, reconcile_grace=30)
+    try:
+        with pytest.raises(OrderStateUnknown):
+            await venue.place_order(request(server, "n-1"))
+        assert (await venue.get_order(client_order_id="n-1")).status is OrderStatus.UNKNOWN
+        clock.advance(timedelta(seconds=31))
+        assert (await venue.get_order(client_order_id="n-1")).status is OrderStatus.REJECTED
+    finally:
+        await venue.aclose()
+    assert not server.orders
