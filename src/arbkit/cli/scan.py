@@ -221,7 +221,7 @@ class ScanRun:
     def _matcher(self) -> Any:
         from arbkit.matching import MatchingService
 
-        return MatchingService.from_plugins(self.pm, store=self.state.store)
+        return MatchingService.from_plugins(self.pm, overrides=self.state.store.db)
 
     # -- output ------------------------------------------------------------------------------------
 
@@ -248,6 +248,19 @@ class ScanRun:
             payload = {
                 "as_of": scanner.clock.now().isoformat(),
                 "games_matched": len(scanner.matches),
+                "games": [
+                    {
+                        "id": m.game_id,
+                        "title": m.title,
+                        "league": m.league,
+                        "start_time": m.start_time.isoformat() if m.start_time else None,
+                        "confidence": round(m.confidence, 4),
+                        "suspended": bool(scanner.shards[m.game_id].suspended)
+                        if m.game_id in scanner.shards
+                        else None,
+                    }
+                    for m in scanner.matches
+                ],
                 "opportunities": [opportunity_to_dict(o) for o in found],
                 "skipped": [{"game": g, "reason": r} for g, r in scanner.skipped],
             }
