@@ -178,8 +178,8 @@ class KalshiVenue(Venue):
                 f"(supported: {', '.join(parse.GAME_SERIES)})"
             )
         status = None if query.include_closed else "open"
-        results = await asyncio.gather(
-            *(self._discover_series(parse.GAME_SERIES[league], status) for league in leagues)
+        results = await _all(
+            self._discover_series(parse.GAME_SERIES[league], status) for league in leagues
         )
         return [market for markets in results for market in markets]
 
@@ -194,7 +194,7 @@ class KalshiVenue(Venue):
 
     async def fetch_books(self, markets: Sequence[Market]) -> dict[str, OrderBook]:
         tickers = list(dict.fromkeys(market.market_id for market in markets))
-        bodies = await asyncio.gather(*(self.client.orderbook(ticker) for ticker in tickers))
+        bodies = await _all(self.client.orderbook(ticker) for ticker in tickers)
         now = self.clock.now()
         books: dict[str, OrderBook] = {}
         for ticker, body in zip(tickers, bodies, strict=True):
@@ -332,6 +332,18 @@ class KalshiVenue(Venue):
 
     async def balance(self) -> Decimal:
         return balance_from_body(await self.client.balance() or {})
+
+
+async def _all(coroutines: Iterable[Any]) -> list[Any]:
+    """Run concurrently; the first failure cancels the rest (no orphan requests)."""
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def parse_path(url: str) -> str:

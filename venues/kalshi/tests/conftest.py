@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from arbkit_kalshi.fees import KalshiFees
+from arbkit_kalshi.venue import KalshiVenue
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from arbkit import Secret, VenueSettings
 from arbkit.testing.fake_kalshi import FakeKalshi
-from arbkit_kalshi.fees import KalshiFees
-from arbkit_kalshi.venue import KalshiVenue
 
 SAMPLES = Path("/work/shared/venue-samples")
 if not SAMPLES.exists():  # the checkout's sibling directory

@@ -3,10 +3,10 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
-
-from arbkit import FeeModel
 from arbkit_kalshi.fees import KalshiFees
 from arbkit_kalshi.parse import fees_from_series
+
+from arbkit import FeeModel
 
 from .conftest import sample
 

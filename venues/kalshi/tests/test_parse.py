@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import pytest
-
-from arbkit import BadResponse, BookUpdate, MarketType, TradePrint
 from arbkit_kalshi import parse
 from arbkit_kalshi.fees import KalshiFees
 from arbkit_kalshi.orders import order_from_v2
 from arbkit_kalshi.stream import KalshiStreamDecoder
 from arbkit_kalshi.venue import KalshiVenue
+
+from arbkit import BadResponse, BookUpdate, MarketType, TradePrint
 
 from .conftest import sample
 
