@@ -526,6 +526,7 @@ class FakeKalshi(LoopbackServer):
                 yes_price_dollars=_p(yes_price),
                 no_price_dollars=_p(ONE - yes_price),
                 remaining_count_fp=_c(count),
+                initial_count_fp=_c(Decimal(body["count_fp"])),
                 client_order_id=body.get("updated_client_order_id", order["client_order_id"]),
             )
         self._publish(order["ticker"], [(rest_side, rest_price, count)], [], None)

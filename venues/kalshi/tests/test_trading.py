@@ -1,0 +1,147 @@
+"""Orders against the fake's matching engine: fills, partial fills, reconciliation, fallbacks."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal as D
+
+import pytest
+from arbkit_kalshi.venue import KalshiVenue
+
+from arbkit import (
+    DuplicateOrderId,
+    MarketClosed,
+    OrderRequest,
+    OrderStateUnknown,
+    OrderStatus,
+    Side,
+    TimeInForce,
+)
+from arbkit.testing.fake_kalshi import FakeKalshi
+
+from .conftest import NBA_SAS, make_settings
+
+CREATE = "/trade-api/v2/portfolio/events/orders"
+
+
+def request(
+    contract: str, side: Side, price: str, size: str, tif=TimeInForce.IOC, **kw
+) -> OrderRequest:
+    return OrderRequest(
+        venue="kalshi",
+        contract_id=f"{NBA_SAS}:{contract}",
+        side=side,
+        price=price,
+        size=size,
+        client_order_id=kw.pop("client_order_id", str(uuid.uuid4())),
+        time_in_force=tif,
+        **kw,
+    )
+
+
+async def test_buy_yes_fills_at_the_ask_with_the_taker_fee(venue: KalshiVenue, fake) -> None:
+    order = await venue.place_order(request("yes", Side.BUY, "0.71", "10"))
+    assert (order.status, order.filled, order.average_price) == (OrderStatus.FILLED, 10, D("0.71"))
+    assert order.fee == D("0.15")  # ceil(0.07 × 10 × 0.71 × 0.29 = 0.14413)
+    sent = fake.requests[-1].json()
+    assert (sent["side"], sent["price"], sent["count"]) == ("bid", "0.7100", "10.00")
+    assert sent["self_trade_prevention_type"] == "taker_at_cross"
+    assert sent["time_in_force"] == "immediate_or_cancel"
+    assert await venue.balance() == D("1000") - D("7.10") - D("0.15")
+    (position,) = await venue.positions()
+    assert (position.contract_id, position.size) == (f"{NBA_SAS}:yes", 10)
+
+
+async def test_buy_no_is_an_ask_on_the_yes_book_and_fills_partially(venue, fake) -> None:
+    order = await venue.place_order(request("no", Side.BUY, "0.31", "1000"))
+    sent = fake.requests[-1].json()
+    assert (sent["side"], sent["price"]) == ("ask", "0.6900")
+    # NO asks: 0.30 × 359 and 0.31 × 500 (1 − YES bids 0.70 and 0.69); IOC cancels the rest
+    assert order.filled == 859
+    assert order.status is OrderStatus.CANCELLED
+    expected = 1 - (D("0.70") * 359 + D("0.69") * 500) / 859
+    assert abs(order.average_price - expected) < D("0.0001")
+    (position,) = await venue.positions()
+    assert (position.contract_id, position.size) == (f"{NBA_SAS}:no", 859)
+
+
+async def test_resting_remainder_then_filled_by_a_counterparty(venue, fake) -> None:
+    placed = await venue.place_order(request("yes", Side.BUY, "0.71", "80400", TimeInForce.GTC))
+    assert placed.status is OrderStatus.PARTIALLY_FILLED
+    assert placed.filled == D("80390.47")
+    (resting,) = await venue.open_orders()
+    assert resting.order_id == placed.order_id and resting.remaining == D("9.53")
+    fake.fill_resting(placed.order_id, "9.53")
+    done = await venue.get_order(order_id=placed.order_id)
+    assert (done.status, done.filled) == (OrderStatus.FILLED, 80400)
+    fills = await venue.fills()
+    assert [f.is_taker for f in fills] == [True, False]
+    assert fills[1].fee == D("0.00")  # maker: series is plain quadratic
+
+
+async def test_cancel_a_resting_order(venue, fake) -> None:
+    placed = await venue.place_order(request("yes", Side.BUY, "0.50", "10", TimeInForce.GTC))
+    assert placed.status is OrderStatus.OPEN
+    assert fake.books[NBA_SAS]["yes"][D("0.50")] == 10
+    cancelled = await venue.cancel_order(placed.order_id)
+    assert cancelled.status is OrderStatus.CANCELLED
+    assert D("0.50") not in fake.books[NBA_SAS]["yes"]
+    assert await venue.open_orders() == []
+
+
+async def test_timeout_is_reconciled_by_client_order_id(fake, pem, key_id) -> None:
+    venue = KalshiVenue(make_settings(fake, pem, key_id, timeout=0.3))
+    fake.order_delay = 1.0  # the venue fills, then answers too late
+    try:
+        order = await venue.place_order(
+            request("no", Side.BUY, "0.30", "5", client_order_id="reconcile-me")
+        )
+    finally:
+        await venue.aclose()
+    assert order.client_order_id == "reconcile-me"
+    assert (order.contract_id, order.side) == (f"{NBA_SAS}:no", Side.BUY)
+    assert (order.status, order.filled, order.price) == (OrderStatus.FILLED, 5, D("0.30"))
+    assert len([r for r in fake.requests if r.path == CREATE]) == 1  # never re-sent
+
+
+async def test_lost_write_that_never_happened_stays_unknown(venue, fake) -> None:
+    fake.inject(status=504, path=CREATE)  # the gateway failed before Kalshi acted
+    with pytest.raises(OrderStateUnknown) as caught:
+        await venue.place_order(request("yes", Side.BUY, "0.71", "1", client_order_id="lost-1"))
+    assert caught.value.client_order_id == "lost-1"
+    assert len([r for r in fake.requests if r.path == CREATE]) == 1
+    assert fake.orders == {}
+
+
+async def test_legacy_endpoint_only_when_v2_is_missing(venue, fake) -> None:
+    fake.v2_enabled = False
+    order = await venue.place_order(request("yes", Side.BUY, "0.71", "2"))
+    assert (order.status, order.filled) == (OrderStatus.FILLED, 2)
+    assert venue.client.v2_orders is False
+    legacy = fake.requests[-1]
+    assert legacy.path == "/trade-api/v2/portfolio/orders"
+    assert legacy.json()["side"] == "yes" and legacy.json()["action"] == "buy"
+    await venue.place_order(request("yes", Side.BUY, "0.71", "1"))
+    assert len([r for r in fake.requests if r.path == CREATE]) == 1  # not asked again
+
+
+async def test_venue_refusals_map_to_arbkit_errors(venue, fake) -> None:
+    await venue.place_order(request("yes", Side.BUY, "0.50", "1", client_order_id="dup"))
+    with pytest.raises(DuplicateOrderId):
+        await venue.place_order(request("yes", Side.BUY, "0.50", "1", client_order_id="dup"))
+    fake.markets[NBA_SAS]["status"] = "closed"
+    with pytest.raises(MarketClosed, match="not open"):
+        await venue.place_order(request("yes", Side.BUY, "0.50", "1"))
+
+
+async def test_amend_changes_price_and_size(venue: KalshiVenue, fake: FakeKalshi) -> None:
+    placed = await venue.place_order(request("yes", Side.BUY, "0.50", "10", TimeInForce.GTC))
+    amended = await venue.amend_order(
+        placed, price=D("0.55"), size=D("4"), client_order_id="amended-1"
+    )
+    assert (amended.price, amended.remaining, amended.client_order_id) == (
+        D("0.55"),
+        4,
+        "amended-1",
+    )
+    assert fake.books[NBA_SAS]["yes"][D("0.55")] == 4
