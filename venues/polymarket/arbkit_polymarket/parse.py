@@ -207,6 +207,23 @@ def parse_contracts(market: Mapping[str, Any], market_id: str) -> tuple[Contract
     return tuple(contracts)
 
 
+_FEES: dict[tuple[Any, ...], PolymarketFees] = {}
+
+
+def _fees(market: Mapping[str, Any]) -> PolymarketFees:
+    """The market's fee model; identical schedules share one (immutable) instance."""
+    schedule = market.get("feeSchedule")
+    enabled = bool(market.get("feesEnabled", schedule is not None))
+    fee_type = market.get("feeType")
+    key = (enabled, fee_type, *(sorted(schedule.items()) if isinstance(schedule, Mapping) else ()))
+    fees = _FEES.get(key)
+    if fees is None:
+        fees = PolymarketFees.from_schedule(schedule, enabled=enabled, fee_type=fee_type)
+        if len(_FEES) < 1024:
+            _FEES[key] = fees
+    return fees
+
+
 def parse_market(market: Mapping[str, Any], event: Event | None = None) -> Market:
     """One Gamma market (from an event's ``markets`` or a ``/markets`` row) → :class:`Market`."""
     slug = market.get("slug")
@@ -221,11 +238,7 @@ def parse_market(market: Mapping[str, Any], event: Event | None = None) -> Marke
     line = market.get("line")
     tick = market.get("orderPriceMinTickSize") or "0.01"
     try:
-        fees = PolymarketFees.from_schedule(
-            market.get("feeSchedule"),
-            enabled=bool(market.get("feesEnabled", market.get("feeSchedule") is not None)),
-            fee_type=market.get("feeType"),
-        )
+        fees = _fees(market)
         tradable = (
             bool(market.get("active", True))
             and not market.get("closed", False)

@@ -11,7 +11,7 @@ fresh snapshot by resubscribing it.
 from __future__ import annotations
 
 import logging
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -38,30 +38,45 @@ PING = "PING"
 
 
 class _Side:
-    """One side of a local book: sizes by price plus the prices kept sorted ascending."""
+    """One side of a local book: sizes by price, prices sorted, and the published levels cached.
 
-    __slots__ = ("prices", "sizes")
+    An update touches one level, so the published tuple is patched by slicing (a C-level copy)
+    instead of being rebuilt level by level: this keeps apply-and-publish within a few µs.
+    """
 
-    def __init__(self, levels: Iterable[tuple[Decimal, Decimal]] = ()) -> None:
+    __slots__ = ("descending", "levels", "prices", "sizes")
+
+    def __init__(self, levels: Iterable[tuple[Decimal, Decimal]] = (), *, descending: bool) -> None:
+        self.descending = descending
         self.sizes: dict[Decimal, Decimal] = dict(levels)
         self.prices: list[Decimal] = sorted(self.sizes)
+        ordered = reversed(self.prices) if descending else self.prices
+        self.levels: tuple[tuple[Decimal, Decimal], ...] = tuple(
+            [(p, self.sizes[p]) for p in ordered]
+        )
 
     def set(self, price: Decimal, size: Decimal) -> None:
         """Absolute size at ``price``; zero removes the level."""
+        prices, levels = self.prices, self.levels
+        index = bisect_left(prices, price)
+        exists = index < len(prices) and prices[index] == price
+        # Position in the published order (bids are published highest first).
+        at = (
+            (len(prices) - 1 - index if exists else len(prices) - index)
+            if self.descending
+            else index
+        )
         if size:
-            if price not in self.sizes:
-                insort(self.prices, price)
             self.sizes[price] = size
-        elif self.sizes.pop(price, None) is not None:
-            del self.prices[bisect_left(self.prices, price)]
-
-    def ascending(self) -> tuple[tuple[Decimal, Decimal], ...]:
-        sizes = self.sizes
-        return tuple([(p, sizes[p]) for p in self.prices])
-
-    def descending(self) -> tuple[tuple[Decimal, Decimal], ...]:
-        sizes = self.sizes
-        return tuple([(p, sizes[p]) for p in reversed(self.prices)])
+            if exists:
+                self.levels = levels[:at] + ((price, size),) + levels[at + 1 :]
+            else:
+                prices.insert(index, price)
+                self.levels = levels[:at] + ((price, size),) + levels[at:]
+        elif exists:
+            del self.sizes[price]
+            del prices[index]
+            self.levels = levels[:at] + levels[at + 1 :]
 
 
 def subscribe_message(tokens: Sequence[str]) -> dict[str, Any]:
@@ -92,14 +107,15 @@ class PolymarketDecoder:
         self.outbox: list[Mapping[str, Any]] = []
         self._bids: dict[str, _Side] = {}
         self._asks: dict[str, _Side] = {}
+        self._last_stamp: tuple[Any, Any] = (None, None)
 
     # -- StreamDecoder -------------------------------------------------------------------------
 
     def seed(self, books: Sequence[OrderBook]) -> None:
         """Start from REST or recorded snapshots: those tokens are trusted at once."""
         for book in books:
-            self._bids[book.contract_id] = _Side(book.bids)
-            self._asks[book.contract_id] = _Side(book.asks)
+            self._bids[book.contract_id] = _Side(book.bids, descending=True)
+            self._asks[book.contract_id] = _Side(book.asks, descending=False)
 
     def feed(self, message: Mapping[str, Any]) -> list[StreamEvent]:
         kind = message.get("event_type")
@@ -136,10 +152,18 @@ class PolymarketDecoder:
         return OrderBook(
             venue=VENUE,
             contract_id=token,
-            bids=self._bids[token].descending(),
-            asks=self._asks[token].ascending(),
-            timestamp=from_epoch_ms(timestamp) if timestamp else None,
+            bids=self._bids[token].levels,
+            asks=self._asks[token].levels,
+            timestamp=self._stamp(timestamp),
         )
+
+    def _stamp(self, timestamp: Any) -> Any:
+        """Epoch-ms string → datetime, memoised: one frame's updates share a timestamp."""
+        if not timestamp:
+            return None
+        if timestamp != self._last_stamp[0]:
+            self._last_stamp = (timestamp, from_epoch_ms(timestamp))
+        return self._last_stamp[1]
 
     def _book(self, message: Mapping[str, Any]) -> list[StreamEvent]:
         token = str(message.get("asset_id", ""))
@@ -147,8 +171,8 @@ class PolymarketDecoder:
             return []
         snapshot = parse_book(message)
         restored = token not in self._bids
-        self._bids[token] = _Side(snapshot.bids)
-        self._asks[token] = _Side(snapshot.asks)
+        self._bids[token] = _Side(snapshot.bids, descending=True)
+        self._asks[token] = _Side(snapshot.asks, descending=False)
         tick = message.get("tick_size")
         if tick:
             self.tick_sizes[token] = Decimal(str(tick))

@@ -214,3 +214,24 @@ async def test_silent_socket_is_detected_and_replaced(server, make_venue) -> Non
 def test_fake_snapshot_is_worst_first_on_the_wire(server) -> None:
     wire = copy.deepcopy(server.books[server.tokens()[0]])
     assert wire["bids"][0]["price"] == "0.47" and wire["asks"][0]["price"] == "0.53"
+
+
+def test_patched_levels_match_a_naive_rebuild() -> None:
+    import random
+
+    from arbkit_polymarket.stream import _Side
+
+    rng = random.Random(7)
+    for descending in (True, False):
+        side = _Side([(D("0.10"), D("1"))], descending=descending)
+        reference = {D("0.10"): D("1")}
+        for _ in range(2000):
+            price = D(rng.randint(1, 30)) / 100
+            size = D(rng.choice([0, 0, 1, 2, 5]))
+            side.set(price, size)
+            if size:
+                reference[price] = size
+            else:
+                reference.pop(price, None)
+            expected = tuple(sorted(reference.items(), reverse=descending))
+            assert side.levels == expected
