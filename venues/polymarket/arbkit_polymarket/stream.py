@@ -79,6 +79,19 @@ class _Side:
             self.levels = levels[:at] + levels[at + 1 :]
 
 
+_PRICES: dict[str, Decimal] = {}
+
+
+def _price(text: str) -> Decimal:
+    """Prices come from a small set (the tick grid), so their Decimals are parsed once."""
+    value = _PRICES.get(text)
+    if value is None:
+        value = Decimal(text)
+        if len(_PRICES) < 100_000:
+            _PRICES[text] = value
+    return value
+
+
 def subscribe_message(tokens: Sequence[str]) -> dict[str, Any]:
     """The first message on a market-channel connection."""
     return {"assets_ids": list(tokens), "type": "market", "custom_feature_enabled": True}
@@ -190,7 +203,7 @@ class PolymarketDecoder:
             if bids is None:
                 continue  # not followed, or waiting for a snapshot: nothing to apply it to
             side = bids if change["side"] == "BUY" else self._asks[token]
-            side.set(Decimal(change["price"]), Decimal(change["size"]))
+            side.set(_price(change["price"]), Decimal(change["size"]))
             changed[token] = change
         events: list[StreamEvent] = []
         stamp = message.get("timestamp")
@@ -207,11 +220,11 @@ class PolymarketDecoder:
         best_bid, best_ask = change.get("best_bid"), change.get("best_ask")
         if best_bid is not None:
             prices = self._bids[token].prices
-            if (prices[-1] if prices else _ZERO) != Decimal(best_bid):
+            if (prices[-1] if prices else _ZERO) != _price(best_bid):
                 return False
         if best_ask is not None:
             prices = self._asks[token].prices
-            if (prices[0] if prices else _ONE) != Decimal(best_ask):
+            if (prices[0] if prices else _ONE) != _price(best_ask):
                 return False
         return True
 
