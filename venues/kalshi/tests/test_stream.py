@@ -1,0 +1,237 @@
+"""The websocket: decoder rules offline, then the live feed against the fake (real sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from arbkit_kalshi import parse
+from arbkit_kalshi.venue import KalshiVenue
+
+from arbkit import (
+    BadResponse,
+    BookUpdate,
+    ContinuityLost,
+    ContinuityRestored,
+    OrderRequest,
+    Side,
+    TimeInForce,
+    TradePrint,
+)
+
+from .conftest import NBA_SAS, active_nba_event, make_settings
+
+T = "KXNBAGAME-26JUN13NYKSAS-NYK"
+
+
+def snapshot(sid: int, seq: int, ticker: str = T, **sides: Any) -> dict[str, Any]:
+    return {
+        "type": "orderbook_snapshot",
+        "sid": sid,
+        "seq": seq,
+        "msg": {"market_ticker": ticker, **sides},
+    }
+
+
+def delta(sid: int, seq: int, price: str, amount: str, side: str = "yes", ticker: str = T) -> dict:
+    body = {"market_ticker": ticker, "price_dollars": price, "delta_fp": amount, "side": side}
+    return {"type": "orderbook_delta", "sid": sid, "seq": seq, "msg": body}
+
+
+# -- decoder, offline ----------------------------------------------------------------------------
+
+
+def test_gap_drops_deltas_until_the_requested_snapshot() -> None:
+    decoder = KalshiVenue.stream_decoder([])
+    decoder.feed(snapshot(1, 1, yes_dollars_fp=[["0.40", "10"]], no_dollars_fp=[["0.55", "5"]]))
+    assert decoder.feed(delta(1, 3, "0.41", "7")) == [
+        ContinuityLost("kalshi", (f"{T}:yes", f"{T}:no"), "sequence gap on sid 1: 1 → 3")
+    ]
+    (command,) = decoder.outbox
+    assert command["cmd"] == "update_subscription"
+    assert command["params"] == {"market_tickers": [T], "action": "get_snapshot", "sids": [1]}
+    assert decoder.feed(delta(1, 4, "0.42", "1")) == []  # dropped: book not trusted
+    assert decoder.books(T) is None
+    events = decoder.feed(snapshot(1, 5, yes_dollars_fp=[["0.41", "7"]], no_dollars_fp=[]))
+    assert isinstance(events[0], BookUpdate) and events[0].book.bids == ((D("0.41"), D("7")),)
+    assert events[-1] == ContinuityRestored("kalshi", (f"{T}:yes", f"{T}:no"))
+    assert len(decoder.feed(delta(1, 6, "0.41", "-7"))) == 2  # in sequence again
+
+
+def test_delta_adds_and_removes_levels_and_old_seq_is_ignored() -> None:
+    decoder = KalshiVenue.stream_decoder([])
+    decoder.feed(snapshot(3, 1, yes_dollars_fp=[["0.40", "10"]], no_dollars_fp=[["0.55", "5"]]))
+    yes, no = (e.book for e in decoder.feed(delta(3, 2, "0.40", "2.5")))
+    assert yes.bids == ((D("0.40"), D("12.5")),) and no.asks == ((D("0.60"), D("12.5")),)
+    yes, no = (e.book for e in decoder.feed(delta(3, 3, "0.55", "-5", side="no")))
+    assert yes.asks == () and no.bids == ()
+    assert decoder.feed(delta(3, 3, "0.40", "1")) == []  # a duplicate: already applied
+    assert decoder.books(T)[0].bids == ((D("0.40"), D("12.5")),)
+
+
+def test_legacy_cent_messages() -> None:
+    decoder = KalshiVenue.stream_decoder([])
+    decoder.feed(snapshot(1, 1, yes=[[40, 10]], no=[[55, 5]]))
+    legacy = {
+        "type": "orderbook_delta",
+        "sid": 1,
+        "seq": 2,
+        "msg": {"market_ticker": T, "price": 41, "delta": 3, "side": "yes"},
+    }
+    yes, _ = (e.book for e in decoder.feed(legacy))
+    assert yes.bids == ((D("0.41"), D(3)), (D("0.40"), D(10)))
+    assert yes.asks == ((D("0.45"), D(5)),)
+
+
+def test_seeded_books_accept_deltas_and_unknown_markets_ask_for_snapshots() -> None:
+    decoder = KalshiVenue.stream_decoder([])
+    decoder.seed(parse.parse_orderbook(T, {"orderbook_fp": {"yes_dollars": [["0.30", "4"]]}}))
+    yes, _ = (e.book for e in decoder.feed(delta(9, 17, "0.30", "1")))
+    assert yes.bids == ((D("0.30"), D("5")),)
+    lost = decoder.feed(delta(9, 18, "0.30", "1", ticker="OTHER"))
+    assert lost[0].contract_ids == ("OTHER:yes", "OTHER:no")
+    assert decoder.outbox[-1]["params"]["market_tickers"] == ["OTHER"]
+
+
+def test_terminal_error_resubscribes_and_malformed_messages_are_dropped() -> None:
+    decoder = KalshiVenue.stream_decoder([])
+    decoder.feed(snapshot(1, 1, yes_dollars_fp=[["0.40", "10"]]))
+    assert decoder.feed(delta(1, 2, "oops", "1")) == []
+    assert decoder.feed({"type": "orderbook_delta", "msg": {}}) == []
+    events = decoder.feed({"type": "error", "msg": {"code": 25, "msg": "buffer overflow"}})
+    assert isinstance(events[0], ContinuityLost)
+    assert [m["cmd"] for m in decoder.outbox] == ["subscribe", "subscribe"]
+    assert decoder.errors[-1].code == "25"
+
+
+def test_decoder_only_keeps_its_markets() -> None:
+    (market,) = [m for m in parse.parse_markets([active_nba_event()]) if m.market_id == T]
+    decoder = KalshiVenue.stream_decoder([market])
+    assert decoder.feed(snapshot(1, 1, ticker="ELSE", yes_dollars_fp=[])) == []
+    assert len(decoder.feed(snapshot(1, 2, yes_dollars_fp=[]))) == 2
+
+
+# -- the live feed against the fake ------------------------------------------------------------
+
+
+async def take(events: AsyncIterator[Any], count: int) -> list[Any]:
+    return [await asyncio.wait_for(anext(events), 5) for _ in range(count)]
+
+
+async def until(events: AsyncIterator[Any], kind: type) -> list[Any]:
+    seen = []
+    while not seen or not isinstance(seen[-1], kind):
+        seen.append(await asyncio.wait_for(anext(events), 5))
+    return seen
+
+
+@pytest.fixture
+def market() -> Any:
+    return next(m for m in parse.parse_markets([active_nba_event()]) if m.market_id == NBA_SAS)
+
+
+async def test_snapshot_then_deltas(venue: KalshiVenue, fake, market) -> None:
+    feed = venue.stream_feed([market])
+    events = feed.events()
+    yes, no = (e.book for e in await take(events, 2))
+    assert yes.best_ask == (D("0.7100"), D("80390.47")) and no.best_bid[0] == D("0.2900")
+    fake.push_delta(NBA_SAS, "no", "0.29", "-80390.47")
+    yes, no = (e.book for e in await take(events, 2))
+    assert yes.best_ask == (D("0.7200"), D("130848.00"))
+    assert yes.sequence == 2 and yes.timestamp is not None
+    fake.push_trade(NBA_SAS, "0.7200", "3.00")
+    assert await take(events, 1) == [TradePrint("kalshi", f"{NBA_SAS}:yes", D("0.72"), D(3))]
+    subscribe = fake.commands[0]
+    assert subscribe["params"] == {"channels": ["orderbook_delta"], "market_tickers": [NBA_SAS]}
+    feed.stop()
+    await events.aclose()
+
+
+async def test_sequence_gap_triggers_a_resnapshot(venue, fake, market) -> None:
+    feed = venue.stream_feed([market])
+    events = feed.events()
+    await take(events, 2)
+    fake.skip_sequence(NBA_SAS)
+    fake.push_delta(NBA_SAS, "yes", "0.70", "-359")  # arrives with seq 3 after 1
+    (lost,) = await take(events, 1)
+    assert isinstance(lost, ContinuityLost) and "sequence gap" in lost.reason
+    yes, _no, restored = await take(events, 3)
+    assert restored == ContinuityRestored("kalshi", (f"{NBA_SAS}:yes", f"{NBA_SAS}:no"))
+    assert yes.book.best_bid == (D("0.6900"), D("500.00"))  # the lost delta is in the snapshot
+    assert fake.wait_for_command("update_subscription", "get_snapshot")
+    await events.aclose()
+
+
+async def test_reconnect_resubscribes_after_a_drop(venue, fake, market) -> None:
+    feed = venue.stream_feed([market])
+    events = feed.events()
+    await take(events, 2)
+    fake.drop_websockets()
+    (lost,) = await take(events, 1)
+    assert lost.reason == "websocket disconnected"
+    seen = await until(events, ContinuityRestored)
+    assert [type(e) for e in seen] == [BookUpdate, BookUpdate, ContinuityRestored]
+    assert fake.ws_connections == 2 and feed.reconnects == 1
+    await events.aclose()
+
+
+async def test_a_silent_socket_is_replaced(fake, pem, key_id, market) -> None:
+    venue = KalshiVenue(make_settings(fake, pem, key_id, ws_stale_after=0.3))
+    events = venue.stream_feed([market]).events()
+    await take(events, 2)
+    fake.silent = True
+    (lost,) = await take(events, 1)
+    assert isinstance(lost, ContinuityLost)
+    fake.silent = False
+    assert isinstance((await until(events, ContinuityRestored))[-1], ContinuityRestored)
+    await events.aclose()
+    await venue.aclose()
+
+
+async def test_malformed_frames_are_skipped(venue, fake, market) -> None:
+    events = venue.stream_feed([market]).events()
+    await take(events, 2)
+    fake.broadcast("{not json")
+    fake.broadcast({"type": "orderbook_delta", "sid": 1, "seq": 2, "msg": {"nonsense": True}})
+    fake.push_delta(NBA_SAS, "yes", "0.70", "1")
+    (yes, _) = (e.book for e in await take(events, 2))
+    assert yes.best_bid == (D("0.7000"), D("360.00"))
+    await events.aclose()
+
+
+async def test_account_fills_arrive_on_the_private_channel(venue, fake, market) -> None:
+    feed = venue.stream_feed([market], private=True)
+    events = feed.events()
+    await take(events, 2)
+    order = OrderRequest(
+        venue="kalshi",
+        contract_id=f"{NBA_SAS}:yes",
+        side=Side.BUY,
+        price="0.71",
+        size="4",
+        client_order_id=str(uuid.uuid4()),
+        time_in_force=TimeInForce.IOC,
+    )
+    await venue.place_order(order)
+    yes, _ = (e.book for e in await take(events, 2))  # our fill took 4 off the best NO bid
+    assert yes.best_ask == (D("0.7100"), D("80386.47"))
+    fake.push_trade(NBA_SAS, "0.71", "1.00")  # anything after the fill message
+    await until(events, TradePrint)
+    (fill,) = feed.decoder.fills
+    assert (fill.contract_id, fill.size, fill.price) == (f"{NBA_SAS}:yes", 4, D("0.71"))
+    await events.aclose()
+
+
+async def test_websocket_rejects_a_wrong_key(fake, pem, market) -> None:
+    venue = KalshiVenue(make_settings(fake, pem, "not-the-key-id"))
+    feed = venue.stream_feed([market])
+    feed.max_reconnects = 1
+    with pytest.raises(BadResponse, match="gave up"):
+        async for _ in feed.events():
+            pass
+    assert fake.auth_failures >= 1
+    await venue.aclose()
