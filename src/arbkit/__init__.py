@@ -32,6 +32,7 @@ from arbkit.errors import (
 from arbkit.exits import ExitRule
 from arbkit.fees import FeeModel, NoFees
 from arbkit.hookspecs import hookimpl
+from arbkit.matching import LeagueData, MatchingService, Scorer
 from arbkit.models import (
     Contract,
     ContractLink,
@@ -97,12 +98,14 @@ __all__ = [
     "GameState",
     "InsufficientFunds",
     "InvalidOrder",
+    "LeagueData",
     "Leg",
     "Level",
     "Market",
     "MarketClosed",
     "MarketType",
     "MatchResult",
+    "MatchingService",
     "NetworkError",
     "NoFees",
     "NotFound",
@@ -124,6 +127,7 @@ __all__ = [
     "Relation",
     "ReplayClock",
     "RequestTimeout",
+    "Scorer",
     "Secret",
     "Side",
     "StoreError",
