@@ -169,3 +169,37 @@ def test_overrides_persist_and_beat_the_algorithm(invoke, files) -> None:
 def test_confirm_needs_a_relation(invoke) -> None:
     result = invoke(["match", "confirm", "tok", "KXNFLGAME-26SEP17DETBUF-DET"])
     assert result.exit_code != 0
+
+
+def test_sample_lists_every_game_with_correct_sides_and_no_decoy(invoke, venues_pm) -> None:
+    from arbkit.recordings import sample_dir
+
+    expected = json.loads((sample_dir() / "EXPECTED.json").read_text())
+    result = invoke(
+        ["match", "markets", "--sample", "--json", "--no-save"], plugin_manager=venues_pm
+    )
+    assert result.exit_code == 0, result.output
+    got = {
+        (m["polymarket"]["market"], m["polymarket"]["outcome"], m["kalshi"]["ticker"]): m[
+            "relation"
+        ]
+        for m in json.loads(result.stdout)["matches"]
+    }
+    games = [g for g in expected["games"] if g.get("polymarket_slug") and g.get("kalshi_markets")]
+    assert games
+    for game in games:
+        for side, other in (("away", "home"), ("home", "away")):
+            outcome = game["polymarket_outcomes"][side]
+            slug = game["polymarket_slug"]
+            assert got[(slug, outcome, game["kalshi_markets"][side])] == "same"
+            assert got[(slug, outcome, game["kalshi_markets"][other])] == "opposite"
+    matching_decoys = [
+        d for d in expected["decoys"] if d["kind"] in ("cross_league_name", "cross_date")
+    ]
+    assert matching_decoys
+    for decoy in matching_decoys:
+        assert (
+            decoy["polymarket_slug"],
+            decoy["polymarket_outcome"],
+            decoy["kalshi_ticker"],
+        ) not in got
