@@ -56,34 +56,41 @@ def _complement(price: Decimal) -> Decimal:
 
 
 class _Side:
-    """One bid ladder: sizes by price plus the prices kept sorted ascending."""
+    """One bid ladder: a ready-made level tuple per price (as a bid, and as the other side's
+    ask at 1 − p) plus the prices sorted ascending, so a delta touches one price and the
+    ladders are rebuilt with C-level ``map`` calls only."""
 
-    __slots__ = ("sizes", "prices", "bids", "asks")
+    __slots__ = ("bid_levels", "ask_levels", "prices", "bids", "asks")
 
     def __init__(self, levels: Iterable[tuple[Decimal, Decimal]] = ()) -> None:
-        self.sizes: dict[Decimal, Decimal] = {p: s for p, s in levels if s > 0}
-        self.prices = sorted(self.sizes)
+        self.bid_levels: dict[Decimal, tuple[Decimal, Decimal]] = {}
+        self.ask_levels: dict[Decimal, tuple[Decimal, Decimal]] = {}
+        for price, size in levels:
+            if size > 0:
+                self.bid_levels[price] = (price, size)
+                self.ask_levels[price] = (_complement(price), size)
+        self.prices = sorted(self.bid_levels)
         self.refresh()
 
     def apply(self, price: Decimal, delta: Decimal) -> None:
-        sizes = self.sizes
-        old = sizes.get(price)
-        new = delta if old is None else old + delta
+        old = self.bid_levels.get(price)
+        new = delta if old is None else old[1] + delta
         if new > 0:
-            sizes[price] = new
+            self.bid_levels[price] = (price, new)
+            self.ask_levels[price] = (_complement(price), new)
             if old is None:
                 insort(self.prices, price)
         elif old is not None:
-            del sizes[price]
+            del self.bid_levels[price]
+            del self.ask_levels[price]
             self.prices.remove(price)
         self.refresh()
 
     def refresh(self) -> None:
-        """Rebuild the ladder as this side's bids (best first) and the other side's asks."""
-        sizes = self.sizes
+        """Rebuild this side's bids (best first) and the other side's asks (best first)."""
         ordered = self.prices[::-1]
-        self.bids = tuple([(p, sizes[p]) for p in ordered])
-        self.asks = tuple([(_complement(p), sizes[p]) for p in ordered])
+        self.bids = tuple(map(self.bid_levels.__getitem__, ordered))
+        self.asks = tuple(map(self.ask_levels.__getitem__, ordered))
 
 
 class _Book:
