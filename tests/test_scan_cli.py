@@ -69,3 +69,35 @@ def test_bad_min_edge_is_a_usage_error(run):
     result = run("scan", "--replay", str(REAL), "--min-edge", "abc")
     assert result.exit_code == 2
     assert "not a decimal number" in result.output
+
+
+def test_opportunity_found_hook_fires_and_record_stores_markets_and_books(tmp_path):
+    import sqlite_utils
+
+    from arbkit import hookimpl
+
+    seen = []
+
+    class Listener:
+        @hookimpl
+        def opportunity_found(self, opportunity):
+            seen.append(opportunity)
+
+    pm = make_plugin_manager()
+    pm.register(Listener(), name="listener")
+    db_path = tmp_path / "rec.db"
+    result = CliRunner().invoke(
+        make_cli(pm),
+        ["--db", str(db_path), "scan", "--sample", "--record", "--json"],
+        obj=AppState(pm=pm),
+    )
+    assert result.exit_code == 0, result.output
+    reported = json.loads(result.stdout)["opportunities"]
+    assert len(seen) == len(reported) > 0
+    assert {o.key for o in seen} == {
+        row["key"] for row in sqlite_utils.Database(db_path)["opportunities"].rows
+    }
+    db = sqlite_utils.Database(db_path)
+    assert db["markets"].count > 0
+    # every contract of every matched game had its recorded book stored
+    assert db["book_snapshots"].count >= 2 * json.loads(result.stdout)["games_matched"]

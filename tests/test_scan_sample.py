@@ -147,3 +147,64 @@ def test_every_opportunity_is_stored(scan):
 def test_the_sample_runs_on_its_recorded_clock(scan):
     manifest = json.loads((SAMPLE / "manifest.json").read_text())
     assert scan["payload"]["as_of"].replace("+00:00", "Z") == manifest["captured_at"]
+
+
+@pytest.fixture(scope="module")
+def watch(tmp_path_factory) -> list[dict]:
+    db = tmp_path_factory.mktemp("db") / "watch.db"
+    pm = make_plugin_manager()
+    result = CliRunner().invoke(
+        make_cli(pm),
+        ["--db", str(db), "scan", "--sample", "--watch", "--json"],
+        obj=AppState(pm=pm),
+    )
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def _ms(iso: str) -> int:
+    from datetime import datetime
+
+    return int(datetime.fromisoformat(iso).timestamp() * 1000)
+
+
+def test_watch_shows_stream_opportunities_appear_and_vanish_on_the_recorded_clock(watch):
+    expected = json.loads((SAMPLE / "EXPECTED.json").read_text())
+    for entry in (e for e in expected["opportunities"] if e["kind"] == "stream"):
+        pairs = [
+            change
+            for change in watch
+            if change["opportunity"]
+            and any(
+                leg["contract"].startswith(entry["kalshi_ticker"] + ":")
+                for leg in change["opportunity"]["legs"]
+            )
+        ]
+        kinds = [change["change"] for change in pairs]
+        assert kinds[0] == "appeared" and kinds[-1] == "vanished", kinds
+        assert _ms(pairs[0]["at"]) == entry["from_ts"]
+        assert _ms(pairs[-1]["at"]) == entry["until_ts"]
+
+
+def test_watch_reports_nothing_for_a_game_while_its_stream_lost_continuity(watch):
+    game = "NBA:2026-11-24:SAC@GSW"
+    changes = [c for c in watch if c["game"] == game]
+    kinds = [c["change"] for c in changes]
+    assert "suspended" in kinds and "restored" in kinds
+    start, end = kinds.index("suspended"), kinds.index("restored")
+    assert not [k for k in kinds[start:end] if k in ("appeared", "changed")]
+    # The stale book during the gap showed an edge; after the fresh snapshot there is none.
+    assert not [k for k in kinds if k in ("appeared", "changed")]
+
+
+def test_watch_never_reports_a_decoy(watch):
+    expected = json.loads((SAMPLE / "EXPECTED.json").read_text())
+    decoy_pairs = {
+        (d["polymarket_slug"], d["kalshi_ticker"]) for d in expected["decoys"] if d["kalshi_ticker"]
+    }
+    for change in watch:
+        opportunity = change["opportunity"]
+        if not opportunity or opportunity["strategy"] != "cross_venue":
+            continue
+        markets = {leg["market"] for leg in opportunity["legs"]}
+        assert not any({slug, ticker} <= markets for slug, ticker in decoy_pairs)
