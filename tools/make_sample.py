@@ -142,7 +142,8 @@ class League:
     """Everything that differs per league on either venue."""
 
     key: str  # Polymarket slug prefix and sport code
-    name: str
+    name: str  # as Polymarket writes it ("CBB")
+    canonical: str  # arbkit's league name ("NCAAB"), used in EXPECTED.json
     kalshi_series: str
     kalshi_series_title: str
     kalshi_competition: str
@@ -165,21 +166,21 @@ class League:
 # fmt: off
 LEAGUES = {
     "nba": League(
-        "nba", "NBA", "KXNBAGAME", "Professional Basketball Game", "Pro Basketball (M)",
+        "nba", "NBA", "NBA", "KXNBAGAME", "Professional Basketball Game", "Pro Basketball (M)",
         "Basketball", "quadratic", "professional basketball game", "basketball_team",
         "https://www.nba.com/", 4, "745", "NBA", "12291", "nba-2027", "NBA 2026-27",
         Decimal("0.05"), 1, Decimal(1),
     ),
     "nhl": League(
-        "nhl", "NHL", "KXNHLGAME", "Professional Hockey Game", "Pro Hockey (M)", "Hockey",
+        "nhl", "NHL", "NHL", "KXNHLGAME", "Professional Hockey Game", "Pro Hockey (M)", "Hockey",
         "quadratic", "professional hockey game", "hockey_team", "https://www.nhl.com/", 6,
         "899", "NHL", "12297", "nhl-2027", "NHL 2026-27", Decimal("0.05"), 1, Decimal("0.6"),
     ),
     "cbb": League(
-        "cbb", "CBB", "KXNCAAMBGAME", "Men's College Basketball Game", "College Basketball (M)",
-        "Basketball", "quadratic_with_maker_fees", "men's college basketball game",
-        "basketball_team", "https://www.ncaa.com/", 14, "101178", "CBB", "12305", "cbb-2026",
-        "CBB 2026-27", Decimal("0.03"), 3, Decimal("0.35"),
+        "cbb", "CBB", "NCAAB", "KXNCAAMBGAME", "Men's College Basketball Game",
+        "College Basketball (M)", "Basketball", "quadratic_with_maker_fees",
+        "men's college basketball game", "basketball_team", "https://www.ncaa.com/", 14,
+        "101178", "CBB", "12305", "cbb-2026", "CBB 2026-27", Decimal("0.03"), 3, Decimal("0.35"),
     ),
 }
 # fmt: on
@@ -2311,7 +2312,7 @@ def _check_windows(tl: Timeline) -> None:
 def game_row(game: Game) -> Json:
     row: Json = {
         "key": game.key,
-        "league": LEAGUES[game.league].name,
+        "league": LEAGUES[game.league].canonical,
         "game_date": f"{game.et_date:%Y-%m-%d}",
         "start_time": iso(game.start),
         "away": game.away_team.full_name,
@@ -2337,7 +2338,7 @@ def expected_json(slate: Slate, tl: Timeline) -> Json:
     def opp(key: PairKey, kind: str) -> Json:
         game = GAME_BY_KEY[key.game]
         row: Json = {
-            "league": LEAGUES[game.league].name,
+            "league": LEAGUES[game.league].canonical,
             "game_date": f"{game.et_date:%Y-%m-%d}",
             "polymarket_slug": game.slug,
             "polymarket_outcome": key.pm_outcome,
@@ -2473,7 +2474,7 @@ def print_report(slate: Slate, view: View, tl: Timeline, moments: dict[str, Mome
     emit("|---|---|---|---|---|---|---|")
     for g in GAMES:
         emit(
-            f"| {g.key} | {LEAGUES[g.league].name} | {g.start:%m-%d %H:%M} | "
+            f"| {g.key} | {LEAGUES[g.league].canonical} | {g.start:%m-%d %H:%M} | "
             f"{g.away_team.full_name} at {g.home_team.full_name} | "
             f"{'`' + g.slug + '`' if g.on_polymarket else '—'} | "
             f"{'`' + g.kalshi_event + '`' if g.on_kalshi else '—'} | {g.role} |"
