@@ -171,9 +171,12 @@ def yes_subject(market: Mapping[str, Any], info: GameInfo) -> str:
     coded_label = by_code.get(suffix) if suffix else None
     subject = str(market.get("yes_sub_title") or "").strip()
     if subject:
-        if coded_label and coded_label != subject:
+        other_code = info.home_code if suffix == info.away_code else info.away_code
+        other_label = by_code.get(other_code) if coded_label else None
+        if other_label and _names_team(subject, other_code, other_label):
             log.warning(
-                "kalshi %s: yes_sub_title %r but ticker suffix %s names %r; trusting the field",
+                "kalshi %s: yes_sub_title %r names the other team (suffix %s is %r); "
+                "trusting the field",
                 ticker,
                 subject,
                 suffix,
@@ -186,6 +189,11 @@ def yes_subject(market: Mapping[str, Any], info: GameInfo) -> str:
     if title.lower().endswith(" wins"):
         return title[: -len(" wins")].strip()
     raise BadResponse(f"market {ticker}: cannot tell which outcome YES is", venue=VENUE)
+
+
+def _names_team(subject: str, code: str | None, label: str) -> bool:
+    """True if a YES label names this team: its event label, or NHL's "{CODE} {Nickname}"."""
+    return subject == label or bool(code and subject.upper().startswith(code + " "))
 
 
 def _line(market: Mapping[str, Any], kind: MarketType) -> Decimal | None:

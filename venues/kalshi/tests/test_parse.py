@@ -101,6 +101,19 @@ def test_yes_side_comes_from_the_field_and_the_ticker_is_only_checked(caplog) ->
     assert parsed.contracts[0].subject == "San Antonio"  # from the SAS code in "NYK at SAS"
 
 
+def test_nhl_style_code_and_nickname_labels_are_consistent(caplog) -> None:
+    event = sample("kalshi_event_nba_game.json")
+    market = dict(event["markets"][0], yes_sub_title="SAS Spurs")  # "{CODE} {Nickname}" (NHL)
+    with caplog.at_level(logging.WARNING):
+        (parsed,) = parse.parse_markets([{"event": event["event"], "markets": [market]}])
+    assert parsed.contracts[0].subject == "SAS Spurs"
+    assert "other team" not in caplog.text
+    clash = dict(event["markets"][0], yes_sub_title="NYK Knicks")  # the other team's code
+    with caplog.at_level(logging.WARNING):
+        parse.parse_markets([{"event": event["event"], "markets": [clash]}])
+    assert "names the other team" in caplog.text
+
+
 def test_unknown_shape_is_a_bad_response() -> None:
     with pytest.raises(BadResponse):
         parse.parse_markets([{"hello": 1}])
