@@ -48,6 +48,15 @@ _HUNDRED = Decimal(100)
 _COMPLEMENT: dict[Decimal, Decimal] = {}
 
 
+#: Parsed price strings: a market's prices are a few dozen grid values, parsed once each.
+_PRICES: dict[str, Decimal] = {}
+
+
+def _price(text: str) -> Decimal:
+    value = _PRICES[text] = to_decimal(text)
+    return value
+
+
 def _complement(price: Decimal) -> Decimal:
     value = _COMPLEMENT.get(price)
     if value is None:
@@ -288,7 +297,7 @@ class KalshiStreamDecoder:
             return self._lose(sid, [ticker], "delta for a market without a snapshot")
         price = body.get("price_dollars")
         if price is not None:
-            price = to_decimal(price)
+            price = _PRICES.get(price) or _price(price)
             delta = to_decimal(body["delta_fp"])
         else:  # pre-2026: integer cents and counts
             price = to_decimal(body["price"]) / _HUNDRED
