@@ -25,6 +25,7 @@ from arbkit import (
     InvalidOrder,
     Market,
     NotFound,
+    NotSupported,
     Order,
     OrderBook,
     OrderRequest,
@@ -224,6 +225,13 @@ class KalshiVenue(Venue):
         )
 
     async def stream_books(self, markets: Sequence[Market]) -> AsyncIterator[StreamEvent]:
+        """The live book stream; without an API key Kalshi's websocket refuses the connection,
+        so this raises NotSupported and the scanner polls the public REST books instead."""
+        self.client  # noqa: B018 - builds the signer from the settings
+        if self._signer is None:
+            raise NotSupported(
+                "the websocket needs an API key; polling REST books", venue=self.name
+            )
         feed = self.stream_feed(markets)
         try:
             async for event in feed.events():

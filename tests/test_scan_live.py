@@ -1,0 +1,100 @@
+"""``arbkit scan`` in live mode, no account: both fake venues on loopback serve the sample slate.
+
+The same games, books and fees as ``--sample``, but discovered over HTTP (Gamma keyset pages,
+Kalshi cursor pages and series), books fetched over REST, through the venues' live clients. The
+scan must find exactly what the replay finds; the wall clock is pinned to the sample's capture
+time because the slate is in the past.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from arbkit.cli import make_cli
+from arbkit.cli.state import AppState
+from arbkit.clock import ReplayClock, parse_timestamp
+from arbkit.plugins import make_plugin_manager
+from arbkit.recordings import sample_dir
+from arbkit.testing.fake_kalshi import FakeKalshi
+from arbkit.testing.fake_polymarket import FakePolymarket
+
+SAMPLE = sample_dir()
+
+
+def load(*parts: str):
+    return json.loads(SAMPLE.joinpath(*parts).read_text())
+
+
+@pytest.fixture
+def venues():
+    polymarket = FakePolymarket(events=0)
+    polymarket.events = load("polymarket", "events.json")
+    polymarket.sports = [
+        {"sport": "nba", "tags": "1,745,100639", "primaryTagId": 745, "ordering": "away"},
+        {"sport": "nhl", "tags": "1,899,100639", "primaryTagId": 899, "ordering": "away"},
+        {"sport": "cbb", "tags": "1,101178,100639", "primaryTagId": 101178, "ordering": "away"},
+    ]
+    polymarket.books = {book["asset_id"]: book for book in load("polymarket", "books.json")}
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    kalshi = FakeKalshi(key.public_key(), "unused-key-id", page_size=5)
+    for series in load("kalshi", "series.json"):
+        kalshi.add_series(series)
+    for event in load("kalshi", "events.json"):
+        kalshi.add_event(event)
+    for ticker, body in load("kalshi", "orderbooks.json").items():
+        book = body["orderbook_fp"]
+        kalshi.set_book(ticker, book.get("yes_dollars") or [], book.get("no_dollars") or [])
+    with polymarket, kalshi:
+        yield polymarket, kalshi
+
+
+def test_live_scan_without_an_account_finds_what_the_replay_finds(venues, tmp_path, monkeypatch):
+    polymarket, kalshi = venues
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[venues.polymarket.urls]
+gamma = "{polymarket.http_url}"
+clob = "{polymarket.http_url}"
+ws = "{polymarket.ws_url}"
+
+[venues.kalshi.urls]
+api = "{kalshi.base_url}"
+ws = "{kalshi.websocket_url}"
+"""
+    )
+    captured = parse_timestamp(load("manifest.json")["captured_at"])
+    monkeypatch.setattr("arbkit.cli.scan.WallClock", lambda: ReplayClock(captured))
+    pm = make_plugin_manager()
+
+    def scan(*args: str) -> dict:
+        result = CliRunner().invoke(
+            make_cli(pm),
+            ["--config", str(config), "--db", str(tmp_path / "db.sqlite"), "scan", "--json", *args],
+            obj=AppState(pm=pm),
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    live = scan("--venues", "polymarket,kalshi")
+    replay = scan("--sample")
+
+    def legs(payload: dict) -> list:
+        return sorted(
+            (
+                o["strategy"],
+                tuple(sorted(leg["contract"] for leg in o["legs"])),
+                o["expected_profit"],
+            )
+            for o in payload["opportunities"]
+        )
+
+    assert live["games_matched"] == replay["games_matched"] > 0
+    assert legs(live) == legs(replay) != []
+    # discovery really went over HTTP: pages were walked on both venues
+    assert any(r.path == "/events/keyset" for r in polymarket.requests)
+    assert sum(r.path.endswith("/events") for r in kalshi.requests) > 1
