@@ -95,3 +95,35 @@ def test_games_past_the_cut_off_are_not_watched_at_all(minutes_before):
     scanner = make_scanner(START - timedelta(minutes=minutes_before))
     assert scanner.shards == {}
     assert scanner.skipped and "cut-off" in scanner.skipped[0][1]
+
+
+async def test_discovery_failing_on_every_venue_is_one_clear_error():
+    from arbkit.errors import OperationFailed, VenueUnavailable
+    from arbkit.venue import Venue
+
+    class Down(Venue):
+        name = "down"
+
+        async def discover(self, query=None):
+            raise VenueUnavailable("HTTP 503", venue="down")
+
+    class Empty(Venue):
+        name = "empty"
+
+        async def discover(self, query=None):
+            return []
+
+    match = game()
+    partial = Scanner(
+        venues=[Down(), Empty()],
+        matcher=OneGameMatcher(match),
+        strategies=[],
+        clock=ReplayClock(START),
+    )
+    assert await partial.discover() == []
+    assert partial.failures == {"down": "down: HTTP 503"}
+    total = Scanner(
+        venues=[Down()], matcher=OneGameMatcher(match), strategies=[], clock=ReplayClock(START)
+    )
+    with pytest.raises(OperationFailed, match="no venue could be reached .*HTTP 503"):
+        await total.discover()

@@ -263,6 +263,7 @@ class ScanRun:
                 ],
                 "opportunities": [opportunity_to_dict(o) for o in found],
                 "skipped": [{"game": g, "reason": r} for g, r in scanner.skipped],
+                "venue_errors": scanner.failures,
             }
             click.echo(json.dumps(payload, indent=2))
             return

@@ -182,7 +182,10 @@ class VenueHttp:
                         client_order_id=client_order_id,
                     ) from exc
                 cls = RequestTimeout if isinstance(exc, httpx.TimeoutException) else NetworkError
-                last_error = cls(f"{method} {path}: {type(exc).__name__}", venue=self.venue)
+                detail = redact(str(exc)) or type(exc).__name__
+                last_error = cls(f"{method} {path}: cannot connect ({detail})", venue=self.venue)
+                if isinstance(exc, httpx.TimeoutException):
+                    last_error = cls(f"{method} {path}: no answer in time", venue=self.venue)
                 log.info("%s: %s (attempt %d)", self.venue, last_error, attempt + 1)
                 continue
             if response.is_success:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from attrs import field, frozen
 
 from arbkit.clock import Clock
-from arbkit.errors import ArbkitError
+from arbkit.errors import ArbkitError, OperationFailed
 from arbkit.models import Market, MarketType, MatchResult, Opportunity
 from arbkit.scan.feeds import Feed
 from arbkit.scan.shard import Change, GameShard
@@ -72,6 +72,7 @@ class Scanner:
         self._by_contract: dict[str, GameShard] = {}
         self.skipped: list[tuple[str, str]] = []  #: (game, reason) not watched, for the user
         self._cutoff_at: datetime | None = None  #: the earliest start cut-off of a watched game
+        self.failures: dict[str, str] = {}  #: venue → why its discovery failed
 
     # -- discovery and matching ----------------------------------------------------------------
 
@@ -88,12 +89,16 @@ class Scanner:
         markets: list[Market] = []
         for venue, result in zip(self.venues, results, strict=True):
             if isinstance(result, ArbkitError):
-                log.error("%s: discovery failed: %s", venue.name, result)
+                log.info("%s: discovery failed: %s", venue.name, result)
+                self.failures[venue.name] = str(result)
                 self.progress(f"{venue.name}: discovery failed: {result}")
                 continue
             if isinstance(result, BaseException):
                 raise result
             markets.extend(result)
+        if self.venues and len(self.failures) == len(self.venues):
+            details = "; ".join(self.failures.values())
+            raise OperationFailed(f"no venue could be reached ({details})")
         self.markets = [m for m in markets if self._wanted(m)]
         return self.markets
 
@@ -163,7 +168,8 @@ class Scanner:
         results = await asyncio.gather(*tasks.values(), return_exceptions=True)
         for name, result in zip(tasks, results, strict=True):
             if isinstance(result, ArbkitError):
-                log.error("%s: books failed: %s", name, result)
+                log.info("%s: books failed: %s", name, result)
+                self.failures[name] = str(result)
                 self.progress(f"{name}: books failed: {result}")
                 continue
             if isinstance(result, BaseException):
