@@ -101,3 +101,27 @@ def test_opportunity_found_hook_fires_and_record_stores_markets_and_books(tmp_pa
     assert db["markets"].count > 0
     # every contract of every matched game had its recorded book stored
     assert db["book_snapshots"].count >= 2 * json.loads(result.stdout)["games_matched"]
+
+
+@pytest.mark.integration
+def test_ctrl_c_stops_watch_cleanly(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = dict(os.environ, ARBKIT_DB=str(tmp_path / "w.db"))
+    args = ["-m", "arbkit", "-q", "scan", "--sample", "--watch", "--speed", "1"]
+    proc = subprocess.Popen(
+        [sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        first = proc.stdout.readline()  # the initial opportunities are printed at once
+        assert "appeared" in first
+        proc.send_signal(signal.SIGINT)  # the recorded stream would run for minutes at speed 1
+        out, err = proc.communicate(timeout=20)
+    finally:
+        proc.kill()
+    assert proc.returncode in (0, 130)
+    assert "stopped;" in out
+    assert "Traceback" not in err and "…" not in err  # -q: no progress lines either

@@ -99,6 +99,7 @@ def make_cli(pm: pluggy.PluginManager) -> click.Group:
         state.db_path = db_path or state.db_path
         state.config_file = config_file or state.config_file
         state.sandbox = sandbox or state.sandbox
+        state.quiet = quiet or state.quiet
 
     for module in [*COMMAND_MODULES, *_optional_modules()]:
         module.register(cli)  # type: ignore[attr-defined]

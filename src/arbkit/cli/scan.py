@@ -134,11 +134,9 @@ class ScanRun:
         self.feed: Feed | None = None
 
     def progress(self, message: str) -> None:
-        if not self.state_quiet():
+        """Progress goes to stderr, so stdout stays clean for --json and pipes."""
+        if not (self.state.quiet or (self.json and not sys.stderr.isatty())):
             click.echo(f"… {message}", err=True)
-
-    def state_quiet(self) -> bool:
-        return self.json and not sys.stderr.isatty()
 
     async def main(self) -> None:
         scanner, venues = self._build()
@@ -281,9 +279,11 @@ class ScanRun:
                 self._emit(change)
                 printer(change)
         except (KeyboardInterrupt, asyncio.CancelledError):
-            pass
+            ended = "stopped"
+        else:
+            ended = "stream ended"
         if not self.json:
-            click.echo(f"stream ended; {len(scanner.opportunities())} opportunities open")
+            click.echo(f"{ended}; {len(scanner.opportunities())} opportunities open")
 
     def _print_json(self, change: Change) -> None:
         record = {

@@ -19,6 +19,7 @@ class AppState:
     db_path: Path | None = None
     config_file: Path | None = None
     sandbox: bool = False
+    quiet: bool = False  #: -q: no progress lines, only errors
     _config: Config | None = field(default=None, alias="_config")
     _store: Store | None = field(default=None, alias="_store")
 
