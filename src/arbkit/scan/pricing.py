@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from arbkit.models import ONE, Contract, Leg, Market, Opportunity, OrderBook, Side
-from arbkit.money import round_down
+from arbkit.money import format_decimal, round_down
 from arbkit.scan.walk import LegFill, buy_to_deliver, profitable_depth
 from arbkit.strategy import GameState, StrategySettings
 
@@ -75,7 +75,7 @@ def price_pair(
         confidence=confidence,
         reasons=(
             *reasons,
-            f"marginal pair stays profitable up to {size} contracts",
+            f"marginal pair stays profitable up to {format_decimal(size)} contracts",
             f"net edge {net_edge:.4f}/contract after fees >= min edge {settings.min_edge}",
         ),
         detected_at=game.now,

@@ -8,7 +8,7 @@ the legs' costs, ``payout`` is the contracts delivered on every leg, and
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from arbkit.models import Leg, Opportunity
@@ -31,7 +31,7 @@ def leg_to_dict(leg: Leg) -> dict[str, Any]:
         "fee": format_decimal(leg.fee),
         "fee_in_shares": leg.fee_in_shares,
         "notional": format_decimal(leg.notional),
-        "delivered": format_decimal(leg.delivered),
+        "delivered": format_decimal(leg.delivered.quantize(_PRICE_PLACES, rounding=ROUND_DOWN)),
         "worst_price": format_decimal(leg.worst_price),
     }
 
