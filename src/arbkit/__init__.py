@@ -57,7 +57,14 @@ from arbkit.models import (
 from arbkit.money import format_decimal, round_down, round_up, to_decimal
 from arbkit.net import ErrorMapper, TokenBucket, VenueHttp, default_error_mapper
 from arbkit.paths import user_dir
-from arbkit.recordings import load_recordings, read_manifest, recorded_now, sample_dir
+from arbkit.recordings import (
+    load_recordings,
+    read_json_file,
+    read_manifest,
+    read_stream_file,
+    recorded_now,
+    sample_dir,
+)
 from arbkit.registry import get_venues as get_venue_classes
 from arbkit.secrets import Secret, redact
 from arbkit.strategy import GameState, Strategy, StrategySettings
@@ -152,7 +159,9 @@ __all__ = [
     "hookimpl",
     "load_recordings",
     "parse_timestamp",
+    "read_json_file",
     "read_manifest",
+    "read_stream_file",
     "recorded_now",
     "redact",
     "round_down",

@@ -8,6 +8,7 @@ venue's own raw formats (docs/replay-format.md). Each venue plugin reads its own
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -26,18 +27,41 @@ def sample_dir() -> Path:
     return Path(str(resources.files("arbkit") / "data" / "sample"))
 
 
-def read_manifest(directory: Path) -> dict[str, Any]:
-    """The optional ``manifest.json`` (empty when missing)."""
-    path = directory / "manifest.json"
-    if not path.exists():
-        return {}
+def read_json_file(path: Path, kind: type | None = None) -> Any:
+    """One recorded JSON file; a broken or wrongly shaped file is a one-line ConfigError."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path}: not readable JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a JSON object")
+    if kind is not None and not isinstance(data, kind):
+        raise ConfigError(f"{path}: expected a JSON {kind.__name__}")
     return data
+
+
+def read_stream_file(path: Path) -> tuple[tuple[int, Mapping[str, Any]], ...]:
+    """A recorded ``stream.jsonl``: one ``{"ts": epoch ms, "msg": ...}`` per line, by time.
+
+    A missing file is an empty stream; a bad line names its line number.
+    """
+    if not path.exists():
+        return ()
+    stream: list[tuple[int, Mapping[str, Any]]] = []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            stream.append((int(row["ts"]), row["msg"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{path}:{number}: expected {{ts, msg}} ({exc})") from None
+    stream.sort(key=lambda item: item[0])
+    return tuple(stream)
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """The optional ``manifest.json`` (empty when missing)."""
+    path = directory / "manifest.json"
+    return read_json_file(path, dict) if path.exists() else {}
 
 
 def load_recordings(

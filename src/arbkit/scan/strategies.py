@@ -20,20 +20,11 @@ TIE_LEAGUES = frozenset(
 Pair = tuple[Contract, Contract, float, tuple[str, ...]]
 
 
-class CrossVenue(Strategy):
-    """Buy a claim on one venue and its exact complement on another.
-
-    Pairs come from the matcher's contract links: a Polymarket token that is the *same* as a
-    Kalshi YES is paired with that market's NO, and the token's complement with the YES; an
-    *opposite* link pairs the other way round. In leagues with ties only pairs that are true
-    complements in a tie (a claim and its own negation) are used.
-    """
-
-    name = "cross_venue"
-    description = "Complementary contracts of one game bought on two venues for less than $1."
+class PairStrategy(Strategy):
+    """A strategy that prices pairs of complementary contracts; subclasses say which pairs."""
 
     def evaluate(self, game: GameState) -> list[Opportunity]:
-        pairs: list[Pair] = game.cache.get(self.name)  # type: ignore[assignment]
+        pairs: list[Pair] | None = game.cache.get(self.name)  # type: ignore[assignment]
         if pairs is None:
             pairs = game.cache[self.name] = list(self._pairs(game))
         found = []
@@ -52,6 +43,23 @@ class CrossVenue(Strategy):
             if opportunity is not None:
                 found.append(opportunity)
         return found
+
+    def _pairs(self, game: GameState) -> Iterator[Pair]:
+        """Every (contract, complement, confidence, reasons) to price; computed once per game."""
+        raise NotImplementedError
+
+
+class CrossVenue(PairStrategy):
+    """Buy a claim on one venue and its exact complement on another.
+
+    Pairs come from the matcher's contract links: a Polymarket token that is the *same* as a
+    Kalshi YES is paired with that market's NO, and the token's complement with the YES; an
+    *opposite* link pairs the other way round. In leagues with ties only pairs that are true
+    complements in a tie (a claim and its own negation) are used.
+    """
+
+    name = "cross_venue"
+    description = "Complementary contracts of one game bought on two venues for less than $1."
 
     def _pairs(self, game: GameState) -> Iterator[Pair]:
         seen: set[frozenset[str]] = set()
@@ -83,30 +91,11 @@ class CrossVenue(Strategy):
                 yield first, second, link.confidence, reasons
 
 
-class CompleteSet(Strategy):
+class CompleteSet(PairStrategy):
     """Buy every outcome of one market on one venue for less than $1 after fees."""
 
     name = "complete_set"
     description = "Both outcomes of one market on one venue bought for less than $1."
-
-    def evaluate(self, game: GameState) -> list[Opportunity]:
-        pairs: list[Pair] = game.cache.get(self.name)  # type: ignore[assignment]
-        if pairs is None:
-            pairs = game.cache[self.name] = list(self._pairs(game))
-        found = []
-        for first, second, confidence, reasons in pairs:
-            opportunity = price_pair(
-                game,
-                first,
-                second,
-                self.settings,
-                strategy=self.name,
-                confidence=confidence,
-                reasons=reasons,
-            )
-            if opportunity is not None:
-                found.append(opportunity)
-        return found
 
     def _pairs(self, game: GameState) -> Iterator[Pair]:
         for market in game.match.markets:

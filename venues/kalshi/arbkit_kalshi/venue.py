@@ -8,7 +8,6 @@ and never re-sends a write: a lost answer is reconciled by ``client_order_id``.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -38,6 +37,8 @@ from arbkit import (
     VenueSettings,
     VenueUnavailable,
     WebSocketFeed,
+    read_json_file,
+    read_stream_file,
 )
 from arbkit_kalshi import parse
 from arbkit_kalshi.auth import KalshiSigner
@@ -56,13 +57,6 @@ from arbkit_kalshi.orders import (
 from arbkit_kalshi.stream import KalshiStreamDecoder
 
 log = logging.getLogger(__name__)
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: not readable JSON ({exc})") from None
 
 
 def _by_ticker(objects: Any, key: str = "ticker") -> dict[str, Mapping[str, Any]]:
@@ -136,33 +130,22 @@ class KalshiVenue(Venue):
         """``events.json`` or ``markets.json``, optional ``series.json``, ``orderbooks.json``
         and ``stream.jsonl`` (one ``{"ts": epoch ms, "msg": ...}`` per line)."""
         series_path = directory / "series.json"
-        series = _read_json(series_path) if series_path.exists() else ()
+        series = read_json_file(series_path) if series_path.exists() else ()
         objects: list[Mapping[str, Any]] = []
         for name in ("events.json", "markets.json"):
             if (directory / name).exists():
-                data = _read_json(directory / name)
+                data = read_json_file(directory / name)
                 objects.extend(data if isinstance(data, list) else [data])
         if not objects:
             raise ConfigError(f"{directory}: needs events.json or markets.json")
         markets = tuple(cls.parse_markets(objects, context={"series": series}))
         books_path = directory / "orderbooks.json"
-        books = tuple(parse.parse_books(_read_json(books_path))) if books_path.exists() else ()
-        stream: list[tuple[int, Mapping[str, Any]]] = []
-        stream_path = directory / "stream.jsonl"
-        if stream_path.exists():
-            for number, line in enumerate(stream_path.read_text().splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    entry = json.loads(line)
-                    stream.append((int(entry["ts"]), entry["msg"]))
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise ConfigError(f"{stream_path}:{number}: bad stream line ({exc})") from None
-            stream.sort(key=lambda item: item[0])
+        books = tuple(parse.parse_books(read_json_file(books_path))) if books_path.exists() else ()
+        stream = read_stream_file(directory / "stream.jsonl")
         return Recording(
             markets=markets,
             books=books,
-            stream=tuple(stream),
+            stream=stream,
             first_timestamp_ms=stream[0][0] if stream else None,
         )
 

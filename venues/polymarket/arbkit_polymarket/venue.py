@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -41,6 +40,8 @@ from arbkit import (
     VenueSettings,
     VenueUnavailable,
     WebSocketFeed,
+    read_json_file,
+    read_stream_file,
     to_decimal,
 )
 from arbkit import Venue as _Venue
@@ -170,28 +171,17 @@ class PolymarketVenue(_Venue):
     @classmethod
     def read_recording(cls, directory: Path) -> Recording:
         """``events.json``, ``books.json`` and optional ``stream.jsonl`` (docs/replay-format.md)."""
-        markets = parse.parse_markets(_read_json(directory / "events.json", list))
+        markets = parse.parse_markets(read_json_file(directory / "events.json", list))
         books_path = directory / "books.json"
-        books = parse.parse_books(_read_json(books_path, list)) if books_path.exists() else []
-        stream: list[tuple[int, Mapping[str, Any]]] = []
-        stream_path = directory / "stream.jsonl"
-        if stream_path.exists():
-            for number, line in enumerate(stream_path.read_text().splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                    stream.append((int(row["ts"]), row["msg"]))
-                except (ValueError, KeyError, TypeError):
-                    raise ConfigError(f"{stream_path}:{number}: expected {{ts, msg}}") from None
-            stream.sort(key=lambda item: item[0])
+        books = parse.parse_books(read_json_file(books_path, list)) if books_path.exists() else []
+        stream = read_stream_file(directory / "stream.jsonl")
         stamps = [ts for ts, _ in stream] + [
             int(b.timestamp.timestamp() * 1000) for b in books if b.timestamp
         ]
         return Recording(
             markets=tuple(markets),
             books=tuple(books),
-            stream=tuple(stream),
+            stream=stream,
             first_timestamp_ms=min(stamps) if stamps else None,
         )
 
@@ -525,13 +515,3 @@ def _ack_order(
         average_price=average,
         created_at=at,
     )
-
-
-def _read_json(path: Path, kind: type) -> Any:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: not readable JSON ({exc})") from exc
-    if not isinstance(data, kind):
-        raise ConfigError(f"{path}: expected a JSON {kind.__name__}")
-    return data
