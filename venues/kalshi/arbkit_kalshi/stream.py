@@ -14,7 +14,7 @@ The socket itself (auth headers, pings, staleness, reconnect and resubscribe) is
 from __future__ import annotations
 
 import logging
-from bisect import insort
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -82,18 +82,31 @@ class _Side:
         self.refresh()
 
     def apply(self, price: Decimal, delta: Decimal) -> None:
+        """Add ``delta`` at ``price``; patch the published tuples by slicing (C-level copies)."""
         old = self.bid_levels.get(price)
         new = delta if old is None else old[1] + delta
+        prices = self.prices
         if new > 0:
-            self.bid_levels[price] = (price, new)
-            self.ask_levels[price] = (_complement(price), new)
+            bid, ask = (price, new), (_complement(price), new)
+            self.bid_levels[price], self.ask_levels[price] = bid, ask
             if old is None:
-                insort(self.prices, price)
+                at = bisect_left(prices, price)
+                prices.insert(at, price)
+                index = len(prices) - 1 - at  # the tuples run from the highest price down
+                self.bids = self.bids[:index] + (bid,) + self.bids[index:]
+                self.asks = self.asks[:index] + (ask,) + self.asks[index:]
+            else:
+                index = len(prices) - 1 - bisect_left(prices, price)
+                self.bids = self.bids[:index] + (bid,) + self.bids[index + 1 :]
+                self.asks = self.asks[:index] + (ask,) + self.asks[index + 1 :]
         elif old is not None:
             del self.bid_levels[price]
             del self.ask_levels[price]
-            self.prices.remove(price)
-        self.refresh()
+            at = bisect_left(prices, price)
+            index = len(prices) - 1 - at
+            del prices[at]
+            self.bids = self.bids[:index] + self.bids[index + 1 :]
+            self.asks = self.asks[:index] + self.asks[index + 1 :]
 
     def refresh(self) -> None:
         """Rebuild this side's bids (best first) and the other side's asks (best first)."""

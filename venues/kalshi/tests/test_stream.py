@@ -73,6 +73,30 @@ def test_delta_adds_and_removes_levels_and_old_seq_is_ignored() -> None:
     assert decoder.books(T)[0].bids == ((D("0.40"), D("12.5")),)
 
 
+def test_random_deltas_match_a_book_rebuilt_from_scratch() -> None:
+    """The decoder patches its published ladders in place; a naive rebuild must agree."""
+    import random
+
+    rng = random.Random(11)
+    decoder = KalshiVenue.stream_decoder([])
+    decoder.feed(snapshot(9, 1, yes_dollars_fp=[], no_dollars_fp=[]))
+    model: dict[str, dict[D, D]] = {"yes": {}, "no": {}}
+    for seq in range(2, 2000):
+        side = rng.choice(("yes", "no"))
+        price = D(rng.randint(1, 30)) / 100
+        amount = D(rng.randint(-40, 60))
+        model[side][price] = model[side].get(price, D(0)) + amount
+        if model[side][price] <= 0:
+            del model[side][price]
+        decoder.feed(delta(9, seq, f"{price:.2f}", f"{amount}", side=side))
+        yes, no = decoder.books(T)
+        want_yes = tuple(sorted(model["yes"].items(), reverse=True))
+        want_no = tuple(sorted(model["no"].items(), reverse=True))
+        assert yes.bids == want_yes and no.bids == want_no
+        assert yes.asks == tuple((1 - p, q) for p, q in want_no)
+        assert no.asks == tuple((1 - p, q) for p, q in want_yes)
+
+
 def test_legacy_cent_messages() -> None:
     decoder = KalshiVenue.stream_decoder([])
     decoder.feed(snapshot(1, 1, yes=[[40, 10]], no=[[55, 5]]))
