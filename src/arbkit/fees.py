@@ -7,7 +7,7 @@ times in 2026), so plugins read parameters per market at runtime and never hard-
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
@@ -17,14 +17,16 @@ _ZERO = Decimal(0)
 
 
 @runtime_checkable
-class FeeModel(Protocol):
+class FeeModel(Hashable, Protocol):
     """How one market charges fees.
 
-    ``fee_in_shares_on_buy`` is True where a buy's fee is taken out of the contracts bought
-    (Polymarket): buying ``n`` contracts at ``p`` then delivers ``n - fee / p`` contracts.
+    Implementations are frozen values (hashable): the scanner caches per-price fee figures by
+    fee model. ``fee_in_shares_on_buy`` is True where a buy's fee is taken out of the contracts
+    bought (Polymarket): buying ``n`` contracts at ``p`` then delivers ``n - fee / p`` contracts.
     """
 
-    fee_in_shares_on_buy: bool
+    @property
+    def fee_in_shares_on_buy(self) -> bool: ...
 
     def fee(self, price: Decimal, size: Decimal, *, maker: bool = False) -> Decimal:
         """Fee in dollars for one fill of ``size`` contracts at ``price``."""

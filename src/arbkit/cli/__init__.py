@@ -43,7 +43,7 @@ def _optional_modules() -> list[object]:
     """Command modules filled by later work; imported if present so the CLI never breaks."""
     import importlib
 
-    found = []
+    found: list[object] = []
     for name in ("match", "scan"):
         try:
             found.append(importlib.import_module(f"arbkit.cli.{name}"))
