@@ -104,6 +104,13 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--poll", type=click.FloatRange(min=0.1), default=5.0, help="REST polling interval (s)."
     )
+    @click.option(
+        "--rediscover",
+        type=click.FloatRange(min=0),
+        default=10.0,
+        show_default=True,
+        help="Live --watch: look for new games every this many minutes (0: never).",
+    )
     @click.option("--record", is_flag=True, help="Also store markets and books in the database.")
     @click.option("--no-store", is_flag=True, help="Do not write opportunities to the database.")
     @click.option("--json", "json_", is_flag=True, help="Machine-readable output.")
@@ -178,6 +185,11 @@ class ScanRun:
             lookahead=timedelta(hours=opts["lookahead"]) if opts["lookahead"] else None,
             start_cutoff=timedelta(minutes=opts["cutoff"]),
             min_confidence=opts["min_confidence"],
+            rediscover_every=(
+                timedelta(minutes=opts["rediscover"])
+                if directory is None and opts["rediscover"]
+                else None
+            ),
         )
         scanner = Scanner(
             venues=venues,

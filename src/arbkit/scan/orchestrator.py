@@ -126,6 +126,7 @@ class Scanner:
     def match(self) -> list[MatchResult]:
         self.progress(f"matching {len(self.markets)} markets ...")
         report = self.matcher.match(self.markets)
+        self.skipped = []
         kept = []
         for result in report.matches:
             if result.confidence < self.options.min_confidence:
@@ -140,15 +141,30 @@ class Scanner:
 
     # -- shards and books ----------------------------------------------------------------------
 
-    def build_shards(self) -> None:
-        self.shards.clear()
-        self._by_contract.clear()
-        for result in self.matches:
-            shard = GameShard(result, self.strategies)
-            self.shards[result.game_id] = shard
-            for contract_id in shard.contract_ids():
-                self._by_contract[contract_id] = shard
+    def build_shards(self) -> list[Change]:
+        """Bring the shards in line with the current matches: start new games, stop gone ones.
+
+        Shards of games still matched keep their books; returns the STOPPED changes.
+        """
+        now = self.clock.now()
+        current = {result.game_id: result for result in self.matches}
+        changes: list[Change] = []
+        for game_id in [g for g in self.shards if g not in current]:
+            changes += self._remove_shard(game_id, now, "no longer listed on every venue")
+        for game_id, result in current.items():
+            if game_id not in self.shards:
+                shard = GameShard(result, self.strategies)
+                self.shards[game_id] = shard
+                for contract_id in shard.contract_ids():
+                    self._by_contract[contract_id] = shard
         self._cutoff_at = self._next_cutoff()
+        return changes
+
+    def _remove_shard(self, game_id: str, now: datetime, reason: str) -> list[Change]:
+        shard = self.shards.pop(game_id)
+        for contract_id in shard.contract_ids():
+            self._by_contract.pop(contract_id, None)
+        return shard.stop(now, reason)
 
     def markets_by_venue(self) -> dict[str, list[Market]]:
         grouped: dict[str, list[Market]] = {}
@@ -157,9 +173,13 @@ class Scanner:
                 grouped.setdefault(market.venue, []).append(market)
         return grouped
 
-    async def load_books(self) -> None:
-        """Fetch the current book of every contract of every matched game."""
-        grouped = self.markets_by_venue()
+    async def load_books(self, games: set[str] | None = None) -> None:
+        """Fetch the current book of every contract of the matched games (or just ``games``)."""
+        grouped: dict[str, list[Market]] = {}
+        for result in self.matches:
+            if games is None or result.game_id in games:
+                for market in result.markets:
+                    grouped.setdefault(market.venue, []).append(market)
         venues = {v.name: v for v in self.venues}
         self.progress("fetching order books ...")
         tasks = {
@@ -199,12 +219,50 @@ class Scanner:
         found = [o for shard in self.shards.values() for o in shard.current.values()]
         return sorted(found, key=lambda o: (o.expected_profit, o.net_edge), reverse=True)
 
+    async def refresh(self) -> list[Change]:
+        """Re-discover and re-match (live runs, on a schedule): new games get shards and books,
+        games no longer matched are stopped; games still matched keep their books."""
+        before = set(self.shards)
+        await self.discover()
+        self.match()
+        changes = self.build_shards()
+        new = set(self.shards) - before
+        if new:
+            await self.load_books(new)
+            now = self.clock.now()
+            for game_id in new:
+                changes += self.shards[game_id].evaluate(now)
+        return changes
+
     async def watch(self, feed: Feed) -> AsyncIterator[Change]:
-        """Apply every feed event to its shard and yield the resulting changes."""
+        """Apply every feed event to its shard and yield the resulting changes.
+
+        With ``options.rediscover_every``, the feed is restarted on that schedule after a
+        :meth:`refresh`, so games listed later are picked up. Without it (a replay), the watch
+        ends when the feed does.
+        """
+        every = self.options.rediscover_every
+        rediscover_every = every.total_seconds() if every else None
         for change in self.evaluate_all():
             yield change
-        async for event in feed.events(self.markets_by_venue()):
-            for change in self.apply(event):
+        loop = asyncio.get_running_loop()
+        while True:
+            events = feed.events(self.markets_by_venue()).__aiter__()
+            deadline = None if rediscover_every is None else loop.time() + rediscover_every
+            try:
+                while True:
+                    timeout = None if deadline is None else max(0.0, deadline - loop.time())
+                    try:
+                        event = await asyncio.wait_for(anext(events), timeout)
+                    except StopAsyncIteration:
+                        return
+                    except TimeoutError:
+                        break
+                    for change in self.apply(event):
+                        yield change
+            finally:
+                await events.aclose()  # type: ignore[attr-defined]
+            for change in await self.refresh():
                 yield change
 
     def apply(self, event: object) -> list[Change]:
@@ -242,9 +300,6 @@ class Scanner:
         for game_id, shard in list(self.shards.items()):
             start = shard.state.match.start_time
             if start is not None and start - self.options.start_cutoff <= now:
-                changes += shard.stop(now, "game start cut-off reached")
-                del self.shards[game_id]
-                for contract_id in shard.contract_ids():
-                    self._by_contract.pop(contract_id, None)
+                changes += self._remove_shard(game_id, now, "game start cut-off reached")
         self._cutoff_at = self._next_cutoff()
         return changes
