@@ -10,6 +10,7 @@ GROUPS = {
     "report": "P&L and activity reports from the database.",
     "record": "Record venue data into a replay directory.",
     "backtest": "Run strategies over recorded data.",
+    "tui": "The live terminal UI.",
 }
 
 
