@@ -132,3 +132,17 @@ def test_complete_set_buys_both_polymarket_tokens():
     # each token delivers 1 - 0.05 × 0.55 = 0.9725 per share: 200 shares deliver 194.5
     assert opp.size == D("194.50")
     assert opp.expected_profit == opp.payout - opp.cost > 0
+
+
+def test_profitable_depth_walks_both_ladders_to_the_marginal_break_even():
+    from arbkit.fees import NoFees
+    from arbkit.scan.walk import profitable_depth
+
+    a = [(D("0.40"), D("10")), (D("0.45"), D("10"))]
+    b = [(D("0.50"), D("15")), (D("0.56"), D("10"))]
+    # 10 @ 0.40+0.50, then 5 @ 0.45+0.50; 0.45 + 0.56 >= 1 stops it
+    assert profitable_depth(a, NoFees(), b, NoFees()) == D("15")
+    assert profitable_depth(a, NoFees(), [(D("0.60"), D("5"))], NoFees()) == D("0")
+    # a ladder that runs out ends the walk
+    assert profitable_depth(a, NoFees(), [(D("0.10"), D("100"))], NoFees()) == D("20")
+    assert profitable_depth([], NoFees(), b, NoFees()) == D("0")

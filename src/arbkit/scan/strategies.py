@@ -27,19 +27,31 @@ class PairStrategy(Strategy):
         pairs: list[Pair] | None = game.cache.get(self.name)  # type: ignore[assignment]
         if pairs is None:
             pairs = game.cache[self.name] = list(self._pairs(game))
+        # A book update changes one contract: a pair whose two books are the very objects it was
+        # priced on last time keeps its previous answer instead of walking the books again.
+        memo: dict[int, tuple[object, object, Opportunity | None]]
+        memo = game.cache.setdefault(self.name + ":memo", {})  # type: ignore[assignment]
         found = []
-        for first, second, confidence, reasons in pairs:
+        for index, (first, second, confidence, reasons) in enumerate(pairs):
             if confidence < self.settings.min_confidence:
                 continue
-            opportunity = price_pair(
-                game,
-                first,
-                second,
-                self.settings,
-                strategy=self.name,
-                confidence=confidence,
-                reasons=reasons,
-            )
+            book_a = game.usable_book(first.contract_id)
+            book_b = game.usable_book(second.contract_id)
+            last = memo.get(index)
+            unchanged = last is not None and last[0] is book_a and last[1] is book_b
+            if unchanged and book_a is not None and self.settings.max_book_age_seconds is None:
+                opportunity = last[2]  # type: ignore[index]
+            else:
+                opportunity = price_pair(
+                    game,
+                    first,
+                    second,
+                    self.settings,
+                    strategy=self.name,
+                    confidence=confidence,
+                    reasons=reasons,
+                )
+                memo[index] = (book_a, book_b, opportunity)
             if opportunity is not None:
                 found.append(opportunity)
         return found

@@ -89,8 +89,8 @@ def buy_to_deliver(
         if remaining <= 0:
             break
         per_share = delivered_per_share(fees, price)
-        want = round_up(remaining / per_share, increment)
-        take = min(want, round_down(size, increment))
+        want = round_up(remaining if per_share == ONE else remaining / per_share, increment)
+        take = want if want <= size else round_down(size, increment)
         if take <= 0:
             continue
         fills.append((price, take))
@@ -123,12 +123,14 @@ def _finish(
 def _priced(fees: FeeModel, fills: list[Level]) -> LegFill:
     bought = sum((size for _, size in fills), ZERO)
     notional = sum((price * size for price, size in fills), ZERO)
-    fee = fees.order_fee(fills)
     delivered = bought
     if fees.fee_in_shares_on_buy:
-        delivered = bought - sum(
-            (fees.fee(price, size) / price for price, size in fills if price), ZERO
-        )
+        # Taken in shares fill by fill: each fill's fee (in dollars) costs fee / price shares.
+        per_fill = [(fees.fee(price, size), price) for price, size in fills]
+        fee = sum((f for f, _ in per_fill), ZERO)
+        delivered = bought - sum((f / price for f, price in per_fill if price), ZERO)
+    else:
+        fee = fees.order_fee(fills)
     return LegFill(
         fills=tuple(fills),
         bought=bought,
@@ -153,26 +155,31 @@ def profitable_depth(
     """
     if not asks_a or not asks_b:
         return ZERO
-    if marginal_cost(fees_a, asks_a[0][0]) + marginal_cost(fees_b, asks_b[0][0]) >= payout:
+    cost_a = marginal_cost(fees_a, asks_a[0][0])
+    cost_b = marginal_cost(fees_b, asks_b[0][0])
+    if cost_a + cost_b >= payout:
         return ZERO  # the common case: no edge at the top of the books
     ia = ib = 0
-    left_a = asks_a[0][1] * delivered_per_share(fees_a, asks_a[0][0]) if asks_a else ZERO
-    left_b = asks_b[0][1] * delivered_per_share(fees_b, asks_b[0][0]) if asks_b else ZERO
+    left_a = asks_a[0][1] * delivered_per_share(fees_a, asks_a[0][0])
+    left_b = asks_b[0][1] * delivered_per_share(fees_b, asks_b[0][0])
     depth = ZERO
-    while ia < len(asks_a) and ib < len(asks_b):
-        price_a, price_b = asks_a[ia][0], asks_b[ib][0]
-        if marginal_cost(fees_a, price_a) + marginal_cost(fees_b, price_b) >= payout:
-            break
-        step = min(left_a, left_b)
+    while cost_a + cost_b < payout:
+        step = left_a if left_a < left_b else left_b
         depth += step
         left_a -= step
         left_b -= step
         if left_a <= 0:
             ia += 1
-            if ia < len(asks_a):
-                left_a = asks_a[ia][1] * delivered_per_share(fees_a, asks_a[ia][0])
+            if ia == len(asks_a):
+                break
+            price = asks_a[ia][0]
+            cost_a = marginal_cost(fees_a, price)
+            left_a = asks_a[ia][1] * delivered_per_share(fees_a, price)
         if left_b <= 0:
             ib += 1
-            if ib < len(asks_b):
-                left_b = asks_b[ib][1] * delivered_per_share(fees_b, asks_b[ib][0])
+            if ib == len(asks_b):
+                break
+            price = asks_b[ib][0]
+            cost_b = marginal_cost(fees_b, price)
+            left_b = asks_b[ib][1] * delivered_per_share(fees_b, price)
     return depth

@@ -27,7 +27,7 @@ _ZERO = Decimal(0)
 FEE_TYPES = ("quadratic", "quadratic_with_maker_fees", "flat")
 
 
-@frozen
+@frozen(cache_hash=True)  # hashed on the scan hot path
 class KalshiFees:
     """One market's fee parameters, read from its series (or an event-level override).
 

@@ -22,7 +22,7 @@ _ZERO = Decimal(0)
 _ONE = Decimal(1)
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, cache_hash=True)  # hashed on the scan hot path
 class PolymarketFees:
     """One market's fee schedule.
 
