@@ -98,3 +98,74 @@ ws = "{kalshi.websocket_url}"
     # discovery really went over HTTP: pages were walked on both venues
     assert any(r.path == "/events/keyset" for r in polymarket.requests)
     assert sum(r.path.endswith("/events") for r in kalshi.requests) > 1
+
+
+async def test_live_watch_streams_polymarket_and_polls_kalshi(venues):
+    """Polymarket books arrive over its websocket; Kalshi (no API key) is polled over REST."""
+    import asyncio
+    from datetime import timedelta
+
+    from arbkit_kalshi.venue import KalshiVenue
+    from arbkit_polymarket.venue import PolymarketVenue
+
+    from arbkit.matching import MatchingService
+    from arbkit.scan.feeds import LiveFeed
+    from arbkit.scan.orchestrator import Scanner, ScanOptions
+    from arbkit.scan.shard import ChangeKind
+    from arbkit.scan.strategies import CrossVenue
+    from arbkit.venue import VenueSettings
+
+    polymarket, kalshi = venues
+    pm = PolymarketVenue(
+        VenueSettings(
+            base_urls={
+                "gamma": polymarket.http_url,
+                "clob": polymarket.http_url,
+                "ws": polymarket.ws_url,
+            }
+        )
+    )
+    ks = KalshiVenue(VenueSettings(base_urls={"api": kalshi.base_url, "ws": kalshi.websocket_url}))
+    captured = parse_timestamp(load("manifest.json")["captured_at"])
+    scanner = Scanner(
+        venues=[pm, ks],
+        matcher=MatchingService.from_plugins(make_plugin_manager()),
+        strategies=[CrossVenue()],
+        clock=ReplayClock(captured - timedelta(minutes=30)),
+        options=ScanOptions(lookahead=None),
+    )
+    await scanner.prepare()
+    expected = json.loads(SAMPLE.joinpath("EXPECTED.json").read_text())
+    stream_opp = next(e for e in expected["opportunities"] if e["kind"] == "stream")
+    target = stream_opp["kalshi_ticker"].split("-")[1]  # e.g. 26NOV24BOSNYK
+    recorded = [
+        json.loads(line)
+        for line in SAMPLE.joinpath("polymarket", "stream.jsonl").read_text().splitlines()
+    ]
+    upto = [row["msg"] for row in recorded if row["ts"] <= stream_opp["from_ts"]]
+    static = next(e for e in expected["opportunities"] if e["kind"] == "static")
+
+    async def drive() -> None:
+        await asyncio.sleep(0.5)  # let the feed subscribe and receive its snapshots
+        for message in upto:  # the recorded repricing, now sent live over the websocket
+            polymarket.broadcast(message)
+        await asyncio.sleep(0.5)
+        kalshi.set_book(static["kalshi_ticker"], [], [])  # the Kalshi side of a static edge is gone
+
+    seen: list[tuple[ChangeKind, str]] = []
+    driver = asyncio.create_task(drive())
+    try:
+        async with asyncio.timeout(20):
+            async for change in scanner.watch(LiveFeed([pm, ks], poll_interval=0.2)):
+                seen.append((change.kind, change.game_id))
+                appeared = any(k is ChangeKind.APPEARED and target[7:10] in g for k, g in seen)
+                vanished = any(k is ChangeKind.VANISHED for k, _ in seen)
+                if appeared and vanished:
+                    break
+    finally:
+        driver.cancel()
+        await pm.aclose()
+        await ks.aclose()
+    assert any(k is ChangeKind.APPEARED and target[7:10] in g for k, g in seen), seen
+    assert any(k is ChangeKind.VANISHED for k, _ in seen), seen
+    assert any(s.get("assets_ids") for s in polymarket.subscriptions)  # it really streamed
