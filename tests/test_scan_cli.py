@@ -125,3 +125,26 @@ def test_ctrl_c_stops_watch_cleanly(tmp_path):
     assert proc.returncode in (0, 130)
     assert "stopped;" in out
     assert "Traceback" not in err and "…" not in err  # -q: no progress lines either
+
+
+def test_record_during_watch_stores_every_streamed_book(tmp_path):
+    import sqlite_utils
+
+    from arbkit.recordings import sample_dir
+
+    pm = make_plugin_manager()
+    db_path = tmp_path / "watch.db"
+    result = CliRunner().invoke(
+        make_cli(pm),
+        ["--db", str(db_path), "scan", "--sample", "--watch", "--record", "--json"],
+        obj=AppState(pm=pm),
+    )
+    assert result.exit_code == 0, result.output
+    lines = (sample_dir() / "polymarket" / "stream.jsonl").read_text().splitlines()
+    db = sqlite_utils.Database(db_path)
+    recorded = db["book_snapshots"].count
+    initial = db.execute(
+        "select count(*) from book_snapshots where observed_at = ?", ["2026-11-24T23:00:00+00:00"]
+    ).fetchone()[0]
+    # the streamed updates come on top of the books recorded at the start
+    assert recorded - initial >= len(lines)

@@ -31,6 +31,7 @@ from arbkit.scan.persist import ScanRecorder
 from arbkit.scan.report import opportunity_to_dict
 from arbkit.scan.shard import Change, ChangeKind
 from arbkit.strategy import StrategySettings
+from arbkit.streaming import BookUpdate
 from arbkit.venue import Venue
 
 
@@ -191,6 +192,7 @@ class ScanRun:
                 else None
             ),
         )
+        self._clock = clock
         scanner = Scanner(
             venues=venues,
             matcher=self._matcher(),
@@ -198,6 +200,7 @@ class ScanRun:
             clock=clock,
             options=options,
             progress=self.progress,
+            on_event=self._record_event if self.recorder and opts["record"] else None,
         )
         return scanner, venues
 
@@ -242,6 +245,11 @@ class ScanRun:
         for shard in scanner.shards.values():
             for book in shard.state.books.values():
                 self.recorder.book(book, now)
+
+    def _record_event(self, event: object) -> None:
+        """--record in --watch: every book the streams deliver, on the scanner's clock."""
+        if isinstance(event, BookUpdate) and self.recorder is not None:
+            self.recorder.book(event.book, self._clock.now())
 
     def _emit(self, change: Change) -> None:
         opportunity = change.opportunity

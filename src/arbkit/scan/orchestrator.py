@@ -59,6 +59,7 @@ class Scanner:
         clock: Clock,
         options: ScanOptions | None = None,
         progress: Callable[[str], None] | None = None,
+        on_event: Callable[[object], None] | None = None,
     ) -> None:
         self.venues = list(venues)
         self.matcher = matcher
@@ -66,6 +67,7 @@ class Scanner:
         self.clock = clock
         self.options = options or ScanOptions()
         self.progress = progress or (lambda message: None)
+        self.on_event = on_event  #: sees every stream event first (``--record``)
         self.markets: list[Market] = []
         self.matches: list[MatchResult] = []
         self.shards: dict[str, GameShard] = {}
@@ -268,6 +270,8 @@ class Scanner:
     def apply(self, event: object) -> list[Change]:
         """The hot path: one stream event → its game's shard → changes."""
         now = self.clock.now()
+        if self.on_event is not None:
+            self.on_event(event)
         changes = self._stop_started(now)
         if isinstance(event, BookUpdate):
             shard = self._by_contract.get(event.book.contract_id)
