@@ -148,3 +148,58 @@ def test_record_during_watch_stores_every_streamed_book(tmp_path):
     ).fetchone()[0]
     # the streamed updates come on top of the books recorded at the start
     assert recorded - initial >= len(lines)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({}, "the recording has no time"),
+        ({"manifest.json": '{"captured_at": "yesterday"}'}, "is not ISO 8601"),
+        (
+            {
+                "manifest.json": '{"captured_at": "2026-11-24T23:00:00Z"}',
+                "kalshi/stream.jsonl": "x",
+            },
+            "kalshi/stream.jsonl:1: expected {ts, msg}",
+        ),
+        (
+            {
+                "manifest.json": '{"captured_at": "2026-11-24T23:00:00Z"}',
+                "polymarket/events.json": "{not json",
+            },
+            "polymarket/events.json: not readable JSON",
+        ),
+    ],
+)
+def test_a_broken_replay_directory_is_one_clear_error(tmp_path, files, message):
+    directory = tmp_path / "replay"
+    for venue in ("polymarket", "kalshi"):
+        (directory / venue).mkdir(parents=True)
+        (directory / venue / "events.json").write_text("[]")
+    for name, text in files.items():
+        (directory / name).write_text(text)
+    pm = make_plugin_manager()
+    result = CliRunner().invoke(
+        make_cli(pm),
+        ["--db", str(tmp_path / "x.db"), "scan", "--replay", str(directory)],
+        obj=AppState(pm=pm),
+        standalone_mode=False,
+    )
+    assert result.exception is not None and message in str(result.exception)
+
+
+def test_an_empty_but_valid_replay_is_zero_games_not_an_error(tmp_path):
+    directory = tmp_path / "replay"
+    for venue in ("polymarket", "kalshi"):
+        (directory / venue).mkdir(parents=True)
+        (directory / venue / "events.json").write_text("[]")
+    (directory / "manifest.json").write_text('{"captured_at": "2026-11-24T23:00:00Z"}')
+    (directory / "notes.txt").write_text("extra files are ignored")
+    pm = make_plugin_manager()
+    result = CliRunner().invoke(
+        make_cli(pm),
+        ["--db", str(tmp_path / "x.db"), "scan", "--replay", str(directory), "--json"],
+        obj=AppState(pm=pm),
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["games_matched"] == 0

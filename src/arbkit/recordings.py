@@ -86,7 +86,7 @@ def load_recordings(
     return found
 
 
-def recorded_now(directory: Path, recordings: dict[str, Recording]) -> datetime | None:
+def recorded_now(directory: Path, recordings: dict[str, Recording]) -> datetime:
     """The replay's "now": ``captured_at`` from the manifest, else the first recorded timestamp."""
     captured = read_manifest(directory).get("captured_at")
     if captured:
@@ -95,4 +95,9 @@ def recorded_now(directory: Path, recordings: dict[str, Recording]) -> datetime 
         except ValueError as exc:
             raise ConfigError(f"manifest captured_at {captured!r} is not ISO 8601") from exc
     stamps = [r.first_timestamp_ms for r in recordings.values() if r.first_timestamp_ms]
-    return from_epoch_ms(min(stamps)) if stamps else None
+    if not stamps:
+        raise ConfigError(
+            f"{directory}: the recording has no time (no captured_at in manifest.json and no "
+            'recorded timestamp); add captured_at, e.g. {"captured_at": "2026-11-24T23:00:00Z"}'
+        )
+    return from_epoch_ms(min(stamps))

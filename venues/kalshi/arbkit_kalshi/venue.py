@@ -132,12 +132,13 @@ class KalshiVenue(Venue):
         series_path = directory / "series.json"
         series = read_json_file(series_path) if series_path.exists() else ()
         objects: list[Mapping[str, Any]] = []
-        for name in ("events.json", "markets.json"):
-            if (directory / name).exists():
-                data = read_json_file(directory / name)
-                objects.extend(data if isinstance(data, list) else [data])
-        if not objects:
+        sources = [directory / name for name in ("events.json", "markets.json")]
+        if not any(path.exists() for path in sources):
             raise ConfigError(f"{directory}: needs events.json or markets.json")
+        for path in sources:
+            if path.exists():
+                data = read_json_file(path)
+                objects.extend(data if isinstance(data, list) else [data])
         markets = tuple(cls.parse_markets(objects, context={"series": series}))
         books_path = directory / "orderbooks.json"
         books = tuple(parse.parse_books(read_json_file(books_path))) if books_path.exists() else ()

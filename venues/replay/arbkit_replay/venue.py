@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +81,7 @@ class ReplaySession:
         self.directory = directory
         self.speed = speed
         self.recordings = load_recordings(pm, directory)
-        now = recorded_now(directory, self.recordings) or datetime(1970, 1, 1, tzinfo=UTC)
-        self.clock = ReplayClock(now)
+        self.clock = ReplayClock(recorded_now(directory, self.recordings))
         classes = get_venue_classes(pm)
         self.venues = [
             ReplayVenue(classes[name], recording, clock=self.clock)
