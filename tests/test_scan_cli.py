@@ -50,6 +50,7 @@ def test_lookahead_on_the_recorded_clock_excludes_far_games(run):
         (["--sample", "--replay", "."], "either --sample or --replay"),
         (["--replay", str(REAL), "--venues", "betfair"], "unknown venue"),
         (["--replay", str(REAL), "--strategy", "nope"], "unknown strategy"),
+        (["--replay", str(REAL), "--league", "curling"], "unknown league 'curling'"),
     ],
 )
 def test_bad_input_is_one_clear_error(args, message, tmp_path, monkeypatch):

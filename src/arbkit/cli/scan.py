@@ -67,6 +67,7 @@ def register(cli: click.Group) -> None:
     )
     @click.option(
         "--min-edge",
+        metavar="DOLLARS",
         callback=_decimal,
         default="0",
         show_default=True,
@@ -79,13 +80,18 @@ def register(cli: click.Group) -> None:
         show_default=True,
         help="Minimum match confidence.",
     )
-    @click.option("--max-size", callback=_decimal, help="Cap on contracts per opportunity.")
+    @click.option(
+        "--max-size",
+        metavar="CONTRACTS",
+        callback=_decimal,
+        help="Cap on contracts per opportunity.",
+    )
     @click.option(
         "--lookahead",
         type=click.FloatRange(min=0),
         default=48.0,
         show_default=True,
-        help="Only games starting within this many hours.",
+        help="Only games starting within this many hours (0: no limit).",
     )
     @click.option(
         "--cutoff",
@@ -103,7 +109,11 @@ def register(cli: click.Group) -> None:
         help="Replay speed for --watch on recordings (0: as fast as possible, 1: recorded).",
     )
     @click.option(
-        "--poll", type=click.FloatRange(min=0.1), default=5.0, help="REST polling interval (s)."
+        "--poll",
+        type=click.FloatRange(min=0.1),
+        default=5.0,
+        show_default=True,
+        help="Live: seconds between REST polls of venues without a stream.",
     )
     @click.option(
         "--rediscover",
@@ -182,7 +192,7 @@ class ScanRun:
             clock = WallClock()
             self.feed = LiveFeed(venues, poll_interval=opts["poll"])
         options = ScanOptions(
-            leagues=frozenset(league.upper() for league in opts["leagues"]),
+            leagues=self._leagues(),
             lookahead=timedelta(hours=opts["lookahead"]) if opts["lookahead"] else None,
             start_cutoff=timedelta(minutes=opts["cutoff"]),
             min_confidence=opts["min_confidence"],
@@ -203,6 +213,18 @@ class ScanRun:
             on_event=self._record_event if self.recorder and opts["record"] else None,
         )
         return scanner, venues
+
+    def _leagues(self) -> frozenset[str]:
+        """The --league codes, upper-cased; an unknown code is an error, not an empty scan."""
+        wanted = frozenset(league.upper() for league in self.opts["leagues"])
+        known = {code for cls in get_venues(self.pm).values() for code in cls.leagues}
+        unknown = sorted(wanted - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown league {unknown[0].lower()!r} (known: "
+                f"{', '.join(sorted(code.lower() for code in known))})"
+            )
+        return wanted
 
     def _venue_names(self, available: set[str]) -> set[str]:
         if not self.opts["venue_list"]:
