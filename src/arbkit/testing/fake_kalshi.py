@@ -49,6 +49,34 @@ def _error(status: int, code: str, message: str) -> Response:
     return Response({"error": {"code": code, "message": message}}, status=status)
 
 
+V2_REQUIRED = (
+    "ticker",
+    "client_order_id",
+    "side",
+    "count",
+    "price",
+    "time_in_force",
+    "self_trade_prevention_type",
+)
+TIME_IN_FORCE = ("fill_or_kill", "good_till_canceled", "immediate_or_cancel")
+
+
+def _off_grid(market: dict[str, Any], price: Decimal, count: Decimal) -> Response | None:
+    """Kalshi's refusal of a price off the market's ``price_ranges`` grid, or of a fractional
+    count where ``fractional_trading_enabled`` is not set; None when the order fits."""
+    ranges = market.get("price_ranges") or [{"start": "0", "end": "1", "step": "0.01"}]
+    for band in ranges:
+        start, end, step = (Decimal(band[k]) for k in ("start", "end", "step"))
+        if start <= price <= end and (price - start) % step == 0:
+            break
+    else:
+        return _error(400, "invalid_price", f"price {price} is not on the market's tick grid")
+    increment = Decimal("0.01") if market.get("fractional_trading_enabled") else ONE
+    if count % increment:
+        return _error(400, "invalid_count", f"count {count} is not a multiple of {increment}")
+    return None
+
+
 @define
 class Subscription:
     sid: int
@@ -296,13 +324,21 @@ class FakeKalshi(LoopbackServer):
         if not self.v2_enabled:
             return Response({"error": "not found"}, status=404)
         body = request.json()
-        missing = [
-            k
-            for k in ("ticker", "client_order_id", "side", "count", "price", "time_in_force")
-            if k not in body
-        ]
+        missing = [k for k in V2_REQUIRED if k not in body]
         if missing:
             return _error(400, "missing_parameters", f"missing {', '.join(missing)}")
+        # V2 quotes the YES book only: "yes"/"no" or "buy"/"sell" are not sides here.
+        if body["side"] not in ("bid", "ask"):
+            return _error(400, "invalid_parameters", f"side must be bid or ask: {body['side']!r}")
+        if body["time_in_force"] not in TIME_IN_FORCE:
+            return _error(400, "invalid_parameters", f"time_in_force {body['time_in_force']!r}")
+        if body["self_trade_prevention_type"] not in ("taker_at_cross", "maker"):
+            return _error(400, "invalid_parameters", "unknown self_trade_prevention_type")
+        expiring = body.get("expiration_time") is not None
+        if expiring and body["time_in_force"] != "good_till_canceled":
+            return _error(400, "invalid_parameters", "expiration_time needs good_till_canceled")
+        if not isinstance(body["price"], str) or not isinstance(body["count"], str):
+            return _error(400, "invalid_parameters", "price and count are strings")
         result = self._execute(
             body["ticker"],
             body["client_order_id"],
@@ -370,6 +406,9 @@ class FakeKalshi(LoopbackServer):
             return _error(400, "market_closed", f"market {ticker} is not open")
         if not (ZERO < price < ONE) or count <= 0:
             return _error(400, "invalid_order", "price must be in (0, 1) and count positive")
+        refused = _off_grid(market, price, count)
+        if refused is not None:
+            return refused
         with self.lock:
             if any(o["client_order_id"] == client_order_id for o in self.orders.values()):
                 return _error(409, "order_already_exists", "client_order_id already used")

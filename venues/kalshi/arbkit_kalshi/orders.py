@@ -48,12 +48,22 @@ def split_contract(contract_id: str) -> tuple[str, str]:
     return ticker, side
 
 
-def _price(value: Decimal) -> str:
-    return str(value.quantize(_PRICE))
+def _exact(value: Decimal, step: Decimal, what: str) -> str:
+    """``value`` as the wire string with ``step``'s decimals; refused rather than rounded."""
+    text = value.quantize(step)
+    if text != value:
+        raise InvalidOrder(f"{what} {value} has more decimals than Kalshi's {step}", venue=VENUE)
+    return str(text)
 
 
-def _count(value: Decimal) -> str:
-    return str(value.quantize(_COUNT))
+def wire_price(value: Decimal) -> str:
+    """A price as Kalshi's 4-decimal dollar string (more decimals: InvalidOrder)."""
+    return _exact(value, _PRICE, "price")
+
+
+def wire_count(value: Decimal) -> str:
+    """A count as Kalshi's 2-decimal string (more decimals: InvalidOrder)."""
+    return _exact(value, _COUNT, "count")
 
 
 def yes_book_side(request: OrderRequest) -> tuple[str, Decimal]:
@@ -79,8 +89,8 @@ def v2_order_body(request: OrderRequest) -> dict[str, Any]:
         "ticker": ticker,
         "client_order_id": request.client_order_id,
         "side": book_side,
-        "count": _count(request.size),
-        "price": _price(price),
+        "count": wire_count(request.size),
+        "price": wire_price(price),
         "time_in_force": _TIME_IN_FORCE[request.time_in_force],
         "self_trade_prevention_type": "taker_at_cross",
     }
@@ -101,7 +111,7 @@ def legacy_order_body(request: OrderRequest) -> dict[str, Any]:
         "side": side,
         "action": request.side.value,
         "count_fp": v2["count"],
-        f"{side}_price_dollars": _price(request.price),
+        f"{side}_price_dollars": wire_price(request.price),
         "time_in_force": v2["time_in_force"],
         "self_trade_prevention_type": "taker_at_cross",
     }

@@ -53,6 +53,8 @@ from arbkit_kalshi.orders import (
     position_from_object,
     split_contract,
     v2_order_body,
+    wire_count,
+    wire_price,
 )
 from arbkit_kalshi.stream import KalshiStreamDecoder
 
@@ -305,8 +307,8 @@ class KalshiVenue(Venue):
             "action": order.side.value,
             "client_order_id": order.client_order_id,
             "updated_client_order_id": client_order_id,
-            f"{side}_price_dollars": str(price.quantize(Decimal("0.0001"))),
-            "count_fp": str(size.quantize(Decimal("0.01"))),
+            f"{side}_price_dollars": wire_price(price),
+            "count_fp": wire_count(size),
         }
         if order.order_id is None:
             raise InvalidOrder("amend needs the venue's order_id", venue=self.name)

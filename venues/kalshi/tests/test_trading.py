@@ -7,9 +7,12 @@ from decimal import Decimal as D
 
 import pytest
 from arbkit_kalshi.venue import KalshiVenue
+from attrs import evolve
 
 from arbkit import (
+    BadRequest,
     DuplicateOrderId,
+    InvalidOrder,
     MarketClosed,
     OrderRequest,
     OrderStateUnknown,
@@ -132,6 +135,41 @@ async def test_venue_refusals_map_to_arbkit_errors(venue, fake) -> None:
     fake.markets[NBA_SAS]["status"] = "closed"
     with pytest.raises(MarketClosed, match="not open"):
         await venue.place_order(request("yes", Side.BUY, "0.50", "1"))
+
+
+async def test_fake_refuses_prices_off_the_grid_and_fractions_where_kalshi_does(
+    venue, fake
+) -> None:
+    """The fake checks the market's ``price_ranges`` and ``fractional_trading_enabled``."""
+    with pytest.raises(InvalidOrder, match="tick grid"):
+        await venue.place_order(request("yes", Side.BUY, "0.555", "1"))  # linear_cent
+    nfl = "KXNFLGAME-26SEP20PHITEN-PHI"  # no fractional trading on this market
+    whole = evolve(request("yes", Side.BUY, "0.50", "1.5"), contract_id=f"{nfl}:yes")
+    with pytest.raises(InvalidOrder, match="multiple of 1"):
+        await venue.place_order(whole)
+    raw = {
+        "ticker": NBA_SAS,
+        "client_order_id": "raw-1",
+        "side": "yes",  # a legacy side word: V2 quotes the YES book as bid/ask
+        "count": "1.00",
+        "price": "0.5000",
+        "time_in_force": "immediate_or_cancel",
+        "self_trade_prevention_type": "taker_at_cross",
+    }
+    with pytest.raises(BadRequest, match="bid or ask"):
+        await venue.client.create_order_v2(raw)
+    del raw["self_trade_prevention_type"]
+    raw["side"] = "bid"
+    with pytest.raises(BadRequest, match="self_trade_prevention_type"):
+        await venue.client.create_order_v2(raw)
+    assert not fake.orders
+
+
+async def test_prices_and_counts_finer_than_the_wire_are_refused_not_rounded(venue, fake) -> None:
+    for price, size in (("0.12345", "1"), ("0.50", "1.005")):
+        with pytest.raises(InvalidOrder, match="more decimals"):
+            await venue.place_order(request("yes", Side.BUY, price, size))
+    assert not [r for r in fake.requests if r.path == CREATE]
 
 
 async def test_amend_changes_price_and_size(venue: KalshiVenue, fake: FakeKalshi) -> None:
