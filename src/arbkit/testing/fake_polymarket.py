@@ -76,6 +76,68 @@ def game_event(
     }
 
 
+#: CLOB V2 exchanges on Polygon: orders on neg-risk markets are signed for the second one.
+EXCHANGE_V2 = "0xE111180000d2663C0091e4f400237545B87B996B"
+NEG_RISK_EXCHANGE_V2 = "0xe2222d279d744050d28e00520010520000310F59"
+_ORDER_V2_FIELDS = [
+    ("salt", "uint256"),
+    ("maker", "address"),
+    ("signer", "address"),
+    ("tokenId", "uint256"),
+    ("makerAmount", "uint256"),
+    ("takerAmount", "uint256"),
+    ("side", "uint8"),
+    ("signatureType", "uint8"),
+    ("timestamp", "uint256"),
+    ("metadata", "bytes32"),
+    ("builder", "bytes32"),
+]
+
+
+def recover_v2_signer(order: dict[str, Any], *, neg_risk: bool) -> str:
+    """Who signed a ``POST /order`` order object (EIP-712 ``Order`` of the V2 exchange).
+
+    Written apart from the plugin's signing code, from the V2 struct in venue-notes §1.4, so a
+    mistake there is caught here rather than mirrored.
+    """
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    document = {
+        "primaryType": "Order",
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "Order": [{"name": n, "type": t} for n, t in _ORDER_V2_FIELDS],
+        },
+        "domain": {
+            "name": "Polymarket CTF Exchange",
+            "version": "2",
+            "chainId": 137,
+            "verifyingContract": NEG_RISK_EXCHANGE_V2 if neg_risk else EXCHANGE_V2,
+        },
+        "message": {
+            "salt": int(order["salt"]),
+            "maker": order["maker"],
+            "signer": order["signer"],
+            "tokenId": int(order["tokenId"]),
+            "makerAmount": int(order["makerAmount"]),
+            "takerAmount": int(order["takerAmount"]),
+            "side": {"BUY": 0, "SELL": 1}[order["side"]],
+            "signatureType": int(order["signatureType"]),
+            "timestamp": int(order["timestamp"]),
+            "metadata": bytes.fromhex(str(order["metadata"]).removeprefix("0x")),
+            "builder": bytes.fromhex(str(order["builder"]).removeprefix("0x")),
+        },
+    }
+    message = encode_typed_data(full_message=document)
+    return str(Account.recover_message(message, signature=order["signature"]))
+
+
 def book_payload(token: str, bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> dict:
     """A ``/book`` answer; like the real one it lists the worst prices first."""
     return {
@@ -141,7 +203,8 @@ class FakePolymarket(LoopbackServer):
         self.route("GET", "/events/keyset")(self._events)
         self.route("GET", "/book")(self._book)
         self.route("POST", "/books")(self._books)
-        self.route("GET", "/tick-size")(lambda request: {"minimum_tick_size": 0.01})
+        self.route("GET", "/tick-size")(self._tick_size)
+        self.route("GET", "/neg-risk")(self._neg_risk)
         self.route("GET", "/auth/derive-api-key")(self._derive)
         self.route("POST", "/order")(self._post_order)
         self.route("DELETE", "/order")(self._cancel)
@@ -170,6 +233,18 @@ class FakePolymarket(LoopbackServer):
             body = {"error": "No orderbook exists for the requested token id"}
             return Response(body=body, status=404)
         return book
+
+    def _tick_size(self, request: Request) -> Any:
+        book = self.books.get(request.arg("token_id") or "")
+        if book is None:
+            return Response(body={"error": "market not found"}, status=404)
+        return {"minimum_tick_size": float(book["tick_size"])}
+
+    def _neg_risk(self, request: Request) -> Any:
+        book = self.books.get(request.arg("token_id") or "")
+        if book is None:
+            return Response(body={"error": "market not found"}, status=404)
+        return {"neg_risk": bool(book["neg_risk"])}
 
     def _books(self, request: Request) -> Any:
         return [self.books[i["token_id"]] for i in request.json() if i["token_id"] in self.books]
@@ -202,6 +277,9 @@ class FakePolymarket(LoopbackServer):
         if self.reject_orders:
             return Response(body={"success": False, "errorMsg": self.reject_orders}, status=400)
         signed = body["order"]
+        refused = self._order_refusal(request, body)
+        if refused:
+            return Response(body={"success": False, "errorMsg": refused}, status=400)
         buy = signed["side"] == "BUY"
         shares = Decimal(signed["takerAmount" if buy else "makerAmount"]) / 10**6
         collateral = Decimal(signed["makerAmount" if buy else "takerAmount"]) / 10**6
@@ -253,6 +331,45 @@ class FakePolymarket(LoopbackServer):
             "transactionsHashes": [],
             "tradeIDs": [],
         }
+
+    def _order_refusal(self, request: Request, body: dict[str, Any]) -> str | None:
+        """Why the CLOB would refuse this order (None: it would take it).
+
+        The owner must be the API key, the token must exist, the EIP-712 signature must recover
+        to the signer (against the neg-risk exchange on neg-risk markets) and the signer must be
+        the L2 address; the price must sit on the book's tick grid and the size reach its
+        minimum; post-only only with GTC/GTD.
+        """
+        signed = body["order"]
+        if body.get("owner") != API_KEY:
+            return "the order owner has to be the owner of the API KEY"
+        book = self.books.get(str(signed.get("tokenId")))
+        if book is None:
+            return "invalid token id"
+        if body.get("orderType") not in ("GTC", "GTD", "FOK", "FAK"):
+            return f"invalid order type {body.get('orderType')!r}"
+        if body.get("postOnly") and body["orderType"] not in ("GTC", "GTD"):
+            return "invalid post-only order: only GTC and GTD orders can be post-only"
+        try:
+            recovered = recover_v2_signer(signed, neg_risk=bool(book["neg_risk"]))
+        except (KeyError, TypeError, ValueError):
+            return "invalid order payload"
+        signer = str(signed["signer"])
+        if recovered.lower() != signer.lower():
+            return "invalid signature"
+        if str(request.headers.get("poly_address", "")).lower() != signer.lower():
+            return "the order signer address has to be the address of the API KEY"
+        buy = signed["side"] == "BUY"
+        shares = Decimal(signed["takerAmount" if buy else "makerAmount"]) / 10**6
+        collateral = Decimal(signed["makerAmount" if buy else "takerAmount"]) / 10**6
+        if shares <= 0:
+            return "invalid order amounts"
+        price, tick = collateral / shares, Decimal(book["tick_size"])
+        if price % tick or not (tick <= price <= 1 - tick):
+            return f"order {price} breaks minimum tick size rule: {tick}"
+        if shares < Decimal(book["min_order_size"]):
+            return f"Size ({shares}) lower than the minimum: {book['min_order_size']}"
+        return None
 
     def _cancel(self, request: Request) -> Any:
         error = self._l2_error(request)

@@ -299,7 +299,9 @@ class PolymarketVenue(_Venue):
             timestamp_ms=int(time.time() * 1000),
             expiration=expiration,
         )
-        neg_risk = self._neg_risk.get(token, False)
+        neg_risk = self._neg_risk.get(token)
+        if neg_risk is None:  # not discovered here: ask, as the official client does
+            neg_risk = await self._neg_risk_of(token)
         signature = signing.sign_order(unsigned, self._key, neg_risk=neg_risk)
         body = {
             "order": signing.order_body(unsigned, signature),
@@ -341,6 +343,16 @@ class PolymarketVenue(_Venue):
         tick = to_decimal(book.get("minimum_tick_size", "0.01"))
         self._ticks[token] = tick
         return tick
+
+    async def _neg_risk_of(self, token: str) -> bool:
+        """``GET /neg-risk``: neg-risk markets sign against the neg-risk exchange."""
+        body = await self._clob_http.request(
+            "GET", "/neg-risk", endpoint="clob", params={"token_id": token}
+        )
+        if not isinstance(body, Mapping) or not isinstance(body.get("neg_risk"), bool):
+            raise BadResponse("/neg-risk: no neg_risk flag", venue=self.name)
+        self._neg_risk[token] = body["neg_risk"]
+        return body["neg_risk"]
 
     async def cancel_order(self, order_id: str) -> Order:
         await self._ensure_auth()

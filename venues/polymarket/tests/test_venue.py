@@ -9,9 +9,11 @@ import pytest
 from arbkit_polymarket import signing
 
 from arbkit import (
+    BadRequest,
     BadResponse,
     DiscoveryQuery,
     InsufficientFunds,
+    InvalidOrder,
     OrderRequest,
     OrderStateUnknown,
     OrderStatus,
@@ -154,6 +156,40 @@ async def test_order_is_signed_verifiably_and_rests(server, make_venue) -> None:
     )
     recovered = signing.recover_order_signer(unsigned, signed["signature"], neg_risk=False)
     assert recovered == signed["signer"] == venue.address
+
+
+async def test_neg_risk_market_is_signed_for_the_neg_risk_exchange(server, make_venue) -> None:
+    """Without discovery the venue asks ``/neg-risk`` (as the official client does); signing
+    a neg-risk order for the plain exchange would be refused by the CLOB."""
+    token = server.tokens()[0]
+    server.books[token]["neg_risk"] = True
+    venue = make_venue()
+    try:
+        order = await venue.place_order(request(server, "nr-1"))
+    finally:
+        await venue.aclose()
+    assert order.status is OrderStatus.OPEN
+    assert [r.path for r in server.requests].count("/neg-risk") == 1
+
+
+async def test_fake_refuses_what_the_clob_refuses(server, make_venue) -> None:
+    venue = make_venue()
+    token = server.tokens()[0]
+    try:
+        with pytest.raises(InvalidOrder, match="lower than the minimum"):
+            await venue.place_order(request(server, "m-1", size=D("2")))  # min_order_size 5
+        venue._neg_risk[token] = True  # signed for the wrong exchange
+        with pytest.raises(BadRequest, match="invalid signature"):
+            await venue.place_order(request(server, "s-1"))
+        venue._neg_risk[server.tokens()[1]] = False
+        venue._ticks[server.tokens()[1]] = D("0.001")  # a stale tick: the book's is 0.01
+        with pytest.raises(InvalidOrder, match="minimum tick size"):
+            await venue.place_order(
+                request(server, "t-1", contract_id=server.tokens()[1], price=D("0.345"))
+            )
+    finally:
+        await venue.aclose()
+    assert not server.orders
 
 
 async def test_credentials_are_derived_from_the_key(server, make_venue) -> None:
