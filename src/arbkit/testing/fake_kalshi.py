@@ -126,6 +126,7 @@ class FakeKalshi(LoopbackServer):
         self.auth_failures = 0
         self.subscriptions: list[Subscription] = []
         self.commands: list[dict[str, Any]] = []
+        self.commands_answered = 0  #: keep-alive (list_subscriptions) answers sent
         self._sids = itertools.count(1)
         self._routes_added()
 
@@ -621,6 +622,14 @@ class FakeKalshi(LoopbackServer):
         elif cmd == "unsubscribe":
             sids = set(params.get("sids") or [])
             self.subscriptions = [s for s in self.subscriptions if s.sid not in sids]
+        elif cmd == "list_subscriptions":
+            self.commands_answered += 1
+            listed = [
+                {"sid": s.sid, "channel": s.channel, "market_tickers": sorted(s.tickers)}
+                for s in self.subscriptions
+                if s.socket is socket
+            ]
+            await self.send(socket, {"id": cid, "type": "ok", "msg": {"subscriptions": listed}})
         else:
             await self.send(
                 socket, {"id": cid, "type": "error", "msg": {"code": 8, "msg": "unknown command"}}

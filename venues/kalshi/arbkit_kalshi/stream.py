@@ -173,6 +173,12 @@ class KalshiStreamDecoder:
         self._next_id += 1
         return {"id": self._next_id, "cmd": cmd, "params": dict(params)}
 
+    def keepalive_message(self) -> dict[str, Any]:
+        """An application-level keep-alive: Kalshi's own heartbeats are protocol pings the
+        reader never sees, so a quiet market would look like a dead socket. ``list_subscriptions``
+        is a documented command whose answer proves the server is still serving us."""
+        return self._command("list_subscriptions", {})
+
     def subscribe_messages(self) -> list[dict[str, Any]]:
         """The subscribe commands to send after every (re)connect."""
         tickers = list(self.tickers)

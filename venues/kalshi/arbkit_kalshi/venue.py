@@ -201,7 +201,10 @@ class KalshiVenue(Venue):
             url=client.ws_url,
             decoder=decoder,
             subscribe=decoder.subscribe_messages,
-            ping=None,  # Kalshi pings every 10 s; websockets answers and sends its own pings
+            # Kalshi's 10 s heartbeats are protocol pings (answered by websockets, invisible to
+            # the reader), so a documented command keeps a quiet subscription visibly alive.
+            ping=decoder.keepalive_message,
+            ping_interval=float(options.get("ws_keepalive", 10.0)),
             stale_after=float(options.get("ws_stale_after", 30.0)),
             headers=(lambda: signer.headers("GET", ws_path)) if signer else None,
             backoff=Backoff(

@@ -216,6 +216,25 @@ async def test_a_silent_socket_is_replaced(fake, pem, key_id, market) -> None:
     await venue.aclose()
 
 
+async def test_a_quiet_but_healthy_subscription_is_kept_alive(fake, pem, key_id, market) -> None:
+    """No book changes for longer than the staleness limit: the keep-alive answers keep the
+    socket visibly alive, so there is no reconnect and no false continuity loss."""
+    settings = make_settings(fake, pem, key_id, ws_stale_after=0.4, ws_keepalive=0.1)
+    venue = KalshiVenue(settings)
+    feed = venue.stream_feed([market])
+    events = feed.events()
+    await take(events, 2)  # the snapshot's YES and NO books
+    pending = asyncio.ensure_future(anext(events))
+    await asyncio.sleep(1.2)  # three staleness windows of silence from the market
+    assert not pending.done(), pending.result()  # nothing was emitted: no ContinuityLost
+    assert fake.commands_answered >= 5 and feed.reconnects == 0 and fake.ws_connections == 1
+    pending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await pending
+    await events.aclose()
+    await venue.aclose()
+
+
 async def test_malformed_frames_are_skipped(venue, fake, market) -> None:
     events = venue.stream_feed([market]).events()
     await take(events, 2)
