@@ -56,6 +56,8 @@ class View:
     confidence: float
     reasons: list[str]
     claims: dict[str, Claim]
+    #: no start time and the date may be a UTC date (a Polymarket slug's), not the ET date
+    utc_date: bool = False
 
     @property
     def team_ids(self) -> frozenset[str]:
@@ -74,6 +76,19 @@ def resolve_market(book: TeamBook, market: Market) -> View:
     named = market.league.upper() if market.league else None
     if named and league_code and named != league_code:
         raise Rejected(f"league {named} but its identifier says {league_code}")
+    if named and league_code is None:
+        unknown = (
+            kalshi.series
+            if kalshi and market.venue == "kalshi"
+            else slug.prefix
+            if slug and market.venue == "polymarket"
+            else None
+        )
+        if unknown:
+            raise Rejected(
+                f"identifier {market.market_id} names {unknown!r}, which is no {named} "
+                "series or prefix (another league?)"
+            )
     data = book.league(named or league_code)
     if data is None:
         raise Rejected(f"unknown league {named or league_code or '(none)'}")
@@ -83,11 +98,14 @@ def resolve_market(book: TeamBook, market: Market) -> View:
     reasons: list[str] = []
     away, home, confidence = _teams(book, data, market, kalshi, slug, reasons)
     start = market.start_time or (kalshi.start_time if kalshi else None)
+    utc_date = False
     if start is not None:
         game_date = eastern_date(start)
     else:
         game_date = market.game_date or (kalshi.game_date if kalshi else None)
         game_date = game_date or (slug.slug_date if slug else None)
+        # Kalshi ticker dates are ET; a date before the slug's is the event's local date.
+        utc_date = kalshi is None and not (slug and game_date and game_date < slug.slug_date)
     view = View(
         market=market,
         league=data,
@@ -99,6 +117,7 @@ def resolve_market(book: TeamBook, market: Market) -> View:
         confidence=confidence,
         reasons=reasons,
         claims={},
+        utc_date=utc_date,
     )
     if kind == MarketType.MONEYLINE:
         view.claims = _claims(book, view, kalshi, slug)
@@ -239,6 +258,8 @@ def _claim(
     draw_by_code = code is not None and code in DRAW_CODES
     if code and not draw_by_code:
         by_code = book.by_code(code, league, view.market.venue)
+        if by_code is None and not code.isalpha():
+            raise Rejected(f"ticker suffix {code} is no team code (a line?): YES team unconfirmed")
     if key in _DRAW_LABELS or draw_by_code:
         if not view.league.has_draw:
             raise Rejected(f"a draw outcome in {league}, which has no draws")

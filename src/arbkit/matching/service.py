@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pluggy
@@ -60,6 +60,7 @@ class _Game:
     views: list[View]
     confidence: float
     reasons: list[str]
+    utc_date: bool = False  #: no start time and the date may be a UTC date
 
     @property
     def key(self) -> tuple[str, frozenset[str]]:
@@ -198,6 +199,16 @@ class MatchingService:
                     loose[i].append(right)
                 elif verdict == "far" and why:
                     self._near_game(report, left, right, 0.0, [why])
+        self._prefer_start_times(lefts, exact, report)
+        for i, left in enumerate(lefts):
+            if exact[i] and loose[i]:
+                for right in exact[i] + loose[i]:
+                    why = (
+                        f"the same teams play on {left.game_date} and on a date next to it, "
+                        "and one of the dates may be a UTC date: which game is meant is a guess"
+                    )
+                    self._near_game(report, left, right, 0.0, [why])
+                exact[i], loose[i] = [], []
         pairs: list[_Pair] = []
         claimed: dict[int, int] = defaultdict(int)
         for candidates in exact.values():
@@ -253,6 +264,25 @@ class MatchingService:
             if id(left) not in paired_left:
                 self._near_partial(report, left, by_team, paired_right)
         return pairs
+
+    def _prefer_start_times(
+        self, lefts: list[_Game], exact: dict[int, list[_Game]], report: MatchReport
+    ) -> None:
+        """Games pinned to each other by start times beat same-date games without one."""
+        pinned = {id(r) for i, left in enumerate(lefts) for r in exact[i] if _timed(left, r)}
+        for i, left in enumerate(lefts):
+            timed = any(_timed(left, r) for r in exact[i])
+            kept = []
+            for right in exact[i]:
+                if _timed(left, right) or not (timed or id(right) in pinned):
+                    kept.append(right)
+                    continue
+                why = (
+                    "another game of the same teams agrees by start time; "
+                    "this one has no start time to tell"
+                )
+                self._near_game(report, left, right, 0.0, [why])
+            exact[i] = kept
 
     def _link(self, pair: _Pair, report: MatchReport, extras: list[_Game]) -> None:
         left, right = pair.left, pair.right
@@ -567,12 +597,23 @@ def _date_verdict(left: _Game, right: _Game) -> tuple[str, str]:
     days = (left.game_date - right.game_date).days
     if days == 0:
         return "exact", ""
-    later = left if days > 0 else right
-    if abs(days) == 1 and later.start is None:
-        return "loose", ""
+    later, earlier = (left, right) if days > 0 else (right, left)
+    if abs(days) == 1 and later.start is None and later.utc_date:
+        # The later date is a slug's UTC date: the earlier game must then start after 00:00 UTC.
+        if earlier.start is None or _utc_day(earlier.start) == later.game_date:
+            return "loose", ""
     if abs(days) <= NEAR_MISS_DAYS:
         return "far", f"same teams on another date: {left.game_date} vs {right.game_date}"
     return "far", ""
+
+
+def _timed(left: _Game, right: _Game) -> bool:
+    """Both start times known: an exact verdict between them is a start-time agreement."""
+    return left.start is not None and right.start is not None
+
+
+def _utc_day(moment: datetime) -> date:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
 
 
 def _date_reason(left: _Game, right: _Game) -> str:
@@ -590,11 +631,17 @@ def _group(venue: str, views: list[View]) -> tuple[list[_Game], list[_Game]]:
         key = (view.league.league, view.team_ids, view.game_date)
         target = None
         for game in by_key[key]:
-            if (
-                view.start is None
-                or game.start is None
-                or abs(view.start - game.start) <= START_TOLERANCE
-            ):
+            if view.start is not None and game.start is not None:
+                same = abs(view.start - game.start) <= START_TOLERANCE
+            else:
+                # Without start times only one event's moneylines are surely one game: another
+                # event of the same teams that day may be the other game of a doubleheader.
+                same = view.kind != MarketType.MONEYLINE or all(
+                    v.market.event_id == view.market.event_id
+                    for v in game.views
+                    if v.kind == MarketType.MONEYLINE
+                )
+            if same:
                 target = game
                 break
         if target is None:
@@ -608,10 +655,12 @@ def _group(venue: str, views: list[View]) -> tuple[list[_Game], list[_Game]]:
                 views=[],
                 confidence=1.0,
                 reasons=[],
+                utc_date=view.utc_date,
             )
             by_key[key].append(target)
             games.append(target)
         target.views.append(view)
+        target.utc_date = target.utc_date and view.utc_date
         if target.start is None:
             target.start = view.start
         if view.kind == MarketType.MONEYLINE:

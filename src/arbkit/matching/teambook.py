@@ -33,6 +33,12 @@ CODE_CONFIDENCE = 1.0
 FUZZY_CUTOFF = 88.0  #: rapidfuzz ratio (spaces removed) needed to accept a fuzzy hit
 FUZZY_MARGIN = 4.0  #: and how far ahead of the best other team it must be
 FUZZY_MAX_CONFIDENCE = 0.9
+#: Words that tell two schools apart ("Eastern"/"Western" Kentucky, "Tennessee St"/"Tennessee"):
+#: a fuzzy hit may fix a spelling but never add, drop or swap one of them.
+QUALIFIERS = frozenset(
+    "north south east west northern southern eastern western central middle northeastern "
+    "northwestern southeastern southwestern n s e w c ne nw se sw state tech".split()
+)
 
 
 @frozen
@@ -65,6 +71,7 @@ class _LeagueIndex:
         self.codes: dict[str, dict[str, Team]] = {}  # venue -> CODE -> team
         self.any_code: dict[str, Team | None] = {}
         self.fuzzy_keys: list[str] = []
+        self.fuzzy_words: list[frozenset[str]] = []
         self.fuzzy_teams: list[Team] = []
         self.fuzzy_cache: dict[str, TeamHit] = {}
         for team in data.teams:
@@ -72,6 +79,7 @@ class _LeagueIndex:
         for key, entry in self.names.items():
             if entry.team is not None and entry.kind != "city":
                 self.fuzzy_keys.append(key.replace(" ", ""))
+                self.fuzzy_words.append(_words(key))
                 self.fuzzy_teams.append(entry.team)
 
     def _add_team(self, team: Team) -> None:
@@ -233,10 +241,27 @@ def _fuzzy(index: _LeagueIndex, text: str, key: str) -> TeamHit:
         )
     if best_score - rival < FUZZY_MARGIN:
         return TeamHit(None, 0.0, f"{text!r} is too close to two {index.data.league} teams")
+    words, best_words = _words(key), index.fuzzy_words[best_pos]
+    differ = words ^ best_words
+    if words < best_words or best_words < words or differ & QUALIFIERS:
+        return TeamHit(
+            None,
+            0.0,
+            f"{text!r} is not a {index.data.league} team: it resembles {best_key!r} of "
+            f"{team.name} but differs by a word ({', '.join(sorted(differ))})",
+        )
     confidence = round(FUZZY_MAX_CONFIDENCE * best_score / 100, 3)
     log.debug("fuzzy %r -> %s (%r, %.1f)", text, team.id, best_key, best_score)
     return TeamHit(
         team, confidence, f"{text!r} resembles {best_key!r} of {team.name} ({best_score:.0f}/100)"
+    )
+
+
+def _words(key: str) -> frozenset[str]:
+    """A normalised label's words, "St" read as Saint first and as State after a name."""
+    words = key.split()
+    return frozenset(
+        ("saint" if i == 0 else "state") if w == "st" else w for i, w in enumerate(words)
     )
 
 
