@@ -231,6 +231,28 @@ def test_kalshi_game_without_start_is_not_merged_into_a_timed_one(service) -> No
     assert len(report.links) == 4 and all("1305" in right for _, right in linked(report))
 
 
+def test_two_events_with_one_placeholder_start_are_two_games(service) -> None:
+    """Game 2 of a doubleheader listed under another event with game 1's start time (a
+    placeholder): its tokens are not linked to game 1, and which is which is a near-miss."""
+    game1 = poly(
+        "mlb-nyy-bos-2026-04-08",
+        ("Yankees", "Red Sox"),
+        "MLB",
+        start="2026-04-08T17:05:00Z",
+        day="2026-04-08",
+    )
+    game2 = poly(
+        "yankees-vs-red-sox-game-2",
+        ("Yankees", "Red Sox"),
+        "MLB",
+        start="2026-04-08T17:05:00Z",
+        day="2026-04-08",
+    )
+    report = service.match([game1, game2, *_yankees_kalshi("KXMLBGAME-26APR081305NYYBOS")])
+    assert not report.links
+    assert {n.left_market for n in report.near_misses} >= {game1.market_id, game2.market_id}
+
+
 def test_one_event_with_an_untimed_market_still_forms_one_game(service) -> None:
     """The two Kalshi markets of one event (no start time) are one game, as before."""
     game = poly(

@@ -631,16 +631,15 @@ def _group(venue: str, views: list[View]) -> tuple[list[_Game], list[_Game]]:
         key = (view.league.league, view.team_ids, view.game_date)
         target = None
         for game in by_key[key]:
+            # Only one event's moneylines are surely one game: another event of the same teams
+            # that day is another game (a doubleheader, maybe with a placeholder start time).
+            same = view.kind != MarketType.MONEYLINE or all(
+                v.market.event_id == view.market.event_id
+                for v in game.views
+                if v.kind == MarketType.MONEYLINE
+            )
             if view.start is not None and game.start is not None:
-                same = abs(view.start - game.start) <= START_TOLERANCE
-            else:
-                # Without start times only one event's moneylines are surely one game: another
-                # event of the same teams that day may be the other game of a doubleheader.
-                same = view.kind != MarketType.MONEYLINE or all(
-                    v.market.event_id == view.market.event_id
-                    for v in game.views
-                    if v.kind == MarketType.MONEYLINE
-                )
+                same = same and abs(view.start - game.start) <= START_TOLERANCE
             if same:
                 target = game
                 break
