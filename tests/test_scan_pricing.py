@@ -146,3 +146,13 @@ def test_profitable_depth_walks_both_ladders_to_the_marginal_break_even():
     # a ladder that runs out ends the walk
     assert profitable_depth(a, NoFees(), [(D("0.10"), D("100"))], NoFees()) == D("20")
     assert profitable_depth([], NoFees(), b, NoFees()) == D("0")
+
+
+def test_complete_set_in_a_tie_league_needs_yes_and_no_outcomes():
+    books = (
+        book("polymarket", "tok-heat", [("0.45", "200")]),
+        book("polymarket", "tok-bulls", [("0.45", "200")]),
+    )
+    # Heat + Bulls pays nothing if the game ends level: never a set in the NFL or soccer.
+    assert CompleteSet().evaluate(state_with(game(league="NFL"), *books)) == []
+    assert len(CompleteSet().evaluate(state_with(game(league="NBA"), *books))) == 1

@@ -110,8 +110,11 @@ class CompleteSet(PairStrategy):
     description = "Both outcomes of one market on one venue bought for less than $1."
 
     def _pairs(self, game: GameState) -> Iterator[Pair]:
+        ties = game.match.league in TIE_LEAGUES
         for market in game.match.markets:
             tokens = [c for c in market.contracts if not c.negated]
+            if ties and {c.outcome.lower() for c in market.contracts} != {"yes", "no"}:
+                continue  # "A wins" + "B wins" pays nothing on a draw: only Yes + No is a set
             if len(market.contracts) != 2 or len(tokens) != 2:
                 continue  # a Kalshi YES/NO pair is one book seen from both sides: no set to buy
             first, second = market.contracts
