@@ -1,8 +1,9 @@
 """Kalshi hot paths, run by hand: ``python bench/bench_kalshi.py``.
 
-1. Applying one ``orderbook_delta`` to a local book through the stream decoder (targets p99 <
-   20 µs): a 2 × 25-level book, deltas that change, add and remove levels on both sides, each
-   producing the two contract books (YES and NO).
+1. Applying one ``orderbook_delta`` to a local book (target p99 < 20 µs): a 2 × 25-level book,
+   deltas that change, add and remove levels on both sides, timed twice: applied to the local
+   book only (``apply_delta``), and applied then published as the two contract books (YES and
+   NO) the scanner reads (``feed``). Bursts of three deltas share an exchange timestamp.
 2. Signing one request (RSA-PSS SHA-256, 2048-bit key; target < 1 ms).
 """
 
@@ -28,7 +29,8 @@ def percentile(samples: list[int], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000  # µs
 
 
-def bench_deltas(count: int) -> list[int]:
+def bench_deltas(count: int, *, publish: bool = True) -> list[int]:
+    """Time each delta: applied to the local book only, or applied and published as books."""
     decoder = KalshiStreamDecoder([TICKER])
     yes = [[f"{p / 100:.4f}", "100.00"] for p in range(30, 55)]
     no = [[f"{p / 100:.4f}", "100.00"] for p in range(20, 45)]
@@ -57,12 +59,19 @@ def bench_deltas(count: int) -> list[int]:
                     "price_dollars": price,
                     "delta_fp": amount,
                     "side": side,
-                    "ts_ms": 1790000000000,
+                    "ts_ms": 1790000000000 + seq // 3,  # bursts of three share a timestamp
                 },
             }
         )
     timings = []
     clock = time.perf_counter_ns
+    if not publish:
+        for message in messages:
+            start = clock()
+            changed = decoder.apply_delta(message)
+            timings.append(clock() - start)
+            assert changed == TICKER, changed
+        return timings
     for message in messages:
         start = clock()
         events = decoder.feed(message)
@@ -91,6 +100,7 @@ def main() -> None:
     parser.add_argument("--signatures", type=int, default=2_000)
     args = parser.parse_args()
     for name, timings in (
+        ("orderbook_delta → local book", bench_deltas(args.deltas, publish=False)),
         ("orderbook_delta → 2 books", bench_deltas(args.deltas)),
         ("sign one request", bench_signing(args.signatures)),
     ):

@@ -57,6 +57,18 @@ def _price(text: str) -> Decimal:
     return value
 
 
+#: Parsed size strings: most deltas repeat a few round sizes; bounded, since sizes vary widely.
+_SIZES: dict[str, Decimal] = {}
+_SIZES_MAX = 4096
+
+
+def _size(text: str) -> Decimal:
+    value = to_decimal(text)
+    if len(_SIZES) < _SIZES_MAX:
+        _SIZES[text] = value
+    return value
+
+
 def _complement(price: Decimal) -> Decimal:
     value = _COMPLEMENT.get(price)
     if value is None:
@@ -149,6 +161,8 @@ class KalshiStreamDecoder:
         self._sid_tickers: dict[int, set[str]] = {}
         self._stale: set[str] = set()
         self._next_id = 0
+        self._last_ts_ms: Any = None
+        self._last_ts: Any = None
         #: Latest ``ticker`` message body per market (top of book, volume).
         self.tops: dict[str, Mapping[str, Any]] = {}
         #: The account's fills and order updates, in arrival order (drained by the caller).
@@ -290,7 +304,12 @@ class KalshiStreamDecoder:
             events.append(ContinuityRestored(VENUE, _contract_ids([ticker])))
         return events
 
-    def _on_delta(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+    def apply_delta(self, message: Mapping[str, Any]) -> str | list[StreamEvent]:
+        """Apply one ``orderbook_delta`` to the local book, without publishing anything.
+
+        Returns the market ticker whose book changed, or the events to emit instead (a
+        sequence gap's ContinuityLost; nothing for a duplicate or a book awaiting its snapshot).
+        """
         body = message["msg"]
         ticker = body["market_ticker"]
         if self._wanted and ticker not in self._wanted:
@@ -317,7 +336,7 @@ class KalshiStreamDecoder:
         price = body.get("price_dollars")
         if price is not None:
             price = _PRICES.get(price) or _price(price)
-            delta = to_decimal(body["delta_fp"])
+            delta = _SIZES.get(body["delta_fp"]) or _size(body["delta_fp"])
         else:  # pre-2026: integer cents and counts
             price = to_decimal(body["price"]) / _HUNDRED
             delta = to_decimal(body["delta"])
@@ -328,9 +347,25 @@ class KalshiStreamDecoder:
             book.no.apply(price, delta)
         else:
             raise ValueError(f"side {side!r}")
-        ts_ms = body.get("ts_ms")
-        timestamp = from_epoch_ms(ts_ms) if ts_ms is not None else None
-        yes_book, no_book = self._build(ticker, book, timestamp=timestamp, sequence=seq)
+        return ticker
+
+    def _on_delta(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        """Apply the delta, then publish the market's YES and NO books."""
+        applied = self.apply_delta(message)
+        if not isinstance(applied, str):
+            return applied
+        ts_ms = message["msg"].get("ts_ms")
+        if ts_ms is None:
+            timestamp = None
+        elif ts_ms == self._last_ts_ms:  # bursts of deltas share one exchange timestamp
+            timestamp = self._last_ts
+        else:
+            timestamp = self._last_ts = from_epoch_ms(ts_ms)
+            self._last_ts_ms = ts_ms
+        book = self._books[applied]
+        yes_book, no_book = self._build(
+            applied, book, timestamp=timestamp, sequence=message.get("seq")
+        )
         return [BookUpdate(yes_book), BookUpdate(no_book)]
 
     def _lose(self, sid: int | None, tickers: list[str], reason: str) -> list[StreamEvent]:

@@ -97,6 +97,15 @@ def test_random_deltas_match_a_book_rebuilt_from_scratch() -> None:
         assert no.asks == tuple((1 - p, q) for p, q in want_yes)
 
 
+def test_apply_delta_changes_the_local_book_without_publishing() -> None:
+    decoder = KalshiVenue.stream_decoder([])
+    decoder.feed(snapshot(4, 1, yes_dollars_fp=[["0.40", "10"]], no_dollars_fp=[]))
+    assert decoder.apply_delta(delta(4, 2, "0.40", "5")) == T
+    assert decoder.books(T)[0].bids == ((D("0.40"), D("15")),)
+    (lost,) = decoder.apply_delta(delta(4, 9, "0.40", "1"))  # seq 3..8 missing
+    assert isinstance(lost, ContinuityLost)
+
+
 def test_legacy_cent_messages() -> None:
     decoder = KalshiVenue.stream_decoder([])
     decoder.feed(snapshot(1, 1, yes=[[40, 10]], no=[[55, 5]]))
