@@ -143,3 +143,17 @@ def test_no_fees_is_a_fee_model() -> None:
     assert isinstance(fees, arbkit.FeeModel)
     assert fees.fee(Decimal("0.5"), Decimal(10)) == 0
     assert _market().fees == fees
+
+
+def test_parse_optional_timestamp_never_fails_an_optional_field():
+    from datetime import UTC, datetime
+
+    from arbkit import parse_optional_timestamp
+
+    moment = datetime(2026, 9, 18, 0, 15, tzinfo=UTC)
+    assert parse_optional_timestamp("2026-09-18 00:15:00+00") == moment
+    assert parse_optional_timestamp("2026-09-18T00:15:00Z") == moment
+    assert parse_optional_timestamp(str(int(moment.timestamp()))) == moment  # epoch seconds
+    assert parse_optional_timestamp(int(moment.timestamp() * 1000)) == moment  # epoch ms
+    for missing in (None, "", 0, "0", "soon", True):
+        assert parse_optional_timestamp(missing) is None

@@ -4,7 +4,14 @@ The names below are arbkit's public API: the only names plugins (the built-in ve
 may import. Everything else may change without notice.
 """
 
-from arbkit.clock import Clock, ReplayClock, WallClock, from_epoch_ms, parse_timestamp
+from arbkit.clock import (
+    Clock,
+    ReplayClock,
+    WallClock,
+    from_epoch_ms,
+    parse_optional_timestamp,
+    parse_timestamp,
+)
 from arbkit.errors import (
     ArbkitError,
     AuthenticationError,
@@ -158,6 +165,7 @@ __all__ = [
     "get_venue_classes",
     "hookimpl",
     "load_recordings",
+    "parse_optional_timestamp",
     "parse_timestamp",
     "read_json_file",
     "read_manifest",

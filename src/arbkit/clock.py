@@ -8,7 +8,7 @@ they ask the :class:`Clock` they were given. Live runs use :class:`WallClock`; a
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from attrs import define
 
@@ -60,3 +60,20 @@ def parse_timestamp(value: str) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def parse_optional_timestamp(value: Any) -> datetime | None:
+    """An optional venue time field: ISO text, or epoch seconds/milliseconds as digits.
+
+    Missing, empty, zero or unreadable values are None: an optional field never fails a parse.
+    """
+    if value in (None, "", 0, "0") or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    try:
+        if text.isdigit():
+            number = int(text)
+            return from_epoch_ms(number if number > 10**11 else number * 1000)
+        return parse_timestamp(text)
+    except (ValueError, OverflowError, OSError):
+        return None

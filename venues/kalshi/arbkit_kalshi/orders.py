@@ -22,7 +22,7 @@ from arbkit import (
     Position,
     Side,
     TimeInForce,
-    parse_timestamp,
+    parse_optional_timestamp,
     to_decimal,
 )
 
@@ -215,11 +215,6 @@ def _side_price(obj: Mapping[str, Any], side: str) -> Decimal:
     raise BadResponse(f"no {side} price in {sorted(obj)}", venue=VENUE)
 
 
-def _time(obj: Mapping[str, Any], name: str) -> Any:
-    value = obj.get(name)
-    return parse_timestamp(value) if isinstance(value, str) and value else None
-
-
 def order_from_object(obj: Mapping[str, Any]) -> Order:
     """A Kalshi Order object (GET /portfolio/orders, legacy create, cancel) → :class:`Order`."""
     side = str(obj.get("side", "yes"))
@@ -250,7 +245,7 @@ def order_from_object(obj: Mapping[str, Any]) -> Order:
         filled=filled,
         status=status,
         fee=fees,
-        created_at=_time(obj, "created_time"),
+        created_at=parse_optional_timestamp(obj.get("created_time")),
     )
 
 
@@ -258,7 +253,7 @@ def fill_from_object(obj: Mapping[str, Any]) -> Fill:
     """A REST fill or a websocket ``fill`` message body → :class:`Fill`."""
     side = str(obj.get("side", "yes"))
     fee = obj.get("fee_cost")
-    timestamp = _time(obj, "created_time")
+    timestamp = parse_optional_timestamp(obj.get("created_time"))
     return Fill(
         venue=VENUE,
         fill_id=str(_first(obj, "fill_id", "trade_id") or ""),

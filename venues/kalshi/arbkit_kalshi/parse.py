@@ -24,7 +24,7 @@ from arbkit import (
     Market,
     MarketType,
     OrderBook,
-    parse_timestamp,
+    parse_optional_timestamp,
     to_decimal,
 )
 from arbkit_kalshi.fees import KalshiFees
@@ -136,15 +136,6 @@ def game_info(title: str, sub_title: str | None, league: str | None) -> GameInfo
             (second_code, first_code) if home_first else (first_code, second_code)
         )
     return GameInfo(title=clean, away=away, home=home, away_code=away_code, home_code=home_code)
-
-
-def _optional_time(value: Any) -> datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        return parse_timestamp(value)
-    except ValueError:
-        return None
 
 
 def tick_size(market: Mapping[str, Any]) -> Decimal:
@@ -263,7 +254,7 @@ def parse_market(
         size_increment=step,
         fees=fees_from_series(series),
         active=str(market.get("status", "")).lower() in _ACTIVE,
-        close_time=_optional_time(market.get("close_time")),
+        close_time=parse_optional_timestamp(market.get("close_time")),
         raw=market,
     )
 

@@ -7,7 +7,6 @@ are idempotent and retried by :class:`arbkit.VenueHttp`; writes are never retrie
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,8 +21,7 @@ from arbkit import (
     OrderStatus,
     Side,
     VenueHttp,
-    from_epoch_ms,
-    parse_timestamp,
+    parse_optional_timestamp,
     to_decimal,
 )
 from arbkit_polymarket.parse import VENUE, parse_book
@@ -55,16 +53,6 @@ def _side(value: Any) -> Side:
     raise BadResponse(f"unknown order side {value!r}", venue=VENUE)
 
 
-def _time(value: Any) -> datetime | None:
-    if value in (None, "", 0, "0"):
-        return None
-    text = str(value)
-    if text.isdigit():
-        number = int(text)
-        return from_epoch_ms(number if number > 10**11 else number * 1000)
-    return parse_timestamp(text)
-
-
 def parse_order(obj: Mapping[str, Any], client_order_id: str | None = None) -> Order:
     """A ``/data/order`` / ``/data/orders`` object → :class:`Order` (sizes in shares)."""
     try:
@@ -85,7 +73,7 @@ def parse_order(obj: Mapping[str, Any], client_order_id: str | None = None) -> O
             size=size,
             filled=filled,
             status=status,
-            created_at=_time(obj.get("created_at")),
+            created_at=parse_optional_timestamp(obj.get("created_at")),
         )
     except (KeyError, TypeError) as exc:
         raise BadResponse(f"order object without {exc}", venue=VENUE) from None
@@ -94,7 +82,7 @@ def parse_order(obj: Mapping[str, Any], client_order_id: str | None = None) -> O
 def parse_trade(obj: Mapping[str, Any], owner: str | None = None) -> list[Fill]:
     """A ``/data/trades`` object → this account's fills (taker, or each of its maker orders)."""
     try:
-        stamp = _time(obj.get("match_time"))
+        stamp = parse_optional_timestamp(obj.get("match_time"))
         if str(obj.get("trader_side", "TAKER")).upper() == "TAKER":
             return [
                 Fill(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +24,7 @@ from arbkit import (
     MarketType,
     OrderBook,
     from_epoch_ms,
-    parse_timestamp,
+    parse_optional_timestamp,
     to_decimal,
 )
 from arbkit_polymarket.fees import PolymarketFees
@@ -112,15 +112,6 @@ def league_of(event: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _time(value: Any) -> datetime | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        return parse_timestamp(value)
-    except ValueError:
-        return None
-
-
 def _date(value: Any) -> date | None:
     if not isinstance(value, str):
         return None
@@ -171,7 +162,7 @@ def parse_event(event: Mapping[str, Any]) -> Event:
         event_id=slug,
         title=str(event.get("title") or slug),
         league=league,
-        start_time=_time(event.get("startTime")),
+        start_time=parse_optional_timestamp(event.get("startTime")),
         game_date=_date(event.get("eventDate")) or _date(match.group(1) if match else None),
         home=home,
         away=away,
@@ -252,7 +243,8 @@ def parse_market(market: Mapping[str, Any], event: Event | None = None) -> Marke
             title=str(market.get("question") or slug),
             market_type=market_type,
             league=event.league if event else None,
-            start_time=_time(market.get("gameStartTime")) or (event.start_time if event else None),
+            start_time=parse_optional_timestamp(market.get("gameStartTime"))
+            or (event.start_time if event else None),
             game_date=event.game_date if event else None,
             home=event.home if event else None,
             away=event.away if event else None,
@@ -263,7 +255,7 @@ def parse_market(market: Mapping[str, Any], event: Event | None = None) -> Marke
             size_increment=Decimal("0.01"),
             fees=fees,
             active=tradable,
-            close_time=_time(market.get("endDate")),
+            close_time=parse_optional_timestamp(market.get("endDate")),
             raw=market,
         )
     except (TypeError, AttributeError) as exc:
