@@ -132,11 +132,14 @@ class LoopbackServer:
         self._call(self._broadcast(message))
 
     async def _broadcast(self, message: Any) -> None:
-        for socket in list(self._sockets):
-            try:
-                await self.send(socket, message)
-            except Exception:  # noqa: BLE001 - a closing socket is not the fake's problem
-                pass
+        await asyncio.gather(*(self._send_quietly(s, message) for s in list(self._sockets)))
+
+    async def _send_quietly(self, socket: Any, message: Any) -> None:
+        """Send to one socket; one that is closing or not reading must not block the others."""
+        try:
+            await asyncio.wait_for(self.send(socket, message), 1.0)
+        except Exception:  # noqa: BLE001 - a closing socket is not the fake's problem
+            pass
 
     def drop_websockets(self) -> None:
         """Close every websocket abruptly, as a venue-side disconnect would."""

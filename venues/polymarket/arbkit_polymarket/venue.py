@@ -222,6 +222,9 @@ class PolymarketVenue(_Venue):
         """Market-channel updates; see :class:`PolymarketDecoder` for the continuity rules."""
         options = self.settings.options
         decoder = PolymarketDecoder(markets, verify_top=bool(options.get("verify_top", True)))
+        # One tick table: a tick_size_change seen on the stream also governs the orders we sign.
+        self._ticks.update(decoder.tick_sizes)
+        decoder.tick_sizes = self._ticks
         feed = WebSocketFeed(
             venue=self.name,
             url=self.settings.url("ws", URLS["ws"]),

@@ -187,6 +187,54 @@ async def test_live_stream_snapshot_updates_and_drop(server, make_venue) -> None
         await venue.aclose()
 
 
+async def test_tick_size_change_on_the_stream_governs_orders(server, make_venue) -> None:
+    venue = make_venue()
+    markets = await venue.discover()
+    token = markets[0].contracts[0].contract_id
+    stream = venue.stream_books(markets[:1])
+    try:
+        await asyncio.wait_for(
+            collect_until(stream, lambda s: sum(isinstance(e, ContinuityRestored) for e in s) == 2),
+            5,
+        )
+        server.broadcast(
+            {
+                "event_type": "tick_size_change",
+                "asset_id": token,
+                "market": markets[0].raw.get("conditionId"),
+                "old_tick_size": "0.01",
+                "new_tick_size": "0.001",
+                "timestamp": "1790000000000",
+            }
+        )
+        server.broadcast(  # a book change after it: once it arrives, the tick change was read
+            {
+                "event_type": "price_change",
+                "price_changes": [
+                    {
+                        "asset_id": token,
+                        "price": "0.49",
+                        "size": "5",
+                        "side": "BUY",
+                        "best_bid": "0.49",
+                        "best_ask": "0.52",
+                    }
+                ],
+            }
+        )
+        await asyncio.wait_for(
+            collect_until(
+                stream,
+                lambda s: isinstance(s[-1], BookUpdate) and s[-1].book.bids[0][0] == D("0.49"),
+            ),
+            5,
+        )
+        assert venue._ticks[token] == D("0.001")  # the table orders are checked against
+    finally:
+        await stream.aclose()
+        await venue.aclose()
+
+
 async def test_silent_socket_is_detected_and_replaced(server, make_venue) -> None:
     venue = make_venue(stale_after=0.3)
     markets = await venue.discover()
