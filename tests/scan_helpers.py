@@ -23,11 +23,10 @@ START = datetime(2026, 11, 25, 0, 30, tzinfo=UTC)
 
 
 @frozen
-class SharesFee:
-    """Polymarket-style: C × rate × p(1−p), taken in shares on a buy, to 5 places."""
+class PolymarketStyleFee:
+    """Polymarket-style: C × rate × p(1−p) per fill, paid in cash on top, to 5 places."""
 
     rate: Decimal
-    fee_in_shares_on_buy: bool = True
 
     def fee(self, price: Decimal, size: Decimal, *, maker: bool = False) -> Decimal:
         raw = size * self.rate * price * (1 - price)
@@ -39,17 +38,20 @@ class SharesFee:
 
 @frozen
 class CashFee:
-    """Kalshi-style: ceil to the cent of 0.07 × C × P × (1 − P) over the whole order."""
+    """Kalshi-style: 0.07 × C × P × (1 − P) per fill up to $0.0001, the sum up to the cent."""
 
     coef: Decimal = D("0.07")
-    fee_in_shares_on_buy: bool = False
 
     def fee(self, price: Decimal, size: Decimal, *, maker: bool = False) -> Decimal:
         return self.order_fee([(price, size)])
 
     def order_fee(self, fills: Sequence[Level], *, maker: bool = False) -> Decimal:
-        raw = sum((self.coef * s * p * (1 - p) for p, s in fills), D(0))
-        return (raw / D("0.01")).to_integral_value(ROUND_CEILING) * D("0.01")
+        per_fill = sum((_ceil(self.coef * s * p * (1 - p), "0.0001") for p, s in fills), D(0))
+        return _ceil(per_fill, "0.01")
+
+
+def _ceil(value: Decimal, step: str) -> Decimal:
+    return (value / D(step)).to_integral_value(ROUND_CEILING) * D(step)
 
 
 def game(
@@ -61,7 +63,7 @@ def game(
     pm_min_size: str = "1",
 ) -> MatchResult:
     """A Heat at Bulls game: Polymarket tokens HEAT/BULLS, Kalshi market on MIA (YES = Heat)."""
-    pm_fees = SharesFee(D(pm_rate))
+    pm_fees = PolymarketStyleFee(D(pm_rate))
     heat = Contract(
         venue="polymarket",
         contract_id="tok-heat",

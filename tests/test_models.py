@@ -113,7 +113,6 @@ def _leg(contract_id: str) -> arbkit.Leg:
         price=Decimal("0.4"),
         size=one,
         fee=Decimal(0),
-        delivered=one,
         worst_price=Decimal("0.4"),
     )
 

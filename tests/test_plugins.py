@@ -142,7 +142,6 @@ def _opportunity() -> arbkit.Opportunity:
         price=Decimal("0.40"),
         size=Decimal("10"),
         fee=Decimal("0"),
-        delivered=Decimal("10"),
         worst_price=Decimal("0.41"),
     )
     return arbkit.Opportunity(

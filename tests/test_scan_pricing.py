@@ -20,7 +20,7 @@ def state_with(match, *books) -> GameState:
     return state
 
 
-def test_cross_venue_sizes_in_delivered_contracts_and_counts_both_fees():
+def test_cross_venue_sizes_both_legs_equally_and_counts_both_fees_in_cash():
     state = state_with(
         game(),
         book("polymarket", "tok-heat", [("0.40", "100"), ("0.55", "500")]),
@@ -28,25 +28,24 @@ def test_cross_venue_sizes_in_delivered_contracts_and_counts_both_fees():
     )
     [opp] = CrossVenue(StrategySettings(min_confidence=0.9)).evaluate(state)
     pm_leg, k_leg = opp.legs
-    # Polymarket delivers 97% of each share at 0.40 (fee 0.05 × 0.60 taken in shares), so the
-    # 100 shares on offer deliver 97; the next levels cost 0.55/0.9775 + 0.58 + fee > $1.
-    assert opp.size == D("97")
-    assert (pm_leg.contract_id, pm_leg.size, pm_leg.fee) == ("tok-heat", D("100.00"), D("1.20000"))
-    assert pm_leg.delivered == D("97")
-    # Kalshi: 97 contracts at 0.50, fee ceil(0.07 × 97 × 0.25) = ceil(1.6975) = $1.70.
-    assert (k_leg.contract_id, k_leg.size, k_leg.fee) == ("K-MIA:no", D("97"), D("1.70"))
-    assert opp.cost == D("40.00") + D("48.50") + D("1.70")
-    assert opp.payout == D("97")
-    assert opp.expected_profit == D("6.80")
-    assert opp.net_edge == D("6.80") / D("97")
+    # CLOB V2: 100 Polymarket shares at 0.40 deliver all 100 and pay 100 × 0.05 × 0.40 × 0.60 =
+    # $1.20 in pUSD on top. The next levels cost 0.55 + 0.012375 + 0.5175 > $1 a pair.
+    assert opp.size == D("100")
+    assert (pm_leg.contract_id, pm_leg.size, pm_leg.fee) == ("tok-heat", D("100"), D("1.20000"))
+    # Kalshi: 100 contracts at 0.50, fee 0.07 × 100 × 0.25 = $1.75 exactly.
+    assert (k_leg.contract_id, k_leg.size, k_leg.fee) == ("K-MIA:no", D("100"), D("1.75"))
+    assert opp.cost == D("40.00") + D("1.20") + D("50.00") + D("1.75")
+    assert opp.payout == D("100")
+    assert opp.expected_profit == D("7.05")
+    assert opp.net_edge == D("0.0705")
     assert opp.gross_edge == D("0.10")
 
 
 def test_fees_eat_a_small_gross_gap():
-    # The worked example of venue-notes §3: 0.47 + 0.50 = 0.97 gross, negative after fees.
+    # 0.48 + 0.50 = 0.98 gross; fees 0.05 × 0.48 × 0.52 + 0.07 × 0.25 = 0.02998 a pair eat it.
     state = state_with(
         game(),
-        book("polymarket", "tok-heat", [("0.47", "1000")]),
+        book("polymarket", "tok-heat", [("0.48", "1000")]),
         book("kalshi", "K-MIA:no", [("0.50", "1000")]),
     )
     assert CrossVenue().evaluate(state) == []
@@ -109,6 +108,19 @@ def test_minimum_order_size_and_min_edge_are_respected():
     assert len(CrossVenue().evaluate(state_with(game(), *books))) == 1
 
 
+def test_a_gap_a_hair_above_the_fees_is_sized_and_priced_exactly():
+    # 0.47 + 0.50: fees 0.012455 + 0.0175 leave $0.000045 a pair under V2 (in shares it was a loss).
+    state = state_with(
+        game(),
+        book("polymarket", "tok-heat", [("0.47", "1000")]),
+        book("kalshi", "K-MIA:no", [("0.50", "1000")]),
+    )
+    [opp] = CrossVenue().evaluate(state)
+    assert opp.size == D("1000")
+    assert opp.cost == D("470") + D("12.455") + D("500") + D("17.50")
+    assert opp.expected_profit == D("0.045")
+
+
 def test_max_size_caps_the_opportunity():
     state = state_with(
         game(),
@@ -129,8 +141,10 @@ def test_complete_set_buys_both_polymarket_tokens():
     )
     [opp] = CompleteSet().evaluate(state)
     assert {leg.contract_id for leg in opp.legs} == {"tok-heat", "tok-bulls"}
-    # each token delivers 1 - 0.05 × 0.55 = 0.9725 per share: 200 shares deliver 194.5
-    assert opp.size == D("194.50")
+    # each token costs 0.45 + 0.05 × 0.45 × 0.55 = 0.462375 a share, fee in cash: all 200 held
+    assert opp.size == D("200")
+    assert [leg.fee for leg in opp.legs] == [D("2.475"), D("2.475")]
+    assert opp.cost == 2 * (D("90") + D("2.475"))
     assert opp.expected_profit == opp.payout - opp.cost > 0
 
 

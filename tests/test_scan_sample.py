@@ -101,19 +101,19 @@ def test_every_figure_recomputes_from_the_raw_books_and_fee_schedules(scan, raw)
             if leg["venue"] == "polymarket":
                 rate, exponent = raw["pm_fee"][leg["contract"]]
                 fees = [ceil_to(n * rate * (p * (1 - p)) ** exponent, "0.00001") for p, n in fills]
+                # CLOB V2: the buy fee is paid in pUSD on top; every share bought is held.
                 assert D(leg["fee"]) == sum(fees)
-                delivered = D(leg["size"]) - sum(
-                    f / p for f, (p, _) in zip(fees, fills, strict=True)
-                )
-                assert delivered >= size
-                total_cost += notional
             else:
                 ticker = leg["contract"].rsplit(":", 1)[0]
                 fee_type, multiplier = raw["k_fee"][ticker]
-                raw_fee = sum(D("0.07") * multiplier * n * p * (1 - p) for p, n in fills)
-                assert D(leg["fee"]) == ceil_to(raw_fee, "0.01")
-                assert D(leg["size"]) == size
-                total_cost += notional + D(leg["fee"])
+                # Each fill rounds up to $0.0001, then the order's total up to the cent.
+                per_fill = [
+                    ceil_to(D("0.07") * multiplier * n * p * (1 - p), "0.0001") for p, n in fills
+                ]
+                assert D(leg["fee"]) == ceil_to(sum(per_fill), "0.01")
+            assert D(leg["size"]) == size
+            assert "fee_in_shares" not in leg and "delivered" not in leg
+            total_cost += notional + D(leg["fee"])
         assert D(opp["cost"]) == total_cost
         assert D(opp["payout"]) == size
         assert D(opp["expected_profit"]) == size - total_cost > 0

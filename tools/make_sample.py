@@ -116,6 +116,11 @@ def ceil_cent(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_CEILING)
 
 
+def ceil_to(value: Decimal, step: Decimal) -> Decimal:
+    """``value`` rounded up to a multiple of ``step``."""
+    return value.quantize(step, rounding=ROUND_CEILING)
+
+
 def iso(moment: datetime) -> str:
     """ISO-8601 in UTC with a Z, the way both venues write timestamps."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -770,36 +775,35 @@ def build_slate() -> Slate:
 # --------------------------------------------------------------------------- fees and depth
 
 
-def pm_keep_ratio(price: Decimal, rate: Decimal, exponent: int = 1) -> Decimal:
-    """Shares kept per share bought: Polymarket takes a taker buyer's fee in shares (notes 1.6).
+def pm_unit_fee(price: Decimal, rate: Decimal, exponent: int = 1) -> Decimal:
+    """Polymarket's taker fee per share (venue-notes 00, CLOB V2): paid in pUSD on top.
 
-    fee in USDC = C × rate × (p(1-p))^e, paid as fee/p shares, so C(1 - rate × (p(1-p))^e / p)
-    shares arrive; for e = 1 that is C(1 - rate(1 - p)).
+    fee = C × rate × (p(1-p))^e; a buy of C shares delivers all C shares.
     """
-    return ONE - rate * (price * (ONE - price)) ** exponent / price
+    return rate * (price * (ONE - price)) ** exponent
 
 
 def pm_cost(asks: Sequence[Level], held: Decimal, rate: Decimal) -> tuple[Decimal, Decimal] | None:
-    """Dollars paid and shares bought to end up holding ``held`` shares (None if too thin)."""
-    dollars = bought = got = ZERO
+    """Dollars paid (fees included) and shares bought to hold ``held`` shares (None if thin)."""
+    dollars = bought = ZERO
     for price, size in asks:
-        keep = pm_keep_ratio(price, rate)
-        need = held - got
-        if size * keep >= need:
-            take = need / keep
-            return dollars + take * price, bought + take
-        dollars, bought, got = dollars + size * price, bought + size, got + size * keep
+        take = min(size, held - bought)
+        dollars += take * (price + pm_unit_fee(price, rate))
+        bought += take
+        if bought >= held:
+            return dollars, bought
     return None
 
 
 def kalshi_cost(asks: Sequence[Level], count: Decimal, multiplier: Decimal) -> Decimal | None:
-    """Dollars for a taker buy of ``count`` contracts, fee rounded up to the cent per order."""
+    """Dollars for a taker buy of ``count`` contracts: each fill's fee up to $0.0001, the order's
+    total up to the cent (venue-notes 00, 2.8)."""
     dollars = fee = ZERO
     left = count
     for price, size in asks:
         take = min(size, left)
         dollars += take * price
-        fee += KALSHI_TAKER * multiplier * take * price * (ONE - price)
+        fee += ceil_to(KALSHI_TAKER * multiplier * take * price * (ONE - price), Decimal("0.0001"))
         left -= take
         if left <= 0:
             return dollars + ceil_cent(fee)
@@ -830,7 +834,7 @@ def evaluate_pair(
     if not pm_asks or not k_asks:
         return None
     p0, q0 = pm_asks[0][0], k_asks[0][0]
-    net_top = ONE - p0 / pm_keep_ratio(p0, rate) - q0 - KALSHI_TAKER * multiplier * q0 * (ONE - q0)
+    net_top = ONE - p0 - pm_unit_fee(p0, rate) - q0 - KALSHI_TAKER * multiplier * q0 * (ONE - q0)
     best = (ZERO, ZERO, ZERO, ZERO, ZERO)
     for size in _breakpoints(pm_asks, k_asks, rate, multiplier):
         pm = pm_cost(pm_asks, size, rate)
@@ -861,8 +865,8 @@ def _breakpoints(
     """
     edges: set[Decimal] = {PM_MIN_ORDER}
     held = ZERO
-    for price, size in pm_asks:
-        held += size * pm_keep_ratio(price, rate)
+    for _, size in pm_asks:
+        held += size
         edges.add(held)
     count = ZERO
     for _, size in k_asks:
@@ -884,7 +888,7 @@ def _marginal(
     """Cost of the next contract just beyond ``size`` on both venues."""
     held, p = ZERO, None
     for price, level in pm_asks:
-        held += level * pm_keep_ratio(price, rate)
+        held += level
         if held > size:
             p = price
             break
@@ -896,7 +900,7 @@ def _marginal(
             break
     if p is None or q is None:
         return ONE * 2
-    return p / pm_keep_ratio(p, rate) + q + KALSHI_TAKER * multiplier * q * (ONE - q)
+    return p + pm_unit_fee(p, rate) + q + KALSHI_TAKER * multiplier * q * (ONE - q)
 
 
 # --------------------------------------------------------------------------- reference scanner

@@ -21,12 +21,9 @@ class FeeModel(Hashable, Protocol):
     """How one market charges fees.
 
     Implementations are frozen values (hashable): the scanner caches per-price fee figures by
-    fee model. ``fee_in_shares_on_buy`` is True where a buy's fee is taken out of the contracts
-    bought (Polymarket): buying ``n`` contracts at ``p`` then delivers ``n - fee / p`` contracts.
+    fee model. Every fee is dollars paid in cash on top of the price: both venues deliver all
+    the contracts a buy pays for (Polymarket's V1 "fee in shares" rule is gone with CLOB V2).
     """
-
-    @property
-    def fee_in_shares_on_buy(self) -> bool: ...
 
     def fee(self, price: Decimal, size: Decimal, *, maker: bool = False) -> Decimal:
         """Fee in dollars for one fill of ``size`` contracts at ``price``."""
@@ -42,8 +39,6 @@ class FeeModel(Hashable, Protocol):
 @frozen
 class NoFees:
     """A fee-free market."""
-
-    fee_in_shares_on_buy: bool = False
 
     def fee(self, price: Decimal, size: Decimal, *, maker: bool = False) -> Decimal:
         return _ZERO

@@ -263,12 +263,10 @@ class Leg:
     outcome: str
     side: Side
     price: Decimal  #: average price paid per contract bought
-    size: Decimal  #: contracts bought (before any fee taken in shares)
-    fee: Decimal  #: dollars
-    delivered: Decimal  #: contracts held after fees taken in shares
+    size: Decimal  #: contracts bought, and held: every fee is paid in cash on top
+    fee: Decimal  #: dollars, paid on top of ``notional``
     worst_price: Decimal  #: the limit price that fills this size
     notional: Decimal = ZERO  #: sum of price × size over the levels walked, before fees
-    fee_in_shares: bool = False  #: the fee is taken from the contracts bought, not paid in cash
 
 
 @frozen(kw_only=True)
@@ -285,7 +283,7 @@ class Opportunity:
     payout: Decimal  #: guaranteed payout of the combined legs
     gross_edge: Decimal  #: per contract, before fees, at the average prices
     net_edge: Decimal  #: per contract, after fees
-    size: Decimal  #: contracts delivered on each leg
+    size: Decimal  #: contracts bought on each leg
     expected_profit: Decimal
     confidence: float
     reasons: tuple[str, ...] = ()

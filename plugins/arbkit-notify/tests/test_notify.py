@@ -46,7 +46,6 @@ def _opportunity() -> arbkit.Opportunity:
             price=Decimal(price),
             size=Decimal(10),
             fee=Decimal(0),
-            delivered=Decimal(10),
             worst_price=Decimal(price),
         )
 

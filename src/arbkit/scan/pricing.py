@@ -1,8 +1,8 @@
 """Pricing one pair of complementary contracts: the shared core of every arbitrage strategy.
 
 Two contracts are complementary when exactly one of them pays 1 in every outcome. Buying both
-costs the two asks plus fees and pays 1 per delivered pair; the size is where the *marginal* pair
-stops being profitable, then both legs are priced exactly at that size.
+costs the two asks plus fees and pays 1 per pair; both legs buy the same number of contracts, the
+size where the *marginal* pair stops being profitable, and are then priced exactly at that size.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from arbkit.models import ONE, Contract, Leg, Market, Opportunity, OrderBook, Side
 from arbkit.money import format_decimal, round_down
-from arbkit.scan.walk import LegFill, buy_to_deliver, profitable_depth
+from arbkit.scan.walk import LegFill, buy_through, profitable_depth
 from arbkit.strategy import GameState, StrategySettings
 
 ZERO = Decimal(0)
@@ -51,7 +51,7 @@ def price_pair(
     leg_a, leg_b = legs
     if leg_a.bought < market_a.min_size or leg_b.bought < market_b.min_size:
         return None
-    cost = leg_a.cash_cost + leg_b.cash_cost
+    cost = leg_a.cost + leg_b.cost
     profit = size - cost
     if profit <= 0:
         return None
@@ -94,8 +94,8 @@ def _legs_for(
     for _ in range(5):
         if size <= 0:
             return None
-        leg_a = buy_to_deliver(book_a.asks, market_a.fees, size, market_a.size_increment)
-        leg_b = buy_to_deliver(book_b.asks, market_b.fees, size, market_b.size_increment)
+        leg_a = buy_through(book_a.asks, market_a.fees, size, market_a.size_increment)
+        leg_b = buy_through(book_b.asks, market_b.fees, size, market_b.size_increment)
         if leg_a is not None and leg_b is not None:
             return leg_a, leg_b
         size -= step
@@ -103,9 +103,13 @@ def _legs_for(
 
 
 def _delivery_step(*markets: Market) -> Decimal:
-    """Delivered sizes must be whole increments on every venue that does not take fees in shares."""
-    steps = [m.size_increment for m in markets if not m.fees.fee_in_shares_on_buy]
-    return max(steps) if steps else _MIN_STEP
+    """The size step both legs share: a whole number of increments on every venue.
+
+    Increments seen on the venues (0.01 contracts on both) divide one another, so the coarsest
+    is a multiple of the others; a leg whose increment does not divide it is refused later by
+    ``buy_through`` rather than bought unequal.
+    """
+    return max((m.size_increment for m in markets), default=_MIN_STEP)
 
 
 def _fresh(book: OrderBook, game: GameState, settings: StrategySettings) -> bool:
@@ -124,8 +128,6 @@ def _leg(contract: Contract, market: Market, fill: LegFill) -> Leg:
         price=fill.average_price,
         size=fill.bought,
         fee=fill.fee,
-        delivered=fill.delivered,
         worst_price=fill.worst_price,
         notional=fill.notional,
-        fee_in_shares=fill.fee_in_shares,
     )

@@ -1,14 +1,14 @@
 """Opportunities as plain data: the JSON shape of ``arbkit scan --json`` and of the database rows.
 
 Every decimal is a string, so a reader recomputes the figures exactly: a leg costs
-``notional + fee`` unless its fee is taken in shares (then ``notional``), ``cost`` is the sum of
-the legs' costs, ``payout`` is the contracts delivered on every leg, and
+``notional + fee`` (both venues charge buy fees in cash on top), ``cost`` is the sum of the legs'
+costs, ``payout`` is the contracts bought on every leg (the same on each), and
 ``expected_profit = payout - cost`` and ``net_edge = expected_profit / size``.
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from arbkit.models import Leg, Opportunity
@@ -29,9 +29,7 @@ def leg_to_dict(leg: Leg) -> dict[str, Any]:
         "price": format_decimal(leg.price.quantize(_PRICE_PLACES) if leg.size else leg.price),
         "size": format_decimal(leg.size),
         "fee": format_decimal(leg.fee),
-        "fee_in_shares": leg.fee_in_shares,
         "notional": format_decimal(leg.notional),
-        "delivered": format_decimal(leg.delivered.quantize(_PRICE_PLACES, rounding=ROUND_DOWN)),
         "worst_price": format_decimal(leg.worst_price),
     }
 

@@ -1,8 +1,8 @@
-"""Walking order books: what it costs to end up *holding* a number of contracts.
+"""Walking order books: what it costs to buy a number of contracts, fees included.
 
-Venues charge fees differently: Kalshi adds a cash fee per order, Polymarket takes its buy fee
-in shares, so buying ``n`` shares delivers fewer than ``n``. Two legs of an arbitrage must
-deliver the same number of contracts, so everything here is sized in *delivered* contracts.
+Both venues now charge a buy's fee in cash on top of the price (Kalshi per order, Polymarket's
+CLOB V2 in pUSD per fill), so buying ``n`` contracts delivers exactly ``n``. Two legs of an
+arbitrage are therefore sized in equal contracts, and a leg's cost is its notional plus its fee.
 All arithmetic is Decimal; nothing is rounded except where a venue rounds.
 """
 
@@ -16,7 +16,7 @@ from attrs import frozen
 
 from arbkit.fees import FeeModel
 from arbkit.models import Level
-from arbkit.money import round_down, round_up
+from arbkit.money import round_down
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -35,31 +35,19 @@ def marginal_fee(fees: FeeModel, price: Decimal) -> Decimal:
 
 
 @lru_cache(maxsize=65536)
-def delivered_per_share(fees: FeeModel, price: Decimal) -> Decimal:
-    """Contracts held per contract bought at ``price`` (below 1 where fees are taken in shares)."""
-    if not fees.fee_in_shares_on_buy:
-        return ONE
-    return ONE - marginal_fee(fees, price) / price
-
-
-@lru_cache(maxsize=65536)
 def marginal_cost(fees: FeeModel, price: Decimal) -> Decimal:
-    """Dollars paid per *delivered* contract at ``price``, fees included."""
-    if fees.fee_in_shares_on_buy:
-        return price / delivered_per_share(fees, price)
+    """Dollars paid per contract bought at ``price``, fees included."""
     return price + marginal_fee(fees, price)
 
 
 @frozen
 class LegFill:
-    """Buying one contract through its asks so that ``delivered`` contracts are held."""
+    """Buying ``bought`` contracts of one contract through its asks."""
 
     fills: tuple[Level, ...]  #: (price, contracts bought) per level, best first
     bought: Decimal
     notional: Decimal  #: sum of price × contracts, before fees
-    fee: Decimal  #: dollars (taken in shares when ``fee_in_shares``)
-    fee_in_shares: bool
-    delivered: Decimal
+    fee: Decimal  #: dollars, paid on top of the notional
 
     @property
     def average_price(self) -> Decimal:
@@ -70,75 +58,36 @@ class LegFill:
         return self.fills[-1][0] if self.fills else ZERO
 
     @property
-    def cash_cost(self) -> Decimal:
-        """Dollars paid: the notional plus any fee paid in cash."""
-        return self.notional if self.fee_in_shares else self.notional + self.fee
+    def cost(self) -> Decimal:
+        """Dollars paid: the notional plus the fee."""
+        return self.notional + self.fee
 
 
-def buy_to_deliver(
+def buy_through(
     asks: Sequence[Level], fees: FeeModel, target: Decimal, increment: Decimal
 ) -> LegFill | None:
-    """Buy through ``asks`` until ``target`` contracts are delivered; None if depth runs out.
+    """Buy exactly ``target`` contracts through ``asks``; None if depth runs out.
 
-    ``increment`` is the venue's size step; per-level sizes are rounded up to it and the last
-    level is topped up until the fee-adjusted delivery reaches the target.
+    ``increment`` is the venue's size step: each level is taken in whole increments, and a
+    target that is not itself a whole number of increments cannot be bought (None), because two
+    legs must hold the same number of contracts.
     """
+    if target <= 0 or target % increment:
+        return None
     fills: list[Level] = []
     remaining = target
-    for index, (price, size) in enumerate(asks):
-        if remaining <= 0:
-            break
-        per_share = delivered_per_share(fees, price)
-        want = round_up(remaining if per_share == ONE else remaining / per_share, increment)
-        take = want if want <= size else round_down(size, increment)
+    for price, size in asks:
+        take = remaining if remaining <= size else round_down(size, increment)
         if take <= 0:
             continue
         fills.append((price, take))
-        remaining -= take * per_share
-        if take == want:
-            return _finish(asks, fees, fills, target, increment, index)
+        remaining -= take
+        if not remaining:
+            notional = sum((p * s for p, s in fills), ZERO)
+            return LegFill(
+                fills=tuple(fills), bought=target, notional=notional, fee=fees.order_fee(fills)
+            )
     return None
-
-
-def _finish(
-    asks: Sequence[Level],
-    fees: FeeModel,
-    fills: list[Level],
-    target: Decimal,
-    increment: Decimal,
-    last_index: int,
-) -> LegFill | None:
-    """Compute the exact fee and delivery; add increments on the last level if rounding bites."""
-    for _ in range(1000):
-        leg = _priced(fees, fills)
-        if leg.delivered >= target:
-            return leg
-        price, taken = fills[-1]
-        if taken + increment > asks[last_index][1]:
-            return None
-        fills[-1] = (price, taken + increment)
-    return None
-
-
-def _priced(fees: FeeModel, fills: list[Level]) -> LegFill:
-    bought = sum((size for _, size in fills), ZERO)
-    notional = sum((price * size for price, size in fills), ZERO)
-    delivered = bought
-    if fees.fee_in_shares_on_buy:
-        # Taken in shares fill by fill: each fill's fee (in dollars) costs fee / price shares.
-        per_fill = [(fees.fee(price, size), price) for price, size in fills]
-        fee = sum((f for f, _ in per_fill), ZERO)
-        delivered = bought - sum((f / price for f, price in per_fill if price), ZERO)
-    else:
-        fee = fees.order_fee(fills)
-    return LegFill(
-        fills=tuple(fills),
-        bought=bought,
-        notional=notional,
-        fee=fee,
-        fee_in_shares=fees.fee_in_shares_on_buy,
-        delivered=delivered,
-    )
 
 
 def profitable_depth(
@@ -148,7 +97,7 @@ def profitable_depth(
     fees_b: FeeModel,
     payout: Decimal = ONE,
 ) -> Decimal:
-    """Delivered contracts up to which the *marginal* pair still costs less than ``payout``.
+    """Contracts up to which the *marginal* pair still costs less than ``payout``.
 
     Walks both books together, level by level, and stops where the next contract of each leg,
     fees included, would cost ``payout`` or more.
@@ -160,8 +109,8 @@ def profitable_depth(
     if cost_a + cost_b >= payout:
         return ZERO  # the common case: no edge at the top of the books
     ia = ib = 0
-    left_a = asks_a[0][1] * delivered_per_share(fees_a, asks_a[0][0])
-    left_b = asks_b[0][1] * delivered_per_share(fees_b, asks_b[0][0])
+    left_a = asks_a[0][1]
+    left_b = asks_b[0][1]
     depth = ZERO
     while cost_a + cost_b < payout:
         step = left_a if left_a < left_b else left_b
@@ -172,14 +121,12 @@ def profitable_depth(
             ia += 1
             if ia == len(asks_a):
                 break
-            price = asks_a[ia][0]
+            price, left_a = asks_a[ia]
             cost_a = marginal_cost(fees_a, price)
-            left_a = asks_a[ia][1] * delivered_per_share(fees_a, price)
         if left_b <= 0:
             ib += 1
             if ib == len(asks_b):
                 break
-            price = asks_b[ib][0]
+            price, left_b = asks_b[ib]
             cost_b = marginal_cost(fees_b, price)
-            left_b = asks_b[ib][1] * delivered_per_share(fees_b, price)
     return depth

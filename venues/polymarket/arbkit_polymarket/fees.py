@@ -1,8 +1,11 @@
 """Polymarket's one fee function: ``fee = C × rate × (p(1−p))^exponent``, per market, takers only.
 
 Rates changed several times in 2026 and differ by category, so the parameters always come from
-the market itself (Gamma ``feeSchedule`` or CLOB ``fd``); nothing here hard-codes a rate. A buy's
-fee is taken in shares (you receive ``C − fee/p``), a sell's in collateral.
+the market itself (Gamma ``feeSchedule`` or CLOB ``fd``); nothing here hard-codes a rate.
+
+Since the CLOB V2 cut-over (2026-04-28) every fee is paid in pUSD: a taker BUY of ``C`` shares at
+``p`` delivers all ``C`` shares and costs ``C·p + fee``; a SELL pays its fee out of the proceeds,
+receiving ``C·p − fee``. The V1 exchange took a buy's fee in shares; nothing here does any more.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from attrs import field, frozen
 
 from arbkit import round_up, to_decimal
 
-#: Fees are charged to 5 decimals. The notes leave the rounding direction open, so arbkit rounds
-#: up: an estimate that is never below the real fee cannot turn a loss into a "profit".
+#: Fees are charged to 5 decimals. The venue floors; arbkit deliberately rounds *up*, so its
+#: estimate is never below the real fee and cannot turn a loss into a "profit". The bound: at most
+#: $0.00001 more than the venue charges per fill (per level walked), documented in
+#: docs/venues/polymarket.md.
 FEE_STEP = Decimal("0.00001")
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
@@ -39,7 +44,6 @@ class PolymarketFees:
     taker_only: bool = True
     rebate_rate: Decimal = field(default=_ZERO, converter=to_decimal)
     fee_type: str | None = None
-    fee_in_shares_on_buy: bool = True
 
     @classmethod
     def from_schedule(
@@ -88,7 +92,10 @@ class PolymarketFees:
         """Fee for an order filling at several levels: each level is charged (and rounded) alone."""
         return sum((self.fee(price, size, maker=maker) for price, size in fills), _ZERO)
 
-    def shares_delivered(self, price: Decimal, size: Decimal, *, maker: bool = False) -> Decimal:
-        """Shares actually held after a buy of ``size`` at ``price`` (the fee leaves in shares)."""
-        fee = self.fee(price, size, maker=maker)
-        return size - fee / price if fee else size
+    def buy_cost(self, price: Decimal, size: Decimal, *, maker: bool = False) -> Decimal:
+        """pUSD paid for a buy of ``size`` shares at ``price``: the notional plus the fee on top."""
+        return price * size + self.fee(price, size, maker=maker)
+
+    def sell_proceeds(self, price: Decimal, size: Decimal, *, maker: bool = False) -> Decimal:
+        """pUSD received for a sell of ``size`` shares at ``price``: the fee leaves the proceeds."""
+        return price * size - self.fee(price, size, maker=maker)

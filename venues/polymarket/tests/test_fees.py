@@ -1,4 +1,4 @@
-"""The one Polymarket fee function: formula, rounding, maker exemption, fee taken in shares."""
+"""The one Polymarket fee function: formula, rounding, maker exemption, fees paid in pUSD (V2)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,16 @@ SPORTS = PolymarketFees(rate=D("0.05"), exponent=1, taker_only=True)
 
 def test_is_a_fee_model() -> None:
     assert isinstance(SPORTS, FeeModel)
-    assert SPORTS.fee_in_shares_on_buy
+    assert not hasattr(SPORTS, "fee_in_shares_on_buy")
 
 
 def test_worked_example_from_the_notes() -> None:
     # 100 shares at 0.47, rate 0.05: 100 × 0.05 × 0.47 × 0.53.
     assert SPORTS.fee(D("0.47"), D("100")) == D("1.2455")
-    # The fee leaves in shares: 100 × (1 − 0.05 × 0.53) are held.
-    assert SPORTS.shares_delivered(D("0.47"), D("100")) == D("97.35")
+    # CLOB V2: a buy delivers all 100 shares and pays the fee in pUSD on top of 47.00 ...
+    assert SPORTS.buy_cost(D("0.47"), D("100")) == D("48.2455")
+    # ... and a sell of the same 100 shares receives 47.00 less the same fee.
+    assert SPORTS.sell_proceeds(D("0.47"), D("100")) == D("45.7545")
 
 
 def test_rounds_up_to_five_decimals() -> None:

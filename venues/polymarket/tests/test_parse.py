@@ -52,7 +52,6 @@ def test_fee_schedule_is_read_per_market(sample_event: dict) -> None:
         rebate_rate=D("0.15"),
         fee_type="sports_fees_v3",
     )
-    assert market.fees.fee_in_shares_on_buy
 
 
 def test_bare_market_sample_takes_its_event_from_events_field(load) -> None:
