@@ -170,3 +170,20 @@ def test_complete_set_in_a_tie_league_needs_yes_and_no_outcomes():
     # Heat + Bulls pays nothing if the game ends level: never a set in the NFL or soccer.
     assert CompleteSet().evaluate(state_with(game(league="NFL"), *books)) == []
     assert len(CompleteSet().evaluate(state_with(game(league="NBA"), *books))) == 1
+
+
+def test_an_impossible_price_that_slipped_past_a_parser_is_never_reported(caplog):
+    # A Kalshi NO bid of 1.5 would be a YES ask of -0.5: "profit" that does not exist.
+    state = state_with(
+        game(),
+        book("polymarket", "tok-heat", [("0.40", "100")]),
+        book("kalshi", "K-MIA:no", [("-0.5", "100")]),
+    )
+    assert CrossVenue().evaluate(state) == []
+    assert "impossible opportunity" in caplog.text
+    state = state_with(
+        game(),
+        book("polymarket", "tok-heat", [("0.40", "100")]),
+        book("kalshi", "K-MIA:no", [("0.30", "100")]),
+    )
+    assert len(CrossVenue().evaluate(state)) == 1

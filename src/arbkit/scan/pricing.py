@@ -7,6 +7,7 @@ size where the *marginal* pair stops being profitable, and are then priced exact
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 from arbkit.models import ONE, Contract, Leg, Market, Opportunity, OrderBook, Side
@@ -16,6 +17,7 @@ from arbkit.strategy import GameState, StrategySettings
 
 ZERO = Decimal(0)
 _MIN_STEP = Decimal("0.01")
+log = logging.getLogger(__name__)
 
 
 def price_pair(
@@ -59,6 +61,16 @@ def price_pair(
     if net_edge < settings.min_edge:
         return None
     gross_edge = ONE - leg_a.average_price - leg_b.average_price
+    if not _plausible(leg_a, leg_b, net_edge):
+        log.warning(
+            "dropped an impossible opportunity in %s (%s): leg prices %s and %s, net edge %s",
+            game.match.game_id,
+            strategy,
+            leg_a.worst_price,
+            leg_b.worst_price,
+            net_edge,
+        )
+        return None
     return Opportunity(
         strategy=strategy,
         game_id=game.match.game_id,
@@ -100,6 +112,16 @@ def _legs_for(
             return leg_a, leg_b
         size -= step
     return None
+
+
+def _plausible(leg_a: LegFill, leg_b: LegFill, net_edge: Decimal) -> bool:
+    """The last line of defence against a bad book: prices inside (0, 1), an edge under $1.
+
+    Parsers refuse such levels already; this keeps a slip anywhere upstream from ever being
+    reported as money.
+    """
+    prices = [price for leg in (leg_a, leg_b) for price, _ in leg.fills]
+    return all(ZERO < price < ONE for price in prices) and net_edge < ONE
 
 
 def _delivery_step(*markets: Market) -> Decimal:
