@@ -176,3 +176,25 @@ async def test_live_watch_rediscovers_new_games_and_stops_gone_ones():
             break
     assert list(scanner.shards) == [second.game_id]  # NHL added, then NBA no longer listed
     assert (K.STOPPED, first.game_id) in seen
+
+
+def test_a_fee_change_mid_stream_reprices_the_game_at_once():
+    from scan_helpers import CashFee
+
+    from arbkit.fees import NoFees
+    from arbkit.streaming import FeesChanged
+
+    scanner = make_scanner(START - timedelta(hours=2))
+    # 0.47 + 0.51 = 0.98 gross; fees 0.012455 (Polymarket) + 0.017493 (Kalshi) eat it.
+    scanner.apply(BookUpdate(book("polymarket", "tok-heat", [("0.47", "100")])))
+    assert scanner.apply(BookUpdate(book("kalshi", "K-MIA:no", [("0.51", "100")]))) == []
+    other = scanner.apply(FeesChanged("kalshi", ("K-OTHER",), NoFees(), "another event"))
+    assert other == []
+    waived = scanner.apply(FeesChanged("kalshi", ("K-MIA",), NoFees(), "event fee waiver"))
+    assert kinds(waived) == [ChangeKind.APPEARED]
+    [opp] = scanner.opportunities()
+    k_leg = next(leg for leg in opp.legs if leg.venue == "kalshi")
+    assert k_leg.fee == 0
+    # The waiver ends: the series fee is back and the edge is gone again.
+    restored = scanner.apply(FeesChanged("kalshi", ("K-MIA",), CashFee(), "waiver over"))
+    assert kinds(restored) == [ChangeKind.VANISHED]

@@ -7,13 +7,14 @@ on every book update of a game, so ``evaluate`` must be fast and must not do I/O
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from attrs import define, field, frozen
+from attrs import define, evolve, field, frozen
 
+from arbkit.fees import FeeModel
 from arbkit.models import Contract, Market, MatchResult, Opportunity, OrderBook
 
 
@@ -52,6 +53,22 @@ class GameState:
                 state.contracts[contract.contract_id] = contract
                 state.markets[contract.contract_id] = market
         return state
+
+    def replace_fees(self, venue: str, market_ids: Collection[str], fees: FeeModel) -> bool:
+        """Swap the fee model of this game's markets named ``market_ids`` on ``venue``.
+
+        Returns whether anything changed; cached prices are then forgotten, since every
+        strategy's memo was priced on the old fees.
+        """
+        changed = False
+        for contract_id, market in self.markets.items():
+            if market.venue == venue and market.market_id in market_ids and market.fees != fees:
+                self.markets[contract_id] = evolve(market, fees=fees)
+                changed = True
+        if changed:
+            for key in [k for k in self.cache if k.endswith(":memo")]:
+                del self.cache[key]
+        return changed
 
     def usable_book(self, contract_id: str) -> OrderBook | None:
         """The contract's book if it exists and its continuity is not in doubt."""

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from attrs import define, field, frozen
 
 from arbkit.errors import BadResponse
+from arbkit.fees import FeeModel
 from arbkit.models import OrderBook
 from arbkit.secrets import redact
 
@@ -58,7 +59,21 @@ class TradePrint:
     size: Any
 
 
-StreamEvent = BookUpdate | ContinuityLost | ContinuityRestored | TradePrint
+@frozen
+class FeesChanged:
+    """The venue changed these markets' fees (an event-level override or waiver, say).
+
+    The scanner swaps the markets' fee models and re-prices their games at once, so a waiver
+    announced mid-stream is used from the next evaluation on, and an increase never priced late.
+    """
+
+    venue: str
+    market_ids: tuple[str, ...]
+    fees: FeeModel
+    reason: str = ""
+
+
+StreamEvent = BookUpdate | ContinuityLost | ContinuityRestored | TradePrint | FeesChanged
 
 
 class StreamDecoder(Protocol):

@@ -22,7 +22,7 @@ from arbkit.models import Market, MarketType, MatchResult, Opportunity
 from arbkit.scan.feeds import Feed
 from arbkit.scan.shard import Change, GameShard
 from arbkit.strategy import Strategy
-from arbkit.streaming import BookUpdate, ContinuityLost, ContinuityRestored
+from arbkit.streaming import BookUpdate, ContinuityLost, ContinuityRestored, FeesChanged
 from arbkit.venue import DiscoveryQuery, Venue
 
 log = logging.getLogger(__name__)
@@ -283,6 +283,9 @@ class Scanner:
         elif isinstance(event, ContinuityRestored):
             for shard in self._shards_for(event.contract_ids):
                 changes += shard.on_continuity_restored(event.contract_ids, now)
+        elif isinstance(event, FeesChanged):
+            for shard in list(self.shards.values()):  # rare: any game may hold these markets
+                changes += shard.on_fees_changed(event.venue, event.market_ids, event.fees, now)
         return changes
 
     def _shards_for(self, contract_ids: Sequence[str]) -> list[GameShard]:

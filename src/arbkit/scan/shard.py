@@ -15,6 +15,7 @@ from datetime import datetime
 
 from attrs import frozen
 
+from arbkit.fees import FeeModel
 from arbkit.models import MatchResult, Opportunity, OrderBook
 from arbkit.strategy import GameState, Strategy
 
@@ -101,6 +102,15 @@ class GameShard:
         return [Change(ChangeKind.RESTORED, self.game_id, now, reason="continuity restored")] + (
             self.evaluate(now)
         )
+
+    def on_fees_changed(
+        self, venue: str, market_ids: Sequence[str], fees: FeeModel, now: datetime | None
+    ) -> list[Change]:
+        """New fees for some of this game's markets: re-price at once if any is ours."""
+        if not self.state.replace_fees(venue, market_ids, fees):
+            return []
+        log.info("%s: fees changed on %s %s", self.game_id, venue, ", ".join(market_ids))
+        return self.evaluate(now)
 
     def evaluate(self, now: datetime | None) -> list[Change]:
         """Run every strategy; return how the reported opportunities changed."""
