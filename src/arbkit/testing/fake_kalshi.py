@@ -61,9 +61,19 @@ V2_REQUIRED = (
 TIME_IN_FORCE = ("fill_or_kill", "good_till_canceled", "immediate_or_cancel")
 
 
+#: What Kalshi answers on the order mutations it retired in June 2026 (venue-notes §00). The
+#: exact status is not documented; 410 Gone is used here with the venue's message, and the
+#: client treats any answer to these paths as an error (it never calls them).
+LEGACY_GONE = (
+    410,
+    "endpoint_deprecated",
+    "This endpoint is deprecated. Please switch to the V2 endpoints.",
+)
+
+
 def _off_grid(market: dict[str, Any], price: Decimal, count: Decimal) -> Response | None:
-    """Kalshi's refusal of a price off the market's ``price_ranges`` grid, or of a fractional
-    count where ``fractional_trading_enabled`` is not set; None when the order fits."""
+    """Kalshi's refusal of a price off the step of the ``price_ranges`` band containing it, or
+    of a count finer than 0.01 (every market is fractional); None when the order fits."""
     ranges = market.get("price_ranges") or [{"start": "0", "end": "1", "step": "0.01"}]
     for band in ranges:
         start, end, step = (Decimal(band[k]) for k in ("start", "end", "step"))
@@ -71,10 +81,17 @@ def _off_grid(market: dict[str, Any], price: Decimal, count: Decimal) -> Respons
             break
     else:
         return _error(400, "invalid_price", f"price {price} is not on the market's tick grid")
-    increment = Decimal("0.01") if market.get("fractional_trading_enabled") else ONE
-    if count % increment:
-        return _error(400, "invalid_count", f"count {count} is not a multiple of {increment}")
+    if count % Decimal("0.01"):
+        return _error(400, "invalid_count", f"count {count} is not a multiple of 0.01")
     return None
+
+
+def _direction(book_side: str, legacy: bool) -> dict[str, str]:
+    """The direction fields of an order or fill on the YES book (``legacy``: also side/action)."""
+    fields = {"outcome_side": "yes", "book_side": book_side}
+    if legacy:
+        fields.update(side="yes", action="buy" if book_side == "bid" else "sell")
+    return fields
 
 
 @define
@@ -122,6 +139,8 @@ class FakeKalshi(LoopbackServer):
         self.positions: dict[str, Decimal] = {}
         self.balance = Decimal("1000.00")
         self.v2_enabled = True
+        #: Also send the deprecated ``side``/``action`` on orders and fills (off: as today).
+        self.legacy_direction_fields = False
         self.order_delay = 0.0
         self.auth_failures = 0
         self.subscriptions: list[Subscription] = []
@@ -220,10 +239,18 @@ class FakeKalshi(LoopbackServer):
         private("GET", "/portfolio/fills")(self._list_fills)
         private("GET", "/portfolio/orders")(self._list_orders)
         private("GET", "/portfolio/orders/(?P<order_id>[^/]+)")(self._get_order)
-        private("DELETE", "/portfolio/orders/(?P<order_id>[^/]+)")(self._cancel_order)
-        private("POST", "/portfolio/orders/(?P<order_id>[^/]+)/amend")(self._amend_order)
+        private("DELETE", "/portfolio/events/orders/(?P<order_id>[^/]+)")(self._cancel_order)
+        private("POST", "/portfolio/events/orders/(?P<order_id>[^/]+)/amend")(self._amend_order)
         private("POST", "/portfolio/events/orders")(self._create_order_v2)
-        private("POST", "/portfolio/orders")(self._create_order_legacy)
+        for method, legacy in (
+            ("POST", "/portfolio/orders"),
+            ("POST", "/portfolio/orders/batched"),
+            ("DELETE", "/portfolio/orders/batched"),
+            ("DELETE", "/portfolio/orders/(?P<order_id>[^/]+)"),
+            ("POST", "/portfolio/orders/(?P<order_id>[^/]+)/amend"),
+            ("POST", "/portfolio/orders/(?P<order_id>[^/]+)/decrease"),
+        ):
+            private(method, legacy)(self._legacy_gone)
 
     def _page(self, request: Request, items: Sequence[Any], key: str) -> dict[str, Any]:
         limit = min(int(request.arg("limit", "100") or 100), self.page_size)
@@ -368,27 +395,8 @@ class FakeKalshi(LoopbackServer):
             time.sleep(self.order_delay)
         return answer
 
-    def _create_order_legacy(self, request: Request) -> Any:
-        body = request.json()
-        side, action = body.get("side"), body.get("action")
-        if side not in ("yes", "no") or action not in ("buy", "sell"):
-            return _error(400, "invalid_parameters", "side must be yes/no, action buy/sell")
-        price = Decimal(body[f"{side}_price_dollars"])
-        buy_yes = (side == "yes") == (action == "buy")
-        yes_price = price if side == "yes" else ONE - price
-        result = self._execute(
-            body["ticker"],
-            body["client_order_id"],
-            "bid" if buy_yes else "ask",
-            yes_price,
-            Decimal(body.get("count_fp") or body["count"]),
-            body.get("time_in_force", "good_till_canceled"),
-        )
-        if isinstance(result, Response):
-            return result
-        if self.order_delay:
-            time.sleep(self.order_delay)
-        return {"order": result[0]}
+    def _legacy_gone(self, request: Request, **_: str) -> Any:
+        return _error(*LEGACY_GONE)
 
     def _execute(
         self,
@@ -452,8 +460,7 @@ class FakeKalshi(LoopbackServer):
                 "order_id": order_id,
                 "client_order_id": client_order_id,
                 "ticker": ticker,
-                "side": "yes",
-                "action": "buy" if buying else "sell",
+                **_direction("bid" if buying else "ask", self.legacy_direction_fields),
                 "status": "resting" if rests else ("executed" if not left else "canceled"),
                 "yes_price_dollars": _p(price),
                 "no_price_dollars": _p(ONE - price),
@@ -485,8 +492,7 @@ class FakeKalshi(LoopbackServer):
             "order_id": order_id,
             "ticker": ticker,
             "market_ticker": ticker,
-            "side": "yes",
-            "action": "buy" if buying else "sell",
+            **_direction("bid" if buying else "ask", self.legacy_direction_fields),
             "count_fp": _c(size),
             "yes_price_dollars": _p(yes_price),
             "no_price_dollars": _p(ONE - yes_price),
@@ -506,7 +512,7 @@ class FakeKalshi(LoopbackServer):
             order = self.orders[order_id]
             remaining = Decimal(order["remaining_count_fp"])
             size = min(size, remaining)
-            buying = order["action"] == "buy"
+            buying = order["book_side"] == "bid"
             yes_price = Decimal(order["yes_price_dollars"])
             rest_side, rest_price = ("yes", yes_price) if buying else ("no", ONE - yes_price)
             level = self.books[order["ticker"]][rest_side]
@@ -524,53 +530,68 @@ class FakeKalshi(LoopbackServer):
         self._publish(order["ticker"], [(rest_side, rest_price, -size)], [fill], None)
         return fill
 
+    def _withdraw(self, order: dict[str, Any]) -> tuple[str, Decimal, Decimal]:
+        """Take a resting order's remainder off the book (lock held): ``(side, price, left)``."""
+        left = Decimal(order["remaining_count_fp"])
+        yes_price = Decimal(order["yes_price_dollars"])
+        buying = order["book_side"] == "bid"
+        side, price = ("yes", yes_price) if buying else ("no", ONE - yes_price)
+        level = self.books[order["ticker"]][side]
+        level[price] -= left
+        if level[price] <= 0:
+            del level[price]
+        return side, price, left
+
     def _cancel_order(self, request: Request, order_id: str) -> Any:
+        """V2 cancel: ``market_ticker`` must name the order's market (its shard)."""
+        ticker = request.arg("market_ticker")
         with self.lock:
             order = self.orders.get(order_id)
-            if order is None:
-                return _error(404, "not_found", f"order {order_id} not found")
+            if order is None or ticker != order["ticker"]:
+                return _error(404, "not_found", f"order {order_id} not found in {ticker}")
             if order["status"] != "resting":
                 return _error(400, "order_not_resting", "order is not resting")
-            left = Decimal(order["remaining_count_fp"])
-            yes_price = Decimal(order["yes_price_dollars"])
-            side, price = (
-                ("yes", yes_price) if order["action"] == "buy" else ("no", ONE - yes_price)
-            )
-            level = self.books[order["ticker"]][side]
-            level[price] -= left
-            if level[price] <= 0:
-                del level[price]
+            side, price, left = self._withdraw(order)
             order.update(status="canceled", remaining_count_fp="0.00")
         self._publish(order["ticker"], [(side, price, -left)], [], None)
-        return {"order": order}
+        return {
+            "order_id": order_id,
+            "client_order_id": order["client_order_id"],
+            "reduced_by": _c(left),
+        }
 
     def _amend_order(self, request: Request, order_id: str) -> Any:
+        """V2 amend: a YES-book ``side``/``price`` and the new total ``count``."""
         body = request.json()
+        missing = [k for k in ("ticker", "side", "price", "count") if k not in body]
+        if missing:
+            return _error(400, "missing_parameters", f"missing {', '.join(missing)}")
+        price, total = Decimal(body["price"]), Decimal(body["count"])
         with self.lock:
             order = self.orders.get(order_id)
-            if order is None or order["status"] != "resting":
+            if order is None or order["status"] != "resting" or body["ticker"] != order["ticker"]:
                 return _error(404, "not_found", f"no resting order {order_id}")
-        self._cancel_order(request, order_id)
-        side = body.get("side", "yes")
-        price = Decimal(body[f"{side}_price_dollars"])
-        yes_price = price if side == "yes" else ONE - price
-        count = Decimal(body["count_fp"]) - Decimal(order["fill_count_fp"])
-        with self.lock:
-            rest_side, rest_price = (
-                ("yes", yes_price) if order["action"] == "buy" else ("no", ONE - yes_price)
-            )
-            book = self.books[order["ticker"]][rest_side]
+            if body["side"] != order["book_side"]:
+                return _error(400, "invalid_parameters", "amend cannot change the side")
+            refused = _off_grid(self.markets[order["ticker"]], price, total)
+            count = total - Decimal(order["fill_count_fp"])
+            if refused is not None or count <= 0:
+                return refused or _error(400, "invalid_parameters", "count below the filled")
+            side, old_price, left = self._withdraw(order)
+            rest_price = price if side == "yes" else ONE - price
+            book = self.books[order["ticker"]][side]
             book[rest_price] = book.get(rest_price, ZERO) + count
             order.update(
-                status="resting",
-                yes_price_dollars=_p(yes_price),
-                no_price_dollars=_p(ONE - yes_price),
+                yes_price_dollars=_p(price),
+                no_price_dollars=_p(ONE - price),
                 remaining_count_fp=_c(count),
-                initial_count_fp=_c(Decimal(body["count_fp"])),
+                initial_count_fp=_c(total),
                 client_order_id=body.get("updated_client_order_id", order["client_order_id"]),
             )
-        self._publish(order["ticker"], [(rest_side, rest_price, count)], [], None)
-        return {"order": order}
+        self._publish(
+            order["ticker"], [(side, old_price, -left), (side, rest_price, count)], [], None
+        )
+        return {"order_id": order_id, "client_order_id": order["client_order_id"]}
 
     # -- websocket ----------------------------------------------------------------------------
 

@@ -37,7 +37,6 @@ TIERS: dict[str, tuple[float, float]] = {
 }
 REQUEST_COST = 10.0
 V2_ORDERS = "/portfolio/events/orders"
-LEGACY_ORDERS = "/portfolio/orders"
 
 
 def _option(settings: VenueSettings, name: str, default: float) -> float:
@@ -85,9 +84,6 @@ class KalshiClient:
             backoff_cap=_option(settings, "backoff_cap", 8.0),
         )
         self._headers = signer.for_base(self.base_url) if signer else None
-        #: None until the first order: whether the V2 create endpoint exists here.
-        legacy = settings.options.get("order_api") == "legacy"
-        self.v2_orders: bool | None = False if legacy else None
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -159,6 +155,11 @@ class KalshiClient:
         params.setdefault("limit", 1000)
         return [market async for market in self.paginate("/markets", "markets", params)]
 
+    async def market(self, ticker: str) -> Mapping[str, Any]:
+        """``GET /markets/{ticker}`` → the market object (empty when the answer has none)."""
+        body = await self._request("GET", f"/markets/{ticker}")
+        return (body or {}).get("market") or {}
+
     async def orderbook(self, ticker: str, depth: int | None = None) -> Mapping[str, Any]:
         return await self._request("GET", f"/markets/{ticker}/orderbook", params={"depth": depth})
 
@@ -189,30 +190,39 @@ class KalshiClient:
     # -- writes: never retried; a lost answer raises OrderStateUnknown ------------------------
 
     async def create_order_v2(self, body: Mapping[str, Any]) -> Mapping[str, Any]:
-        """``POST /portfolio/events/orders``; raises NotFound (no code) where V2 is missing."""
+        """``POST /portfolio/events/orders`` (Create Order V2; routed to the ticker's shard)."""
         return await self._request(
             "POST", V2_ORDERS, body=body, private=True, client_order_id=body["client_order_id"]
         )
 
-    async def create_order_legacy(self, body: Mapping[str, Any]) -> Mapping[str, Any]:
-        result = await self._request(
-            "POST", LEGACY_ORDERS, body=body, private=True, client_order_id=body["client_order_id"]
-        )
-        return (result or {}).get("order") or {}
+    async def cancel_order(self, order_id: str, market_ticker: str) -> Mapping[str, Any]:
+        """``DELETE /portfolio/events/orders/{id}?market_ticker=…``.
 
-    async def cancel_order(self, order_id: str) -> Mapping[str, Any]:
-        body = await self._request("DELETE", f"/portfolio/orders/{order_id}", private=True)
-        return (body or {}).get("order") or {}
+        ``market_ticker`` routes the cancel to the exchange shard holding the order. The answer
+        is ``{order_id, client_order_id, reduced_by}`` (not the order object).
+        """
+        return (
+            await self._request(
+                "DELETE",
+                f"{V2_ORDERS}/{order_id}",
+                params={"market_ticker": market_ticker},
+                private=True,
+            )
+            or {}
+        )
 
     async def amend_order(self, order_id: str, body: Mapping[str, Any]) -> Mapping[str, Any]:
-        result = await self._request(
-            "POST",
-            f"/portfolio/orders/{order_id}/amend",
-            body=body,
-            private=True,
-            client_order_id=body.get("updated_client_order_id"),
+        """``POST /portfolio/events/orders/{id}/amend`` with a V2-style (YES-book) body."""
+        return (
+            await self._request(
+                "POST",
+                f"{V2_ORDERS}/{order_id}/amend",
+                body=body,
+                private=True,
+                client_order_id=body.get("updated_client_order_id"),
+            )
+            or {}
         )
-        return (result or {}).get("order") or {}
 
 
 def endpoint_missing(error: VenueError) -> bool:

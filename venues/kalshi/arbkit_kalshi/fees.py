@@ -19,6 +19,8 @@ from arbkit import round_up, to_decimal
 TAKER_COEF = Decimal("0.07")
 MAKER_COEF = Decimal("0.0175")
 CENT = Decimal("0.01")
+#: Each fill's fee is rounded up to this before the order's cent rounding (``fee_rounding``).
+FILL_FEE_STEP = Decimal("0.0001")
 _ONE = Decimal(1)
 _ZERO = Decimal(0)
 
@@ -38,7 +40,6 @@ class KalshiFees:
 
     fee_type: str = "quadratic"
     multiplier: Decimal = field(default=_ONE, converter=to_decimal)
-    fee_in_shares_on_buy: bool = False
 
     def coefficient(self, *, maker: bool = False) -> Decimal:
         """The per-contract coefficient before ``P × (1 − P)``."""
@@ -61,14 +62,16 @@ class KalshiFees:
     def order_fee(
         self, fills: Sequence[tuple[Decimal, Decimal]], *, maker: bool = False
     ) -> Decimal:
-        """Fee of one order filled at several levels: the formula summed, then one cent round-up.
+        """Fee of one order filled at several levels, as Kalshi charges it.
 
-        Kalshi rounds each fill up to $0.0001 and refunds the over-rounding of an order in
-        whole cents, so the order pays its exact total rounded up to the cent, not a cent per
-        level.
+        Each fill's fee is rounded up to $0.0001, then the order's total is rounded up to the
+        cent (the per-order accumulator refunds over-rounding in whole cents only).
         """
         coef = self.coefficient(maker=maker)
         if not coef:
             return _ZERO
-        total = sum((self._raw(price, size, coef) for price, size in fills), _ZERO)
+        total = sum(
+            (round_up(self._raw(price, size, coef), FILL_FEE_STEP) for price, size in fills),
+            _ZERO,
+        )
         return round_up(total, CENT) if total else _ZERO

@@ -9,7 +9,7 @@ contracts. Counts are strings with 2 decimals, prices strings with 4.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from arbkit import (
@@ -38,6 +38,55 @@ _TIME_IN_FORCE = {
     TimeInForce.IOC: "immediate_or_cancel",
     TimeInForce.FOK: "fill_or_kill",
 }
+
+
+#: One ``price_ranges`` band: ``(start, end, step)`` in YES dollars.
+PriceBand = tuple[Decimal, Decimal, Decimal]
+_DEFAULT_BANDS: tuple[PriceBand, ...] = ((ZERO, ONE, Decimal("0.01")),)
+
+
+def price_bands(market: Mapping[str, Any]) -> tuple[PriceBand, ...]:
+    """A market object's ``price_ranges`` (the 1¢ grid when it states none)."""
+    bands = tuple(
+        (to_decimal(r["start"]), to_decimal(r["end"]), to_decimal(r["step"]))
+        for r in market.get("price_ranges") or ()
+        if isinstance(r, Mapping) and r.get("step")
+    )
+    return bands or _DEFAULT_BANDS
+
+
+def band_step(bands: tuple[PriceBand, ...], price: Decimal) -> Decimal:
+    """The step of the band containing ``price`` (the coarser one on a shared edge)."""
+    steps = [step for start, end, step in bands if start <= price <= end]
+    if not steps:
+        raise InvalidOrder(f"price {price} is outside every price band", venue=VENUE)
+    return max(steps)
+
+
+def on_grid(bands: tuple[PriceBand, ...], price: Decimal) -> bool:
+    """Whether ``price`` sits on the step of a band that contains it."""
+    return any(start <= price <= end and (price - start) % step == 0 for start, end, step in bands)
+
+
+def snap_price(bands: tuple[PriceBand, ...], price: Decimal, *, up: bool = False) -> Decimal:
+    """``price`` moved to its band's grid: down (a bid, conservative) or up (an ask)."""
+    for start, end, step in bands:
+        if start <= price <= end:
+            steps = (price - start) / step
+            whole = steps.to_integral_value(rounding=ROUND_CEILING if up else ROUND_FLOOR)
+            snapped = start + whole * step
+            if start <= snapped <= end and on_grid(bands, snapped):
+                return snapped
+    raise InvalidOrder(f"price {price} cannot be placed on the price bands", venue=VENUE)
+
+
+def check_price(bands: tuple[PriceBand, ...], yes_price: Decimal) -> None:
+    """Refuse a YES-book price off its band's step (0.505 where the band steps by 0.01)."""
+    if not on_grid(bands, yes_price):
+        raise InvalidOrder(
+            f"price {yes_price} is not on the {band_step(bands, yes_price)} step of its band",
+            venue=VENUE,
+        )
 
 
 def split_contract(contract_id: str) -> tuple[str, str]:
@@ -96,27 +145,6 @@ def v2_order_body(request: OrderRequest) -> dict[str, Any]:
     }
     if request.time_in_force is TimeInForce.GTD and request.expires_at is not None:
         body["expiration_time"] = int(request.expires_at.timestamp())
-    if request.post_only:
-        body["post_only"] = True
-    return body
-
-
-def legacy_order_body(request: OrderRequest) -> dict[str, Any]:
-    """The legacy ``POST /portfolio/orders`` body (side yes/no + action buy/sell)."""
-    v2 = v2_order_body(request)  # same validation
-    ticker, side = split_contract(request.contract_id)
-    body: dict[str, Any] = {
-        "ticker": ticker,
-        "client_order_id": request.client_order_id,
-        "side": side,
-        "action": request.side.value,
-        "count_fp": v2["count"],
-        f"{side}_price_dollars": wire_price(request.price),
-        "time_in_force": v2["time_in_force"],
-        "self_trade_prevention_type": "taker_at_cross",
-    }
-    if "expiration_time" in v2:
-        body["expiration_ts"] = v2["expiration_time"]
     if request.post_only:
         body["post_only"] = True
     return body
@@ -215,9 +243,34 @@ def _side_price(obj: Mapping[str, Any], side: str) -> Decimal:
     raise BadResponse(f"no {side} price in {sorted(obj)}", venue=VENUE)
 
 
+_BOOK_SIDES = {"bid": Side.BUY, "ask": Side.SELL}
+_ACTIONS = {"buy": Side.BUY, "sell": Side.SELL}
+
+
+def direction(obj: Mapping[str, Any]) -> tuple[str, Side]:
+    """``(outcome, side)`` of an order or fill: ``outcome_side``/``book_side`` first.
+
+    ``outcome_side`` (yes/no) names the contract, ``book_side`` (bid/ask) buys or sells it.
+    The deprecated ``side``/``action`` pair is read only where the new fields are absent. A
+    record that names neither (or a malformed value) raises BadResponse: guessing "buy YES"
+    would book a position the account may not hold.
+    """
+    outcome = obj.get("outcome_side")
+    if outcome is None:
+        outcome = obj.get("side")
+    book_side = obj.get("book_side")
+    side = _BOOK_SIDES.get(str(book_side)) if book_side is not None else None
+    if book_side is None and obj.get("action") is not None:
+        side = _ACTIONS.get(str(obj["action"]))
+    if outcome not in ("yes", "no") or side is None:
+        fields = {k: obj.get(k) for k in ("outcome_side", "book_side", "side", "action")}
+        raise BadResponse(f"no direction in Kalshi record: {fields}", venue=VENUE)
+    return str(outcome), side
+
+
 def order_from_object(obj: Mapping[str, Any]) -> Order:
-    """A Kalshi Order object (GET /portfolio/orders, legacy create, cancel) → :class:`Order`."""
-    side = str(obj.get("side", "yes"))
+    """A Kalshi Order object (GET /portfolio/orders, amend) → :class:`Order`."""
+    side, direction_side = direction(obj)
     filled = _count_of(obj, "fill_count")
     remaining = _count_of(obj, "remaining_count")
     size = _count_of(obj, "initial_count") or (filled + remaining)
@@ -239,7 +292,7 @@ def order_from_object(obj: Mapping[str, Any]) -> Order:
         order_id=str(obj.get("order_id") or "") or None,
         client_order_id=obj.get("client_order_id"),
         contract_id=f"{obj.get('ticker')}:{side}",
-        side=Side.SELL if obj.get("action") == "sell" else Side.BUY,
+        side=direction_side,
         price=_side_price(obj, side),
         size=size,
         filled=filled,
@@ -251,15 +304,15 @@ def order_from_object(obj: Mapping[str, Any]) -> Order:
 
 def fill_from_object(obj: Mapping[str, Any]) -> Fill:
     """A REST fill or a websocket ``fill`` message body → :class:`Fill`."""
-    side = str(obj.get("side", "yes"))
-    fee = obj.get("fee_cost")
+    side, direction_side = direction(obj)
+    fee = _first(obj, "fee_cost", "fee_cost_dollars")
     timestamp = parse_optional_timestamp(obj.get("created_time"))
     return Fill(
         venue=VENUE,
         fill_id=str(_first(obj, "fill_id", "trade_id") or ""),
         order_id=obj.get("order_id"),
         contract_id=f"{_first(obj, 'ticker', 'market_ticker')}:{side}",
-        side=Side.SELL if obj.get("action") == "sell" else Side.BUY,
+        side=direction_side,
         price=_side_price(obj, side),
         size=_count_of(obj, "count"),
         fee=to_decimal(fee) if fee not in (None, "") else ZERO,

@@ -235,7 +235,9 @@ def parse_market(
             complement_id=yes_id,
         ),
     )
-    step = CENT if market.get("fractional_trading_enabled") else ONE
+    # Every active market is fractional since 2026-04-17; `fractional_trading_enabled` was
+    # removed from the schema on 2026-07-09 and decides nothing (venue-notes §00).
+    step = CENT
     return Market(
         venue=VENUE,
         market_id=ticker,

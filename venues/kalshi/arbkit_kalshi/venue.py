@@ -42,19 +42,20 @@ from arbkit import (
 )
 from arbkit_kalshi import parse
 from arbkit_kalshi.auth import KalshiSigner
-from arbkit_kalshi.client import KalshiClient, endpoint_missing
+from arbkit_kalshi.client import KalshiClient
 from arbkit_kalshi.orders import (
+    ONE,
+    PriceBand,
     as_requested,
     balance_from_body,
+    check_price,
     fill_from_object,
-    legacy_order_body,
     order_from_object,
     order_from_v2,
     position_from_object,
+    price_bands,
     split_contract,
     v2_order_body,
-    wire_count,
-    wire_price,
 )
 from arbkit_kalshi.stream import KalshiStreamDecoder
 
@@ -89,6 +90,8 @@ class KalshiVenue(Venue):
         super().__init__(settings, clock=clock)
         self._client: KalshiClient | None = None
         self._signer: KalshiSigner | None = None
+        #: Each known market's ``price_ranges`` bands, by ticker (from discovery or a lookup).
+        self._bands: dict[str, tuple[PriceBand, ...]] = {}
 
     @property
     def client(self) -> KalshiClient:
@@ -177,6 +180,8 @@ class KalshiVenue(Venue):
             return []
         events = await self.client.events(series_ticker, status=status)
         markets = parse.parse_markets(events, series={series_ticker: series})
+        for market in markets:
+            self._bands[market.market_id] = price_bands(market.raw)
         return [m for m in markets if status is None or m.active]
 
     async def fetch_books(self, markets: Sequence[Market]) -> dict[str, OrderBook]:
@@ -231,7 +236,7 @@ class KalshiVenue(Venue):
     # -- trading -------------------------------------------------------------------------------
 
     async def place_order(self, request: OrderRequest) -> Order:
-        """Create an order (V2; legacy only where V2 is missing), reconciling a lost answer.
+        """Create an order with Create Order V2, reconciling a lost answer.
 
         Raises:
             OrderStateUnknown: the answer was lost and no order with this client_order_id
@@ -239,21 +244,11 @@ class KalshiVenue(Venue):
         """
         if not request.client_order_id:
             raise InvalidOrder("a Kalshi order needs a client_order_id", venue=self.name)
-        client = self.client
+        wire = v2_order_body(request)  # wire precision first: refused, never rounded
+        await self._check_price(request.contract_id, request.price)
         try:
-            if client.v2_orders is not False:
-                try:
-                    body = await client.create_order_v2(v2_order_body(request))
-                except VenueError as exc:
-                    if client.v2_orders is None and endpoint_missing(exc):
-                        log.warning("kalshi: Create Order V2 missing here; using the legacy API")
-                        client.v2_orders = False
-                    else:
-                        raise
-                else:
-                    client.v2_orders = True
-                    return order_from_v2(request, body)
-            return order_from_object(await client.create_order_legacy(legacy_order_body(request)))
+            body = await self.client.create_order_v2(wire)
+            return order_from_v2(request, body)
         except OrderStateUnknown as exc:
             return await self._reconcile(request, exc)
         except VenueUnavailable as exc:  # a gateway 5xx on a write: Kalshi may have acted
@@ -263,6 +258,14 @@ class KalshiVenue(Venue):
                 client_order_id=request.client_order_id,
             )
             return await self._reconcile(request, unknown)
+
+    async def _check_price(self, contract_id: str, price: Decimal) -> None:
+        """Refuse a price off the step of the market's band that contains it (InvalidOrder)."""
+        ticker, outcome = split_contract(contract_id)
+        bands = self._bands.get(ticker)
+        if bands is None:
+            bands = self._bands[ticker] = price_bands(await self.client.market(ticker))
+        check_price(bands, price if outcome == "yes" else ONE - price)
 
     async def _reconcile(self, request: OrderRequest, error: OrderStateUnknown) -> Order:
         ticker, _ = split_contract(request.contract_id)
@@ -293,29 +296,53 @@ class KalshiVenue(Venue):
             return await self._find_order(client_order_id)
         raise InvalidOrder("get_order needs order_id or client_order_id", venue=self.name)
 
-    async def cancel_order(self, order_id: str) -> Order:
+    async def cancel_order(self, order_id: str, *, market_ticker: str | None = None) -> Order:
+        """Cancel with the V2 endpoint, then read the order back (the answer is only ids).
+
+        ``market_ticker`` routes the cancel to the order's exchange shard; when not given it
+        is looked up with ``GET /portfolio/orders/{id}`` first.
+        """
+        if market_ticker is None:
+            known = await self.get_order(order_id=order_id)
+            market_ticker, _ = split_contract(known.contract_id)
         try:
-            return order_from_object(await self.client.cancel_order(order_id))
+            await self.client.cancel_order(order_id, market_ticker)
         except OrderStateUnknown:
-            return await self.get_order(order_id=order_id)
+            pass  # the cancel may or may not have landed: the read below says which
+        return await self.get_order(order_id=order_id)
 
     async def amend_order(
         self, order: Order, *, price: Decimal, size: Decimal, client_order_id: str
     ) -> Order:
-        """Change a resting order's price and/or total size (legacy amend endpoint)."""
-        ticker, side = split_contract(order.contract_id)
-        body = {
-            "ticker": ticker,
-            "side": side,
-            "action": order.side.value,
-            "client_order_id": order.client_order_id,
-            "updated_client_order_id": client_order_id,
-            f"{side}_price_dollars": wire_price(price),
-            "count_fp": wire_count(size),
-        }
+        """Change a resting order's price and/or total size (V2 amend, YES-book terms).
+
+        ``price`` is the price of the order's own contract; ``size`` its new total count.
+        """
         if order.order_id is None:
             raise InvalidOrder("amend needs the venue's order_id", venue=self.name)
-        return order_from_object(await self.client.amend_order(order.order_id, body))
+        request = OrderRequest(
+            venue=self.name,
+            contract_id=order.contract_id,
+            side=order.side,
+            price=price,
+            size=size,
+            client_order_id=order.client_order_id or client_order_id,
+        )
+        v2 = v2_order_body(request)
+        await self._check_price(order.contract_id, price)
+        body = {
+            "ticker": v2["ticker"],
+            "side": v2["side"],
+            "price": v2["price"],
+            "count": v2["count"],
+            "client_order_id": order.client_order_id,
+            "updated_client_order_id": client_order_id,
+        }
+        try:
+            await self.client.amend_order(order.order_id, body)
+        except OrderStateUnknown:
+            pass  # read the order back to learn whether the amend landed
+        return await self.get_order(order_id=order.order_id)
 
     async def open_orders(self) -> list[Order]:
         return [order_from_object(obj) for obj in await self.client.orders(status="resting")]

@@ -18,9 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from arbkit import Secret, VenueSettings
 from arbkit.testing.fake_kalshi import FakeKalshi
 
-SAMPLES = Path("/work/shared/venue-samples")
-if not SAMPLES.exists():  # the checkout's sibling directory
-    SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "venue-samples"
+#: Recorded Kalshi payloads, copied into the repository (sources: fixtures/SOURCES.md).
+SAMPLES = Path(__file__).resolve().parent / "fixtures"
 NBA_EVENT = "KXNBAGAME-26JUN13NYKSAS"
 NBA_SAS = "KXNBAGAME-26JUN13NYKSAS-SAS"
 

@@ -13,7 +13,6 @@ from .conftest import sample
 
 def test_is_a_fee_model() -> None:
     assert isinstance(KalshiFees(), FeeModel)
-    assert KalshiFees().fee_in_shares_on_buy is False
 
 
 @pytest.mark.parametrize(
@@ -58,3 +57,10 @@ def test_series_sample_sets_the_fee_model() -> None:
     fees = fees_from_series(sample("kalshi_series_nfl_game.json")["series"])
     assert fees == KalshiFees("quadratic_with_maker_fees", D(1))
     assert fees_from_series(None) == KalshiFees("quadratic", D(1))
+
+
+def test_order_fee_rounds_each_fill_to_a_hundredth_of_a_cent_first() -> None:
+    # 4 @ 0.03 → 0.008148 → 0.0082; 3 @ 0.06 → 0.011844 → 0.0119; 0.0201 → $0.03.
+    # Summing unrounded (0.019992) would give $0.02, which is not what Kalshi charges.
+    fills = [(D("0.03"), D("4")), (D("0.06"), D("3"))]
+    assert KalshiFees().order_fee(fills) == D("0.03")

@@ -63,7 +63,9 @@ def test_current_market_without_event() -> None:
     assert market.market_id == "KXNFLGAME-26SEP20PHITEN-PHI"
     assert (market.league, market.game_date, market.active) == ("NFL", date(2026, 9, 20), True)
     assert market.contracts[0].outcome == "Philadelphia"
-    assert market.size_increment == 1  # no fractional trading
+    # `fractional_trading_enabled` (removed from the schema 2026-07-09) means nothing since
+    # 2026-04-17: every market trades in 0.01 contracts.
+    assert market.size_increment == D("0.01") and market.min_size == D("0.01")
     assert market.fees == KalshiFees("quadratic_with_maker_fees", D(1))
     assert market.raw["ticker"] == market.market_id
 

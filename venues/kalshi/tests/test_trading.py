@@ -14,11 +14,13 @@ from arbkit import (
     DuplicateOrderId,
     InvalidOrder,
     MarketClosed,
+    NotFound,
     OrderRequest,
     OrderStateUnknown,
     OrderStatus,
     Side,
     TimeInForce,
+    VenueError,
 )
 from arbkit.testing.fake_kalshi import FakeKalshi
 
@@ -116,16 +118,43 @@ async def test_lost_write_that_never_happened_stays_unknown(venue, fake) -> None
     assert fake.orders == {}
 
 
-async def test_legacy_endpoint_only_when_v2_is_missing(venue, fake) -> None:
-    fake.v2_enabled = False
-    order = await venue.place_order(request("yes", Side.BUY, "0.71", "2"))
-    assert (order.status, order.filled) == (OrderStatus.FILLED, 2)
-    assert venue.client.v2_orders is False
-    legacy = fake.requests[-1]
-    assert legacy.path == "/trade-api/v2/portfolio/orders"
-    assert legacy.json()["side"] == "yes" and legacy.json()["action"] == "buy"
-    await venue.place_order(request("yes", Side.BUY, "0.71", "1"))
-    assert len([r for r in fake.requests if r.path == CREATE]) == 1  # not asked again
+async def test_mutations_use_v2_paths_and_the_fake_refuses_legacy_ones(venue, fake) -> None:
+    placed = await venue.place_order(request("yes", Side.BUY, "0.50", "10", TimeInForce.GTC))
+    amended = await venue.amend_order(
+        placed, price=D("0.52"), size=D("6"), client_order_id="amend-v2"
+    )
+    cancelled = await venue.cancel_order(placed.order_id)
+    assert (amended.price, amended.remaining) == (D("0.52"), 6)
+    assert cancelled.status is OrderStatus.CANCELLED
+    writes = [r for r in fake.requests if r.method != "GET"]
+    assert [(r.method, r.path) for r in writes] == [
+        ("POST", CREATE),
+        ("POST", f"{CREATE}/{placed.order_id}/amend"),
+        ("DELETE", f"{CREATE}/{placed.order_id}"),
+    ]
+    assert writes[2].query == {"market_ticker": [NBA_SAS]}  # routes to the market's shard
+    for method, path in (
+        ("POST", "/portfolio/orders"),
+        ("DELETE", f"/portfolio/orders/{placed.order_id}"),
+        ("POST", f"/portfolio/orders/{placed.order_id}/amend"),
+        ("POST", f"/portfolio/orders/{placed.order_id}/decrease"),
+    ):
+        body = {"ticker": NBA_SAS} if method == "POST" else None
+        with pytest.raises(VenueError, match="Please switch to the V2 endpoints") as caught:
+            await venue.client._request(method, path, body=body, private=True)
+        assert caught.value.status_code == 410
+
+
+async def test_v2_cancel_answers_ids_and_needs_the_market_ticker(venue, fake) -> None:
+    placed = await venue.place_order(request("yes", Side.BUY, "0.50", "3.25", TimeInForce.GTC))
+    with pytest.raises(NotFound):  # another market's shard does not know the order
+        await venue.client.cancel_order(placed.order_id, "KXNFLGAME-26SEP20PHITEN-PHI")
+    answer = await venue.client.cancel_order(placed.order_id, NBA_SAS)
+    assert answer == {
+        "order_id": placed.order_id,
+        "client_order_id": placed.client_order_id,
+        "reduced_by": "3.25",
+    }
 
 
 async def test_venue_refusals_map_to_arbkit_errors(venue, fake) -> None:
@@ -137,32 +166,59 @@ async def test_venue_refusals_map_to_arbkit_errors(venue, fake) -> None:
         await venue.place_order(request("yes", Side.BUY, "0.50", "1"))
 
 
-async def test_fake_refuses_prices_off_the_grid_and_fractions_where_kalshi_does(
-    venue, fake
-) -> None:
-    """The fake checks the market's ``price_ranges`` and ``fractional_trading_enabled``."""
-    with pytest.raises(InvalidOrder, match="tick grid"):
-        await venue.place_order(request("yes", Side.BUY, "0.555", "1"))  # linear_cent
-    nfl = "KXNFLGAME-26SEP20PHITEN-PHI"  # no fractional trading on this market
-    whole = evolve(request("yes", Side.BUY, "0.50", "1.5"), contract_id=f"{nfl}:yes")
-    with pytest.raises(InvalidOrder, match="multiple of 1"):
-        await venue.place_order(whole)
+def _multi_band(fake: FakeKalshi) -> None:
+    """Give the NBA market a 0.1¢ grid at the edges and a 1¢ grid in the centre."""
+    fake.markets[NBA_SAS]["price_ranges"] = [
+        {"start": "0.0000", "end": "0.1000", "step": "0.0010"},
+        {"start": "0.1000", "end": "0.9000", "step": "0.0100"},
+        {"start": "0.9000", "end": "1.0000", "step": "0.0010"},
+    ]
+
+
+async def test_prices_are_checked_against_their_own_band(venue, fake) -> None:
+    _multi_band(fake)
+    await venue.discover()
+    # 0.505 is on the finest step (0.001) but not on the 1¢ step of the centre band
+    with pytest.raises(InvalidOrder, match=r"0\.505 is not on the 0\.0100 step"):
+        await venue.place_order(request("yes", Side.BUY, "0.505", "1", TimeInForce.GTC))
+    assert not [r for r in fake.requests if r.path == CREATE]  # refused before sending
+    edge = await venue.place_order(request("yes", Side.BUY, "0.055", "1", TimeInForce.GTC))
+    assert edge.status is OrderStatus.OPEN  # the edge band steps by 0.1¢
+    # NO at 0.055 is a YES ask at 0.945: on the upper edge's grid
+    no_edge = await venue.place_order(request("no", Side.BUY, "0.055", "1", TimeInForce.GTC))
+    assert no_edge.status is OrderStatus.OPEN
+
+
+async def test_fake_refuses_off_band_prices_and_accepts_fractions(venue, fake) -> None:
+    _multi_band(fake)
     raw = {
         "ticker": NBA_SAS,
         "client_order_id": "raw-1",
-        "side": "yes",  # a legacy side word: V2 quotes the YES book as bid/ask
+        "side": "bid",
         "count": "1.00",
-        "price": "0.5000",
-        "time_in_force": "immediate_or_cancel",
+        "price": "0.5050",
+        "time_in_force": "good_till_canceled",
         "self_trade_prevention_type": "taker_at_cross",
     }
+    with pytest.raises(InvalidOrder, match="tick grid"):
+        await venue.client.create_order_v2(raw)
+    raw.update(price="0.0550")
+    assert (await venue.client.create_order_v2(raw))["remaining_count"] == "1.00"
+    # fractional counts on a market whose (deprecated) flag says no
+    nfl = "KXNFLGAME-26SEP20PHITEN-PHI"
+    fake.markets[nfl]["fractional_trading_enabled"] = False
+    half = evolve(
+        request("yes", Side.BUY, "0.50", "1.5", TimeInForce.GTC), contract_id=f"{nfl}:yes"
+    )
+    placed = await venue.place_order(half)
+    assert (placed.status, placed.size) == (OrderStatus.OPEN, D("1.5"))
+    raw.update(client_order_id="raw-2", side="yes")  # a legacy side word
     with pytest.raises(BadRequest, match="bid or ask"):
         await venue.client.create_order_v2(raw)
     del raw["self_trade_prevention_type"]
     raw["side"] = "bid"
     with pytest.raises(BadRequest, match="self_trade_prevention_type"):
         await venue.client.create_order_v2(raw)
-    assert not fake.orders
 
 
 async def test_prices_and_counts_finer_than_the_wire_are_refused_not_rounded(venue, fake) -> None:
