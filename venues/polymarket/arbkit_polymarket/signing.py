@@ -19,6 +19,9 @@ from arbkit import InvalidOrder, NotSupported, Secret, Side
 CHAIN_ID = 137
 EXCHANGE_V2 = "0xE111180000d2663C0091e4f400237545B87B996B"
 NEG_RISK_EXCHANGE_V2 = "0xe2222d279d744050d28e00520010520000310F59"
+#: Gamma ``version: "v2"`` markets (traded by ``positionIds``) settle here, domain version "3".
+EXCHANGE_V3 = "0xe3333700cA9d93003F00f0F71f8515005F6c00Aa"
+EXCHANGE_NAME = "Polymarket CTF Exchange"
 ZERO_BYTES32 = "0x" + "00" * 32
 #: Collateral and outcome tokens both have 6 decimals.
 UNIT = Decimal(10) ** 6
@@ -95,16 +98,32 @@ def new_salt() -> int:
     return secrets.randbits(53)
 
 
-def typed_data(order: UnsignedOrder, *, neg_risk: bool, chain_id: int = CHAIN_ID) -> dict[str, Any]:
-    """The EIP-712 document of a V2 order (neg-risk markets sign against their own exchange)."""
+def exchange_for(neg_risk: bool, exchange_version: int = 2) -> tuple[str, str]:
+    """(verifying contract, EIP-712 domain version) of the exchange an order is signed for.
+
+    Gamma ``"v1"`` markets trade on the V2 exchange (or its neg-risk twin), domain version "2";
+    Gamma ``"v2"`` markets on ExchangeV3, domain version "3" (one contract, as in the SDK).
+    """
+    if exchange_version == 3:
+        return EXCHANGE_V3, "3"
+    if exchange_version == 2:
+        return (NEG_RISK_EXCHANGE_V2 if neg_risk else EXCHANGE_V2), "2"
+    raise NotSupported(f"exchange version {exchange_version}", venue="polymarket")
+
+
+def typed_data(
+    order: UnsignedOrder, *, neg_risk: bool, chain_id: int = CHAIN_ID, exchange_version: int = 2
+) -> dict[str, Any]:
+    """The EIP-712 document of an order (neg-risk V2 markets sign against their own exchange)."""
+    contract, version = exchange_for(neg_risk, exchange_version)
     return {
         "primaryType": "Order",
         "types": {"EIP712Domain": DOMAIN_TYPES, "Order": ORDER_TYPES},
         "domain": {
-            "name": "Polymarket CTF Exchange",
-            "version": "2",
+            "name": EXCHANGE_NAME,
+            "version": version,
             "chainId": chain_id,
-            "verifyingContract": NEG_RISK_EXCHANGE_V2 if neg_risk else EXCHANGE_V2,
+            "verifyingContract": contract,
         },
         "message": {
             "salt": order.salt,
@@ -130,17 +149,123 @@ def _sign(document: dict[str, Any], key: Secret) -> str:
     return "0x" + signed.signature.hex().removeprefix("0x")
 
 
-def sign_order(
-    order: UnsignedOrder, key: Secret, *, neg_risk: bool, chain_id: int = CHAIN_ID
-) -> str:
-    """The order's EIP-712 signature (0x-hex) by ``key``.
+ORDER_TYPE_STRING = "Order(" + ",".join(f"{f['type']} {f['name']}" for f in ORDER_TYPES) + ")"
+#: ERC-7739 nested typed data (Solady ``TypedDataSign``), what a deposit wallet's
+#: ``isValidSignature`` checks: the order, re-hashed under the wallet's own domain fields.
+TYPED_DATA_SIGN_STRING = (
+    "TypedDataSign(Order contents,string name,string version,uint256 chainId,"
+    "address verifyingContract,bytes32 salt)" + ORDER_TYPE_STRING
+)
+DOMAIN_TYPE_STRING = (
+    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
+DEPOSIT_WALLET_NAME, DEPOSIT_WALLET_VERSION = "DepositWallet", "1"
 
-    Raises:
-        NotSupported: deposit-wallet (EIP-1271) orders need a wrapped signature arbkit lacks.
+
+def _keccak(data: bytes) -> bytes:
+    from eth_utils import keccak
+
+    return bytes(keccak(data))
+
+
+def _text_hash(text: str) -> bytes:
+    return _keccak(text.encode())
+
+
+def _order_struct_hash(order: UnsignedOrder) -> bytes:
+    from eth_abi import encode
+
+    types = ["bytes32"] + [f["type"] for f in ORDER_TYPES]
+    message = typed_data(order, neg_risk=False)["message"]
+    values = [_text_hash(ORDER_TYPE_STRING)] + [message[f["name"]] for f in ORDER_TYPES]
+    return _keccak(encode(types, values))
+
+
+def _domain_separator(contract: str, version: str, chain_id: int) -> bytes:
+    from eth_abi import encode
+
+    return _keccak(
+        encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [
+                _text_hash(DOMAIN_TYPE_STRING),
+                _text_hash(EXCHANGE_NAME),
+                _text_hash(version),
+                chain_id,
+                contract,
+            ],
+        )
+    )
+
+
+def _1271_digest(
+    order: UnsignedOrder, contract: str, version: str, chain_id: int
+) -> tuple[bytes, bytes, bytes]:
+    """(exchange domain separator, order hash, digest the wallet owner signs) for POLY_1271.
+
+    The digest is ``keccak(0x1901 ‖ exchange domain ‖ TypedDataSign(order, wallet domain))``, the
+    wallet domain being ("DepositWallet", "1", chain, wallet = ``order.signer``, zero salt).
     """
+    from eth_abi import encode
+
+    separator = _domain_separator(contract, version, chain_id)
+    contents = _order_struct_hash(order)
+    wrapped = _keccak(
+        encode(
+            ["bytes32", "bytes32", "bytes32", "bytes32", "uint256", "address", "bytes32"],
+            [
+                _text_hash(TYPED_DATA_SIGN_STRING),
+                contents,
+                _text_hash(DEPOSIT_WALLET_NAME),
+                _text_hash(DEPOSIT_WALLET_VERSION),
+                chain_id,
+                order.signer,
+                bytes(32),
+            ],
+        )
+    )
+    return separator, contents, _keccak(b"\x19\x01" + separator + wrapped)
+
+
+def _sign_1271(
+    order: UnsignedOrder, key: Secret, contract: str, version: str, chain_id: int
+) -> str:
+    """ERC-7739 wire form: ``sig ‖ exchange domain ‖ order hash ‖ type string ‖ length``."""
+    from eth_account import Account
+
+    separator, contents, digest = _1271_digest(order, contract, version, chain_id)
+    inner = Account.unsafe_sign_hash(digest, key.reveal()).signature.hex().removeprefix("0x")
+    type_string = ORDER_TYPE_STRING.encode()
+    return (
+        "0x"
+        + inner
+        + separator.hex()
+        + contents.hex()
+        + type_string.hex()
+        + len(type_string).to_bytes(2, "big").hex()
+    )
+
+
+def sign_order(
+    order: UnsignedOrder,
+    key: Secret,
+    *,
+    neg_risk: bool,
+    chain_id: int = CHAIN_ID,
+    exchange_version: int = 2,
+) -> str:
+    """The order's signature (0x-hex) by ``key``: plain EIP-712, or ERC-7739-wrapped for POLY_1271.
+
+    For a deposit wallet (type 3) ``maker`` and ``signer`` are both the wallet; ``key`` is the
+    wallet owner's EOA key.
+    """
+    contract, version = exchange_for(neg_risk, exchange_version)
     if order.signature_type == POLY_1271:
-        raise NotSupported("EIP-1271 deposit-wallet signatures", venue="polymarket")
-    return _sign(typed_data(order, neg_risk=neg_risk, chain_id=chain_id), key)
+        return _sign_1271(order, key, contract, version, chain_id)
+    document = typed_data(
+        order, neg_risk=neg_risk, chain_id=chain_id, exchange_version=exchange_version
+    )
+    return _sign(document, key)
 
 
 def order_body(order: UnsignedOrder, signature: str) -> dict[str, Any]:
@@ -193,10 +318,33 @@ def address_of(key: Secret) -> str:
     return str(Account.from_key(key.reveal()).address)
 
 
-def recover_order_signer(order: UnsignedOrder, signature: str, *, neg_risk: bool) -> str:
-    """Who signed ``order`` (what the fake exchange checks; also handy when debugging)."""
+def recover_order_signer(
+    order: UnsignedOrder, signature: str, *, neg_risk: bool, exchange_version: int = 2
+) -> str:
+    """Who signed ``order`` (what the fake exchange checks; also handy when debugging).
+
+    For POLY_1271 this is the EOA behind the wallet's ERC-7739 signature; the wrapper must carry
+    this exchange's domain and this order's hash.
+    """
     from eth_account import Account
     from eth_account.messages import encode_typed_data
 
-    message = encode_typed_data(full_message=typed_data(order, neg_risk=neg_risk))
-    return str(Account.recover_message(message, signature=signature))
+    if order.signature_type == POLY_1271:
+        return _recover_1271(order, signature, neg_risk, exchange_version)
+    document = typed_data(order, neg_risk=neg_risk, exchange_version=exchange_version)
+    return str(
+        Account.recover_message(encode_typed_data(full_message=document), signature=signature)
+    )
+
+
+def _recover_1271(
+    order: UnsignedOrder, signature: str, neg_risk: bool, exchange_version: int
+) -> str:
+    from eth_account import Account
+
+    raw = bytes.fromhex(signature.removeprefix("0x"))
+    contract, version = exchange_for(neg_risk, exchange_version)
+    separator, contents, digest = _1271_digest(order, contract, version, CHAIN_ID)
+    if raw[65:97] != separator or raw[97:129] != contents:
+        return "0x" + "00" * 20
+    return str(Account._recover_hash(digest, signature=raw[:65]))

@@ -103,3 +103,75 @@ def test_hmac_matches_official_client() -> None:
     body = b'{"orderID":"0xabc"}'
     expected = build_hmac_signature(secret, "1790000000", "DELETE", "/order", body.decode())
     assert auth.hmac_signature(Secret(secret), 1790000000, "DELETE", "/order", body) == expected
+
+
+WALLET = "0x1234567890AbcdEF1234567890aBcdef12345678"
+
+
+def _official(
+    ours: signing.UnsignedOrder, exchange: str, domain_version: str, sig_type: int
+) -> str:
+    official = pytest.importorskip("py_clob_client_v2.order_utils.exchange_order_builder_v2")
+    from py_clob_client_v2.order_utils.model.order_data_v2 import OrderV2
+    from py_clob_client_v2.order_utils.model.side import Side as OfficialSide
+    from py_clob_client_v2.order_utils.model.signature_type_v2 import SignatureTypeV2
+    from py_clob_client_v2.signer import Signer
+
+    builder = official.ExchangeOrderBuilderV2(
+        exchange, 137, Signer(KEY.reveal(), 137), domain_version=domain_version
+    )
+    theirs = OrderV2(
+        salt=str(ours.salt),
+        maker=ours.maker,
+        signer=ours.signer,
+        tokenId=ours.token_id,
+        makerAmount=str(ours.maker_amount),
+        takerAmount=str(ours.taker_amount),
+        side=OfficialSide.BUY,
+        signatureType=SignatureTypeV2(sig_type),
+        timestamp=str(ours.timestamp_ms),
+        metadata=signing.ZERO_BYTES32,
+        builder=signing.ZERO_BYTES32,
+    )
+    return builder.build_order_signature(builder.build_order_typed_data(theirs))
+
+
+def test_exchange_v3_address_matches_official_config() -> None:
+    pytest.importorskip("py_clob_client_v2")
+    from py_clob_client_v2.config import get_contract_config
+
+    config = get_contract_config(137)
+    assert signing.EXCHANGE_V3 == config.exchange_v3
+    assert signing.EXCHANGE_V2 == config.exchange_v2
+    assert signing.NEG_RISK_EXCHANGE_V2 == config.neg_risk_exchange_v2
+
+
+@pytest.mark.parametrize("neg_risk", [False, True])
+def test_v3_signature_matches_official_client(neg_risk: bool) -> None:
+    ours = order()
+    expected = _official(ours, signing.EXCHANGE_V3, "3", signing.EOA)
+    # ExchangeV3 is one contract: neg_risk does not change where a v2 market's order is signed.
+    assert signing.sign_order(ours, KEY, neg_risk=neg_risk, exchange_version=3) == expected
+    assert signing.sign_order(ours, KEY, neg_risk=False, exchange_version=2) != expected
+    assert (
+        signing.recover_order_signer(ours, expected, neg_risk=neg_risk, exchange_version=3)
+        == ADDRESS
+    )
+
+
+@pytest.mark.parametrize(("exchange_version", "domain"), [(2, "2"), (3, "3")])
+def test_deposit_wallet_signature_matches_official_client(
+    exchange_version: int, domain: str
+) -> None:
+    # POLY_1271: maker and signer are both the deposit wallet; the EOA key signs the wrapper.
+    ours = order(maker=WALLET, signer=WALLET, signature_type=signing.POLY_1271)
+    exchange = signing.EXCHANGE_V3 if exchange_version == 3 else signing.EXCHANGE_V2
+    expected = _official(ours, exchange, domain, signing.POLY_1271)
+    got = signing.sign_order(ours, KEY, neg_risk=False, exchange_version=exchange_version)
+    assert got == expected
+    assert (
+        signing.recover_order_signer(ours, got, neg_risk=False, exchange_version=exchange_version)
+        == ADDRESS
+    )
+    other = order(maker=WALLET, signer=WALLET, signature_type=signing.POLY_1271, salt=1)
+    assert signing.recover_order_signer(other, got, neg_risk=False) != ADDRESS
