@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
+from attrs import evolve
+
 from arbkit import (
     Backoff,
     BadResponse,
@@ -39,12 +41,16 @@ from arbkit import (
     WebSocketFeed,
     read_json_file,
     read_stream_file,
+    round_up,
+    to_decimal,
 )
 from arbkit_kalshi import parse
 from arbkit_kalshi.auth import KalshiSigner
 from arbkit_kalshi.client import KalshiClient
+from arbkit_kalshi.fees import CENT
 from arbkit_kalshi.orders import (
     ONE,
+    ZERO,
     PriceBand,
     as_requested,
     balance_from_body,
@@ -248,7 +254,7 @@ class KalshiVenue(Venue):
         await self._check_price(request.contract_id, request.price)
         try:
             body = await self.client.create_order_v2(wire)
-            return order_from_v2(request, body)
+            return await self._with_charged_fee(order_from_v2(request, body))
         except OrderStateUnknown as exc:
             return await self._reconcile(request, exc)
         except VenueUnavailable as exc:  # a gateway 5xx on a write: Kalshi may have acted
@@ -258,6 +264,27 @@ class KalshiVenue(Venue):
                 client_order_id=request.client_order_id,
             )
             return await self._reconcile(request, unknown)
+
+    async def _with_charged_fee(self, order: Order) -> Order:
+        """``order`` with the fee Kalshi charged (``taker_fees_dollars`` + ``maker_fees_dollars``).
+
+        The V2 acknowledgement only has ``average_fee_paid``, a rounded per-contract average,
+        so a filled order is read back. If that read fails, the average × filled is kept,
+        rounded up to the cent (the venue charges whole cents), and a warning logged.
+        """
+        if not order.filled or order.order_id is None:
+            return order
+        try:
+            charged = await self.client.order(order.order_id)
+        except VenueError as exc:
+            log.warning("kalshi: order %s fee not read back (%s)", order.order_id, exc)
+            charged = {}
+        fees = [charged.get(k) for k in ("taker_fees_dollars", "maker_fees_dollars")]
+        if any(value is not None for value in fees):
+            fee = sum((to_decimal(v) for v in fees if v is not None), ZERO)
+        else:
+            fee = round_up(order.fee, CENT)
+        return evolve(order, fee=fee)
 
     async def _check_price(self, contract_id: str, price: Decimal) -> None:
         """Refuse a price off the step of the market's band that contains it (InvalidOrder)."""

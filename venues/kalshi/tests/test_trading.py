@@ -44,11 +44,16 @@ def request(
     )
 
 
+def created(fake: FakeKalshi) -> dict:
+    """The body of the last Create Order V2 request (a filled order is then read back)."""
+    return [r for r in fake.requests if r.path == CREATE][-1].json()
+
+
 async def test_buy_yes_fills_at_the_ask_with_the_taker_fee(venue: KalshiVenue, fake) -> None:
     order = await venue.place_order(request("yes", Side.BUY, "0.71", "10"))
     assert (order.status, order.filled, order.average_price) == (OrderStatus.FILLED, 10, D("0.71"))
     assert order.fee == D("0.15")  # ceil(0.07 × 10 × 0.71 × 0.29 = 0.14413)
-    sent = fake.requests[-1].json()
+    sent = created(fake)
     assert (sent["side"], sent["price"], sent["count"]) == ("bid", "0.7100", "10.00")
     assert sent["self_trade_prevention_type"] == "taker_at_cross"
     assert sent["time_in_force"] == "immediate_or_cancel"
@@ -59,7 +64,7 @@ async def test_buy_yes_fills_at_the_ask_with_the_taker_fee(venue: KalshiVenue, f
 
 async def test_buy_no_is_an_ask_on_the_yes_book_and_fills_partially(venue, fake) -> None:
     order = await venue.place_order(request("no", Side.BUY, "0.31", "1000"))
-    sent = fake.requests[-1].json()
+    sent = created(fake)
     assert (sent["side"], sent["price"]) == ("ask", "0.6900")
     # NO asks: 0.30 × 359 and 0.31 × 500 (1 − YES bids 0.70 and 0.69); IOC cancels the rest
     assert order.filled == 859
@@ -239,3 +244,20 @@ async def test_amend_changes_price_and_size(venue: KalshiVenue, fake: FakeKalshi
         "amended-1",
     )
     assert fake.books[NBA_SAS]["yes"][D("0.55")] == 4
+
+
+async def test_fake_sends_only_the_new_direction_fields(venue, fake) -> None:
+    placed = await venue.place_order(request("no", Side.BUY, "0.31", "3"))
+    order, fill = fake.orders[placed.order_id], fake.fills[-1]
+    for record in (order, fill):
+        assert (record["outcome_side"], record["book_side"]) == ("yes", "ask")
+        assert "side" not in record and "action" not in record
+    (read,) = await venue.fills()
+    assert (read.contract_id, read.side) == (f"{NBA_SAS}:yes", Side.SELL)
+
+
+async def test_filled_order_fee_is_the_charged_total_not_the_rounded_average(venue, fake) -> None:
+    # 0.07 × 3 × 0.71 × 0.29 = 0.043239 → 0.0433 → $0.05; the average 0.016667 × 3 = 0.050001
+    order = await venue.place_order(request("yes", Side.BUY, "0.71", "3"))
+    assert order.fee == D("0.05")
+    assert fake.orders[order.order_id]["taker_fees_dollars"] == "0.0500"
