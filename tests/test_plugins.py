@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.metadata
 import inspect
 import json
+import logging
 import re
 import sys
 import types
@@ -405,16 +406,23 @@ def test_plugins_command_json(fake_dists: list[FakeDistribution], invoke: Any) -
 
 
 def test_plugin_that_fails_to_import(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_dists: list[FakeDistribution]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_dists: list[FakeDistribution],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     (tmp_path / "fake_arbkit_broken.py").write_text("raise RuntimeError('boom at import')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "fake_arbkit_broken", raising=False)
     fake_dists.append(FakeDistribution("arbkit-broken", "9", {"broken": "fake_arbkit_broken"}))
-    with pytest.raises(arbkit.PluginError) as info:
-        make_plugin_manager()
-    message = str(info.value)
-    assert "'broken'" in message and "arbkit-broken" in message and "boom at import" in message
+    with caplog.at_level(logging.WARNING, logger="arbkit.plugins"):
+        pm = make_plugin_manager()
+    # Skipped, and the other plugins still load.
+    assert _names(pm) == {"alpha", "beta"}
+    message = pm.failed["broken"]
+    assert "arbkit-broken" in message and "RuntimeError: boom at import" in message
+    assert "\n" not in message
+    assert any("'broken'" in r.getMessage() and "skipped" in r.getMessage() for r in caplog.records)
 
 
 def test_entry_point_with_misspelt_hook(
@@ -441,12 +449,90 @@ def test_broken_plugin_is_one_line_cli_error(
     fake_dists.append(FakeDistribution("arbkit-gone", "1", {"gone": "fake_arbkit_not_there"}))
     from arbkit.cli import main
 
-    with pytest.raises(SystemExit) as info:
-        main(["plugins"])
-    assert info.value.code == 1
-    err = capsys.readouterr().err
-    assert err.startswith("Error: plugin 'gone'") and err.count("\n") == 1
-    assert "Traceback" not in err
+    main(["plugins"])  # exits 0: returns without SystemExit
+    captured = capsys.readouterr()
+    assert "alpha" in captured.out and "beta" in captured.out
+    line = next(line for line in captured.out.splitlines() if line.startswith("gone:"))
+    assert "arbkit-gone" in line and "ModuleNotFoundError" in line and "(skipped)" in line
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_failed_plugin_in_plugins_json(fake_dists: list[FakeDistribution], invoke: Any) -> None:
+    fake_dists.append(FakeDistribution("arbkit-gone", "1", {"gone": "fake_arbkit_not_there"}))
+    result = invoke(["plugins", "--json"], plugin_manager=make_plugin_manager())
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert set(rows) == {"alpha", "beta", "gone"}
+    assert rows["gone"]["loaded"] is False and "fake_arbkit_not_there" in rows["gone"]["error"]
+
+
+# -- an exception in an event hook is logged, never fatal -------------------------------------
+
+
+class _Raiser:
+    """A plugin whose every event hook raises."""
+
+    @arbkit.hookimpl
+    def opportunity_found(self, opportunity: Any) -> None:
+        raise ValueError("webhook down\nsecond line")
+
+    @arbkit.hookimpl
+    def order_filled(self, order: Any, fill: Any) -> None:
+        raise RuntimeError("order boom")
+
+    @arbkit.hookimpl
+    def position_closed(self, position: Any, pnl: Any) -> None:
+        raise KeyError("pos")
+
+
+class _Listener:
+    """A well-behaved plugin that records what it heard."""
+
+    def __init__(self) -> None:
+        self.heard: list[str] = []
+
+    @arbkit.hookimpl
+    def opportunity_found(self, opportunity: Any) -> None:
+        self.heard.append("opportunity_found")
+
+    @arbkit.hookimpl
+    def order_filled(self, order: Any, fill: Any) -> None:
+        self.heard.append("order_filled")
+
+    @arbkit.hookimpl
+    def position_closed(self, position: Any, pnl: Any) -> None:
+        self.heard.append("position_closed")
+
+
+@pytest.mark.parametrize("order", ["raiser-first", "raiser-last"])
+def test_event_hook_exception_is_logged_and_others_still_run(
+    order: str, pm: ArbkitPluginManager, caplog: pytest.LogCaptureFixture
+) -> None:
+    listener = _Listener()
+    pairs = [(_Raiser(), "raiser"), (listener, "listener")]
+    for plugin, name in pairs if order == "raiser-first" else reversed(pairs):
+        pm.register(plugin, name=name)
+    with caplog.at_level(logging.WARNING, logger="arbkit.plugins"):
+        pm.hook.opportunity_found(opportunity=object())
+        pm.hook.order_filled(order=object(), fill=object())
+        pm.hook.position_closed(position=object(), pnl=Decimal("1"))
+    assert listener.heard == ["opportunity_found", "order_filled", "position_closed"]
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 3
+    assert "plugin 'raiser' raised in opportunity_found: ValueError: webhook down" in messages[0]
+    assert all("\n" not in m for m in messages)
+    assert "order_filled" in messages[1] and "position_closed" in messages[2]
+
+
+def test_non_event_hook_errors_still_propagate(pm: ArbkitPluginManager) -> None:
+    class BadVenues:
+        @arbkit.hookimpl
+        def register_venues(self, register: Any) -> None:
+            raise RuntimeError("registration bug")
+
+    pm.register(BadVenues(), name="bad")
+    with pytest.raises(RuntimeError, match="registration bug"):
+        get_venues(pm)
 
 
 # -- the real built-in plugins ----------------------------------------------------------------

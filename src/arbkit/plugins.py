@@ -12,7 +12,7 @@ import importlib.metadata
 import logging
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pluggy
@@ -31,6 +31,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 
 ENTRY_POINT_GROUP = "arbkit"
 
+#: Notification hooks: one plugin raising must not stop the run or the other plugins.
+EVENT_HOOKS: frozenset[str] = frozenset({"opportunity_found", "order_filled", "position_closed"})
+
 
 def _env_list(name: str) -> list[str] | None:
     value = os.environ.get(name)
@@ -45,6 +48,29 @@ class ArbkitPluginManager(pluggy.PluginManager):
     def __init__(self) -> None:
         super().__init__("arbkit")
         self.distributions: dict[str, importlib.metadata.Distribution] = {}
+        #: entry-point name -> one-line reason, for plugins skipped because they failed to load
+        self.failed: dict[str, str] = {}
+
+    def _hookexec(
+        self,
+        hook_name: str,
+        methods: Sequence[pluggy.HookImpl],
+        kwargs: Mapping[str, object],
+        firstresult: bool,
+    ) -> object | list[object]:
+        """Call event hooks one plugin at a time so a raising plugin is logged, not fatal."""
+        if hook_name not in EVENT_HOOKS:
+            return super()._hookexec(hook_name, methods, kwargs, firstresult)
+        results: list[object] = []
+        for impl in reversed(methods):  # pluggy calls the last registered first
+            try:
+                result = super()._hookexec(hook_name, [impl], kwargs, firstresult)
+            except Exception as exc:
+                name = self.get_name(impl.plugin) or impl.plugin_name
+                log.warning("plugin %r raised in %s: %s", name, hook_name, _one_line(exc))
+                continue
+            results.extend(result if isinstance(result, list) else [result])
+        return results
 
     def check_pending(self) -> None:
         """Fail on hook implementations with no spec (a misspelt hook name), as PluginError.
@@ -71,8 +97,11 @@ def make_plugin_manager(
     ``ARBKIT_LOAD_PLUGINS`` (comma list of entry-point names; empty = none) limits which
     entry-point plugins load. ``ARBKIT_TRACE_PLUGINS=1`` prints every hook call to stderr.
 
+    A plugin that fails to import is logged, skipped and kept in ``pm.failed`` for
+    ``arbkit plugins``; the others still load.
+
     Raises:
-        PluginError: a plugin failed to import or implements a hook that does not exist.
+        PluginError: a plugin implements a hook that does not exist.
     """
     pm = ArbkitPluginManager()
     pm.add_hookspecs(hookspecs)
@@ -101,14 +130,28 @@ def _load_entrypoints(pm: ArbkitPluginManager, blocked: set[str], allow: list[st
             try:
                 plugin = ep.load()
             except Exception as exc:
-                raise PluginError(
-                    f"plugin {ep.name!r} (from {dist.metadata['name']}) failed to load: {exc}"
-                ) from exc
+                _skip_failed(pm, ep.name, dist, exc)
+                continue
             try:
                 pm.register(plugin, name=ep.name)
             except (ValueError, pluggy.PluginValidationError) as exc:
                 raise PluginError(f"plugin {ep.name!r} is invalid: {exc}") from exc
             pm.distributions[ep.name] = dist
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: message`` on one line, so a log or table row never spills a traceback."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _skip_failed(
+    pm: ArbkitPluginManager, name: str, dist: importlib.metadata.Distribution, exc: Exception
+) -> None:
+    """Record and log a plugin that failed to import; the other plugins still load."""
+    reason = f"failed to load (from {dist.metadata['name']}): {_one_line(exc)}"
+    pm.failed[name] = reason
+    log.warning("plugin %r %s; skipped", name, reason)
 
 
 def plugin_info(

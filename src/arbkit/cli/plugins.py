@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from arbkit.cli.output import echo_json, render_table
@@ -20,11 +22,20 @@ def register(cli: click.Group) -> None:
         rows = plugin_info(state.plugin_manager, include_defaults=all_)
         if hooks:
             rows = [row for row in rows if set(hooks) & set(row["hooks"])]
+        failed = _failed_rows(state.plugin_manager) if not hooks else []
         if json_:
-            echo_json(rows)
+            echo_json(rows + failed)
             return
         table = [
             {**row, "hooks": ", ".join(row["hooks"]), "builtin": "yes" if row["builtin"] else ""}
             for row in rows
         ]
         click.echo(render_table(table, ["name", "version", "builtin", "hooks"]))
+        for row in failed:
+            click.echo(f"{row['name']}: {row['error']} (skipped)")
+
+
+def _failed_rows(pm: object) -> list[dict[str, Any]]:
+    """Plugins skipped at load time, so a broken install is visible rather than silent."""
+    failed: dict[str, str] = getattr(pm, "failed", {})
+    return [{"name": name, "error": failed[name], "loaded": False} for name in sorted(failed)]
