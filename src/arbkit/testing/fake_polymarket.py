@@ -157,6 +157,21 @@ def book_payload(token: str, bids: list[tuple[str, str]], asks: list[tuple[str, 
     }
 
 
+def _market_order_precision_error(signed: dict[str, Any]) -> str | None:
+    """The CLOB's refusal of a FOK/FAK whose amounts are too precise (maker 2 dp, taker 4 dp).
+
+    Text as the venue answers it (py-clob-client#121, rs-clob-client#114, py-clob-client-v2#99).
+    """
+    maker, taker = int(signed["makerAmount"]), int(signed["takerAmount"])
+    if maker % 10**4 == 0 and taker % 10**2 == 0:
+        return None
+    side = "buy" if signed["side"] == "BUY" else "sell"
+    return (
+        f"invalid amounts, the market {side} orders maker amount supports a max accuracy of "
+        "2 decimals, taker amount a max of 4 decimals"
+    )
+
+
 class FakePolymarket(LoopbackServer):
     """Gamma + CLOB + market websocket on one loopback port pair (see module docstring)."""
 
@@ -367,6 +382,10 @@ class FakePolymarket(LoopbackServer):
         price, tick = collateral / shares, Decimal(book["tick_size"])
         if price % tick or not (tick <= price <= 1 - tick):
             return f"order {price} breaks minimum tick size rule: {tick}"
+        if body["orderType"] in ("FOK", "FAK"):
+            refusal = _market_order_precision_error(signed)
+            if refusal:
+                return refusal
         if shares < Decimal(book["min_order_size"]):
             return f"Size ({shares}) lower than the minimum: {book['min_order_size']}"
         return None

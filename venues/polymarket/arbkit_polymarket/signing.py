@@ -93,6 +93,36 @@ def amounts(side: Side, price: Decimal, size: Decimal, tick: Decimal) -> tuple[i
     return (collateral, shares) if side is Side.BUY else (shares, collateral)
 
 
+#: FOK/FAK amount precision (decimals of maker, taker): BUY pays pUSD to 2 and gets shares to 4;
+#: SELL gives shares to 2 and gets pUSD to 4. Stricter than a limit order's tick-derived grid.
+IMMEDIATE_DECIMALS = {Side.BUY: (2, 4), Side.SELL: (2, 4)}
+
+
+def immediate_amounts_valid(side: Side, maker_amount: int, taker_amount: int) -> bool:
+    """Whether base-unit amounts meet the FOK/FAK precision rule."""
+    maker_places, taker_places = IMMEDIATE_DECIMALS[side]
+    return not maker_amount % 10 ** (6 - maker_places) and not taker_amount % 10 ** (
+        6 - taker_places
+    )
+
+
+def immediate_size(side: Side, price: Decimal, size: Decimal, tick: Decimal) -> Decimal:
+    """The largest size ≤ ``size`` on the 0.01 grid whose FOK/FAK amounts the exchange accepts.
+
+    Raises:
+        InvalidOrder: the price or size is off the grid, or no positive size qualifies.
+    """
+    amounts(side, price, size, tick)  # validates the price and the size grid
+    candidate = size
+    while candidate > 0:  # the pattern repeats within 10_000 steps for every tick
+        if immediate_amounts_valid(side, *amounts(side, price, candidate, tick)):
+            return candidate
+        candidate -= SIZE_STEP
+        if size - candidate > 100:
+            break
+    raise InvalidOrder(f"no FOK/FAK size ≤ {size} at {price} meets the amount precision rule")
+
+
 def new_salt() -> int:
     """A random salt that keeps two otherwise identical orders distinct."""
     return secrets.randbits(53)

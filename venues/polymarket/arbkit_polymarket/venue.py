@@ -281,6 +281,7 @@ class PolymarketVenue(_Venue):
             raise DuplicateOrderId(f"client order id {request.client_order_id!r} already used")
         token = request.contract_id
         tick = self._ticks.get(token) or await self._tick_size(token)
+        request = _immediate_precision(request, tick)
         maker_amount, taker_amount = signing.amounts(
             request.side, request.price, request.size, tick
         )
@@ -485,6 +486,27 @@ class PolymarketVenue(_Venue):
     async def aclose(self) -> None:
         for http in (self._gamma_http, self._clob_http, self._data_http):
             await http.aclose()
+
+
+def _immediate_precision(request: OrderRequest, tick: Decimal) -> OrderRequest:
+    """A FOK/FAK request resized to the largest size whose amounts the exchange accepts.
+
+    The returned order's ``size`` is what was sent; a reduction is logged as a warning.
+    """
+    if request.time_in_force not in (TimeInForce.FOK, TimeInForce.IOC):
+        return request
+    size = signing.immediate_size(request.side, request.price, request.size, tick)
+    if size == request.size:
+        return request
+    log.warning(
+        "polymarket %s %s: FOK/FAK amount precision allows %s of the %s requested at %s",
+        request.client_order_id,
+        request.side.value,
+        size,
+        request.size,
+        request.price,
+    )
+    return evolve(request, size=size)
 
 
 def _floor(moment: datetime) -> datetime:

@@ -277,3 +277,78 @@ async def test_order_that_never_arrived_is_unknown_then_rejected(server, make_ve
     finally:
         await venue.aclose()
     assert not server.orders
+
+
+def _signed_body(venue, token: str, size: Decimal, price: Decimal, order_type: str) -> dict:
+    """A POST /order body signed exactly as requested, bypassing the client's resizing."""
+    maker, taker = signing.amounts(Side.BUY, price, size, D("0.01"))
+    unsigned = signing.UnsignedOrder(
+        salt=signing.new_salt(),
+        maker=venue.address,
+        signer=venue.address,
+        token_id=token,
+        maker_amount=maker,
+        taker_amount=taker,
+        side=0,
+        signature_type=signing.EOA,
+        timestamp_ms=1790000000000,
+    )
+    return {
+        "order": signing.order_body(
+            unsigned, signing.sign_order(unsigned, venue._key, neg_risk=False)
+        ),
+        "owner": venue._creds.api_key.reveal(),
+        "orderType": order_type,
+        "deferExec": False,
+        "postOnly": False,
+    }
+
+
+async def test_fake_refuses_too_precise_fok_but_accepts_it_as_gtc(server, make_venue) -> None:
+    venue = make_venue()
+    token = server.tokens()[0]
+    try:
+        await venue._ensure_auth()
+        with pytest.raises(BadRequest, match="market buy orders maker amount supports a max"):
+            await venue.clob.post_order(
+                _signed_body(venue, token, D("10.05"), D("0.34"), "FOK"), "x"
+            )
+        await venue.clob.post_order(_signed_body(venue, token, D("10.05"), D("0.34"), "GTC"), "y")
+    finally:
+        await venue.aclose()
+    assert [o["order_type"] for o in server.orders.values()] == ["GTC"]
+
+
+async def test_fok_is_resized_to_the_largest_valid_size(server, make_venue, caplog) -> None:
+    server.fill_ratio = D("1")
+    venue = make_venue()
+    try:
+        buy = await venue.place_order(
+            request(server, "k-1", size=D("10.05"), time_in_force=TimeInForce.FOK)
+        )
+        sell = await venue.place_order(
+            request(
+                server,
+                "k-2",
+                side=Side.SELL,
+                size=D("10.07"),
+                price=D("0.34"),
+                time_in_force=TimeInForce.IOC,
+            )
+        )
+    finally:
+        await venue.aclose()
+    # BUY 10.05 @ 0.34 would pay 3.417 pUSD (3 dp): 10.00 is the largest size paying ≤ 2 dp.
+    assert (buy.size, buy.filled, buy.status) == (D("10.00"), D("10.00"), OrderStatus.FILLED)
+    # SELL 10.07 @ 0.34 receives 3.4238 pUSD (4 dp): valid as sent.
+    assert sell.size == D("10.07")
+    signed = server.orders[buy.order_id]["signed"]
+    assert (signed["makerAmount"], signed["takerAmount"]) == ("3400000", "10000000")
+    assert "FOK/FAK amount precision allows 10.00 of the 10.05" in caplog.text
+
+
+def test_immediate_size_rule() -> None:
+    assert signing.immediate_size(Side.BUY, D("0.34"), D("10.05"), D("0.01")) == D("10.00")
+    assert signing.immediate_size(Side.SELL, D("0.347"), D("10.01"), D("0.001")) == D("10.00")
+    with pytest.raises(InvalidOrder):
+        signing.immediate_size(Side.BUY, D("0.347"), D("5.00"), D("0.001"))
