@@ -26,16 +26,13 @@ def register(cli: click.Group) -> None:
     def status_command(state: AppState, json_: bool) -> None:
         """Migrations applied (and pending) plus row counts per table."""
         store = state.store
-        tables = {
-            name: store.db[name].count
-            for name in sorted(store.db.table_names())
-            if not name.startswith("_")
-        }
+        tables = store.table_counts()
+        migrations = store.status()
         if json_:
-            echo_json({"path": str(store.path), "migrations": store.status(), "tables": tables})
+            echo_json({"path": str(store.path), "migrations": migrations, "tables": tables})
             return
         click.echo(f"database: {store.path}")
-        click.echo(render_table(store.status(), ["set", "name", "applied_at"]))
+        click.echo(render_table(migrations, ["set", "name", "applied_at"]))
         click.echo()
         click.echo(
             render_table([{"table": k, "rows": v} for k, v in tables.items()], ["table", "rows"])

@@ -4,6 +4,6 @@ Plain tables, readable with ``sqlite3`` or Datasette. Schema changes are version
 applied on open, never edits of an applied migration.
 """
 
-from arbkit.store.db import Store, default_db_path, open_store
+from arbkit.store.db import Store, default_db_path, open_store, store_errors
 
-__all__ = ["Store", "default_db_path", "open_store"]
+__all__ = ["Store", "default_db_path", "open_store", "store_errors"]
