@@ -79,6 +79,9 @@ def game_event(
 #: CLOB V2 exchanges on Polygon: orders on neg-risk markets are signed for the second one.
 EXCHANGE_V2 = "0xE111180000d2663C0091e4f400237545B87B996B"
 NEG_RISK_EXCHANGE_V2 = "0xe2222d279d744050d28e00520010520000310F59"
+#: Gamma ``version: "v2"`` markets sign for ExchangeV3, domain version "3".
+EXCHANGE_V3 = "0xe3333700cA9d93003F00f0F71f8515005F6c00Aa"
+NEW_ACCOUNT_EOA_REFUSAL = "maker address not allowed, please use the deposit wallet flow"
 _ORDER_V2_FIELDS = [
     ("salt", "uint256"),
     ("maker", "address"),
@@ -94,11 +97,12 @@ _ORDER_V2_FIELDS = [
 ]
 
 
-def recover_v2_signer(order: dict[str, Any], *, neg_risk: bool) -> str:
-    """Who signed a ``POST /order`` order object (EIP-712 ``Order`` of the V2 exchange).
+def recover_v2_signer(order: dict[str, Any], *, neg_risk: bool, exchange_version: int = 2) -> str:
+    """Who signed a ``POST /order`` order object (EIP-712 ``Order`` of the V2 or V3 exchange).
 
     Written apart from the plugin's signing code, from the V2 struct in venue-notes §1.4, so a
-    mistake there is caught here rather than mirrored.
+    mistake there is caught here rather than mirrored. A POLY_1271 (deposit wallet) signature
+    is unwrapped as ERC-7739 ``TypedDataSign`` and the wallet owner's EOA is returned.
     """
     from eth_account import Account
     from eth_account.messages import encode_typed_data
@@ -116,9 +120,13 @@ def recover_v2_signer(order: dict[str, Any], *, neg_risk: bool) -> str:
         },
         "domain": {
             "name": "Polymarket CTF Exchange",
-            "version": "2",
+            "version": str(exchange_version),
             "chainId": 137,
-            "verifyingContract": NEG_RISK_EXCHANGE_V2 if neg_risk else EXCHANGE_V2,
+            "verifyingContract": EXCHANGE_V3
+            if exchange_version == 3
+            else NEG_RISK_EXCHANGE_V2
+            if neg_risk
+            else EXCHANGE_V2,
         },
         "message": {
             "salt": int(order["salt"]),
@@ -135,7 +143,42 @@ def recover_v2_signer(order: dict[str, Any], *, neg_risk: bool) -> str:
         },
     }
     message = encode_typed_data(full_message=document)
+    if int(order["signatureType"]) == 3:
+        return _recover_deposit_wallet(message, order)
     return str(Account.recover_message(message, signature=order["signature"]))
+
+
+def _recover_deposit_wallet(message: Any, order: dict[str, Any]) -> str:
+    """The EOA behind an ERC-7739 wrapped signature (sig ‖ domain ‖ contents ‖ type ‖ len)."""
+    from eth_abi import encode
+    from eth_account import Account
+    from eth_utils import keccak
+
+    raw = bytes.fromhex(str(order["signature"]).removeprefix("0x"))
+    separator, contents = bytes(message.header), bytes(message.body)
+    if raw[65:97] != separator or raw[97:129] != contents:
+        return "0x" + "00" * 20
+    order_type = "Order(" + ",".join(f"{t} {n}" for n, t in _ORDER_V2_FIELDS) + ")"
+    sign_type = (
+        "TypedDataSign(Order contents,string name,string version,uint256 chainId,"
+        "address verifyingContract,bytes32 salt)" + order_type
+    )
+    struct = keccak(
+        encode(
+            ["bytes32", "bytes32", "bytes32", "bytes32", "uint256", "address", "bytes32"],
+            [
+                keccak(text=sign_type),
+                contents,
+                keccak(text="DepositWallet"),
+                keccak(text="1"),
+                137,
+                order["signer"],
+                bytes(32),
+            ],
+        )
+    )
+    digest = keccak(b"\x19\x01" + separator + struct)
+    return str(Account._recover_hash(digest, signature=raw[:65]))
 
 
 def book_payload(token: str, bids: list[tuple[str, str]], asks: list[tuple[str, str]]) -> dict:
@@ -175,9 +218,11 @@ def _market_order_precision_error(signed: dict[str, Any]) -> str | None:
 class FakePolymarket(LoopbackServer):
     """Gamma + CLOB + market websocket on one loopback port pair (see module docstring)."""
 
-    def __init__(self, events: int = 3) -> None:
+    def __init__(self, events: int = 3, *, new_account: bool = False) -> None:
         super().__init__()
         self.initial_events = events
+        #: A 2026 account: EOA/Safe makers are refused, only deposit wallets (type 3) trade.
+        self.new_account = new_account
         self._routes_installed = False
         self.reset()
         self._install()
@@ -196,6 +241,8 @@ class FakePolymarket(LoopbackServer):
                     self.books[token] = book_payload(
                         token, [("0.47", "100"), ("0.48", "50")], [("0.52", "80"), ("0.53", "40")]
                     )
+            #: token → exchange domain version ("v2" Gamma markets trade on ExchangeV3: 3)
+            self.exchange_versions: dict[str, int] = {}
             self.orders: dict[str, dict[str, Any]] = {}
             self.trades: list[dict[str, Any]] = []
             self.reject_orders: str | None = None  #: answer success=false with this message
@@ -206,6 +253,7 @@ class FakePolymarket(LoopbackServer):
             self.requests.clear()
             self.subscriptions: list[Any] = []
             self.silent = False
+            self.key_created = False  #: POST /auth/api-key succeeds once, then "already exists"
         self._ids = itertools.count(1)
 
     def tokens(self) -> list[str]:
@@ -221,6 +269,7 @@ class FakePolymarket(LoopbackServer):
         self.route("GET", "/tick-size")(self._tick_size)
         self.route("GET", "/neg-risk")(self._neg_risk)
         self.route("GET", "/auth/derive-api-key")(self._derive)
+        self.route("POST", "/auth/api-key")(self._create_key)
         self.route("POST", "/order")(self._post_order)
         self.route("DELETE", "/order")(self._cancel)
         self.route("GET", r"/data/order/(?P<order_id>[^/]+)")(self._get_order)
@@ -278,8 +327,21 @@ class FakePolymarket(LoopbackServer):
         return None
 
     def _derive(self, request: Request) -> Any:
+        """Re-derives an existing key only; a fresh account has none to derive."""
         if not all(request.headers.get(k) for k in ("poly_address", "poly_signature")):
             return Response(body={"error": "Invalid L1 Request headers"}, status=401)
+        if self.new_account and not self.key_created:
+            return Response(body={"error": "Could not derive api key!"}, status=400)
+        return {"apiKey": API_KEY, "secret": API_SECRET, "passphrase": API_PASSPHRASE}
+
+    def _create_key(self, request: Request) -> Any:
+        """Creates the key once; a second create fails, as the CLOB's does (derive then)."""
+        if not all(request.headers.get(k) for k in ("poly_address", "poly_signature")):
+            return Response(body={"error": "Invalid L1 Request headers"}, status=401)
+        with self.lock:
+            if self.key_created or not self.new_account:
+                return Response(body={"error": "Could not create api key"}, status=400)
+            self.key_created = True
         return {"apiKey": API_KEY, "secret": API_SECRET, "passphrase": API_PASSPHRASE}
 
     # -- orders --------------------------------------------------------------------------------
@@ -365,11 +427,22 @@ class FakePolymarket(LoopbackServer):
             return f"invalid order type {body.get('orderType')!r}"
         if body.get("postOnly") and body["orderType"] not in ("GTC", "GTD"):
             return "invalid post-only order: only GTC and GTD orders can be post-only"
+        sig_type = int(signed.get("signatureType", -1))
+        if self.new_account and sig_type != 3:
+            return NEW_ACCOUNT_EOA_REFUSAL
         try:
-            recovered = recover_v2_signer(signed, neg_risk=bool(book["neg_risk"]))
+            recovered = recover_v2_signer(
+                signed,
+                neg_risk=bool(book["neg_risk"]),
+                exchange_version=self.exchange_versions.get(str(signed["tokenId"]), 2),
+            )
         except (KeyError, TypeError, ValueError):
             return "invalid order payload"
         signer = str(signed["signer"])
+        if sig_type == 3:  # the wallet signs (as maker and signer) through its owner's EOA
+            if signer.lower() != str(signed["maker"]).lower():
+                return "invalid signature"
+            signer = recovered
         if recovered.lower() != signer.lower():
             return "invalid signature"
         if str(request.headers.get("poly_address", "")).lower() != signer.lower():

@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 from attrs import define, evolve
 
 from arbkit import (
+    AuthenticationError,
     Backoff,
+    BadRequest,
     BadResponse,
     Clock,
     ConfigError,
@@ -260,12 +262,36 @@ class PolymarketVenue(_Venue):
         address = self.address
         if self._creds is None:
             assert self._key is not None
-            headers = auth.l1_headers(self._key, address, int(time.time()))
-            body = await self._clob_http.request(
-                "GET", "/auth/derive-api-key", endpoint="auth", headers=headers
-            )
-            self._creds = auth.ApiCredentials.from_response(body)
+            self._creds = await self._create_or_derive(address)
         self.clob.auth = auth.l2_signer(self._creds, address, lambda: int(time.time()))
+
+    async def _create_or_derive(self, address: str) -> auth.ApiCredentials:
+        """``POST /auth/api-key`` (a new account's first key), else ``GET /auth/derive-api-key``.
+
+        Derive only re-computes a key that exists; create fails once one does.
+        """
+        assert self._key is not None
+        headers = auth.l1_headers(self._key, address, int(time.time()))
+        try:
+            body = await self._clob_http.request(
+                "POST", "/auth/api-key", endpoint="auth", headers=headers
+            )
+            return auth.ApiCredentials.from_response(body)
+        except (BadRequest, AuthenticationError, BadResponse) as exc:
+            log.info("polymarket: creating an API key failed (%s); deriving the existing one", exc)
+        headers = auth.l1_headers(self._key, address, int(time.time()))
+        body = await self._clob_http.request(
+            "GET", "/auth/derive-api-key", endpoint="auth", headers=headers
+        )
+        return auth.ApiCredentials.from_response(body)
+
+    def _maker_and_signer(self) -> tuple[str, str]:
+        """(maker, signer) of our orders: for a deposit wallet (type 3) both are the wallet."""
+        if self.signature_type == signing.POLY_1271:
+            if not self._funder:
+                raise ConfigError("signature_type 3 (deposit wallet) needs funder = wallet address")
+            return self._funder, self._funder
+        return self._funder or self.address, self.address
 
     async def place_order(self, request: OrderRequest) -> Order:
         """Sign and send one V2 order.
@@ -285,7 +311,7 @@ class PolymarketVenue(_Venue):
         maker_amount, taker_amount = signing.amounts(
             request.side, request.price, request.size, tick
         )
-        signer = self.address
+        maker, signer = self._maker_and_signer()
         expiration = 0
         if request.time_in_force is TimeInForce.GTD:
             if request.expires_at is None:
@@ -293,7 +319,7 @@ class PolymarketVenue(_Venue):
             expiration = int(request.expires_at.timestamp()) + GTD_MARGIN_SECONDS
         unsigned = signing.UnsignedOrder(
             salt=signing.new_salt(),
-            maker=self._funder or signer,
+            maker=maker,
             signer=signer,
             token_id=token,
             maker_amount=maker_amount,

@@ -352,3 +352,51 @@ def test_immediate_size_rule() -> None:
     assert signing.immediate_size(Side.SELL, D("0.347"), D("10.01"), D("0.001")) == D("10.00")
     with pytest.raises(InvalidOrder):
         signing.immediate_size(Side.BUY, D("0.347"), D("5.00"), D("0.001"))
+
+
+@pytest.fixture
+def new_account():
+    from arbkit.testing.fake_polymarket import FakePolymarket
+
+    with FakePolymarket(new_account=True) as server:
+        yield server
+
+
+def _venue_on(server, **options):
+    from arbkit_polymarket.venue import PolymarketVenue
+
+    from arbkit import Secret, VenueSettings
+
+    key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # public dev key
+
+    urls = {"gamma": server.http_url, "clob": server.http_url, "data": server.http_url}
+    settings = VenueSettings(
+        base_urls={**urls, "ws": server.ws_url},
+        timeout=2.0,
+        credentials={"private_key": Secret(key)},
+        options={"retry_backoff": 0.01, **options},
+    )
+    return PolymarketVenue(settings)
+
+
+async def test_new_account_refuses_eoa_and_trades_by_deposit_wallet(new_account) -> None:
+    wallet = "0x1234567890AbcdEF1234567890aBcdef12345678"
+    eoa = _venue_on(new_account)
+    deposit = _venue_on(new_account, signature_type=3, funder=wallet)
+    try:
+        with pytest.raises(BadRequest, match="please use the deposit wallet flow"):
+            await eoa.place_order(request(new_account, "e-1"))
+        order = await deposit.place_order(request(new_account, "w-1"))
+    finally:
+        await eoa.aclose()
+        await deposit.aclose()
+    assert order.status is OrderStatus.OPEN
+    signed = new_account.orders[order.order_id]["signed"]
+    assert (signed["maker"], signed["signer"], signed["signatureType"]) == (wallet, wallet, 3)
+    # Credentials: the first venue created the key (POST), the second had to derive it (GET).
+    auth_calls = [(r.method, r.path) for r in new_account.requests if r.path.startswith("/auth")]
+    assert auth_calls == [
+        ("POST", "/auth/api-key"),
+        ("POST", "/auth/api-key"),
+        ("GET", "/auth/derive-api-key"),
+    ]
