@@ -748,6 +748,25 @@ class FakeKalshi(LoopbackServer):
 
         self._call(deliver())
 
+    def push_fee_update(
+        self, event_ticker: str, fee_type: str | None, multiplier: str | None
+    ) -> None:
+        """An ``event_fee_update`` on ``market_lifecycle_v2`` (``None`` parts: override cleared)."""
+
+        async def deliver() -> None:
+            for sub in list(self.subscriptions):
+                if sub.channel == "market_lifecycle_v2":
+                    sub.seq += 1
+                    body = {
+                        "event_ticker": event_ticker,
+                        "fee_type_override": fee_type,
+                        "fee_multiplier_override": multiplier,
+                    }
+                    message = {"type": "event_fee_update", "sid": sub.sid, "seq": sub.seq}
+                    await self.send(sub.socket, {**message, "msg": body})
+
+        self._call(deliver())
+
     def send_error(self, code: int, message: str) -> None:
         """A websocket ``error`` message to every socket (10 and 25 end the subscription)."""
         self.broadcast({"type": "error", "msg": {"code": code, "msg": message}})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
 from arbkit import round_up, to_decimal
 
@@ -75,3 +75,19 @@ class KalshiFees:
             _ZERO,
         )
         return round_up(total, CENT) if total else _ZERO
+
+
+def with_override(
+    default: KalshiFees, fee_type: str | None, multiplier: Decimal | str | None
+) -> KalshiFees:
+    """``default`` (the series fee) under an event-level override; a ``None`` part is cleared.
+
+    A waiver is an override with multiplier 0. Both parts ``None``: back to the series fee.
+    """
+    if fee_type is not None and fee_type not in FEE_TYPES:
+        raise ValueError(f"unknown Kalshi fee type {fee_type!r}")
+    return evolve(
+        default,
+        fee_type=default.fee_type if fee_type is None else fee_type,
+        multiplier=default.multiplier if multiplier is None else to_decimal(multiplier),
+    )

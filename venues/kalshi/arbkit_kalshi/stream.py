@@ -24,7 +24,9 @@ from arbkit import (
     BookUpdate,
     ContinuityLost,
     ContinuityRestored,
+    FeesChanged,
     Fill,
+    Market,
     OrderBook,
     StreamEvent,
     TradePrint,
@@ -33,6 +35,7 @@ from arbkit import (
     to_decimal,
 )
 from arbkit_kalshi.errors import TERMINAL_WS_CODES, ws_error
+from arbkit_kalshi.fees import KalshiFees, with_override
 from arbkit_kalshi.orders import fill_from_object
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,9 @@ log = logging.getLogger(__name__)
 VENUE = "kalshi"
 BOOK_CHANNEL = "orderbook_delta"
 PUBLIC_CHANNELS = ("ticker", "trade")
+#: Carries ``event_fee_update`` (event-level fee overrides and waivers). Subscribed without a
+#: market filter: the message names an event, not a market.
+LIFECYCLE_CHANNEL = "market_lifecycle_v2"
 PRIVATE_CHANNELS = ("fill", "user_orders")
 _ONE = Decimal(1)
 _ZERO = Decimal(0)
@@ -149,10 +155,23 @@ class KalshiStreamDecoder:
     Args:
         tickers: the markets subscribed to.
         private: also subscribe to the account's ``fill`` and ``user_orders`` channels.
+        markets: the markets behind ``tickers``; their series fees are the defaults an
+            ``event_fee_update`` overrides (no markets: fee updates are ignored).
     """
 
-    def __init__(self, tickers: Iterable[str] = (), *, private: bool = False) -> None:
+    def __init__(
+        self,
+        tickers: Iterable[str] = (),
+        *,
+        private: bool = False,
+        markets: Sequence[Market] = (),
+    ) -> None:
         self.tickers = tuple(dict.fromkeys(tickers))
+        #: Series (default) fee model and event of each known market, for fee overrides.
+        self._default_fees: dict[str, KalshiFees] = {
+            m.market_id: m.fees for m in markets if isinstance(m.fees, KalshiFees)
+        }
+        self._event_of: dict[str, str] = {m.market_id: m.event_id for m in markets}
         self._wanted = frozenset(self.tickers)
         self.private = private
         self.outbox: list[Mapping[str, Any]] = []
@@ -178,6 +197,7 @@ class KalshiStreamDecoder:
             "fill": self._on_fill,
             "user_order": self._on_order,
             "user_orders": self._on_order,
+            "event_fee_update": self._on_fee_update,
             "error": self._on_error,
         }
 
@@ -202,6 +222,8 @@ class KalshiStreamDecoder:
                 "subscribe", {"channels": list(PUBLIC_CHANNELS), "market_tickers": tickers}
             ),
         ]
+        if self._default_fees:
+            messages.append(self._command("subscribe", {"channels": [LIFECYCLE_CHANNEL]}))
         if self.private:
             messages.append(self._command("subscribe", {"channels": list(PRIVATE_CHANNELS)}))
         return messages
@@ -402,6 +424,28 @@ class KalshiStreamDecoder:
     def _on_order(self, message: Mapping[str, Any]) -> list[StreamEvent]:
         self.order_updates.append(message["msg"])
         return []
+
+    def _on_fee_update(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        """``event_fee_update`` → one :class:`FeesChanged` per resulting fee model.
+
+        The override replaces the series fee of every known market of the event; a cleared
+        (``null``) part falls back to the series value.
+        """
+        body = message["msg"]
+        event = body.get("event_ticker")
+        by_fees: dict[KalshiFees, list[str]] = {}
+        for ticker, default in self._default_fees.items():
+            if self._event_of.get(ticker) != event:
+                continue
+            fees = with_override(
+                default, body.get("fee_type_override"), body.get("fee_multiplier_override")
+            )
+            by_fees.setdefault(fees, []).append(ticker)
+        reason = f"event_fee_update {event}"
+        return [
+            FeesChanged(venue=VENUE, market_ids=tuple(tickers), fees=fees, reason=reason)
+            for fees, tickers in by_fees.items()
+        ]
 
     def _on_error(self, message: Mapping[str, Any]) -> list[StreamEvent]:
         body = message.get("msg") or {}

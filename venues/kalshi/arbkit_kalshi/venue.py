@@ -134,7 +134,7 @@ class KalshiVenue(Venue):
 
     @classmethod
     def stream_decoder(cls, markets: Sequence[Market]) -> KalshiStreamDecoder:
-        return KalshiStreamDecoder(market.market_id for market in markets)
+        return KalshiStreamDecoder((market.market_id for market in markets), markets=markets)
 
     @classmethod
     def read_recording(cls, directory: Path) -> Recording:
@@ -203,7 +203,9 @@ class KalshiVenue(Venue):
     def stream_feed(self, markets: Sequence[Market], *, private: bool = False) -> WebSocketFeed:
         """The reconnecting, authenticated websocket feed for ``markets``."""
         client = self.client
-        decoder = KalshiStreamDecoder((m.market_id for m in markets), private=private)
+        decoder = KalshiStreamDecoder(
+            (m.market_id for m in markets), private=private, markets=markets
+        )
         signer = self._signer
         ws_path = parse_path(client.ws_url)
         options = self.settings.options

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from arbkit_kalshi import parse
+from arbkit_kalshi.fees import KalshiFees
 from arbkit_kalshi.venue import KalshiVenue
 
 from arbkit import (
@@ -17,6 +18,7 @@ from arbkit import (
     BookUpdate,
     ContinuityLost,
     ContinuityRestored,
+    FeesChanged,
     OrderRequest,
     Side,
     TimeInForce,
@@ -287,3 +289,20 @@ async def test_websocket_rejects_a_wrong_key(fake, pem, market) -> None:
             pass
     assert fake.auth_failures >= 1
     await venue.aclose()
+
+
+async def test_event_fee_update_replaces_the_markets_fee_model(venue, fake, market) -> None:
+    feed = venue.stream_feed([market])
+    events = feed.events()
+    await take(events, 2)
+    assert any(c["params"] == {"channels": ["market_lifecycle_v2"]} for c in fake.commands)
+    fake.push_fee_update(market.event_id, None, "0")  # a waiver
+    (waived,) = await take(events, 1)
+    assert isinstance(waived, FeesChanged) and waived.market_ids == (NBA_SAS,)
+    assert waived.fees == KalshiFees("quadratic", D(0))
+    assert waived.fees.order_fee([(D("0.50"), D("100"))]) == 0
+    fake.push_fee_update("KXNBAGAME-OTHER", "quadratic_with_maker_fees", "2")  # not our event
+    fake.push_fee_update(market.event_id, "quadratic_with_maker_fees", None)
+    (raised,) = await take(events, 1)
+    assert raised.fees == KalshiFees("quadratic_with_maker_fees", D(1))  # series multiplier
+    await events.aclose()
