@@ -59,6 +59,7 @@ def game_event(
                 "outcomes": json.dumps([away, home]),
                 "outcomePrices": json.dumps(["0.5", "0.5"]),
                 "clobTokenIds": json.dumps(tokens),
+                "version": "v1",
                 "active": True,
                 "closed": False,
                 "acceptingOrders": True,

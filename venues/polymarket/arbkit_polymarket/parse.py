@@ -9,6 +9,7 @@ home/away taken from ``teams[].ordering`` rather than assumed from the title.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -29,6 +30,7 @@ from arbkit import (
 )
 from arbkit_polymarket.fees import PolymarketFees
 
+log = logging.getLogger(__name__)
 VENUE = "polymarket"
 
 #: Polymarket league codes (``sport.sport``, ``teams[].league``, slug prefixes) → arbkit's codes.
@@ -171,10 +173,38 @@ def parse_event(event: Mapping[str, Any]) -> Event:
     )
 
 
+#: Gamma ``version`` → (field holding the tradable token ids, exchange domain version).
+#: ``"v1"`` markets trade by ``clobTokenIds`` on the V2 exchange; ``"v2"`` markets by
+#: ``positionIds`` (different ids) on ExchangeV3.
+MARKET_VERSIONS: dict[str, tuple[str, int]] = {"v1": ("clobTokenIds", 2), "v2": ("positionIds", 3)}
+
+
+def version_problem(market: Mapping[str, Any]) -> str | None:
+    """Why a Gamma market cannot be routed to an exchange (None: it can)."""
+    version = market.get("version")
+    if version is None:
+        return "no Gamma version: cannot tell which exchange it trades on"
+    if version not in MARKET_VERSIONS:
+        return f"unknown Gamma version {version!r}"
+    field = MARKET_VERSIONS[version][0]
+    if not market.get(field):
+        return f"Gamma version {version} market without {field}"
+    return None
+
+
+def exchange_version(market: Mapping[str, Any]) -> int:
+    """The exchange domain version (2 or 3) a routable Gamma market's orders are signed for."""
+    return MARKET_VERSIONS[str(market.get("version"))][1]
+
+
 def parse_contracts(market: Mapping[str, Any], market_id: str) -> tuple[Contract, ...]:
-    """One contract per outcome token; ``clobTokenIds[i]`` trades ``outcomes[i]``."""
+    """One contract per outcome token; ``<token field>[i]`` trades ``outcomes[i]``.
+
+    The token field is ``clobTokenIds`` for ``"v1"`` markets and ``positionIds`` for ``"v2"``.
+    """
     outcomes = json_list(market.get("outcomes"), f"market {market_id} outcomes")
-    tokens = json_list(market.get("clobTokenIds"), f"market {market_id} clobTokenIds")
+    field = MARKET_VERSIONS.get(str(market.get("version")), ("clobTokenIds", 2))[0]
+    tokens = json_list(market.get(field), f"market {market_id} {field}")
     if len(outcomes) != len(tokens) or not tokens:
         raise BadResponse(
             f"market {market_id}: {len(outcomes)} outcomes but {len(tokens)} token ids",
@@ -265,7 +295,9 @@ def parse_market(market: Mapping[str, Any], event: Event | None = None) -> Marke
 def parse_markets(objects: Iterable[Mapping[str, Any]]) -> list[Market]:
     """Gamma events (with nested ``markets``) and/or bare markets → markets.
 
-    Markets without an order book (no ``clobTokenIds``) cannot be traded and are left out.
+    Markets without an order book (no ``clobTokenIds``/``positionIds``) cannot be traded and
+    are left out; so are markets whose Gamma ``version`` is missing or unknown (logged as a
+    warning with the reason, and listed in :data:`SKIPPED`).
     """
     result: list[Market] = []
     for obj in objects:
@@ -274,11 +306,34 @@ def parse_markets(objects: Iterable[Mapping[str, Any]]) -> list[Market]:
         if "markets" in obj:
             event = parse_event(obj)
             for market in obj.get("markets") or ():
-                if isinstance(market, Mapping) and market.get("clobTokenIds"):
+                if isinstance(market, Mapping) and _routable(market):
                     result.append(parse_market(market, event))
-        elif obj.get("clobTokenIds"):
+        elif _routable(obj):
             result.append(parse_market(obj))
     return result
+
+
+#: The last exclusions, ``(market slug, reason)``, newest last (bounded).
+SKIPPED: list[tuple[str, str]] = []
+
+
+def skip(market: Mapping[str, Any], reason: str) -> None:
+    """Record and log why a market is excluded from discovery."""
+    slug = str(market.get("slug") or market.get("id"))
+    log.warning("polymarket: excluding market %s: %s", slug, reason)
+    SKIPPED.append((slug, reason))
+    del SKIPPED[:-1000]
+
+
+def _routable(market: Mapping[str, Any]) -> bool:
+    """Has an order book and a known exchange; an excluded market is logged with its reason."""
+    if not (market.get("clobTokenIds") or market.get("positionIds")):
+        return False
+    problem = version_problem(market)
+    if problem:
+        skip(market, problem)
+        return False
+    return True
 
 
 def parse_levels(levels: Any, *, descending: bool) -> tuple[Level, ...]:

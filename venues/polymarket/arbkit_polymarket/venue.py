@@ -152,6 +152,8 @@ class PolymarketVenue(_Venue):
         self._sent: dict[str, _Sent] = {}
         self._client_ids: dict[str, str] = {}
         self._neg_risk: dict[str, bool] = {}
+        #: token → exchange domain version; an undiscovered token is a clobTokenId (V2, "2")
+        self._exchange_versions: dict[str, int] = {}
         self._ticks: dict[str, Decimal] = {}
 
     # -- codec -----------------------------------------------------------------------------------
@@ -214,6 +216,7 @@ class PolymarketVenue(_Venue):
     def _remember(self, market: Market) -> None:
         for contract in market.contracts:
             self._neg_risk[contract.contract_id] = bool(market.raw.get("negRisk", False))
+            self._exchange_versions[contract.contract_id] = parse.exchange_version(market.raw)
             self._ticks[contract.contract_id] = market.tick_size
 
     async def fetch_books(self, markets: Sequence[Market]) -> dict[str, OrderBook]:
@@ -332,7 +335,12 @@ class PolymarketVenue(_Venue):
         neg_risk = self._neg_risk.get(token)
         if neg_risk is None:  # not discovered here: ask, as the official client does
             neg_risk = await self._neg_risk_of(token)
-        signature = signing.sign_order(unsigned, self._key, neg_risk=neg_risk)
+        signature = signing.sign_order(
+            unsigned,
+            self._key,
+            neg_risk=neg_risk,
+            exchange_version=self._exchange_versions.get(token, 2),
+        )
         body = {
             "order": signing.order_body(unsigned, signature),
             "owner": self._creds.api_key.reveal(),

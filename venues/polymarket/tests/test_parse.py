@@ -126,3 +126,35 @@ def test_malformed_book_is_a_bad_response() -> None:
 def test_markets_without_order_book_are_skipped(sample_event: dict) -> None:
     del sample_event["markets"][1]["clobTokenIds"]
     assert len(parse.parse_markets([sample_event])) == 1
+
+
+@pytest.mark.parametrize(
+    ("version", "reason"),
+    [(None, "no Gamma version"), ("v9", "unknown Gamma version 'v9'")],
+)
+def test_market_without_a_known_version_is_excluded_with_reason(
+    sample_event: dict, version: str | None, reason: str, caplog
+) -> None:
+    market = sample_event["markets"][0]
+    if version is None:
+        del market["version"]
+    else:
+        market["version"] = version
+    markets = parse.parse_markets([sample_event])
+    assert market["slug"] not in [m.market_id for m in markets] and len(markets) == 1
+    assert parse.SKIPPED[-1] == (
+        market["slug"],
+        reason + (": cannot tell which exchange it trades on" if version is None else ""),
+    )
+    assert reason in caplog.text
+
+
+def test_v2_market_trades_by_position_ids(sample_event: dict) -> None:
+    market = sample_event["markets"][0]
+    market["version"] = "v2"
+    market["positionIds"] = '["111", "222"]'
+    parsed = next(m for m in parse.parse_markets([sample_event]) if m.market_id == market["slug"])
+    assert [c.contract_id for c in parsed.contracts] == ["111", "222"]
+    assert parse.exchange_version(parsed.raw) == 3
+    del market["positionIds"]
+    assert market["slug"] not in [m.market_id for m in parse.parse_markets([sample_event])]

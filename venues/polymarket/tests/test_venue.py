@@ -400,3 +400,29 @@ async def test_new_account_refuses_eoa_and_trades_by_deposit_wallet(new_account)
         ("POST", "/auth/api-key"),
         ("GET", "/auth/derive-api-key"),
     ]
+
+
+async def test_v2_market_is_signed_for_exchange_v3(server, make_venue) -> None:
+    """A Gamma "v2" market trades by positionIds on ExchangeV3; the fake checks the V3 domain."""
+    import json
+
+    market = server.events[0]["markets"][0]
+    positions = ["777000001", "777000002"]
+    market["version"], market["positionIds"] = "v2", json.dumps(positions)
+    for position in positions:
+        server.books[position] = dict(server.books[server.tokens()[0]], asset_id=position)
+        server.exchange_versions[position] = 3
+    venue = make_venue()
+    try:
+        markets = await venue.discover(DiscoveryQuery(leagues=frozenset({"NFL"})))
+        v2 = next(m for m in markets if m.market_id == market["slug"])
+        assert [c.contract_id for c in v2.contracts] == positions
+        order = await venue.place_order(request(server, "v3-1", contract_id=positions[0]))
+        venue._exchange_versions[positions[1]] = 2  # signed for the V2 exchange: refused
+        with pytest.raises(BadRequest, match="invalid signature"):
+            await venue.place_order(request(server, "v3-2", contract_id=positions[1]))
+    finally:
+        await venue.aclose()
+    assert order.status is OrderStatus.OPEN
+    signed = server.orders[order.order_id]["signed"]
+    assert signed["tokenId"] == positions[0]
