@@ -139,6 +139,9 @@ class FakeKalshi(LoopbackServer):
         self.positions: dict[str, Decimal] = {}
         self.balance = Decimal("1000.00")
         self.v2_enabled = True
+        #: ``GET /events/fee_changes`` entries: event_ticker, fee_type_override,
+        #: fee_multiplier_override (null: cleared) and an optional scheduled_ts.
+        self.event_fee_changes: list[dict[str, Any]] = []
         #: Also send the deprecated ``side``/``action`` on orders and fills (off: as today).
         self.legacy_direction_fields = False
         self.order_delay = 0.0
@@ -230,6 +233,7 @@ class FakeKalshi(LoopbackServer):
 
         public("GET", "/series/(?P<ticker>[^/]+)")(self._get_series)
         public("GET", "/events")(self._list_events)
+        public("GET", "/events/fee_changes")(self._list_fee_changes)
         public("GET", "/events/(?P<ticker>[^/]+)")(self._get_event)
         public("GET", "/markets")(self._list_markets)
         public("GET", "/markets/(?P<ticker>[^/]+)")(self._get_market)
@@ -258,6 +262,12 @@ class FakeKalshi(LoopbackServer):
         start = int(cursor[1:]) if cursor.startswith("c") else 0
         end = start + limit
         return {key: list(items[start:end]), "cursor": f"c{end}" if end < len(items) else ""}
+
+    def _list_fee_changes(self, request: Request) -> Any:
+        """``GET /events/fee_changes``: event-level overrides (``event_fee_change_arr``)."""
+        wanted = request.arg("event_ticker")
+        items = [c for c in self.event_fee_changes if wanted in (None, c["event_ticker"])]
+        return self._page(request, items, "event_fee_change_arr")
 
     def _get_series(self, request: Request, ticker: str) -> Any:
         if ticker not in self.series:

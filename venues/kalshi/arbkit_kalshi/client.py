@@ -150,6 +150,15 @@ class KalshiClient:
         }
         return [event async for event in self.paginate("/events", "events", params)]
 
+    async def event_fee_changes(self) -> list[Mapping[str, Any]]:
+        """``GET /events/fee_changes``: event-level fee overrides and waivers.
+
+        The list key ``event_fee_change_arr`` (like ``series_fee_change_arr``) is an
+        assumption: the OpenAPI page was not available to check it (docs/venues/kalshi.md).
+        """
+        iterator = self.paginate("/events/fee_changes", "event_fee_change_arr", {"limit": 1000})
+        return [change async for change in iterator]
+
     async def markets(self, **params: Any) -> list[Mapping[str, Any]]:
         """Markets by any ``GET /markets`` filter (``event_ticker``, ``tickers``, ``status``...)."""
         params.setdefault("limit", 1000)

@@ -39,6 +39,7 @@ from arbkit import (
     VenueSettings,
     VenueUnavailable,
     WebSocketFeed,
+    parse_optional_timestamp,
     read_json_file,
     read_stream_file,
     round_up,
@@ -47,7 +48,7 @@ from arbkit import (
 from arbkit_kalshi import parse
 from arbkit_kalshi.auth import KalshiSigner
 from arbkit_kalshi.client import KalshiClient
-from arbkit_kalshi.fees import CENT
+from arbkit_kalshi.fees import CENT, KalshiFees, with_override
 from arbkit_kalshi.orders import (
     ONE,
     ZERO,
@@ -177,7 +178,28 @@ class KalshiVenue(Venue):
         results = await _all(
             self._discover_series(parse.GAME_SERIES[league], status) for league in leagues
         )
-        return [market for markets in results for market in markets]
+        found = [market for markets in results for market in markets]
+        return await self._apply_fee_changes(found)
+
+    async def _apply_fee_changes(self, markets: list[Market]) -> list[Market]:
+        """Markets with the event-level fee overrides in force now (``GET /events/fee_changes``).
+
+        An entry whose ``scheduled_ts`` is still ahead is not in force yet and is skipped; a
+        cleared (``null``) part keeps the series value.
+        """
+        if not markets:
+            return markets
+        now = self.clock.now()
+        overrides: dict[str, Mapping[str, Any]] = {}
+        for change in await self.client.event_fee_changes():
+            when = parse_optional_timestamp(change.get("scheduled_ts"))
+            if when is not None and when > now:
+                log.info(
+                    "kalshi: fee change for %s pending until %s", change.get("event_ticker"), when
+                )
+                continue
+            overrides[str(change.get("event_ticker"))] = change
+        return [_overridden(market, overrides.get(market.event_id)) for market in markets]
 
     async def _discover_series(self, series_ticker: str, status: str | None) -> list[Market]:
         series = await self.client.series(series_ticker)
@@ -385,6 +407,16 @@ class KalshiVenue(Venue):
 
     async def balance(self) -> Decimal:
         return balance_from_body(await self.client.balance() or {})
+
+
+def _overridden(market: Market, change: Mapping[str, Any] | None) -> Market:
+    """``market`` with ``change``'s event-level fee override applied (unchanged without one)."""
+    if change is None or not isinstance(market.fees, KalshiFees):
+        return market
+    fees = with_override(
+        market.fees, change.get("fee_type_override"), change.get("fee_multiplier_override")
+    )
+    return evolve(market, fees=fees)
 
 
 async def _all(coroutines: Iterable[Any]) -> list[Any]:

@@ -22,7 +22,7 @@ from arbkit import (
 )
 from arbkit.testing.fake_kalshi import FakeKalshi
 
-from .conftest import NBA_SAS, make_settings
+from .conftest import NBA_EVENT, NBA_SAS, make_settings
 
 PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH)
 
@@ -161,3 +161,22 @@ async def test_bad_market_data_is_a_bad_response(venue, fake) -> None:
     fake.markets[NBA_SAS]["title"] = "?"
     with pytest.raises(BadResponse, match="which outcome YES is"):
         await venue.discover(DiscoveryQuery(leagues=frozenset({"NBA"})))
+
+
+async def test_discovery_applies_event_fee_overrides_in_force(venue, fake) -> None:
+    from arbkit_kalshi.fees import KalshiFees
+
+    fake.event_fee_changes = [
+        {"event_ticker": NBA_EVENT, "fee_type_override": None, "fee_multiplier_override": "0"},
+        {
+            "event_ticker": "KXNBAGAME-26JUN14BOSLAL",
+            "fee_type_override": "quadratic_with_maker_fees",
+            "fee_multiplier_override": "2",
+            "scheduled_ts": "2099-01-01T00:00:00Z",  # pending: not in force yet
+        },
+    ]
+    markets = {m.market_id: m for m in await venue.discover()}
+    waived = [m for m in markets.values() if m.event_id == NBA_EVENT]
+    assert waived and all(m.fees == KalshiFees("quadratic", 0) for m in waived)
+    pending = [m for m in markets.values() if m.event_id == "KXNBAGAME-26JUN14BOSLAL"]
+    assert pending and all(m.fees == KalshiFees("quadratic", 1) for m in pending)

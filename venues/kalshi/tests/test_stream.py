@@ -295,6 +295,10 @@ async def test_event_fee_update_replaces_the_markets_fee_model(venue, fake, mark
     feed = venue.stream_feed([market])
     events = feed.events()
     await take(events, 2)
+    for _ in range(100):  # the lifecycle subscription may land just after the snapshots
+        if any(s.channel == "market_lifecycle_v2" for s in fake.subscriptions):
+            break
+        await asyncio.sleep(0.02)
     assert any(c["params"] == {"channels": ["market_lifecycle_v2"]} for c in fake.commands)
     fake.push_fee_update(market.event_id, None, "0")  # a waiver
     (waived,) = await take(events, 1)
