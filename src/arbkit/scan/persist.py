@@ -3,13 +3,41 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import wraps
+from typing import ParamSpec
 
+from arbkit.errors import StoreError
 from arbkit.models import Market, Opportunity, OrderBook
 from arbkit.money import format_decimal
 from arbkit.scan.report import leg_to_dict
 from arbkit.store import Store
+from arbkit.store.db import describe_error
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+
+
+def _guarded(write: Callable[P, None]) -> Callable[P, None]:
+    """A failed store write is logged once and remembered, so the scan and its output go on."""
+
+    @wraps(write)
+    def run(*args: P.args, **kwargs: P.kwargs) -> None:
+        self = args[0]
+        assert isinstance(self, ScanRecorder)
+        if self.failure is not None:
+            return
+        try:
+            write(*args, **kwargs)
+        except sqlite3.Error as exc:
+            self.failure = StoreError(describe_error(self.where, exc))
+            log.warning("%s; this run's results are printed but no longer stored", self.failure)
+
+    return run
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -21,8 +49,17 @@ class ScanRecorder:
 
     def __init__(self, store: Store, run_id: str | None = None) -> None:
         self.db = store.db
+        self.where = store.path or "in-memory database"
         self.run_id = run_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        #: the first write failure; later writes are skipped (see :meth:`check`)
+        self.failure: StoreError | None = None
 
+    def check(self) -> None:
+        """Raise the first write failure, once the run's results have been printed."""
+        if self.failure is not None:
+            raise self.failure
+
+    @_guarded
     def opportunity(self, opportunity: Opportunity) -> None:
         self.db["opportunities"].insert(
             {
@@ -46,6 +83,7 @@ class ScanRecorder:
             }
         )
 
+    @_guarded
     def markets(self, markets: Iterable[Market], seen_at: datetime) -> None:
         rows = [
             {
@@ -81,6 +119,7 @@ class ScanRecorder:
         if rows:
             self.db["markets"].upsert_all(rows, pk=("venue", "market_id"))
 
+    @_guarded
     def book(self, book: OrderBook, observed_at: datetime) -> None:
         self.db["book_snapshots"].insert(
             {
