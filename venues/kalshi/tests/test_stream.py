@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal as D
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from arbkit_kalshi import parse
 from arbkit_kalshi.fees import KalshiFees
+from arbkit_kalshi.stream import KalshiStreamDecoder
 from arbkit_kalshi.venue import KalshiVenue
 
 from arbkit import (
@@ -310,3 +312,16 @@ async def test_event_fee_update_replaces_the_markets_fee_model(venue, fake, mark
     (raised,) = await take(events, 1)
     assert raised.fees == KalshiFees("quadratic_with_maker_fees", D(1))  # series multiplier
     await events.aclose()
+
+
+def test_a_stream_fill_without_direction_is_dropped_not_booked_as_a_yes_buy(caplog) -> None:
+    decoder = KalshiStreamDecoder([T], private=True)
+    body = {"order_id": "o", "market_ticker": T, "yes_price_dollars": "0.40", "count_fp": "2.00"}
+    with caplog.at_level(logging.WARNING):
+        assert decoder.feed({"type": "fill", "sid": 9, "msg": body}) == []
+    assert decoder.fills == [] and "no direction" in caplog.text
+    decoder.feed(
+        {"type": "fill", "sid": 9, "msg": {**body, "outcome_side": "no", "book_side": "bid"}}
+    )
+    (fill,) = decoder.fills
+    assert (fill.contract_id, fill.side, fill.price) == (f"{T}:no", Side.BUY, D("0.60"))
