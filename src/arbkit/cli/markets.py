@@ -8,6 +8,7 @@ import click
 
 from arbkit.cli.output import echo_json, render_table
 from arbkit.cli.state import AppState
+from arbkit.models import MarketType
 from arbkit.venue import DiscoveryQuery
 
 
@@ -15,7 +16,12 @@ def register(cli: click.Group) -> None:
     @cli.command(name="markets")
     @click.option("--venue", "venue_name", required=True, help="Venue id (see `arbkit venues`).")
     @click.option("--league", "leagues", multiple=True, help="League code, e.g. nba (repeatable).")
-    @click.option("--type", "market_type", help="Only this market type (moneyline, spread, ...).")
+    @click.option(
+        "--type",
+        "market_type",
+        type=click.Choice([t.value for t in MarketType], case_sensitive=False),
+        help="Only this market type.",
+    )
     @click.option("--json", "json_", is_flag=True, help="Output JSON.")
     @click.pass_obj
     def markets_command(

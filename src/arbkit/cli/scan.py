@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import os
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -47,6 +49,83 @@ def _decimal(ctx: click.Context, param: click.Parameter, value: str | None) -> D
     return result
 
 
+def _non_negative_decimal(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> Decimal | None:
+    """A threshold below zero would admit losing trades: reject it instead of scanning."""
+    result = _decimal(ctx, param, value)
+    if result is not None and result < 0:
+        raise click.BadParameter(f"{value!r} must be 0 or more")
+    return result
+
+
+def _positive_decimal(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> Decimal | None:
+    """A size cap of zero or less can never be filled, so it is a mistake, not a filter."""
+    result = _decimal(ctx, param, value)
+    if result is not None and result <= 0:
+        raise click.BadParameter(f"{value!r} must be more than 0")
+    return result
+
+
+def _venue_list(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--venues ,`` names no venue: an error, not a silent scan of nothing."""
+    if value is not None and not any(name.strip() for name in value.split(",")):
+        raise click.BadParameter(f"{value!r} names no venue")
+    return value
+
+
+class FiniteFloat(click.ParamType):
+    """A float in [low, high]; unlike click.FloatRange it rejects nan and inf (``1e400``)."""
+
+    name = "float"
+
+    def __init__(self, low: float | None = None, high: float | None = None) -> None:
+        self.low = low
+        self.high = high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        if (self.low is not None and number < self.low) or (
+            self.high is not None and number > self.high
+        ):
+            self.fail(f"{value!r} is not in the range {self._range()}", param, ctx)
+        return number
+
+    def _range(self) -> str:
+        low = "-inf" if self.low is None else f"{self.low:g}"
+        high = "inf" if self.high is None else f"{self.high:g}"
+        return f"{low}<=x<={high}"
+
+
+class ReplayDir(click.Path):
+    """A directory path whose OS errors (name too long, permission) are one-line usage errors."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            os.stat(value)
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            self.fail(f"cannot use {_short(str(value))}: {reason}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """Keep an over-long path from flooding the one-line error."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def register(cli: click.Group) -> None:
     @cli.command(name="scan")
     @click.option(
@@ -55,10 +134,15 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--replay",
         "replay_dir",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=ReplayDir(),
         help="Scan a recorded replay directory (docs/replay-format.md).",
     )
-    @click.option("--venues", "venue_list", help="Comma list of venues (default: all live venues).")
+    @click.option(
+        "--venues",
+        "venue_list",
+        callback=_venue_list,
+        help="Comma list of venues (default: all live venues).",
+    )
     @click.option(
         "--league", "leagues", multiple=True, help="Only this league (repeatable), e.g. nba."
     )
@@ -68,14 +152,14 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--min-edge",
         metavar="DOLLARS",
-        callback=_decimal,
+        callback=_non_negative_decimal,
         default="0",
         show_default=True,
         help="Minimum net edge per contract, in dollars.",
     )
     @click.option(
         "--min-confidence",
-        type=click.FloatRange(0, 1),
+        type=FiniteFloat(0, 1),
         default=0.9,
         show_default=True,
         help="Minimum match confidence.",
@@ -83,19 +167,19 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--max-size",
         metavar="CONTRACTS",
-        callback=_decimal,
+        callback=_positive_decimal,
         help="Cap on contracts per opportunity.",
     )
     @click.option(
         "--lookahead",
-        type=click.FloatRange(min=0),
+        type=FiniteFloat(low=0),
         default=48.0,
         show_default=True,
         help="Only games starting within this many hours (0: no limit).",
     )
     @click.option(
         "--cutoff",
-        type=click.FloatRange(min=0),
+        type=FiniteFloat(low=0),
         default=0.0,
         show_default=True,
         help="Stop watching a game this many minutes before its start.",
@@ -103,21 +187,21 @@ def register(cli: click.Group) -> None:
     @click.option("--watch", is_flag=True, help="Keep watching; print changes as they happen.")
     @click.option(
         "--speed",
-        type=click.FloatRange(min=0),
+        type=FiniteFloat(low=0),
         default=0.0,
         show_default=True,
         help="Replay speed for --watch on recordings (0: as fast as possible, 1: recorded).",
     )
     @click.option(
         "--poll",
-        type=click.FloatRange(min=0.1),
+        type=FiniteFloat(low=0.1),
         default=5.0,
         show_default=True,
         help="Live: seconds between REST polls of venues without a stream.",
     )
     @click.option(
         "--rediscover",
-        type=click.FloatRange(min=0),
+        type=FiniteFloat(low=0),
         default=10.0,
         show_default=True,
         help="Live --watch: look for new games every this many minutes (0: never).",
@@ -136,6 +220,8 @@ def register(cli: click.Group) -> None:
           arbkit scan --sample --watch
           arbkit scan --league nba --min-edge 0.01
         """
+        if opts["no_store"] and opts["record"]:
+            raise click.UsageError("--record writes to the database: not with --no-store")
         run = ScanRun(state, opts)
         asyncio.run(run.main())
 
@@ -224,7 +310,22 @@ class ScanRun:
                 f"unknown league {unknown[0].lower()!r} (known: "
                 f"{', '.join(sorted(code.lower() for code in known))})"
             )
+        with_data = self._leagues_with_team_data()
+        missing = sorted(wanted - with_data)
+        if missing:
+            raise ConfigError(
+                f"league {missing[0].lower()!r} has no team data, so its games cannot be matched "
+                f"(leagues with team data: {', '.join(sorted(c.lower() for c in with_data))})"
+            )
         return wanted
+
+    def _leagues_with_team_data(self) -> set[str]:
+        """Leagues the matcher knows teams for (built-in files and plugins' LeagueData)."""
+        from arbkit.matching.teams import LeagueData
+        from arbkit.registry import get_matcher_components
+
+        items = get_matcher_components(self.pm)
+        return {item.league for item in items if isinstance(item, LeagueData)}
 
     def _venue_names(self, available: set[str]) -> set[str]:
         if not self.opts["venue_list"]:
