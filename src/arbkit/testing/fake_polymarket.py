@@ -244,6 +244,10 @@ class FakePolymarket(LoopbackServer):
                     )
             #: token → exchange domain version ("v2" Gamma markets trade on ExchangeV3: 3)
             self.exchange_versions: dict[str, int] = {}
+            #: condition ids whose /clob-markets answers 404 ("no_fd": answers without ``fd``)
+            self.clob_markets_missing: set[str] = set()
+            self.clob_markets_no_fd: set[str] = set()
+            self.clob_fd: dict[str, dict[str, Any]] = {}  #: condition id → ``fd`` served as is
             self.orders: dict[str, dict[str, Any]] = {}
             self.trades: list[dict[str, Any]] = []
             self.reject_orders: str | None = None  #: answer success=false with this message
@@ -271,6 +275,7 @@ class FakePolymarket(LoopbackServer):
         self.route("GET", "/neg-risk")(self._neg_risk)
         self.route("GET", "/auth/derive-api-key")(self._derive)
         self.route("POST", "/auth/api-key")(self._create_key)
+        self.route("GET", r"/clob-markets/(?P<condition_id>[^/]+)")(self._clob_market)
         self.route("POST", "/order")(self._post_order)
         self.route("DELETE", "/order")(self._cancel)
         self.route("GET", r"/data/order/(?P<order_id>[^/]+)")(self._get_order)
@@ -313,6 +318,35 @@ class FakePolymarket(LoopbackServer):
 
     def _books(self, request: Request) -> Any:
         return [self.books[i["token_id"]] for i in request.json() if i["token_id"] in self.books]
+
+    def _gamma_market(self, condition_id: str | None = None, token: str | None = None) -> Any:
+        """The Gamma market with this condition id, or trading this token (None: unknown)."""
+        with self.lock:
+            for event in self.events:
+                for market in event["markets"]:
+                    ids = json.loads(market.get("clobTokenIds") or "[]")
+                    ids += json.loads(market.get("positionIds") or "[]")
+                    if market["conditionId"] == condition_id or token in ids:
+                        return market
+        return None
+
+    def _clob_market(self, request: Request, condition_id: str) -> Any:
+        """The compact CLOB market object; ``fd`` carries the fee parameters (r, e, to)."""
+        market = self._gamma_market(condition_id=condition_id)
+        if market is None or condition_id in self.clob_markets_missing:
+            return Response(body={"error": "market not found"}, status=404)
+        body: dict[str, Any] = {"c": condition_id, "mts": market["orderPriceMinTickSize"]}
+        body["mos"] = market["orderMinSize"]
+        schedule = market.get("feeSchedule")
+        if condition_id in self.clob_fd:
+            body["fd"] = self.clob_fd[condition_id]
+        elif condition_id not in self.clob_markets_no_fd and market.get("feesEnabled") and schedule:
+            body["fd"] = {
+                "r": schedule["rate"],
+                "e": schedule["exponent"],
+                "to": schedule.get("takerOnly", True),
+            }
+        return body
 
     # -- auth ----------------------------------------------------------------------------------
 
@@ -394,6 +428,9 @@ class FakePolymarket(LoopbackServer):
                         "status": "MATCHED",
                         "match_time": str(now),
                         "trader_side": "TAKER",
+                        "market": (self._gamma_market(token=signed["tokenId"]) or {}).get(
+                            "conditionId"
+                        ),
                         "owner": body["owner"],
                     }
                 )

@@ -24,6 +24,7 @@ from arbkit import (
     parse_optional_timestamp,
     to_decimal,
 )
+from arbkit_polymarket.fees import PolymarketFees
 from arbkit_polymarket.parse import VENUE, parse_book
 
 #: ``POST /books`` refuses large payloads ("Payload exceeds the limit"); stay well under.
@@ -79,11 +80,33 @@ def parse_order(obj: Mapping[str, Any], client_order_id: str | None = None) -> O
         raise BadResponse(f"order object without {exc}", venue=VENUE) from None
 
 
-def parse_trade(obj: Mapping[str, Any], owner: str | None = None) -> list[Fill]:
-    """A ``/data/trades`` object → this account's fills (taker, or each of its maker orders)."""
+def _fill_fee(
+    stated: Any, fees: PolymarketFees | None, price: Decimal, size: Decimal, maker: bool
+) -> Decimal:
+    """The fill's fee in pUSD: as the venue states it, else from the market's fee model.
+
+    Raises:
+        BadResponse: neither is available (a fee is never assumed to be zero).
+    """
+    if stated not in (None, ""):
+        return to_decimal(stated)
+    if fees is None:
+        raise BadResponse("trade without a fee and no fee model for its market", venue=VENUE)
+    return fees.fee(price, size, maker=maker)
+
+
+def parse_trade(
+    obj: Mapping[str, Any], owner: str | None = None, fees: PolymarketFees | None = None
+) -> list[Fill]:
+    """A ``/data/trades`` object → this account's fills (taker, or each of its maker orders).
+
+    Each fill carries its fee: the trade's own ``fee`` when present, else ``fees`` (the market's
+    model) applied to the fill.
+    """
     try:
         stamp = parse_optional_timestamp(obj.get("match_time"))
         if str(obj.get("trader_side", "TAKER")).upper() == "TAKER":
+            price, size = to_decimal(obj["price"]), to_decimal(obj["size"])
             return [
                 Fill(
                     venue=VENUE,
@@ -91,8 +114,9 @@ def parse_trade(obj: Mapping[str, Any], owner: str | None = None) -> list[Fill]:
                     order_id=obj.get("taker_order_id"),
                     contract_id=str(obj["asset_id"]),
                     side=_side(obj["side"]),
-                    price=to_decimal(obj["price"]),
-                    size=to_decimal(obj["size"]),
+                    price=price,
+                    size=size,
+                    fee=_fill_fee(obj.get("fee"), fees, price, size, False),
                     is_taker=True,
                     timestamp=stamp,
                 )
@@ -110,6 +134,13 @@ def parse_trade(obj: Mapping[str, Any], owner: str | None = None) -> list[Fill]:
                     side=_side(maker.get("side", obj["side"])),
                     price=to_decimal(maker["price"]),
                     size=to_decimal(maker["matched_amount"]),
+                    fee=_fill_fee(
+                        maker.get("fee"),
+                        fees,
+                        to_decimal(maker["price"]),
+                        to_decimal(maker["matched_amount"]),
+                        True,
+                    ),
                     is_taker=False,
                     timestamp=stamp,
                 )

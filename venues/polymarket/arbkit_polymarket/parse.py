@@ -245,8 +245,24 @@ def _fees(market: Mapping[str, Any]) -> PolymarketFees:
     return fees
 
 
-def parse_market(market: Mapping[str, Any], event: Event | None = None) -> Market:
-    """One Gamma market (from an event's ``markets`` or a ``/markets`` row) → :class:`Market`."""
+def needs_clob_fees(market: Mapping[str, Any]) -> bool:
+    """Fee-enabled on Gamma but without a ``feeSchedule``: the rates must come from CLOB ``fd``."""
+    return market.get("feesEnabled") is True and not market.get("feeSchedule")
+
+
+def parse_market(
+    market: Mapping[str, Any],
+    event: Event | None = None,
+    clob_fees: Mapping[str, PolymarketFees] | None = None,
+) -> Market:
+    """One Gamma market (from an event's ``markets`` or a ``/markets`` row) → :class:`Market`.
+
+    ``clob_fees`` (condition id → model from ``/clob-markets``) supplies the fee model of a
+    fee-enabled market that has no ``feeSchedule``.
+
+    Raises:
+        BadResponse: malformed, or fee-enabled with no known fee parameters.
+    """
     slug = market.get("slug")
     if not isinstance(slug, str) or not slug:
         raise BadResponse(f"Gamma market without a slug (id {market.get('id')!r})", venue=VENUE)
@@ -259,7 +275,12 @@ def parse_market(market: Mapping[str, Any], event: Event | None = None) -> Marke
     line = market.get("line")
     tick = market.get("orderPriceMinTickSize") or "0.01"
     try:
-        fees = _fees(market)
+        if needs_clob_fees(market):
+            fees = (clob_fees or {}).get(str(market.get("conditionId")))
+            if fees is None:
+                raise BadResponse(f"market {slug}: {NO_FEE_PARAMETERS}", venue=VENUE)
+        else:
+            fees = _fees(market)
         tradable = (
             bool(market.get("active", True))
             and not market.get("closed", False)
@@ -292,12 +313,18 @@ def parse_market(market: Mapping[str, Any], event: Event | None = None) -> Marke
         raise BadResponse(f"market {slug}: unexpected field types ({exc})", venue=VENUE) from None
 
 
-def parse_markets(objects: Iterable[Mapping[str, Any]]) -> list[Market]:
+NO_FEE_PARAMETERS = "fee-enabled without feeSchedule and no CLOB fd: fees unknown"
+
+
+def parse_markets(
+    objects: Iterable[Mapping[str, Any]], clob_fees: Mapping[str, PolymarketFees] | None = None
+) -> list[Market]:
     """Gamma events (with nested ``markets``) and/or bare markets → markets.
 
     Markets without an order book (no ``clobTokenIds``/``positionIds``) cannot be traded and
-    are left out; so are markets whose Gamma ``version`` is missing or unknown (logged as a
-    warning with the reason, and listed in :data:`SKIPPED`).
+    are left out; so are markets whose Gamma ``version`` is missing or unknown, and fee-enabled
+    markets whose fee parameters are unknown (no ``feeSchedule`` and none in ``clob_fees``):
+    each is logged as a warning with the reason and listed in :data:`SKIPPED`.
     """
     result: list[Market] = []
     for obj in objects:
@@ -306,10 +333,10 @@ def parse_markets(objects: Iterable[Mapping[str, Any]]) -> list[Market]:
         if "markets" in obj:
             event = parse_event(obj)
             for market in obj.get("markets") or ():
-                if isinstance(market, Mapping) and _routable(market):
-                    result.append(parse_market(market, event))
-        elif _routable(obj):
-            result.append(parse_market(obj))
+                if isinstance(market, Mapping) and _routable(market, clob_fees):
+                    result.append(parse_market(market, event, clob_fees))
+        elif _routable(obj, clob_fees):
+            result.append(parse_market(obj, None, clob_fees))
     return result
 
 
@@ -325,11 +352,14 @@ def skip(market: Mapping[str, Any], reason: str) -> None:
     del SKIPPED[:-1000]
 
 
-def _routable(market: Mapping[str, Any]) -> bool:
-    """Has an order book and a known exchange; an excluded market is logged with its reason."""
+def _routable(market: Mapping[str, Any], clob_fees: Mapping[str, PolymarketFees] | None) -> bool:
+    """Has an order book, a known exchange and known fees; an exclusion is logged with why."""
     if not (market.get("clobTokenIds") or market.get("positionIds")):
         return False
     problem = version_problem(market)
+    if not problem and needs_clob_fees(market):
+        if str(market.get("conditionId")) not in (clob_fees or {}):
+            problem = NO_FEE_PARAMETERS
     if problem:
         skip(market, problem)
         return False

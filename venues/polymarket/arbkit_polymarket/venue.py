@@ -50,6 +50,7 @@ from arbkit import Venue as _Venue
 from arbkit_polymarket import auth, parse, signing
 from arbkit_polymarket.clob import ClobClient, parse_order, parse_trade
 from arbkit_polymarket.errors import map_error, order_refusal
+from arbkit_polymarket.fees import PolymarketFees
 from arbkit_polymarket.gamma import GammaClient
 from arbkit_polymarket.stream import PING, PolymarketDecoder, subscribe_message
 
@@ -152,6 +153,8 @@ class PolymarketVenue(_Venue):
         self._sent: dict[str, _Sent] = {}
         self._client_ids: dict[str, str] = {}
         self._neg_risk: dict[str, bool] = {}
+        self._clob_fees: dict[str, PolymarketFees] = {}  #: condition id → model from ``fd``
+        self._fees: dict[str, PolymarketFees] = {}  #: token → its market's fee model
         #: token → exchange domain version; an undiscovered token is a clobTokenId (V2, "2")
         self._exchange_versions: dict[str, int] = {}
         self._ticks: dict[str, Decimal] = {}
@@ -203,8 +206,9 @@ class PolymarketVenue(_Venue):
                 continue
             events = await self.gamma.game_events(tag, include_closed=query.include_closed)
             for event in events:
+                await self._load_clob_fees(event)
                 try:
-                    found = parse.parse_markets([event])
+                    found = parse.parse_markets([event], self._clob_fees)
                 except BadResponse as exc:
                     log.warning("skipping Gamma event %s: %s", event.get("slug"), exc)
                     continue
@@ -213,11 +217,35 @@ class PolymarketVenue(_Venue):
             self._remember(market)
         return markets
 
+    async def _load_clob_fees(self, event: Mapping[str, Any]) -> None:
+        """Fetch ``/clob-markets`` fee parameters for fee-enabled markets without a schedule."""
+        for market in event.get("markets") or ():
+            if isinstance(market, Mapping) and parse.needs_clob_fees(market):
+                await self._clob_fee_model(str(market.get("conditionId")))
+
+    async def _clob_fee_model(self, condition_id: str) -> PolymarketFees | None:
+        """The market's fee model from its CLOB ``fd``; None when the CLOB has none."""
+        if condition_id in self._clob_fees:
+            return self._clob_fees[condition_id]
+        try:
+            info = await self.clob.market_info(condition_id)
+        except (NotFound, BadRequest, BadResponse) as exc:
+            log.warning("polymarket: no CLOB fee parameters for %s: %s", condition_id, exc)
+            return None
+        fd = info.get("fd") if isinstance(info, Mapping) else None
+        if not isinstance(fd, Mapping) or "r" not in fd:
+            log.warning("polymarket: /clob-markets/%s has no fd", condition_id)
+            return None
+        self._clob_fees[condition_id] = PolymarketFees.from_clob(info)
+        return self._clob_fees[condition_id]
+
     def _remember(self, market: Market) -> None:
         for contract in market.contracts:
             self._neg_risk[contract.contract_id] = bool(market.raw.get("negRisk", False))
             self._exchange_versions[contract.contract_id] = parse.exchange_version(market.raw)
             self._ticks[contract.contract_id] = market.tick_size
+            if isinstance(market.fees, PolymarketFees):
+                self._fees[contract.contract_id] = market.fees
 
     async def fetch_books(self, markets: Sequence[Market]) -> dict[str, OrderBook]:
         tokens = [c.contract_id for m in markets for c in m.contracts]
@@ -431,7 +459,7 @@ class PolymarketVenue(_Venue):
         filled = Decimal(0)
         order_id: str | None = None
         for obj in await self.clob.trades(request.contract_id):
-            for fill in parse_trade(obj):
+            for fill in parse_trade(obj, None, await self._fee_model_of(obj)):
                 if (
                     fill.is_taker
                     and fill.order_id not in claimed
@@ -492,7 +520,18 @@ class PolymarketVenue(_Venue):
     async def fills(self) -> list[Fill]:
         await self._ensure_auth()
         owner = self._creds.api_key.reveal() if self._creds else None
-        return [fill for obj in await self.clob.trades() for fill in parse_trade(obj, owner)]
+        fills = []
+        for obj in await self.clob.trades():
+            fees = await self._fee_model_of(obj)
+            fills.extend(parse_trade(obj, owner, fees))
+        return fills
+
+    async def _fee_model_of(self, trade: Mapping[str, Any]) -> PolymarketFees | None:
+        """The fee model of a trade's market: discovered, else from ``/clob-markets``."""
+        known = self._fees.get(str(trade.get("asset_id")))
+        if known is not None or not trade.get("market"):
+            return known
+        return await self._clob_fee_model(str(trade["market"]))
 
     async def positions(self) -> list[Position]:
         """Positions from the public Data API (by the funder's address)."""

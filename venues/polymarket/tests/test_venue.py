@@ -426,3 +426,41 @@ async def test_v2_market_is_signed_for_exchange_v3(server, make_venue) -> None:
     assert order.status is OrderStatus.OPEN
     signed = server.orders[order.order_id]["signed"]
     assert signed["tokenId"] == positions[0]
+
+
+async def test_fee_enabled_market_without_schedule_uses_clob_fd_or_is_excluded(
+    server, make_venue
+) -> None:
+    from arbkit_polymarket import parse
+
+    fd_market, missing, no_fd = (e["markets"][0] for e in server.events)
+    for market in (fd_market, missing, no_fd):
+        del market["feeSchedule"]  # feesEnabled stays true
+    server.clob_fd[fd_market["conditionId"]] = {"r": 0.03, "e": 1, "to": True}
+    server.clob_markets_missing.add(missing["conditionId"])
+    server.clob_markets_no_fd.add(no_fd["conditionId"])
+    venue = make_venue()
+    try:
+        markets = await venue.discover(DiscoveryQuery(leagues=frozenset({"NFL"})))
+    finally:
+        await venue.aclose()
+    assert [m.market_id for m in markets] == [fd_market["slug"]]
+    assert markets[0].fees.rate == D("0.03")
+    assert markets[0].fees.fee(D("0.5"), D("100")) == D("0.75")
+    skipped = dict(parse.SKIPPED[-2:])
+    assert set(skipped) == {missing["slug"], no_fd["slug"]}
+    assert all("fees unknown" in reason for reason in skipped.values())
+
+
+async def test_fills_carry_their_fee_from_the_market_fee_model(server, make_venue) -> None:
+    server.fill_ratio = D("1")
+    venue = make_venue()
+    try:
+        await venue.place_order(request(server, "fee-1", time_in_force=TimeInForce.FOK))
+        undiscovered = await venue.fills()  # model fetched from /clob-markets by condition id
+        await venue.discover(DiscoveryQuery(leagues=frozenset({"NFL"})))
+        discovered = await venue.fills()
+    finally:
+        await venue.aclose()
+    # 10 shares @ 0.34 at rate 0.05: 10 × 0.05 × 0.34 × 0.66 = 0.1122 pUSD on top.
+    assert [f.fee for f in undiscovered] == [D("0.1122")] == [f.fee for f in discovered]
