@@ -437,9 +437,14 @@ class KalshiStreamDecoder:
         for ticker, default in self._default_fees.items():
             if self._event_of.get(ticker) != event:
                 continue
-            fees = with_override(
-                default, body.get("fee_type_override"), body.get("fee_multiplier_override")
-            )
+            try:
+                fees = with_override(
+                    default, body.get("fee_type_override"), body.get("fee_multiplier_override")
+                )
+            except ValueError as exc:  # an unknown fee type: stop trading, never price low
+                reason = f"event_fee_update {event}: {exc}"
+                tickers = [t for t, e in self._event_of.items() if e == event]
+                return [ContinuityLost(VENUE, _contract_ids(tickers), reason)]
             by_fees.setdefault(fees, []).append(ticker)
         reason = f"event_fee_update {event}"
         return [

@@ -199,7 +199,13 @@ class KalshiVenue(Venue):
                 )
                 continue
             overrides[str(change.get("event_ticker"))] = change
-        return [_overridden(market, overrides.get(market.event_id)) for market in markets]
+        priced = []
+        for market in markets:
+            try:
+                priced.append(_overridden(market, overrides.get(market.event_id)))
+            except ValueError as exc:  # an override we cannot price: excluded, not guessed
+                log.warning("kalshi: %s excluded: fee override %s", market.market_id, exc)
+        return priced
 
     async def _discover_series(self, series_ticker: str, status: str | None) -> list[Market]:
         series = await self.client.series(series_ticker)

@@ -325,3 +325,15 @@ def test_a_stream_fill_without_direction_is_dropped_not_booked_as_a_yes_buy(capl
     )
     (fill,) = decoder.fills
     assert (fill.contract_id, fill.side, fill.price) == (f"{T}:no", Side.BUY, D("0.60"))
+
+
+def test_an_unknown_fee_type_override_stops_trading_the_event() -> None:
+    (market,) = [m for m in parse.parse_markets([active_nba_event()]) if m.market_id == T]
+    decoder = KalshiVenue.stream_decoder([market])
+    body = {
+        "event_ticker": market.event_id,
+        "fee_type_override": "tiered",
+        "fee_multiplier_override": None,
+    }
+    (lost,) = decoder.feed({"type": "event_fee_update", "sid": 3, "msg": body})
+    assert isinstance(lost, ContinuityLost) and lost.contract_ids == (f"{T}:yes", f"{T}:no")
