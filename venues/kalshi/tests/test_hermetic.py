@@ -1,4 +1,5 @@
-"""The Kalshi tests run from a lone clone: they read only the repository's own fixtures."""
+"""The Kalshi tests read only the repository's own fixtures (tests/test_hermetic.py greps the
+test files for reads outside the repository; this checks the fixtures themselves)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,11 @@ from pathlib import Path
 
 from .conftest import SAMPLES
 
-HERE = Path(__file__).resolve().parent
 
-
-def test_fixtures_live_in_the_repository() -> None:
-    # tests/test_hermetic.py checks every test file for reads outside the repository.
-    assert SAMPLES == HERE / "fixtures" and (SAMPLES / "SOURCES.md").is_file()
-
-
-def test_every_fixture_has_a_source_note() -> None:
+def test_samples_are_the_repository_fixtures_with_source_notes() -> None:
+    assert SAMPLES == Path(__file__).resolve().parent / "fixtures"
     notes = (SAMPLES / "SOURCES.md").read_text()
-    for fixture in SAMPLES.glob("*.json"):
+    fixtures = list(SAMPLES.glob("*.json"))
+    assert fixtures
+    for fixture in fixtures:
         assert f"`{fixture.name}`" in notes, fixture.name
