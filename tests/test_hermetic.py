@@ -15,7 +15,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TEST_FILES = sorted(
     path
-    for pattern in ("tests/**/*.py", "venues/*/tests/**/*.py", "plugins/*/tests/**/*.py")
+    for pattern in (
+        "tests/**/*.py",
+        "venues/*/tests/**/*.py",
+        "plugins/*/tests/**/*.py",
+        "src/arbkit/testing/*.py",  # the fake venues the tests start
+    )
     for path in ROOT.glob(pattern)
 )
 #: A path into the folder beside the checkout: relative (dot-dot), absolute (the workplace root), or
