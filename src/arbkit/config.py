@@ -21,7 +21,11 @@ masked by ``arbkit config show``.
 
 from __future__ import annotations
 
+import difflib
+import logging
+import math
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -35,6 +39,22 @@ from arbkit.secrets import MASK, Secret
 from arbkit.venue import VenueSettings
 
 _SETTINGS_KEYS = {"sandbox", "proxy", "timeout", "base_url", "urls"}
+_SECTIONS = ("venues", "scan")
+_SCAN_KEYS = (
+    "min_edge",
+    "min_confidence",
+    "max_size",
+    "lookahead",
+    "cutoff",
+    "speed",
+    "poll",
+    "rediscover",
+)
+_NUMERIC_OPTIONS = ("cache_ttl",)
+_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^/@\s:]*):[^/@\s]*@", re.I)
+
+log = logging.getLogger(__name__)
 
 
 def config_path() -> Path:
@@ -54,15 +74,21 @@ class Config:
     def load(cls, path: Path | None = None) -> Config:
         """Read the TOML file; a missing file is an empty config, a broken one a ConfigError."""
         path = path or config_path()
-        if not path.exists():
-            return cls({}, path)
         try:
             with path.open("rb") as fh:
-                return cls(tomllib.load(fh), path)
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            return cls({}, path)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+        except UnicodeDecodeError:
+            raise ConfigError(f"config file {path} is not valid TOML: not UTF-8 text") from None
         except OSError as exc:
-            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from exc
+            reason = exc.strerror or str(exc)
+            raise ConfigError(f"cannot read config file {_short(path)}: {reason}") from None
+        for warning in unknown_key_warnings(data):
+            log.warning("config file %s: %s", path, warning)
+        return cls(data, path)
 
     def section(self, *keys: str) -> Mapping[str, Any]:
         node: Any = self.data
@@ -78,18 +104,26 @@ class Config:
         """Build one venue's settings from its section, env vars and the global flags."""
         section = self.section("venues", venue)
         prefix = f"ARBKIT_{venue.upper()}_"
-        urls = dict(section.get("urls", {}))
+        where = f"[venues.{venue}]"
+        urls = _urls(where, section.get("urls", {}))
         if "base_url" in section:
-            urls.setdefault("api", str(section["base_url"]))
+            urls.setdefault("api", _string(where, "base_url", section["base_url"]))
         if os.environ.get(prefix + "BASE_URL"):
             urls["api"] = os.environ[prefix + "BASE_URL"]
-        timeout = os.environ.get(prefix + "TIMEOUT", section.get("timeout", 10.0))
-        try:
-            timeout_value = float(timeout)
-        except (TypeError, ValueError):
+        timeout_value = _number(
+            where, "timeout", os.environ.get(prefix + "TIMEOUT", section.get("timeout", 10.0))
+        )
+        for name in _NUMERIC_OPTIONS:
+            if name in section:
+                _number(where, name, section[name])
+        proxy = os.environ.get(prefix + "PROXY", section.get("proxy"))
+        if proxy is not None:
+            _check_proxy(where, proxy)
+        file_sandbox = section.get("sandbox", False)
+        if not isinstance(file_sandbox, bool):
             raise ConfigError(
-                f"[venues.{venue}] timeout must be a number, got {timeout!r}"
-            ) from None
+                f"{where} sandbox must be true or false (unquoted), got {file_sandbox!r}"
+            )
         credentials = {}
         for name in credential_names:
             secret = _read_credential(venue, name, section)
@@ -101,9 +135,9 @@ class Config:
                 options.pop(name + suffix, None)
         return VenueSettings(
             base_urls=urls,
-            proxy=os.environ.get(prefix + "PROXY", section.get("proxy")),
+            proxy=proxy,
             timeout=timeout_value,
-            sandbox=bool(section.get("sandbox", False)) if sandbox is None else sandbox,
+            sandbox=file_sandbox if sandbox is None else sandbox,
             credentials=credentials,
             options=options,
         )
@@ -137,14 +171,98 @@ _ALWAYS_SECRET = ("key", "secret", "passphrase", "password", "token")
 
 
 def _mask(node: Any, names: set[str]) -> Any:
+    """Mask credential keys at any depth (also in arrays of tables) and passwords in URLs."""
     if isinstance(node, Mapping):
         out = {}
         for key, value in node.items():
             secret = key in names or any(word in key.lower() for word in _ALWAYS_SECRET)
             is_pointer = key.endswith(("_file", "_env"))
-            if secret and not is_pointer and not isinstance(value, Mapping):
+            if secret and not is_pointer and not isinstance(value, Mapping | list):
                 out[key] = MASK
             else:
                 out[key] = _mask(value, names)
         return out
+    if isinstance(node, list):
+        return [_mask(item, names) for item in node]
+    if isinstance(node, str):
+        return _URL_USERINFO.sub(rf"\g<scheme>\g<user>:{MASK}@", node)
     return node
+
+
+def unknown_key_warnings(data: Mapping[str, Any]) -> list[str]:
+    """Unknown sections and keys: warned about (a typo is silently ignored otherwise)."""
+    warnings = [
+        f"unknown section [{key}]{_did_you_mean(key, _SECTIONS)}"
+        for key in data
+        if key not in _SECTIONS
+    ]
+    scan = data.get("scan")
+    if isinstance(scan, Mapping):
+        warnings += [
+            f"unknown key {key!r} in [scan]{_did_you_mean(key, _SCAN_KEYS)}"
+            for key in scan
+            if key not in _SCAN_KEYS
+        ]
+    venues = data.get("venues")
+    if isinstance(venues, Mapping):
+        for venue, section in venues.items():
+            if not isinstance(section, Mapping):
+                continue
+            # Any other key is a venue option, so only a near-miss of a settings key is flagged.
+            for key in section:
+                close = difflib.get_close_matches(key, sorted(_SETTINGS_KEYS), n=1, cutoff=0.8)
+                if key not in _SETTINGS_KEYS and close:
+                    warnings.append(
+                        f"unknown key {key!r} in [venues.{venue}] (did you mean {close[0]!r}?)"
+                    )
+    return warnings
+
+
+def _did_you_mean(key: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _number(where: str, key: str, value: Any) -> float:
+    """A finite number; a bool or a word like "forever" is an error, not a crash later."""
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        raise ConfigError(f"{where} {key} must be a number of seconds (0 or more), got {value!r}")
+    return number
+
+
+def _string(where: str, key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where} {key} must be a string, got {value!r}")
+    return value
+
+
+def _urls(where: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f'{where} urls must be a table of name = "URL", got {value!r}')
+    return {str(name): _string(where, f"urls.{name}", url) for name, url in value.items()}
+
+
+def _check_proxy(where: str, value: Any) -> None:
+    """A proxy must be scheme://host[:port]; anything else would fail deep inside httpx."""
+    from urllib.parse import urlsplit
+
+    text = _string(where, "proxy", value)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in _PROXY_SCHEMES or not parts.hostname:
+        raise ConfigError(
+            f'{where} proxy must be a URL like "http://host:3128", got {_mask(text, set())!r}'
+        )
+
+
+def _short(path: Path, limit: int = 200) -> str:
+    """Keep a 5000-character path from turning the one-line error into a page."""
+    text = str(path)
+    return text if len(text) <= limit else text[:limit] + "…"

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
 import click
 
 from arbkit.cli.output import echo_json
 from arbkit.cli.state import AppState
 from arbkit.config import config_path
 from arbkit.registry import get_venues
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def register(cli: click.Group) -> None:
@@ -37,13 +46,55 @@ def register(cli: click.Group) -> None:
         _print_toml(masked, [])
 
 
-def _print_toml(node: dict, prefix: list[str]) -> None:
-    scalars = {k: v for k, v in node.items() if not isinstance(v, dict)}
-    tables = {k: v for k, v in node.items() if isinstance(v, dict)}
-    if prefix and scalars:
-        click.echo(f"[{'.'.join(prefix)}]")
-    for key, value in scalars.items():
-        text = f'"{value}"' if isinstance(value, str) else str(value).lower()
-        click.echo(f"{key} = {text}")
+def _print_toml(node: Mapping[str, Any], prefix: list[str]) -> None:
+    """Print ``node`` as TOML that tomllib reads back to the same data (masking aside)."""
+    for line in toml_lines(node, prefix):
+        click.echo(line)
+
+
+def toml_lines(node: Mapping[str, Any], prefix: list[str], *, header: bool = True) -> list[str]:
+    """Scalars and inline arrays first, then sub-tables, then arrays of tables."""
+    lines: list[str] = []
+    tables = {k: v for k, v in node.items() if isinstance(v, Mapping)}
+    arrays = {k: v for k, v in node.items() if _is_table_array(v)}
+    scalars = {k: v for k, v in node.items() if k not in tables and k not in arrays}
+    if header and prefix and (scalars or not (tables or arrays)):
+        lines.append(f"[{_dotted(prefix)}]")
+    lines += [f"{_key(k)} = {_value(v)}" for k, v in scalars.items()]
     for key, value in tables.items():
-        _print_toml(value, [*prefix, key])
+        lines += toml_lines(value, [*prefix, key])
+    for key, items in arrays.items():
+        for item in items:
+            lines.append(f"[[{_dotted([*prefix, key])}]]")
+            lines += toml_lines(item, [*prefix, key], header=False)
+    return lines
+
+
+def _is_table_array(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(i, Mapping) for i in value)
+
+
+def _dotted(keys: list[str]) -> str:
+    return ".".join(_key(k) for k in keys)
+
+
+def _key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else json.dumps(key)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"cannot write {value!r} as TOML")
