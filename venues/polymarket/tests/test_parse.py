@@ -158,3 +158,14 @@ def test_v2_market_trades_by_position_ids(sample_event: dict) -> None:
     assert parse.exchange_version(parsed.raw) == 3
     del market["positionIds"]
     assert market["slug"] not in [m.market_id for m in parse.parse_markets([sample_event])]
+
+
+def test_trade_fee_is_stated_or_computed_never_assumed_free() -> None:
+    from arbkit_polymarket.clob import parse_trade
+
+    trade = {"id": "t1", "asset_id": "1", "side": "BUY", "price": "0.34", "size": "10"}
+    fees = PolymarketFees(rate=D("0.05"))
+    assert parse_trade(trade, fees=fees)[0].fee == D("0.1122")
+    assert parse_trade({**trade, "fee": "0.2"}, fees=fees)[0].fee == D("0.2")
+    with pytest.raises(BadResponse, match="no fee model"):
+        parse_trade(trade)
