@@ -151,3 +151,18 @@ def test_config_show_is_valid_toml_unaltered_apart_from_masking(cli, write_confi
     assert shown == expected
     for secret in ("hunter2", "hunter3", "pa55word", "tok-123456"):
         assert secret not in result.output
+
+
+def test_bad_proxy_from_the_environment_is_one_line(cli, monkeypatch):
+    monkeypatch.setenv("ARBKIT_KALSHI_PROXY", "not a proxy")
+    result = cli("scan", "--venues", "kalshi", "--league", "nba")
+    _one_line_error(result, "[venues.kalshi] proxy must be a URL")
+
+
+def test_sandbox_false_as_a_boolean_still_works(write_config):
+    from arbkit.config import Config
+
+    path = write_config('[venues.kalshi]\nsandbox = false\nproxy = "socks5://127.0.0.1:1080"\n')
+    settings = Config.load(path).venue_settings("kalshi")
+    assert settings.sandbox is False
+    assert settings.proxy == "socks5://127.0.0.1:1080"
