@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -45,3 +46,35 @@ def test_check_is_silent_when_every_write_worked(tmp_path: Path) -> None:
     recorder.book(BOOK, NOW)
     recorder.check()
     assert recorder.failure is None
+
+
+def test_scan_prints_its_results_then_fails_on_a_store_write_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from arbkit.cli import main
+
+    db = tmp_path / "arbkit.db"
+
+    def scan() -> tuple[int, str, str]:
+        try:
+            main(["-q", "--db", str(db), "scan", "--sample", "--json"])
+            code = 0
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    assert scan()[0] == 0
+    with sqlite3.connect(db) as connection:  # the disk "fills up" for this table
+        connection.execute(
+            "CREATE TRIGGER full BEFORE INSERT ON opportunities "
+            "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+        )
+    code, out, err = scan()
+    assert code == 1
+    assert json.loads(out)["opportunities"]  # the results came first
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and "disk is full" in errors[0]

@@ -255,6 +255,8 @@ class ScanRun:
         finally:
             for venue in venues:
                 await venue.aclose()
+        if self.recorder is not None:
+            self.recorder.check()  # a failed write is an error, after the results were printed
 
     # -- building --------------------------------------------------------------------------------
 
