@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from arbkit.cli import main
+from cli_helpers import Outcome, one_line_error, run_main
 
 REAL = Path(__file__).parent / "data" / "replay-real"
 
 
-@dataclass
-class Outcome:
-    exit_code: int
-    output: str
-
-
 @pytest.fixture
 def invoke(capsys):
-    """Run ``arbkit.cli.main`` (the console script: ArbkitError -> ``Error:`` line, exit 1)."""
-
-    def run(args: list[str]) -> Outcome:
-        with pytest.raises(SystemExit) as exited:
-            main(args)
-            raise SystemExit(0)
-        captured = capsys.readouterr()
-        return Outcome(int(exited.value.code or 0), captured.out + captured.err)
-
-    return run
+    return lambda args: run_main(capsys, args)
 
 
 def _one_line_error(result: Outcome, exit_code: int, message: str) -> None:
-    assert result.exit_code == exit_code, result.output
-    assert "Traceback" not in result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1, result.output
-    assert message in errors[0]
+    one_line_error(result, message, exit_code)
 
 
 @pytest.mark.parametrize(

@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from arbkit.cli import main
-
-
-@dataclass
-class Outcome:
-    exit_code: int
-    output: str
+from cli_helpers import one_line_error as _one_line_error
+from cli_helpers import run_main
 
 
 @pytest.fixture
 def cli(capsys):
     """Run the console script's ``main`` and collect its exit status and output."""
-
-    def run(*args: str) -> Outcome:
-        with pytest.raises(SystemExit) as exited:
-            main(list(args))
-            raise SystemExit(0)
-        captured = capsys.readouterr()
-        return Outcome(int(exited.value.code or 0), captured.out + captured.err)
-
-    return run
+    return lambda *args: run_main(capsys, args)
 
 
 @pytest.fixture
@@ -43,14 +28,6 @@ def write_config(isolated_user_dir: Path):
         return path
 
     return write
-
-
-def _one_line_error(result: Outcome, message: str) -> None:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1, result.output
-    assert message in errors[0]
 
 
 @pytest.mark.parametrize(

@@ -49,24 +49,26 @@ def _decimal(ctx: click.Context, param: click.Parameter, value: str | None) -> D
     return result
 
 
-def _non_negative_decimal(
-    ctx: click.Context, param: click.Parameter, value: str | None
-) -> Decimal | None:
-    """A threshold below zero would admit losing trades: reject it instead of scanning."""
-    result = _decimal(ctx, param, value)
-    if result is not None and result < 0:
-        raise click.BadParameter(f"{value!r} must be 0 or more")
-    return result
+def _decimal_at_least(
+    low: Decimal, *, inclusive: bool, why: str
+) -> Callable[[click.Context, click.Parameter, str | None], Decimal | None]:
+    """A ``_decimal`` callback that refuses values below ``low`` (or at it, if not inclusive)."""
+    bound = f"{low} or more" if inclusive else f"more than {low}"
+
+    def check(ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+        result = _decimal(ctx, param, value)
+        if result is not None and (result < low if inclusive else result <= low):
+            raise click.BadParameter(f"{value!r} must be {bound}")
+        return result
+
+    check.__doc__ = why
+    return check
 
 
-def _positive_decimal(
-    ctx: click.Context, param: click.Parameter, value: str | None
-) -> Decimal | None:
-    """A size cap of zero or less can never be filled, so it is a mistake, not a filter."""
-    result = _decimal(ctx, param, value)
-    if result is not None and result <= 0:
-        raise click.BadParameter(f"{value!r} must be more than 0")
-    return result
+#: A threshold below zero would admit losing trades: reject it instead of scanning.
+_non_negative_decimal = _decimal_at_least(Decimal(0), inclusive=True, why="a minimum edge ≥ 0")
+#: A size cap of zero or less can never be filled, so it is a mistake, not a filter.
+_positive_decimal = _decimal_at_least(Decimal(0), inclusive=False, why="a size cap > 0")
 
 
 def _venue_list(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
