@@ -11,6 +11,7 @@ import asyncio
 import json
 import math
 import os
+import signal
 import sys
 from collections.abc import Callable
 from datetime import timedelta
@@ -225,7 +226,15 @@ def register(cli: click.Group) -> None:
         if opts["no_store"] and opts["record"]:
             raise click.UsageError("--record writes to the database: not with --no-store")
         run = ScanRun(state, opts)
-        asyncio.run(run.main())
+        try:
+            asyncio.run(run.main())
+        except asyncio.CancelledError:  # a signal before the watch began: nothing to summarise
+            if run.stopped_by is None:
+                raise
+        if run.stopped_by is not None:  # stopped cleanly, but say it was by a signal
+            said = "Interrupted." if run.stopped_by == signal.SIGINT else "Terminated."
+            click.echo(said, err=True)
+            sys.exit(128 + run.stopped_by)
 
 
 class ScanRun:
@@ -238,6 +247,7 @@ class ScanRun:
         self.json = bool(opts["json_"])
         self.recorder = None if opts["no_store"] else ScanRecorder(state.store)
         self.feed: Feed | None = None
+        self.stopped_by: signal.Signals | None = None  #: SIGINT (Ctrl-C) or SIGTERM
 
     def progress(self, message: str) -> None:
         """Progress goes to stderr, so stdout stays clean for --json and pipes."""
@@ -245,6 +255,7 @@ class ScanRun:
             click.echo(f"… {message}", err=True)
 
     async def main(self) -> None:
+        self._stop_on_signals()
         scanner, venues = self._build()
         try:
             await scanner.prepare()
@@ -259,6 +270,24 @@ class ScanRun:
                 await venue.aclose()
         if self.recorder is not None:
             self.recorder.check()  # a failed write is an error, after the results were printed
+
+    def _stop_on_signals(self) -> None:
+        """Ctrl-C and SIGTERM end the run alike: the watch stops, the summary is printed, the
+        venues close, then the exit status says which signal it was (130 or 143)."""
+        task = asyncio.current_task()
+        if task is None:
+            return
+
+        def stop(signum: signal.Signals) -> None:
+            self.stopped_by = signum
+            task.cancel()
+
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, stop, signum)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
+                return
 
     # -- building --------------------------------------------------------------------------------
 
