@@ -79,3 +79,18 @@ def test_placeholder_groups_exist(invoke: Any) -> None:
     result = invoke(["trade", "--help"])
     assert result.exit_code == 0
     assert "live trading is opt-in" in result.stdout
+
+
+def test_sandbox_on_a_venue_without_one_is_an_error_never_production(capsys):
+    from arbkit_kalshi.venue import KalshiVenue
+    from arbkit_polymarket.venue import PolymarketVenue
+    from cli_helpers import one_line_error, run_main
+
+    from arbkit.errors import ConfigError
+    from arbkit.venue import VenueSettings
+
+    with pytest.raises(ConfigError, match="polymarket has no sandbox"):
+        PolymarketVenue(VenueSettings(sandbox=True))
+    assert KalshiVenue(VenueSettings(sandbox=True)).settings.sandbox  # Kalshi has its demo
+    result = run_main(capsys, ["--sandbox", "scan", "--venues", "polymarket", "--no-store"])
+    one_line_error(result, "polymarket has no sandbox")

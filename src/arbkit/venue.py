@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from attrs import field, frozen
 
 from arbkit.clock import Clock, WallClock
-from arbkit.errors import NotSupported
+from arbkit.errors import ConfigError, NotSupported
 from arbkit.models import Fill, Market, Order, OrderBook, OrderRequest, Position
 from arbkit.secrets import Secret
 from arbkit.streaming import StreamDecoder, StreamEvent
@@ -71,17 +71,26 @@ class Venue:
         title: a human name.
         leagues: canonical league codes this venue plugin can discover.
         credential_names: the credentials it reads (``arbkit config`` masks them).
+        has_sandbox: the venue offers a test environment that ``sandbox`` settings select.
     """
 
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
     leagues: ClassVar[tuple[str, ...]] = ()
     credential_names: ClassVar[tuple[str, ...]] = ()
+    has_sandbox: ClassVar[bool] = False
 
     def __init__(
         self, settings: VenueSettings | None = None, *, clock: Clock | None = None
     ) -> None:
-        self.settings = settings or VenueSettings()
+        settings = settings or VenueSettings()
+        if settings.sandbox and not self.has_sandbox:
+            # Asked for a test environment that does not exist: never fall through to production.
+            raise ConfigError(
+                f"{self.name or type(self).__name__} has no sandbox; "
+                "drop --sandbox (or sandbox = true) for it, or leave it out with --venues"
+            )
+        self.settings = settings
         self.clock: Clock = clock or WallClock()
 
     # -- codec: raw payloads → domain model, no network -------------------------------------

@@ -86,6 +86,8 @@ def _by_ticker(objects: Any, key: str = "ticker") -> dict[str, Mapping[str, Any]
 class KalshiVenue(Venue):
     """Kalshi (Trade API v2): sports game markets, order books, websocket stream and orders."""
 
+    has_sandbox: ClassVar[bool] = True  # the demo environment
+
     name: ClassVar[str] = "kalshi"
     title: ClassVar[str] = "Kalshi"
     leagues: ClassVar[tuple[str, ...]] = tuple(parse.GAME_SERIES)
