@@ -178,3 +178,25 @@ async def test_token_bucket_acquire_takes_tokens() -> None:
     bucket = TokenBucket(rate=1, capacity=2, clock=FakeClock())
     await bucket.acquire(2)
     assert not bucket.try_acquire()
+
+
+async def test_an_html_error_page_becomes_one_line_with_status_and_path(
+    server: FakeVenueServer,
+) -> None:
+    page = (
+        "<!DOCTYPE html>\n<html><head><title>403 Forbidden</title>\n<style>body{x:1}</style>"
+        "</head>\n<body>\n<h1>Access denied</h1>\n<p>Your request was blocked by the edge."
+        + " padding" * 200
+        + "</p>\n</body></html>\n"
+    )
+    server.inject(status=403, body=page, path="/markets")
+    http = _http(server)
+    try:
+        with pytest.raises(arbkit.PermissionDenied) as raised:
+            await http.request("GET", "/markets")
+    finally:
+        await http.aclose()
+    message = str(raised.value)
+    assert "\n" not in message and "<" not in message and "body{" not in message
+    assert message.startswith("fake: HTTP 403 Forbidden on GET /markets: 403 Forbidden Access")
+    assert len(message) < 220 and message.endswith("…")

@@ -62,7 +62,13 @@ from arbkit.models import (
     TimeInForce,
 )
 from arbkit.money import format_decimal, round_down, round_up, to_decimal
-from arbkit.net import ErrorMapper, TokenBucket, VenueHttp, default_error_mapper
+from arbkit.net import (
+    ErrorMapper,
+    TokenBucket,
+    VenueHttp,
+    default_error_mapper,
+    response_message,
+)
 from arbkit.paths import user_dir
 from arbkit.recordings import (
     load_recordings,
@@ -174,6 +180,7 @@ __all__ = [
     "read_stream_file",
     "recorded_now",
     "redact",
+    "response_message",
     "round_down",
     "round_up",
     "sample_dir",

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import random
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -48,21 +49,41 @@ _STATUS_ERRORS: dict[int, type[VenueError]] = {
 }
 
 
+_TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_SNIPPET_CHARS = 160
+
+
+def one_line(text: str, limit: int = _SNIPPET_CHARS) -> str:
+    """``text`` as one short line: markup dropped, whitespace collapsed, cut with an ellipsis."""
+    flat = " ".join(_TAG.sub(" ", text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
 def response_message(response: httpx.Response) -> tuple[str, str | None]:
-    """The venue's own message and error code from an error body, whatever its shape."""
+    """The venue's own message and error code from an error body, whatever its shape.
+
+    A body that is not JSON (a proxy's or CDN's HTML page, say) becomes one line naming the
+    status and the request path, so a terminal never fills with a web page.
+    """
     text = response.text[:2000]
     try:
         body = response.json()
     except ValueError:
-        return (text.strip() or response.reason_phrase or f"HTTP {response.status_code}"), None
+        status = f"HTTP {response.status_code} {response.reason_phrase}".strip()
+        try:
+            status += f" on {response.request.method} {response.request.url.path}"
+        except RuntimeError:  # a response built without its request (tests)
+            pass
+        snippet = one_line(text)
+        return (f"{status}: {snippet}" if snippet else status), None
     if isinstance(body, dict):
         error = body.get("error", body)
         if isinstance(error, dict):
             message = error.get("message") or error.get("details") or json.dumps(error)
             code = error.get("code")
-            return str(message), None if code is None else str(code)
-        return str(error), None
-    return text, None
+            return one_line(str(message), 500), None if code is None else str(code)
+        return one_line(str(error), 500), None
+    return one_line(text, 500), None
 
 
 def default_error_mapper(venue: str) -> ErrorMapper:

@@ -25,6 +25,7 @@ from arbkit import (
     VenueError,
     VenueUnavailable,
     redact,
+    response_message,
 )
 
 VENUE = "polymarket"
@@ -72,8 +73,8 @@ def error_message(response: httpx.Response) -> str:
     """The venue's own message: the ``error`` (or ``errorMsg``) field, else the body text."""
     try:
         body: Any = response.json()
-    except ValueError:
-        return response.text.strip()[:500] or f"HTTP {response.status_code}"
+    except ValueError:  # an HTML page from a proxy or CDN: one line with status and path
+        return response_message(response)[0]
     if isinstance(body, dict):
         for key in ("error", "errorMsg", "message"):
             if body.get(key):

@@ -17,6 +17,7 @@ from arbkit import (
     OrderRequest,
     OrderStateUnknown,
     OrderStatus,
+    PermissionDenied,
     RateLimited,
     ReplayClock,
     Side,
@@ -103,6 +104,22 @@ async def test_persistent_429_surfaces_rate_limited(server, make_venue) -> None:
             await venue.clob.book(server.tokens()[0])
     finally:
         await venue.aclose()
+
+
+async def test_an_html_error_page_is_one_line_with_status_and_path(server, make_venue) -> None:
+    page = "<html>\n<head><title>403 Forbidden</title></head>\n<body>\n<h1>Blocked</h1>" + (
+        "<p>cdn</p>\n" * 100
+    )
+    server.inject(Fault(status=403, body=page, path="/book"))
+    venue = make_venue()
+    try:
+        with pytest.raises(PermissionDenied) as raised:
+            await venue.clob.book(server.tokens()[0])
+    finally:
+        await venue.aclose()
+    message = str(raised.value)
+    assert "\n" not in message and "<" not in message and len(message) < 220
+    assert "HTTP 403 Forbidden on GET /book: 403 Forbidden Blocked cdn" in message
 
 
 async def test_malformed_json_is_a_clear_bad_response(server, make_venue) -> None:
