@@ -8,7 +8,8 @@ venue's own raw formats (docs/replay-format.md). Each venue plugin reads its own
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -21,41 +22,104 @@ from arbkit.errors import ConfigError
 from arbkit.registry import get_venues
 from arbkit.venue import Recording
 
+log = logging.getLogger(__name__)
+
 
 def sample_dir() -> Path:
     """The offline sample data set shipped inside the package."""
     return Path(str(resources.files("arbkit") / "data" / "sample"))
 
 
+#: The latest ``ts`` a stream line may carry (9999-12-31, the last instant a datetime can hold).
+MAX_TS_MS = 253_402_300_799_999
+
+StreamLine = tuple[int, Mapping[str, Any]]
+
+
 def read_json_file(path: Path, kind: type | None = None) -> Any:
     """One recorded JSON file; a broken or wrongly shaped file is a one-line ConfigError."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: not readable JSON ({exc})") from exc
+        data = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"{path}: not readable ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not readable JSON ({exc})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: JSON nested too deeply") from None
     if kind is not None and not isinstance(data, kind):
         raise ConfigError(f"{path}: expected a JSON {kind.__name__}")
     return data
 
 
-def read_stream_file(path: Path) -> tuple[tuple[int, Mapping[str, Any]], ...]:
+def read_stream_file(path: Path) -> tuple[StreamLine, ...]:
     """A recorded ``stream.jsonl``: one ``{"ts": epoch ms, "msg": ...}`` per line, by time.
 
-    A missing file is an empty stream; a bad line names its line number.
+    A missing file is an empty stream. The order is a stable sort on ``ts``, so equal stamps
+    keep file order. See :func:`iter_stream_file` for what is an error and what a warning.
     """
     if not path.exists():
         return ()
-    stream: list[tuple[int, Mapping[str, Any]]] = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            stream.append((int(row["ts"]), row["msg"]))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"{path}:{number}: expected {{ts, msg}} ({exc})") from None
-    stream.sort(key=lambda item: item[0])
-    return tuple(stream)
+    return tuple(sorted(iter_stream_file(path), key=lambda item: item[0]))
+
+
+def iter_stream_file(path: Path) -> Iterator[StreamLine]:
+    """The lines of a ``stream.jsonl`` in file order, read one at a time (not sorted).
+
+    A last line that starts an object but is not JSON and has no newline is what a recorder
+    killed mid-write leaves: it is logged and dropped, and the rest plays. Any other line that
+    is not JSON is a ConfigError naming the line, as is a line that is not ``{ts, msg}`` or a
+    ``ts`` that is not integer epoch ms. A ``msg`` that is not a JSON object cannot be any
+    venue's message: logged and skipped.
+    """
+    try:
+        with path.open("rb") as lines:
+            for number, raw in enumerate(lines, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    row = json.loads(raw)
+                except RecursionError:
+                    raise _bad_line(path, number, "JSON nested too deeply") from None
+                except ValueError as exc:
+                    if raw.endswith(b"\n") or not raw.startswith(b"{"):
+                        raise _bad_line(path, number, f"not JSON: {exc}") from None
+                    # Only the last line can lack its newline: one a recorder began, not ended.
+                    log.warning(
+                        "%s:%d: the last line is cut short (recording stopped mid-write?); "
+                        "dropped it",
+                        path,
+                        number,
+                    )
+                    return
+                line = _stream_line(path, number, row)
+                if line is not None:
+                    yield line
+    except OSError as exc:
+        raise ConfigError(f"{path}: not readable ({exc.strerror or exc})") from None
+
+
+def _stream_line(path: Path, number: int, row: Any) -> StreamLine | None:
+    """One parsed line as ``(ts, msg)``; None (warned) when ``msg`` is not an object."""
+    if not isinstance(row, dict) or "ts" not in row or "msg" not in row:
+        raise _bad_line(path, number, f"got {_short(row)}")
+    ts = row["ts"]
+    if isinstance(ts, bool) or not isinstance(ts, int) or not 0 <= ts <= MAX_TS_MS:
+        raise ConfigError(f"{path}:{number}: ts {_short(ts)} is not an integer epoch ms")
+    msg = row["msg"]
+    if not isinstance(msg, dict):
+        log.warning("%s:%d: msg %s is not a JSON object; skipped", path, number, _short(msg))
+        return None
+    return ts, msg
+
+
+def _bad_line(path: Path, number: int, reason: str) -> ConfigError:
+    return ConfigError(f"{path}:{number}: expected {{ts, msg}} ({reason})")
+
+
+def _short(value: Any) -> str:
+    """A value for a one-line message: its JSON, cut short."""
+    text = json.dumps(value) if not isinstance(value, float) else repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:
