@@ -76,6 +76,7 @@ MARKET_TYPES: dict[str, MarketType] = {
 
 _SLUG_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})$")
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 
 
 def json_list(value: Any, what: str) -> list[Any]:
@@ -331,13 +332,59 @@ def parse_markets(
         if not isinstance(obj, Mapping):
             raise BadResponse(f"expected a Gamma object, got {type(obj).__name__}", venue=VENUE)
         if "markets" in obj:
+            nested = obj.get("markets") or ()
+            if not isinstance(nested, list):
+                raise BadResponse(f"event {obj.get('slug')!r}: markets is not a list", venue=VENUE)
+            event_problem = start_problem(obj)
             event = parse_event(obj)
-            for market in obj.get("markets") or ():
+            for market in nested:
                 if isinstance(market, Mapping) and _routable(market, clob_fees):
-                    result.append(parse_market(market, event, clob_fees))
+                    _append_timed(result, market, event, clob_fees, event_problem)
         elif _routable(obj, clob_fees):
-            result.append(parse_market(obj, None, clob_fees))
+            parents = obj.get("events")
+            parent = parents[0] if isinstance(parents, list) and parents else None
+            problem = start_problem(parent) if isinstance(parent, Mapping) else None
+            _append_timed(result, obj, None, clob_fees, problem)
     return result
+
+
+def _append_timed(
+    result: list[Market],
+    market: Mapping[str, Any],
+    event: Event | None,
+    clob_fees: Mapping[str, PolymarketFees] | None,
+    event_problem: str | None,
+) -> None:
+    """Parse and keep a market unless its start is unreadable or unknown (logged as skipped).
+
+    An unreadable time is not "no time": the game may already be under way, so pricing it
+    as a future game would show an edge that is not there.
+    """
+    problem = event_problem or start_problem(market)
+    if problem:
+        skip(market, problem)
+        return
+    parsed = parse_market(market, event, clob_fees)
+    if parsed.start_time is None and parsed.game_date is None:
+        skip(market, "no start time or game date: cannot tell whether the game has started")
+        return
+    result.append(parsed)
+
+
+#: Gamma's start fields: an ISO/epoch time, or a calendar date.
+_START_FIELDS = (("gameStartTime", False), ("startTime", False), ("eventDate", True))
+
+
+def start_problem(obj: Mapping[str, Any]) -> str | None:
+    """Why an event's or market's start fields cannot be trusted (None: absent or readable)."""
+    for key, is_date in _START_FIELDS:
+        value = obj.get(key)
+        if value is None or value == "":
+            continue
+        readable = _date(value) if is_date else parse_optional_timestamp(value)
+        if readable is None:
+            return f"unreadable {key} {value!r:.40}"
+    return None
 
 
 #: The last exclusions, ``(market slug, reason)``, newest last (bounded).
@@ -366,39 +413,66 @@ def _routable(market: Mapping[str, Any], clob_fees: Mapping[str, PolymarketFees]
     return True
 
 
-def parse_levels(levels: Any, *, descending: bool) -> tuple[Level, ...]:
-    """``[{price, size}]`` in any order → (price, size) tuples best first, empty levels dropped."""
+def parse_levels(levels: Any, *, descending: bool, where: str = "book") -> tuple[Level, ...]:
+    """``[{price, size}]`` in any order → (price, size) tuples best first.
+
+    Impossible levels (price outside (0, 1), size ≤ 0) are dropped with a warning; use
+    :func:`read_levels` to learn whether any was.
+    """
+    return read_levels(levels, descending=descending, where=where)[0]
+
+
+def read_levels(levels: Any, *, descending: bool, where: str) -> tuple[tuple[Level, ...], bool]:
+    """(levels best first, whether an impossible level was dropped); ``where`` names the side.
+
+    A size of 0 or a price of 0 or 1 cannot be a real resting order, so a book that has one is
+    not what the venue holds: the caller marks it doubtful rather than trusting the rest.
+    """
     if not isinstance(levels, list):
-        raise BadResponse(f"book levels: expected a list, got {levels!r:.80}", venue=VENUE)
+        raise BadResponse(f"{where} levels: expected a list, got {levels!r:.80}", venue=VENUE)
     parsed: list[Level] = []
+    dropped = False
     for level in levels:
         try:
             price, size = to_decimal(level["price"]), to_decimal(level["size"])
-        except (KeyError, TypeError):
-            message = f"book level without price/size: {level!r:.80}"
+        except (KeyError, TypeError, IndexError):
+            message = f"{where}: level without price/size: {level!r:.80}"
             raise BadResponse(message, venue=VENUE) from None
-        if size > _ZERO:
+        except BadResponse as exc:
+            raise BadResponse(f"{where}: level {level!r:.80}: {exc}", venue=VENUE) from None
+        if _ZERO < price < _ONE and size > _ZERO:
             parsed.append((price, size))
+        else:
+            log.warning("polymarket %s: dropping impossible level %s x %s", where, price, size)
+            dropped = True
     parsed.sort(reverse=descending)
-    return tuple(parsed)
+    return tuple(parsed), dropped
 
 
 def parse_book(payload: Mapping[str, Any], *, continuous: bool = True) -> OrderBook:
-    """A CLOB ``/book`` response or WS ``book`` message. The wire lists worst prices first."""
+    """A CLOB ``/book`` response or WS ``book`` message. The wire lists worst prices first.
+
+    A book with an impossible level comes back with that level dropped and ``continuous``
+    False, so no strategy prices it.
+    """
     if not isinstance(payload, Mapping) or not payload.get("asset_id"):
         raise BadResponse(f"book without an asset_id: {payload!r:.120}", venue=VENUE)
+    asset = str(payload["asset_id"])
     stamp = payload.get("timestamp")
     try:
         timestamp = from_epoch_ms(stamp) if stamp else None
-    except (TypeError, ValueError):
-        raise BadResponse(f"book timestamp {stamp!r} is not epoch ms", venue=VENUE) from None
+    except (TypeError, ValueError, OverflowError, OSError):
+        message = f"book {asset}: timestamp {stamp!r:.40} is not epoch ms"
+        raise BadResponse(message, venue=VENUE) from None
+    bids, bad_bids = read_levels(payload.get("bids", []), descending=True, where=f"{asset} bids")
+    asks, bad_asks = read_levels(payload.get("asks", []), descending=False, where=f"{asset} asks")
     return OrderBook(
         venue=VENUE,
-        contract_id=str(payload["asset_id"]),
-        bids=parse_levels(payload.get("bids", []), descending=True),
-        asks=parse_levels(payload.get("asks", []), descending=False),
+        contract_id=asset,
+        bids=bids,
+        asks=asks,
         timestamp=timestamp,
-        continuous=continuous,
+        continuous=continuous and not (bad_bids or bad_asks),
     )
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from arbkit import (
-    BadResponse,
+    ArbkitError,
     BookUpdate,
     ContinuityLost,
     ContinuityRestored,
@@ -83,13 +83,42 @@ _PRICES: dict[str, Decimal] = {}
 
 
 def _price(text: str) -> Decimal:
-    """Prices come from a small set (the tick grid), so their Decimals are parsed once."""
+    """Prices come from a small set (the tick grid), so their Decimals are parsed once.
+
+    Raises:
+        ValueError: not a finite decimal string (nothing is cached then).
+    """
     value = _PRICES.get(text)
     if value is None:
-        value = Decimal(text)
+        if not isinstance(text, str):
+            raise ValueError(f"price {text!r:.40} is not a string")
+        try:
+            value = Decimal(text)
+        except ArithmeticError:  # decimal.InvalidOperation
+            raise ValueError(f"price {text!r:.40} is not a number") from None
+        if not value.is_finite():
+            raise ValueError(f"price {text!r:.40} is not finite")
         if len(_PRICES) < 100_000:
             _PRICES[text] = value
     return value
+
+
+def _size(text: Any) -> Decimal:
+    """An absolute level size: finite and not negative (0 removes the level)."""
+    if not isinstance(text, str):
+        raise ValueError(f"size {text!r:.40} is not a string")
+    try:
+        size = Decimal(text)
+    except ArithmeticError:  # decimal.InvalidOperation
+        raise ValueError(f"size {text!r:.40} is not a number") from None
+    if not size.is_finite() or size < _ZERO:
+        raise ValueError(f"impossible size {text!r:.40}")
+    return size
+
+
+#: Message types that carry nothing for the books (``custom_feature_enabled`` extras).
+_IGNORED = frozenset({"best_bid_ask", "new_market", "market_resolved"})
+_SIDES = {"BUY": True, "SELL": False}
 
 
 def subscribe_message(tokens: Sequence[str]) -> dict[str, Any]:
@@ -113,6 +142,12 @@ class PolymarketDecoder:
     def __init__(self, markets: Sequence[Market], *, verify_top: bool = True) -> None:
         self.tokens: tuple[str, ...] = tuple(c.contract_id for m in markets for c in m.contracts)
         self._followed = frozenset(self.tokens)
+        #: condition id → its tokens: a change without a readable asset id loses the market
+        self._by_condition: dict[str, tuple[str, ...]] = {
+            str(m.raw.get("conditionId")): tuple(c.contract_id for c in m.contracts)
+            for m in markets
+            if isinstance(m.raw, Mapping) and m.raw.get("conditionId")
+        }
         self.tick_sizes: dict[str, Decimal] = {
             c.contract_id: m.tick_size for m in markets for c in m.contracts
         }
@@ -127,10 +162,20 @@ class PolymarketDecoder:
     def seed(self, books: Sequence[OrderBook]) -> None:
         """Start from REST or recorded snapshots: those tokens are trusted at once."""
         for book in books:
+            if not book.continuous:
+                continue  # an impossible level was dropped: wait for a stream snapshot
             self._bids[book.contract_id] = _Side(book.bids, descending=True)
             self._asks[book.contract_id] = _Side(book.asks, descending=False)
 
     def feed(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        """One decoded message → events; a bad message is logged and dropped, never raised.
+
+        Where the dropped message may have changed a followed book, that book loses
+        continuity until its next ``book`` snapshot.
+        """
+        if not isinstance(message, Mapping):
+            log.warning("polymarket stream: dropping a non-object message %r", message)
+            return []
         kind = message.get("event_type")
         try:
             if kind == "price_change":
@@ -141,9 +186,25 @@ class PolymarketDecoder:
                 return self._trade(message)
             if kind == "tick_size_change":
                 self._tick_size(message)
-        except (BadResponse, KeyError, TypeError, InvalidOperation, ValueError) as exc:
-            return self._lose([str(message.get("asset_id", ""))], f"unreadable {kind}: {exc}")
-        return []  # best_bid_ask, new_market, market_resolved: nothing for the books
+            elif kind not in _IGNORED:
+                log.warning("polymarket stream: dropping a message of unknown type %r", kind)
+        except (ArbkitError, LookupError, TypeError, ValueError, ArithmeticError) as exc:
+            if kind == "tick_size_change" or kind == "last_trade_price":
+                log.warning("polymarket stream: dropping an unreadable %s: %s", kind, exc)
+                return []
+            return self._lose(self._mentioned(message), f"unreadable {kind}: {exc}")
+        return []
+
+    def _mentioned(self, message: Mapping[str, Any]) -> list[str]:
+        """The followed tokens a (possibly malformed) message may concern."""
+        tokens = [message.get("asset_id")]
+        changes = message.get("price_changes")
+        if isinstance(changes, list):
+            tokens += [c.get("asset_id") for c in changes if isinstance(c, Mapping)]
+        market = message.get("market")
+        if isinstance(market, str):
+            tokens += self._by_condition.get(market, ())
+        return list(dict.fromkeys(t for t in tokens if isinstance(t, str) and t in self._bids))
 
     def reset(self) -> list[StreamEvent]:
         """The socket dropped: every book is in doubt until its next snapshot."""
@@ -183,12 +244,16 @@ class PolymarketDecoder:
         if token not in self._followed:
             return []
         snapshot = parse_book(message)
+        if not snapshot.continuous:
+            # An impossible level: the snapshot is not the venue's book. Wait for the next one
+            # (no resubscribe, which would only fetch the same bad snapshot again).
+            return self._lose([token], "book snapshot with an impossible level", resubscribe=False)
         restored = token not in self._bids
         self._bids[token] = _Side(snapshot.bids, descending=True)
         self._asks[token] = _Side(snapshot.asks, descending=False)
         tick = message.get("tick_size")
         if tick:
-            self.tick_sizes[token] = Decimal(str(tick))
+            self._set_tick(token, tick)
         events: list[StreamEvent] = [BookUpdate(snapshot)]
         if restored:
             events.append(ContinuityRestored(VENUE, (token,)))
@@ -197,24 +262,60 @@ class PolymarketDecoder:
     def _price_change(self, message: Mapping[str, Any]) -> list[StreamEvent]:
         changed: dict[str, Mapping[str, Any]] = {}
         lost: list[str] = []
-        for change in message["price_changes"]:
-            token = change["asset_id"]
-            bids = self._bids.get(token)
-            if bids is None:
-                continue  # not followed, or waiting for a snapshot: nothing to apply it to
-            side = bids if change["side"] == "BUY" else self._asks[token]
-            side.set(_price(change["price"]), Decimal(change["size"]))
-            changed[token] = change
+        problems: list[str] = []
+        changes = message["price_changes"]
+        if not isinstance(changes, list):
+            raise ValueError("price_changes is not a list")
+        for change in changes:
+            problem = self._apply(change, changed)
+            if problem is not None:
+                problems.append(problem[1])
+                if problem[0] is not None:
+                    lost.append(problem[0])
+                else:  # no readable asset id: any book of this market may now be wrong
+                    lost.extend(self._mentioned(message))
         events: list[StreamEvent] = []
         stamp = message.get("timestamp")
         for token, change in changed.items():
+            if token in lost:
+                continue
             if self.verify_top and not self._top_agrees(token, change):
                 lost.append(token)
+                problems.append("local book disagrees with the venue's best bid/ask")
                 continue
             events.append(BookUpdate(self.book(token, stamp)))
-        if lost:
-            events.extend(self._lose(lost, "local book disagrees with the venue's best bid/ask"))
+        if problems:
+            if not lost:
+                log.warning("polymarket stream: dropping price change: %s", problems[0])
+            else:
+                events.extend(self._lose(list(dict.fromkeys(lost)), "; ".join(problems[:3])))
         return events
+
+    def _apply(
+        self, change: Any, changed: dict[str, Mapping[str, Any]]
+    ) -> tuple[str | None, str] | None:
+        """Apply one level change; (token or None, why) when it is unreadable or impossible."""
+        if not isinstance(change, Mapping):
+            return None, f"change {change!r:.40} is not an object"
+        token = change.get("asset_id")
+        if not isinstance(token, str):
+            return None, f"change without an asset_id: {change!r:.80}"
+        bids = self._bids.get(token)
+        if bids is None:
+            return None  # not followed, or waiting for a snapshot: nothing to apply it to
+        buy = _SIDES.get(change.get("side"))  # type: ignore[arg-type]
+        try:
+            price = _price(change["price"])
+            size = _size(change["size"])
+        except (KeyError, TypeError, ValueError) as exc:
+            return token, f"{token}: unreadable level ({exc})"
+        if buy is None:
+            return token, f"{token}: unknown side {change.get('side')!r:.20}"
+        if not _ZERO < price < _ONE:
+            return token, f"{token}: impossible price {price} (size {size})"
+        (bids if buy else self._asks[token]).set(price, size)
+        changed[token] = change
+        return None
 
     def _top_agrees(self, token: str, change: Mapping[str, Any]) -> bool:
         best_bid, best_ask = change.get("best_bid"), change.get("best_ask")
@@ -232,14 +333,30 @@ class PolymarketDecoder:
         token = str(message["asset_id"])
         if token not in self._followed:
             return []
-        return [TradePrint(VENUE, token, Decimal(message["price"]), Decimal(message["size"]))]
+        price, size = _price(message["price"]), _size(message["size"])
+        if not (_ZERO < price < _ONE and size > _ZERO):
+            raise ValueError(f"impossible trade {price} x {size}")
+        return [TradePrint(VENUE, token, price, size)]
 
     def _tick_size(self, message: Mapping[str, Any]) -> None:
         token = str(message["asset_id"])
         if token in self._followed:
-            self.tick_sizes[token] = Decimal(str(message["new_tick_size"]))
+            self._set_tick(token, message["new_tick_size"])
 
-    def _lose(self, tokens: Sequence[str], reason: str) -> list[StreamEvent]:
+    def _set_tick(self, token: str, value: Any) -> None:
+        """A new tick size, if it is one (a bad one is logged and the old tick kept)."""
+        try:
+            tick = Decimal(str(value))
+            if not tick.is_finite() or not _ZERO < tick < _ONE:
+                raise ValueError
+        except (ValueError, ArithmeticError):
+            log.warning("polymarket stream: ignoring impossible tick size %r for %s", value, token)
+            return
+        self.tick_sizes[token] = tick
+
+    def _lose(
+        self, tokens: Sequence[str], reason: str, *, resubscribe: bool = True
+    ) -> list[StreamEvent]:
         doubtful = tuple(t for t in tokens if t in self._followed)
         if not doubtful:
             log.warning("polymarket stream: %s", reason)
@@ -247,6 +364,7 @@ class PolymarketDecoder:
         for token in doubtful:
             self._bids.pop(token, None)
             self._asks.pop(token, None)
-        log.warning("polymarket stream: %s; resubscribing %d token(s)", reason, len(doubtful))
-        self.outbox.append(resubscribe_message(doubtful))
+        log.warning("polymarket stream: %s; %d book(s) out of sync", reason, len(doubtful))
+        if resubscribe:
+            self.outbox.append(resubscribe_message(doubtful))
         return [ContinuityLost(VENUE, doubtful, reason)]
