@@ -214,15 +214,31 @@ def _encode(message: Mapping[str, Any] | str) -> str:
 
 
 def _decode(raw: str | bytes) -> list[Mapping[str, Any]]:
-    """Parse a frame; venues send one object, an array of objects, or a bare ``PONG``."""
-    text = raw.decode() if isinstance(raw, bytes) else raw
-    if text in ("PONG", "pong", ""):
+    """Parse a frame; venues send one object, an array of objects, or a bare ``PONG``.
+
+    Anything else is no venue message: it is logged and dropped, never raised, so one bad frame
+    cannot end the feed (the decoder decides whether a book lost continuity).
+    """
+    if raw in ("PONG", "pong", "", b"PONG", b"pong", b""):
         return []
     try:
-        value = json.loads(text)
-    except ValueError:
-        log.warning("dropping a malformed stream frame (%d bytes)", len(text))
+        value = json.loads(raw)
+    except RecursionError:
+        log.warning("dropping a stream frame nested too deeply (%d bytes)", len(raw))
         return []
-    if isinstance(value, list):
-        return [item for item in value if isinstance(item, dict)]
-    return [value] if isinstance(value, dict) else []
+    except ValueError:  # not JSON, or bytes that are not UTF-8
+        log.warning("dropping a malformed stream frame (%d bytes)", len(raw))
+        return []
+    if isinstance(value, dict):
+        return [value]
+    if not isinstance(value, list):
+        log.warning("dropping a stream frame that is not a JSON object: %.40r", value)
+        return []
+    messages = [item for item in value if isinstance(item, dict)]
+    if len(messages) < len(value):
+        log.warning(
+            "dropping %d of %d items of a stream frame: not JSON objects",
+            len(value) - len(messages),
+            len(value),
+        )
+    return messages
