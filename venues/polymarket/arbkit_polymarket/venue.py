@@ -47,6 +47,7 @@ from arbkit import (
     to_decimal,
 )
 from arbkit import Venue as _Venue
+from arbkit.config import _number as seconds_option  # the config loader's own number rule
 from arbkit_polymarket import auth, parse, signing
 from arbkit_polymarket.clob import ClobClient, parse_order, parse_trade
 from arbkit_polymarket.errors import map_error, order_refusal
@@ -70,6 +71,52 @@ _TIF = {
 }
 #: GTD expirations need a one-minute security margin on top of the wanted life.
 GTD_MARGIN_SECONDS = 60
+
+
+#: Numeric ``[venues.polymarket]`` options (seconds) → (default, whether 0 is allowed).
+SECONDS_OPTIONS: dict[str, tuple[float, bool]] = {
+    "cache_ttl": (300.0, True),
+    "retry_backoff": (0.25, True),
+    "ping_interval": (10.0, False),
+    "stale_after": (30.0, False),
+    "reconnect_backoff": (0.5, True),
+    "reconnect_backoff_cap": (30.0, True),
+    "reconcile_grace": (30.0, True),
+}
+
+
+def _read_seconds(options: Mapping[str, Any]) -> dict[str, float]:
+    """Every numeric option, checked once at start-up: "forever", nan or -1 is a one-line error.
+
+    Options can come from the SDK as well as the config file, so the venue checks them itself
+    (with the config loader's rule). A keep-alive or silence limit of 0 would spin, so those
+    must be positive.
+    """
+    where = "[venues.polymarket]"
+    values: dict[str, float] = {}
+    for name, (default, zero_ok) in SECONDS_OPTIONS.items():
+        value = options.get(name, default)
+        number = seconds_option(where, name, value)
+        if not zero_ok and number == 0:
+            raise ConfigError(f"{where} {name} must be more than 0 seconds, got {value!r}")
+        values[name] = number
+    return values
+
+
+def _signature_type(value: Any) -> int:
+    """0 EOA, 1 proxy, 2 Safe, 3 deposit wallet (a digit string from the environment too)."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if value not in (
+        signing.EOA,
+        signing.POLY_PROXY,
+        signing.POLY_GNOSIS_SAFE,
+        signing.POLY_1271,
+    ) or isinstance(value, bool):
+        raise ConfigError(
+            f"[venues.polymarket] signature_type must be 0, 1, 2 or 3, got {value!r:.40}"
+        )
+    return int(value)
 
 
 def _buckets(limits: Mapping[str, tuple[float, float]]) -> dict[str, TokenBucket]:
@@ -103,6 +150,7 @@ class PolymarketVenue(_Venue):
         super().__init__(settings, clock=clock)
         s = self.settings
         options = s.options
+        self._seconds = _read_seconds(options)
         self._gamma_http = VenueHttp(
             venue=self.name,
             base_url=s.url("gamma", URLS["gamma"]),
@@ -111,7 +159,7 @@ class PolymarketVenue(_Venue):
             error_mapper=map_error,
             proxy=options.get("gamma_proxy"),
             timeout=s.timeout,
-            backoff_base=float(options.get("retry_backoff", 0.25)),
+            backoff_base=self._seconds["retry_backoff"],
         )
         self._clob_http = VenueHttp(
             venue=self.name,
@@ -131,7 +179,7 @@ class PolymarketVenue(_Venue):
             error_mapper=map_error,
             proxy=s.proxy,
             timeout=s.timeout,
-            backoff_base=float(options.get("retry_backoff", 0.25)),
+            backoff_base=self._seconds["retry_backoff"],
         )
         self._data_http = VenueHttp(
             venue=self.name,
@@ -140,7 +188,7 @@ class PolymarketVenue(_Venue):
             error_mapper=map_error,
             timeout=s.timeout,
         )
-        self.gamma = GammaClient(self._gamma_http, ttl=float(options.get("cache_ttl", 300)))
+        self.gamma = GammaClient(self._gamma_http, ttl=self._seconds["cache_ttl"])
         self.clob = ClobClient(self._clob_http)
         self._key: Secret | None = s.credential("private_key")
         self._creds: auth.ApiCredentials | None = None
@@ -148,7 +196,7 @@ class PolymarketVenue(_Venue):
         secret, passphrase = s.credential("api_secret"), s.credential("api_passphrase")
         if api_key and secret and passphrase:
             self._creds = auth.ApiCredentials(api_key=api_key, secret=secret, passphrase=passphrase)
-        self.signature_type = int(options.get("signature_type", signing.EOA))
+        self.signature_type = _signature_type(options.get("signature_type", signing.EOA))
         self._funder: str | None = options.get("funder")
         self._sent: dict[str, _Sent] = {}
         self._client_ids: dict[str, str] = {}
@@ -177,11 +225,23 @@ class PolymarketVenue(_Venue):
 
     @classmethod
     def read_recording(cls, directory: Path) -> Recording:
-        """``events.json``, ``books.json`` and optional ``stream.jsonl`` (docs/replay-format.md)."""
-        markets = parse.parse_markets(read_json_file(directory / "events.json", list))
+        """``events.json``, ``books.json`` and optional ``stream.jsonl`` (docs/replay-format.md).
+
+        Raises:
+            ConfigError: a file that is not readable JSON of the right shape (one line, naming
+                it), or two records of one ``asset_id`` in ``books.json``.
+        """
+        events_path = directory / "events.json"
+        markets = parse.parse_markets(_read_nested_safe(events_path, list))
         books_path = directory / "books.json"
-        books = parse.parse_books(read_json_file(books_path, list)) if books_path.exists() else []
-        stream = read_stream_file(directory / "stream.jsonl")
+        books: list[OrderBook] = []
+        if books_path.exists():
+            books = _unique_books(books_path, _read_nested_safe(books_path, list))
+        stream_path = directory / "stream.jsonl"
+        try:
+            stream = read_stream_file(stream_path)
+        except RecursionError:
+            raise ConfigError(f"{stream_path}: not readable JSON (nested too deeply)") from None
         stamps = [ts for ts, _ in stream] + [
             int(b.timestamp.timestamp() * 1000) for b in books if b.timestamp
         ]
@@ -264,11 +324,11 @@ class PolymarketVenue(_Venue):
             decoder=decoder,
             subscribe=lambda: [subscribe_message(decoder.tokens)],
             ping=lambda: PING,
-            ping_interval=float(options.get("ping_interval", 10.0)),
-            stale_after=float(options.get("stale_after", 30.0)),
+            ping_interval=self._seconds["ping_interval"],
+            stale_after=self._seconds["stale_after"],
             backoff=Backoff(
-                base=float(options.get("reconnect_backoff", 0.5)),
-                cap=float(options.get("reconnect_backoff_cap", 30.0)),
+                base=self._seconds["reconnect_backoff"],
+                cap=self._seconds["reconnect_backoff_cap"],
             ),
         )
         self._feed = feed
@@ -490,7 +550,7 @@ class PolymarketVenue(_Venue):
             return self._adopt(client_order_id, sent, order)
         # Nothing on the venue matches: still UNKNOWN inside the grace period (an order can
         # surface late), afterwards it never became an order.
-        grace = float(self.settings.options.get("reconcile_grace", 30.0))
+        grace = self._seconds["reconcile_grace"]
         age = (self.clock.now() - sent.sent_at).total_seconds()
         status = OrderStatus.UNKNOWN if age < grace else OrderStatus.REJECTED
         return Order(
@@ -559,6 +619,34 @@ class PolymarketVenue(_Venue):
     async def aclose(self) -> None:
         for http in (self._gamma_http, self._clob_http, self._data_http):
             await http.aclose()
+
+
+def _read_nested_safe(path: Path, kind: type) -> Any:
+    """:func:`arbkit.read_json_file`, with a file nested too deeply for the parser one line too."""
+    try:
+        return read_json_file(path, kind)
+    except RecursionError:
+        raise ConfigError(f"{path}: not readable JSON (nested too deeply)") from None
+
+
+def _unique_books(path: Path, records: list[Any]) -> list[OrderBook]:
+    """The recorded books; one asset recorded twice is an error naming both records.
+
+    Even identical duplicates are refused: a recorder writes each book once, so a repeat
+    means the file was edited or concatenated, and which copy the replay starts from would
+    otherwise be a silent choice.
+    """
+    books = parse.parse_books(records)
+    first: dict[str, int] = {}
+    for index, book in enumerate(books):
+        seen = first.setdefault(book.contract_id, index)
+        if seen != index:
+            same = "identical" if records[seen] == records[index] else "different"
+            raise ConfigError(
+                f"{path}: records {seen} and {index} (0-based) both hold asset_id "
+                f"{book.contract_id} ({same} books); keep one"
+            )
+    return books
 
 
 def _immediate_precision(request: OrderRequest, tick: Decimal) -> OrderRequest:

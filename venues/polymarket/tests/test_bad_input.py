@@ -8,13 +8,23 @@ import copy
 import json
 import logging
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from arbkit_polymarket import parse
 from arbkit_polymarket.stream import PolymarketDecoder
+from arbkit_polymarket.venue import PolymarketVenue
 
-from arbkit import BadResponse, BookUpdate, ContinuityLost, ContinuityRestored
+from arbkit import (
+    BadResponse,
+    BookUpdate,
+    ConfigError,
+    ContinuityLost,
+    ContinuityRestored,
+    VenueSettings,
+)
+from arbkit.config import Config
 
 D = Decimal
 OTHER = "52114319501245915516055106046884209969926127482827954674443846427813813222426"
@@ -272,3 +282,94 @@ def test_market_with_no_start_at_all_is_never_a_future_game(sample_event: dict[s
         market.pop("gameStartTime", None)
     assert parse.parse_markets([sample_event]) == []
     assert parse.SKIPPED[-1][1].startswith("no start time")
+
+
+# -- item 3: recordings -------------------------------------------------------------------------
+
+
+def write_recording(directory: Path, load: Any, books: list[Any]) -> Path:
+    directory.mkdir(exist_ok=True)
+    (directory / "events.json").write_text(json.dumps(load("polymarket_gamma_event_nfl_game.json")))
+    (directory / "books.json").write_text(json.dumps(books))
+    return directory
+
+
+@pytest.mark.parametrize("name", ["events.json", "books.json", "stream.jsonl"])
+def test_deeply_nested_recording_is_one_line_config_error(
+    tmp_path: Path, load: Any, name: str
+) -> None:
+    directory = write_recording(tmp_path / "pm", load, [load("polymarket_clob_book.json")])
+    deep = "[" * 200_000 + "]" * 200_000
+    if name == "stream.jsonl":
+        deep = json.dumps({"ts": 1, "msg": {}})[:-1] + ', "x": ' + deep + "}"
+    (directory / name).write_text(deep)
+    with pytest.raises(ConfigError) as info:
+        PolymarketVenue.read_recording(directory)
+    message = str(info.value)
+    assert name in message and "nested too deeply" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("identical", [False, True])
+def test_duplicate_asset_in_recorded_books_names_both_records(
+    tmp_path: Path, load: Any, identical: bool
+) -> None:
+    book = load("polymarket_clob_book.json")
+    other = copy.deepcopy(book)
+    if not identical:
+        other["bids"][0]["size"] = "1"
+    directory = write_recording(
+        tmp_path / "pm", load, [book, load("polymarket_ws_book.json"), other]
+    )
+    with pytest.raises(ConfigError) as info:
+        PolymarketVenue.read_recording(directory)
+    message = str(info.value)
+    assert "records 0 and 2" in message and book["asset_id"] in message
+    assert ("identical" if identical else "different") in message
+
+
+def test_recording_with_distinct_books_reads(tmp_path: Path, load: Any) -> None:
+    books = [load("polymarket_clob_book.json"), load("polymarket_ws_book.json")]
+    recording = PolymarketVenue.read_recording(write_recording(tmp_path / "pm", load, books))
+    assert len(recording.books) == 2 and recording.markets
+
+
+# -- item 6: numeric options ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["ping_interval", "stale_after", "retry_backoff", "reconnect_backoff", "cache_ttl"],
+)
+@pytest.mark.parametrize("value", ["forever", "nan", -1, float("inf"), True, None, [1]])
+def test_bad_numeric_option_is_one_line_config_error(name: str, value: Any) -> None:
+    with pytest.raises(ConfigError) as info:
+        PolymarketVenue(VenueSettings(options={name: value}))
+    message = str(info.value)
+    assert name in message and "[venues.polymarket]" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("name", ["ping_interval", "stale_after"])
+def test_keepalive_of_zero_would_spin_and_is_refused(name: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        PolymarketVenue(VenueSettings(options={name: 0}))
+
+
+@pytest.mark.parametrize("value", ["x", 7, 1.5, False])
+def test_bad_signature_type_is_one_line_config_error(value: Any) -> None:
+    with pytest.raises(ConfigError, match="signature_type"):
+        PolymarketVenue(VenueSettings(options={"signature_type": value}))
+
+
+def test_good_numeric_options_are_read(tmp_path: Path) -> None:
+    venue = PolymarketVenue(
+        VenueSettings(options={"cache_ttl": "60", "ping_interval": 5, "signature_type": "3"})
+    )
+    assert venue.gamma.ttl == 60.0 and venue.signature_type == 3
+
+
+def test_bad_option_from_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[venues.polymarket]\nping_interval = "forever"\n')
+    settings = Config.load(path).venue_settings("polymarket", PolymarketVenue.credential_names)
+    with pytest.raises(ConfigError, match="ping_interval"):
+        PolymarketVenue(settings)
