@@ -3,7 +3,8 @@
 Payloads follow the shapes of the real captures (JSON-string ``outcomes``/``clobTokenIds``, books
 worst price first, ``{"error": ...}`` bodies). Beyond the base server's faults (429, 5xx, delays,
 malformed JSON, swallowed answers, dropped or silent sockets) it has switches for order rejects
-(``reject_orders``), partial fills (``fill_ratio``) and a repeating pagination cursor.
+(``reject_orders``), partial fills (``fill_ratio``), a repeating pagination cursor and deleted
+league tags (``tags_gone``).
 """
 
 from __future__ import annotations
@@ -253,6 +254,9 @@ class FakePolymarket(LoopbackServer):
             self.reject_orders: str | None = None  #: answer success=false with this message
             self.fill_ratio = Decimal(0)  #: share of each order matched at once
             self.repeat_cursor = False
+            #: tag ids deleted on Gamma: /tags/{id} answers 404 and no event carries them,
+            #: while /events/keyset?tag_id= answers an empty list (py-sdk#84: no error)
+            self.tags_gone: set[str] = set()
             self.balance_units = "1000000000"
             self.faults.clear()
             self.requests.clear()
@@ -269,6 +273,7 @@ class FakePolymarket(LoopbackServer):
     def _install(self) -> None:
         self.route("GET", "/sports")(lambda request: self.sports)
         self.route("GET", "/events/keyset")(self._events)
+        self.route("GET", r"/tags/(?P<tag_id>[^/]+)")(self._tag)
         self.route("GET", "/book")(self._book)
         self.route("POST", "/books")(self._books)
         self.route("GET", "/tick-size")(self._tick_size)
@@ -287,6 +292,8 @@ class FakePolymarket(LoopbackServer):
     def _events(self, request: Request) -> Any:
         limit = int(request.arg("limit", "20") or 20)
         tags = set(request.query.get("tag_id", []))
+        if tags & self.tags_gone:
+            return {"events": []}  # a list filter on an unknown tag is empty, not an error
         # Like Gamma, a parameter named "cursor" is ignored: only after_cursor pages.
         start = int(request.arg("after_cursor", "0") or 0)
         with self.lock:
@@ -296,6 +303,16 @@ class FakePolymarket(LoopbackServer):
         if start + limit < len(matching):
             body["next_cursor"] = str(limit if self.repeat_cursor else start + limit)
         return body
+
+    def _tag(self, request: Request, tag_id: str) -> Any:
+        """A tag by id; one no event or league carries answers 404, as by-id reads do."""
+        with self.lock:
+            known = {str(sport.get("primaryTagId")) for sport in self.sports}
+            known |= {t["id"] for e in self.events for t in e["tags"]}
+            known -= self.tags_gone
+        if tag_id not in known:
+            return Response(body={"error": "tag not found"}, status=404)
+        return {"id": tag_id, "label": tag_id, "slug": tag_id}
 
     def _book(self, request: Request) -> Any:
         book = self.books.get(request.arg("token_id") or "")

@@ -82,6 +82,21 @@ class GammaClient:
                 tags[league] = tag
         return tags
 
+    async def tag(self, tag_id: str) -> Mapping[str, Any]:
+        """``GET /tags/{id}``: raises :class:`arbkit.NotFound` when Gamma has no such tag.
+
+        List endpoints answer an unknown ``tag_id`` with an empty list, so this is how a
+        league whose tag is gone is told apart from a league with no games today.
+        """
+        key = ("tag", tag_id)
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        body = await self.http.request("GET", f"/tags/{tag_id}", endpoint="gamma")
+        if not isinstance(body, Mapping):
+            raise BadResponse(f"/tags/{tag_id}: expected an object", venue=VENUE)
+        return self._store(key, body)
+
     async def game_events(self, tag_id: str, *, include_closed: bool = False) -> list[Any]:
         """Every game event (with nested markets) under a league tag."""
         key = ("events", tag_id, include_closed)

@@ -262,9 +262,9 @@ class PolymarketVenue(_Venue):
         for league in wanted:
             tag = tags.get(league)
             if tag is None:
-                log.info("polymarket lists no %s games", league)
+                log.warning("polymarket: /sports lists no %s league: no %s games", league, league)
                 continue
-            events = await self.gamma.game_events(tag, include_closed=query.include_closed)
+            events = await self._league_events(league, tag, query.include_closed)
             for event in events:
                 await self._load_clob_fees(event)
                 try:
@@ -276,6 +276,22 @@ class PolymarketVenue(_Venue):
         for market in markets:
             self._remember(market)
         return markets
+
+    async def _league_events(self, league: str, tag: str, include_closed: bool) -> list[Any]:
+        """A league's game events; a league Gamma does not know is an error, not "0 games".
+
+        Raises:
+            NotFound: the league's tag (or its event list) answered 404.
+        """
+        try:
+            events = await self.gamma.game_events(tag, include_closed=include_closed)
+            if not events:
+                await self.gamma.tag(tag)  # no games today, or no such league any more?
+        except NotFound as exc:
+            raise NotFound(
+                f"Gamma has no {league} league (tag {tag}): {exc}", venue=self.name
+            ) from None
+        return events
 
     async def _load_clob_fees(self, event: Mapping[str, Any]) -> None:
         """Fetch ``/clob-markets`` fee parameters for fee-enabled markets without a schedule."""
