@@ -54,17 +54,35 @@ def test_every_error_is_public() -> None:
 def test_retryable_and_refused_are_apart() -> None:
     assert issubclass(arbkit.RateLimited, arbkit.OperationFailed)
     assert issubclass(arbkit.VenueUnavailable, arbkit.OperationFailed)
-    assert issubclass(arbkit.OrderStateUnknown, arbkit.OperationFailed)
     for refused in (arbkit.AuthenticationError, arbkit.OrderRejected, arbkit.NotFound):
         assert not issubclass(refused, arbkit.OperationFailed)
+
+
+def test_outcome_unknown_is_its_own_branch_and_never_retryable() -> None:
+    """A lost write answer must not be caught by any retry loop written for OperationFailed."""
+    assert arbkit.OutcomeUnknown.__bases__ == (arbkit.VenueError,)
+    assert not issubclass(arbkit.OutcomeUnknown, arbkit.OperationFailed)
+    assert not issubclass(arbkit.OutcomeUnknown, arbkit.OrderRejected)
+    assert not issubclass(arbkit.OperationFailed, arbkit.OutcomeUnknown)
+    # The earlier name is the same class, so existing ``except OrderStateUnknown`` still works.
+    assert arbkit.OrderStateUnknown is arbkit.OutcomeUnknown
+    with pytest.raises(arbkit.OrderStateUnknown):
+        raise arbkit.OutcomeUnknown("lost", venue="kalshi")
+
+
+def test_outcome_unknown_drawn_beside_operation_failed() -> None:
+    tree = _tree()
+    assert tree["OutcomeUnknown"] == tree["OperationFailed"]
+    names = list(tree)
+    assert names.index("OutcomeUnknown") > names.index("BadResponse")
 
 
 def test_venue_error_context_and_message() -> None:
     err = arbkit.RateLimited("slow down", venue="kalshi", status_code=429, retry_after=2.0)
     assert str(err) == "kalshi: slow down"
     assert (err.venue, err.status_code, err.retry_after) == ("kalshi", 429, 2.0)
-    unknown = arbkit.OrderStateUnknown("lost", venue="polymarket", client_order_id="abc")
-    assert unknown.client_order_id == "abc"
+    unknown = arbkit.OutcomeUnknown("lost", venue="polymarket", client_order_id="abc")
+    assert (unknown.client_order_id, str(unknown)) == ("abc", "polymarket: lost")
     assert str(arbkit.BadRequest("no venue")) == "no venue"
 
 

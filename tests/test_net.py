@@ -29,7 +29,7 @@ class FakeVenueServer(LoopbackServer):
 
 @pytest.fixture(scope="module")
 def shared_server() -> Iterator[FakeVenueServer]:
-    # One server per module: stopping the stdlib HTTP server costs half a second.
+    # One server per module: a test only needs its requests and faults cleared.
     with FakeVenueServer() as fake:
         yield fake
 
@@ -97,28 +97,78 @@ async def test_refusals_are_not_retried(server: FakeVenueServer) -> None:
     assert _hits(server, "GET", "/markets") == 1
 
 
-async def test_post_is_never_retried(server: FakeVenueServer) -> None:
-    server.inject(status=503, path="/orders", times=5)
+async def test_post_4xx_is_the_refusal_sent_once(server: FakeVenueServer) -> None:
+    server.inject(status=400, body={"error": "bad size"}, path="/orders", times=5)
     http = _http(server)
-    with pytest.raises(arbkit.VenueUnavailable):
+    with pytest.raises(arbkit.BadRequest, match="bad size"):
         try:
-            await http.request("POST", "/orders", json_body={"size": "1"})
+            await http.request("POST", "/orders", json_body={"size": "1"}, client_order_id="c-1")
         finally:
             await http.aclose()
     assert _hits(server, "POST", "/orders") == 1
 
 
-async def test_post_timeout_is_order_state_unknown(server: FakeVenueServer) -> None:
-    # The venue acts on the order, then answers too late: the outcome is unknown to us.
-    server.inject(delay=0.5, path="/orders")
-    http = _http(server, timeout=0.05)
-    with pytest.raises(arbkit.OrderStateUnknown) as info:
+async def _write(server: FakeVenueServer, **kwargs: Any) -> arbkit.OutcomeUnknown:
+    """Send one order; return the OutcomeUnknown it must raise."""
+    http = _http(server, **kwargs)
+    with pytest.raises(arbkit.OutcomeUnknown) as info:
         try:
             await http.request("POST", "/orders", json_body={"size": "1"}, client_order_id="cid-7")
         finally:
             await http.aclose()
-    assert info.value.client_order_id == "cid-7"
-    assert _hits(server, "POST", "/orders") == 1
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("fault", "status"),
+    [
+        ({"status": 503}, 503),  # an outage answer: it may have come after the venue acted
+        ({"status": 502, "body": "<html>Bad Gateway</html>"}, 502),  # a gateway in between
+        ({"drop": True}, None),  # the connection closes with no answer
+        ({"malformed": True}, 200),  # 200, but the body is unreadable
+        ({"delay": 0.5}, None),  # the answer comes too late
+    ],
+    ids=["503", "502-html", "dropped", "garbled-2xx", "timeout"],
+)
+@pytest.mark.parametrize("acted", [True, False], ids=["venue-acted", "venue-did-not-act"])
+async def test_any_failure_after_a_write_was_sent_is_outcome_unknown_sent_once(
+    server: FakeVenueServer, fault: dict[str, Any], status: int | None, acted: bool
+) -> None:
+    server.orders.clear()
+    server.inject(path="/orders", times=5, swallow=acted, **fault)
+    err = await _write(server, timeout=0.1 if "delay" in fault else 10.0)
+    assert err.client_order_id == "cid-7"
+    assert (err.venue, err.status_code) == ("fake", status)
+    assert "cid-7" in str(err) and "outcome is unknown" in str(err) and "\n" not in str(err)
+    assert not isinstance(err, arbkit.OperationFailed)  # no retry loop may catch it
+    assert _hits(server, "POST", "/orders") == 1  # sent exactly once, never re-sent
+    if "delay" not in fault:  # (a late answer's handler runs after the client gave up)
+        assert len(server.orders) == (1 if acted else 0)
+
+
+async def test_a_write_that_cannot_connect_was_not_sent() -> None:
+    """No connection at all: nothing left arbkit, so this is a plain NetworkError."""
+    with FakeVenueServer() as fake:
+        url = fake.http_url
+    http = VenueHttp(venue="fake", base_url=url, max_retries=0)
+    with pytest.raises(arbkit.NetworkError) as info:
+        try:
+            await http.request("POST", "/orders", json_body={"size": "1"}, client_order_id="c-9")
+        finally:
+            await http.aclose()
+    assert not isinstance(info.value, arbkit.OutcomeUnknown)
+
+
+async def test_a_read_that_fails_is_still_retried(server: FakeVenueServer) -> None:
+    server.inject(drop=True, path="/markets")
+    server.inject(status=502, path="/markets")
+    http = _http(server)
+    try:
+        body = await http.request("GET", "/markets")
+    finally:
+        await http.aclose()
+    assert body["markets"][0]["id"] == "m1"
+    assert _hits(server, "GET", "/markets") == 3
 
 
 async def test_malformed_json_is_bad_response(server: FakeVenueServer) -> None:

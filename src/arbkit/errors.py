@@ -1,9 +1,10 @@
 """Every error arbkit raises, in one tree.
 
-Refused requests (retrying will not help) and failed operations (retrying later may) are kept
-apart, as ccxt does, so policy follows the tree: ``scan`` retries :class:`OperationFailed` with
-back-off, ``trade`` never blindly re-submits a write, and the CLI turns any :class:`ArbkitError`
-into a one-line message with a non-zero exit::
+Refused requests (retrying will not help), failed operations (retrying later may) and writes
+whose outcome is unknown (the venue may have acted) are three separate branches, so policy
+follows the tree: ``scan`` retries :class:`OperationFailed` with back-off, nothing ever retries
+:class:`OutcomeUnknown` (the caller reconciles by client order id first), and the CLI turns any
+:class:`ArbkitError` into a one-line message with a non-zero exit::
 
     ArbkitError
     ├─ ConfigError                 bad configuration or command-line input
@@ -20,13 +21,15 @@ into a one-line message with a non-zero exit::
        │  ├─ InvalidOrder          price off the tick grid, size under the minimum, ...
        │  └─ DuplicateOrderId      the client order id was already used
        ├─ NotSupported             the venue does not offer this operation
-       └─ OperationFailed          may succeed if retried later
-          ├─ NetworkError          the connection failed
-          │  ├─ RateLimited        HTTP 429 or the local token bucket is empty
-          │  ├─ VenueUnavailable   HTTP 5xx, maintenance
-          │  └─ RequestTimeout
-          ├─ BadResponse           the venue answered something arbkit cannot parse
-          └─ OrderStateUnknown     a write whose outcome was lost: reconcile, never re-send blindly
+       ├─ OperationFailed          may succeed if retried later (a write: not acted on)
+       │  ├─ NetworkError          the connection failed
+       │  │  ├─ RateLimited        HTTP 429 or the local token bucket is empty
+       │  │  ├─ VenueUnavailable   HTTP 5xx, maintenance
+       │  │  └─ RequestTimeout
+       │  └─ BadResponse           the venue answered something arbkit cannot parse
+       └─ OutcomeUnknown           a write was sent and its answer lost: reconcile, never retry
+
+``OrderStateUnknown`` is the same class as :class:`OutcomeUnknown` (its earlier name).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ __all__ = [
     "OperationFailed",
     "OrderRejected",
     "OrderStateUnknown",
+    "OutcomeUnknown",
     "PermissionDenied",
     "PluginError",
     "RateLimited",
@@ -137,7 +141,7 @@ class NotSupported(VenueError, NotImplementedError):
 
 
 class OperationFailed(VenueError):
-    """May succeed if retried later (reads only: writes are reconciled, not re-sent)."""
+    """May succeed if retried later: a read, or a write the venue provably did not act on."""
 
 
 class NetworkError(OperationFailed):
@@ -164,11 +168,21 @@ class BadResponse(OperationFailed):
     """The venue answered something arbkit cannot parse (malformed JSON, missing fields)."""
 
 
-class OrderStateUnknown(OperationFailed):
-    """A write (place/cancel) whose outcome was lost; look it up by client order id."""
+class OutcomeUnknown(VenueError):
+    """A write (place, cancel, amend) was sent and its answer lost: the venue may have acted.
+
+    Raised by :class:`arbkit.VenueHttp` for any failure after a non-idempotent request left:
+    a timeout, a connection lost after sending, a 5xx, a 2xx body that cannot be read. It is
+    not an :class:`OperationFailed`, so no retry loop ever re-sends the write; look the order
+    up by ``client_order_id`` and decide from what the venue says it holds.
+    """
 
     def __init__(
         self, message: str, *, client_order_id: str | None = None, **kwargs: object
     ) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.client_order_id = client_order_id
+
+
+#: The earlier name of :class:`OutcomeUnknown`, kept so existing ``except`` clauses still work.
+OrderStateUnknown = OutcomeUnknown

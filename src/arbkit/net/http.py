@@ -2,8 +2,9 @@
 
 Venue plugins call :meth:`VenueHttp.request` with an endpoint class (for the token bucket) and
 say whether the request is idempotent. Reads are retried on 429, 5xx and network errors with
-exponential back-off; a write that times out raises :class:`OrderStateUnknown`, because the
-venue may have acted on it, and the caller must reconcile by client order id.
+exponential back-off. A write is sent once; any failure after it was sent (a timeout, a lost
+connection, a 5xx, an unreadable 2xx body) raises :class:`OutcomeUnknown`, because the venue
+may have acted on it. That decision lives here so that no venue plugin has to make it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import json
 import logging
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any
 
 import httpx
@@ -25,7 +27,7 @@ from arbkit.errors import (
     BadResponse,
     NetworkError,
     NotFound,
-    OrderStateUnknown,
+    OutcomeUnknown,
     PermissionDenied,
     RateLimited,
     RequestTimeout,
@@ -48,6 +50,9 @@ _STATUS_ERRORS: dict[int, type[VenueError]] = {
     429: RateLimited,
 }
 
+
+#: Failures that happen before a request leaves: a write that meets one was never sent.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 _TAG = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
 _SNIPPET_CHARS = 160
@@ -172,53 +177,114 @@ class VenueHttp:
 
         Args:
             endpoint: which token bucket this request draws from.
-            idempotent: retry on failure; defaults to True for GET/HEAD only.
+            idempotent: retry on failure; defaults to True for GET/HEAD only. Anything else is
+                a write: sent exactly once.
             headers: extra headers, or a function ``(method, path, body) -> headers`` called for
                 every attempt (signatures carry a timestamp, so each retry is signed anew).
-            client_order_id: for writes: named in :class:`OrderStateUnknown` on a timeout.
+            client_order_id: for writes: carried by :class:`OutcomeUnknown`.
 
         Raises:
-            VenueError: the mapped venue error (after retries, for idempotent requests).
-            OrderStateUnknown: a non-idempotent request timed out or lost its connection.
+            VenueError: the mapped venue error (after retries, for idempotent requests); a 4xx
+                answer to a write is the venue's refusal and is raised as mapped.
+            NetworkError: a write whose connection could not even be made (nothing was sent).
+            OutcomeUnknown: a write was sent and then failed in any way (timeout, connection
+                lost, 5xx, unreadable body): reconcile by ``client_order_id``, never re-send.
         """
         if idempotent is None:
             idempotent = method.upper() in ("GET", "HEAD")
         if json_body is not None:
             content = json.dumps(json_body, separators=(",", ":")).encode()
-        attempts = (self.max_retries + 1) if idempotent else 1
+        what = f"{method} {path}"
+        if not idempotent:
+            send = partial(self._send, method, path, params, content, headers)
+            return await self._write(what, send, endpoint, cost, client_order_id)
+        attempts = self.max_retries + 1
         last_error: VenueError | None = None
         for attempt in range(attempts):
             if attempt:
                 await asyncio.sleep(self._delay(attempt, last_error))
-            bucket = self.buckets.get(endpoint)
-            if bucket is not None:
-                await bucket.acquire(cost)
+            await self._acquire(endpoint, cost)
             try:
                 response = await self._send(method, path, params, content, headers)
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
-                if not idempotent:
-                    raise OrderStateUnknown(
-                        f"{method} {path}: no answer ({type(exc).__name__}); outcome unknown",
-                        venue=self.venue,
-                        client_order_id=client_order_id,
-                    ) from exc
-                cls = RequestTimeout if isinstance(exc, httpx.TimeoutException) else NetworkError
-                detail = redact(str(exc)) or type(exc).__name__
-                last_error = cls(f"{method} {path}: cannot connect ({detail})", venue=self.venue)
-                if isinstance(exc, httpx.TimeoutException):
-                    last_error = cls(f"{method} {path}: no answer in time", venue=self.venue)
+            except httpx.DecodingError as exc:
+                raise self._read_failure(what, exc) from exc  # garbage again if retried
+            except httpx.RequestError as exc:
+                last_error = self._read_failure(what, exc)
                 log.info("%s: %s (attempt %d)", self.venue, last_error, attempt + 1)
                 continue
             if response.is_success:
-                return _decode_json(response, self.venue, f"{method} {path}")
+                return _decode_json(response, self.venue, what)
             error = self._mapper()(response)
-            retryable = isinstance(error, (RateLimited, VenueUnavailable))
-            if not (idempotent and retryable):
+            if not isinstance(error, (RateLimited, VenueUnavailable)):
                 raise error
             last_error = error
             log.info("%s: %s (attempt %d)", self.venue, error, attempt + 1)
         assert last_error is not None
         raise last_error
+
+    async def _write(
+        self,
+        what: str,
+        send: Callable[[], Awaitable[httpx.Response]],
+        endpoint: str,
+        cost: float,
+        client_order_id: str | None,
+    ) -> Any:
+        """Send a write exactly once; after it left, every failure is :class:`OutcomeUnknown`."""
+        await self._acquire(endpoint, cost)
+        try:
+            response = await send()
+        except _NOT_SENT as exc:
+            raise self._read_failure(what, exc) from exc
+        except httpx.RequestError as exc:
+            reason = f"no answer ({type(exc).__name__})"
+            raise self._unknown(what, reason, client_order_id) from exc
+        except asyncio.CancelledError:
+            log.warning("%s: %s cancelled after sending: its outcome is unknown", self.venue, what)
+            raise
+        if response.is_success:
+            try:
+                return _decode_json(response, self.venue, what)
+            except BadResponse as exc:
+                raise self._unknown(what, str(exc.args[0]), client_order_id, exc) from exc
+        error = self._mapper()(response)
+        if response.status_code >= 500:  # a gateway or the venue failed: it may have acted first
+            reason = f"HTTP {response.status_code}: {error.args[0]}"
+            raise self._unknown(what, reason, client_order_id, error) from error
+        raise error  # a 4xx: the venue answered, and refused
+
+    def _unknown(
+        self,
+        what: str,
+        reason: str,
+        client_order_id: str | None,
+        cause: VenueError | None = None,
+    ) -> OutcomeUnknown:
+        order = f" (client order id {client_order_id})" if client_order_id else ""
+        return OutcomeUnknown(
+            f"{what}{order}: {reason}; the outcome is unknown",
+            venue=self.venue,
+            client_order_id=client_order_id,
+            status_code=None if cause is None else cause.status_code,
+            code=None if cause is None else cause.code,
+            body=None if cause is None else cause.body,
+        )
+
+    def _read_failure(self, what: str, exc: httpx.RequestError) -> VenueError:
+        """The retryable error for a request that got no usable answer."""
+        if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+            return RequestTimeout(f"{what}: cannot connect in time", venue=self.venue)
+        if isinstance(exc, httpx.TimeoutException):
+            return RequestTimeout(f"{what}: no answer in time", venue=self.venue)
+        if isinstance(exc, httpx.DecodingError):
+            return BadResponse(f"{what}: undecodable response body", venue=self.venue)
+        detail = redact(str(exc)) or type(exc).__name__
+        return NetworkError(f"{what}: cannot connect ({detail})", venue=self.venue)
+
+    async def _acquire(self, endpoint: str, cost: float) -> None:
+        bucket = self.buckets.get(endpoint)
+        if bucket is not None:
+            await bucket.acquire(cost)
 
     async def _send(
         self,

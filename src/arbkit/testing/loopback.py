@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import selectors
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from socket import socketpair
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -54,7 +57,8 @@ class Fault:
     """A failure to inject into the next ``times`` matching HTTP requests.
 
     ``path`` limits it to paths starting with that prefix; ``delay`` sleeps before answering
-    (client timeouts); ``malformed`` answers 200 with broken JSON; ``status`` answers that status.
+    (client timeouts); ``malformed`` answers 200 with broken JSON; ``status`` answers that status;
+    ``drop`` closes the connection without answering (the answer lost on the way back).
     """
 
     status: int | None = None
@@ -65,9 +69,18 @@ class Fault:
     times: int = 1
     path: str | None = None
     swallow: bool = False  #: still run the real handler (the venue acts) before failing
+    drop: bool = False
+
+    @property
+    def fails(self) -> bool:
+        """Whether the request gets a fault instead of the real answer (a delay alone does not)."""
+        return bool(self.status or self.malformed or self.drop)
 
 
 Handler = Callable[..., Any]
+
+#: Seconds a websocket handler gets to return after its socket was aborted on stop.
+_HANDLER_GRACE = 1.0
 
 
 class LoopbackServer:
@@ -82,7 +95,8 @@ class LoopbackServer:
         self._sockets: set[Any] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._http: ThreadingHTTPServer | None = None
+        self._http: _HttpServer | None = None
+        self._http_thread: threading.Thread | None = None
         self._ws_server: Any = None
         self.ws_connections = 0
         self.http_port = 0
@@ -174,19 +188,18 @@ class LoopbackServer:
 
     # -- HTTP side -----------------------------------------------------------------------------
 
-    def handle_http(self, request: Request) -> tuple[int, dict[str, str], bytes]:
-        """Apply faults, then dispatch to a route; returns (status, headers, body)."""
+    def handle_http(self, request: Request) -> tuple[int, dict[str, str], bytes] | None:
+        """Apply faults, then dispatch to a route; (status, headers, body), or None to drop."""
         with self.lock:
             self.requests.append(request)
             fault = self._take_fault(request.path)
         if fault and fault.delay:
             time.sleep(fault.delay)
-        if fault and not fault.swallow and (fault.status or fault.malformed):
-            return self._fault_response(fault)
-        response = self._dispatch(request)
-        if fault and fault.swallow and (fault.status or fault.malformed):
-            return self._fault_response(fault)
-        return response
+        if fault is None or not fault.fails:
+            return self._dispatch(request)
+        if fault.swallow:
+            self._dispatch(request)  # the venue acts; its answer is then replaced or lost
+        return self._fault_response(fault)
 
     def _take_fault(self, path: str) -> Fault | None:
         for fault in self.faults:
@@ -198,7 +211,9 @@ class LoopbackServer:
         return None
 
     @staticmethod
-    def _fault_response(fault: Fault) -> tuple[int, dict[str, str], bytes]:
+    def _fault_response(fault: Fault) -> tuple[int, dict[str, str], bytes] | None:
+        if fault.drop:
+            return None
         if fault.malformed:
             return 200, {"content-type": "application/json"}, b'{"truncated": [1, 2'
         body = fault.body if fault.body is not None else {"error": "injected fault"}
@@ -239,7 +254,11 @@ class LoopbackServer:
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=self.rfile.read(length) if length else b"",
                 )
-                status, headers, body = server.handle_http(request)
+                answer = server.handle_http(request)
+                if answer is None:  # a dropped answer: close without a byte
+                    self.close_connection = True
+                    return
+                status, headers, body = answer
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -252,10 +271,10 @@ class LoopbackServer:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._http.daemon_threads = True
+        self._http = _HttpServer(("127.0.0.1", 0), Handler)
         self.http_port = self._http.server_address[1]
-        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+        self._http_thread = threading.Thread(target=self._http.serve_until_stopped, daemon=True)
+        self._http_thread.start()
 
         def run_loop() -> None:
             import websockets.asyncio.server
@@ -280,26 +299,80 @@ class LoopbackServer:
         return self
 
     def stop(self) -> None:
+        """Stop both servers and join their threads; returns as soon as they are down."""
         if self._http is not None:
-            self._http.shutdown()
+            self._http.stop()
+            if self._http_thread is not None:
+                self._http_thread.join(5)
             self._http.server_close()
+            self._http = self._http_thread = None
         if self._loop is not None:
-
-            async def close() -> None:
-                self._ws_server.close()
-                for socket in list(self._sockets):
-                    socket.transport.abort()
-
             try:
-                self._call(close())
+                self._call(self._close_websockets())
             finally:
                 self._loop.call_soon_threadsafe(self._loop.stop)
+                if self._thread is not None:
+                    self._thread.join(5)
+                if not self._loop.is_running():
+                    self._loop.close()
+                self._loop = self._thread = None
+
+    async def _close_websockets(self) -> None:
+        """Abort every connection, then close the listener and wait until it has closed."""
+        for socket in list(self._sockets):
+            socket.transport.abort()
+        if self._ws_server is None:
+            return
+        self._ws_server.close(close_connections=False)
+        try:
+            await asyncio.wait_for(self._ws_server.wait_closed(), _HANDLER_GRACE)
+        except TimeoutError:  # a handler that ignores its closed socket: cancel it
+            for task in asyncio.all_tasks() - {asyncio.current_task()}:
+                task.cancel()
 
     def __enter__(self) -> LoopbackServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class _HttpServer(ThreadingHTTPServer):
+    """The stdlib server with a stop that wakes its loop at once.
+
+    ``serve_forever`` polls for ``shutdown()`` every 0.5 s, so each stop cost half a second;
+    this loop waits on the listening socket and a wake-up socket together instead.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._wake_read, self._wake_write = socketpair()
+        self._stopping = threading.Event()
+
+    def serve_until_stopped(self) -> None:
+        with selectors.DefaultSelector() as selector:
+            selector.register(self, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            while not self._stopping.is_set():
+                for key, _ in selector.select():
+                    if key.fileobj is self and not self._stopping.is_set():
+                        self._handle_request_noblock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that gave up (a timeout test) is expected; anything else is printed."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake_write.send(b"x")
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._wake_read.close()
+        self._wake_write.close()
 
 
 def _encode(body: Any) -> bytes:
