@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from arbkit import (
+    BadResponse,
     ConfigError,
     NotFound,
     TokenBucket,
@@ -19,6 +20,7 @@ from arbkit import (
     VenueHttp,
     VenueSettings,
 )
+from arbkit.config import _number as seconds_option
 from arbkit_kalshi.auth import KalshiSigner, require
 from arbkit_kalshi.errors import kalshi_error_mapper
 
@@ -40,11 +42,28 @@ V2_ORDERS = "/portfolio/events/orders"
 
 
 def _option(settings: VenueSettings, name: str, default: float) -> float:
+    """A positive, finite number option; ``"forever"``, ``nan`` or ``-1`` is a ConfigError."""
     value = settings.options.get(name, default)
     try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"[venues.kalshi] {name} must be a number, got {value!r}") from None
+        number = seconds_option("[venues.kalshi]", name, value)
+    except ConfigError:
+        number = 0.0
+    if number <= 0:
+        raise ConfigError(f"[venues.kalshi] {name} must be a number above 0, got {value!r}")
+    return number
+
+
+def _seconds(settings: VenueSettings, name: str, default: float) -> float:
+    """A duration: a finite number ≥ 0 (the config loader's own check, as for ``cache_ttl``)."""
+    return seconds_option("[venues.kalshi]", name, settings.options.get(name, default))
+
+
+def _retries(settings: VenueSettings) -> int:
+    value = settings.options.get("max_retries", 4)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        if not (isinstance(value, str) and value.strip().isdigit()):
+            raise ConfigError(f"[venues.kalshi] max_retries must be a whole number, got {value!r}")
+    return int(value)
 
 
 def buckets_for(settings: VenueSettings) -> dict[str, TokenBucket]:
@@ -79,9 +98,9 @@ class KalshiClient:
             error_mapper=kalshi_error_mapper(),
             proxy=settings.proxy,
             timeout=settings.timeout,
-            max_retries=int(_option(settings, "max_retries", 4)),
-            backoff_base=_option(settings, "backoff_base", 0.25),
-            backoff_cap=_option(settings, "backoff_cap", 8.0),
+            max_retries=_retries(settings),
+            backoff_base=_seconds(settings, "backoff_base", 0.25),
+            backoff_cap=_seconds(settings, "backoff_cap", 8.0),
         )
         self._headers = signer.for_base(self.base_url) if signer else None
 
@@ -131,12 +150,23 @@ class KalshiClient:
     # -- market data -------------------------------------------------------------------------
 
     async def series(self, ticker: str) -> Mapping[str, Any] | None:
-        """One series (fee type and multiplier); None if Kalshi does not know it."""
+        """One series (fee type and multiplier); None if Kalshi says it does not exist.
+
+        A 404 without a Kalshi error code comes from the router (a wrong base URL, a moved
+        endpoint), not from Kalshi's series table, and is raised.
+        """
         try:
             body = await self._request("GET", f"/series/{ticker}")
-        except NotFound:
+        except NotFound as exc:
+            if endpoint_missing(exc):
+                raise
             return None
-        return (body or {}).get("series")
+        series = body.get("series") if isinstance(body, Mapping) else None
+        if not isinstance(series, Mapping):
+            raise BadResponse(
+                f"GET /series/{ticker}: no series object in the answer", venue="kalshi"
+            )
+        return series
 
     async def events(
         self, series_ticker: str, *, status: str | None = "open", limit: int = 200

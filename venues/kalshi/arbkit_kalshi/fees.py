@@ -41,6 +41,12 @@ class KalshiFees:
     fee_type: str = "quadratic"
     multiplier: Decimal = field(default=_ONE, converter=to_decimal)
 
+    @multiplier.validator
+    def _not_negative(self, attribute: object, value: Decimal) -> None:
+        # A negative multiplier would turn every fee into a rebate: a fake edge, never a price.
+        if value < 0:
+            raise ValueError(f"fee multiplier {value} is negative")
+
     def coefficient(self, *, maker: bool = False) -> Decimal:
         """The per-contract coefficient before ``P × (1 − P)``."""
         if maker:

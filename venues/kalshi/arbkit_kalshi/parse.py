@@ -4,12 +4,17 @@ Handles both the current format (``*_dollars`` price strings, ``*_fp`` count str
 pre-2026-03-12 one (integer cents and counts). Which team a market's YES side is about comes from
 the market's ``yes_sub_title``; the ticker suffix and the event's ``sub_title`` codes are only a
 cross-check (Kalshi says not to parse tickers), logged when they disagree.
+
+A payload of the wrong shape is a one-line :class:`arbkit.BadResponse` naming the market and
+field. An impossible book level (a price outside (0, 1), a size ≤ 0) is logged and dropped and the
+book marked not ``continuous``; a game market without a readable date is logged and excluded.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -69,6 +74,42 @@ _CODES_RE = re.compile(r"^\s*([A-Z0-9]{2,5})\s+(at|vs\.?|@)\s+([A-Z0-9]{2,5})\b"
 _TITLE_PREFIX_RE = re.compile(r"^[^:]{1,40}:\s+")  # "Game 5: ", "Week 3: "
 _TITLE_SUFFIX_RE = re.compile(r"\s+(Winner\??|winner\??)$")
 _ACTIVE = frozenset({"active", "open"})
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+
+
+class ExcludedMarket(BadResponse):
+    """A market that is skipped with a warning rather than failing the whole answer."""
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 2, 30, 30, 4, 4
+
+
+def short(value: Any) -> str:
+    """``repr(value)`` cut short (depth too: a deeply nested value cannot recurse)."""
+    return _REPR.repr(value)
+
+
+def _name(value: Any) -> str:
+    """A ticker for a message: as it is when a string, else its short repr."""
+    return value if isinstance(value, str) else short(value)
+
+
+def _text(obj: Mapping[str, Any], key: str, where: str) -> str:
+    """An optional string field: missing or null is "", anything but a string is BadResponse."""
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    raise BadResponse(f"{where}: {key} must be a string, got {short(value)}", venue=VENUE)
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise BadResponse(f"{where}: expected an object, got {type(value).__name__}", venue=VENUE)
+    return value
 
 
 def series_kind(series_ticker: str | None) -> tuple[str | None, MarketType]:
@@ -87,11 +128,16 @@ def fees_from_series(series: Mapping[str, Any] | None) -> KalshiFees:
     """The fee model a series declares; Kalshi's default (quadratic × 1) when unknown."""
     if not series:
         return KalshiFees()
+    series = _mapping(series, "series")
+    where = f"series {_name(series.get('ticker'))}"
     multiplier = series.get("fee_multiplier")
-    return KalshiFees(
-        fee_type=str(series.get("fee_type") or "quadratic"),
-        multiplier=to_decimal(multiplier) if multiplier is not None else ONE,
-    )
+    try:
+        return KalshiFees(
+            fee_type=_text(series, "fee_type", where) or "quadratic",
+            multiplier=to_decimal(multiplier) if multiplier is not None else ONE,
+        )
+    except (TypeError, ValueError) as exc:
+        raise BadResponse(f"{where}: fee {exc}", venue=VENUE) from None
 
 
 def ticker_date(event_ticker: str) -> date | None:
@@ -141,9 +187,14 @@ def game_info(title: str, sub_title: str | None, league: str | None) -> GameInfo
 def tick_size(market: Mapping[str, Any]) -> Decimal:
     """The finest step of the market's price grid (``price_ranges``; legacy ``tick_size`` cents)."""
     ranges = market.get("price_ranges") or []
+    if not isinstance(ranges, list):
+        raise BadResponse(f"market {market.get('ticker')}: price_ranges is not a list", venue=VENUE)
     steps = [to_decimal(r["step"]) for r in ranges if isinstance(r, Mapping) and r.get("step")]
     if steps:
-        return min(steps)
+        step = min(steps)
+        if not ZERO < step < ONE:
+            raise BadResponse(f"market {market.get('ticker')}: price step {step}", venue=VENUE)
+        return step
     legacy = market.get("tick_size")
     if isinstance(legacy, int) and legacy > 0:
         return Decimal(legacy) / 100
@@ -160,7 +211,7 @@ def yes_subject(market: Mapping[str, Any], info: GameInfo) -> str:
     suffix = ticker.rsplit("-", 1)[-1] if "-" in ticker else ""
     by_code = {info.away_code: info.away, info.home_code: info.home}
     coded_label = by_code.get(suffix) if suffix else None
-    subject = str(market.get("yes_sub_title") or "").strip()
+    subject = _text(market, "yes_sub_title", f"market {ticker}").strip()
     if subject:
         other_code = info.home_code if suffix == info.away_code else info.away_code
         other_label = by_code.get(other_code) if coded_label else None
@@ -176,7 +227,7 @@ def yes_subject(market: Mapping[str, Any], info: GameInfo) -> str:
         return subject
     if coded_label:
         return coded_label
-    title = str(market.get("title") or "")
+    title = _text(market, "title", f"market {ticker}")
     if title.lower().endswith(" wins"):
         return title[: -len(" wins")].strip()
     raise BadResponse(f"market {ticker}: cannot tell which outcome YES is", venue=VENUE)
@@ -202,18 +253,35 @@ def parse_market(
     event: Mapping[str, Any] | None = None,
     series: Mapping[str, Any] | None = None,
 ) -> Market:
-    """One Kalshi market object (with its event and series when known) → :class:`Market`."""
+    """One Kalshi market object (with its event and series when known) → :class:`Market`.
+
+    Raises:
+        ExcludedMarket: a game market without a readable date in its event ticker (its start
+            is unknown, so it must not pass for a future game).
+        BadResponse: a field of the wrong type.
+    """
+    market = _mapping(market, "market")
     ticker = market.get("ticker")
-    if not ticker:
-        raise BadResponse("market object without a ticker", venue=VENUE)
-    ticker = str(ticker)
-    event_ticker = str(market.get("event_ticker") or (event or {}).get("event_ticker") or "")
-    series_ticker = str((event or {}).get("series_ticker") or series_of(event_ticker or ticker))
+    if not ticker or not isinstance(ticker, str):
+        raise BadResponse(f"market object without a ticker (got {short(ticker)})", venue=VENUE)
+    where = f"market {ticker}"
+    event = _mapping(event, f"{where}: event") if event is not None else None
+    event_ticker = _text(market, "event_ticker", where) or (
+        _text(event, "event_ticker", where) if event else ""
+    )
+    series_ticker = (_text(event, "series_ticker", where) if event else "") or series_of(
+        event_ticker or ticker
+    )
     league, kind = series_kind(series_ticker)
+    game_date = ticker_date(event_ticker)
+    if game_date is None and league is not None:
+        raise ExcludedMarket(
+            f"{where}: no readable game date in event ticker {short(event_ticker)}", venue=VENUE
+        )
     if event:
-        info = game_info(str(event.get("title") or ""), event.get("sub_title"), league)
+        info = game_info(_text(event, "title", where), _text(event, "sub_title", where), league)
     else:
-        info = game_info(str(market.get("title") or ""), None, league)
+        info = game_info(_text(market, "title", where), None, league)
     subject = yes_subject(market, info)
     yes_id, no_id = f"{ticker}:yes", f"{ticker}:no"
     contracts = (
@@ -242,11 +310,11 @@ def parse_market(
         venue=VENUE,
         market_id=ticker,
         event_id=event_ticker,
-        title=str(market.get("title") or info.title),
+        title=_text(market, "title", where) or info.title,
         market_type=kind if kind is not MarketType.OTHER else MarketType.OTHER,
         league=league,
         start_time=None,  # Kalshi has no reliable scheduled-start field (venue-notes §4.1)
-        game_date=ticker_date(event_ticker),
+        game_date=game_date,
         home=info.home,
         away=info.away,
         line=_line(market, kind),
@@ -263,9 +331,11 @@ def parse_market(
 
 def parse_event(event: Mapping[str, Any]) -> Event:
     """One Kalshi event object → :class:`Event` (the game as Kalshi lists it)."""
-    event_ticker = str(event.get("event_ticker") or "")
-    league, _ = series_kind(str(event.get("series_ticker") or series_of(event_ticker)))
-    info = game_info(str(event.get("title") or ""), event.get("sub_title"), league)
+    event = _mapping(event, "event")
+    event_ticker = _text(event, "event_ticker", "event")
+    where = f"event {event_ticker}"
+    league, _ = series_kind(_text(event, "series_ticker", where) or series_of(event_ticker))
+    info = game_info(_text(event, "title", where), _text(event, "sub_title", where), league)
     teams = tuple(team for team in (info.away, info.home) if team)
     return Event(
         venue=VENUE,
@@ -280,28 +350,45 @@ def parse_event(event: Mapping[str, Any]) -> Event:
     )
 
 
-def _unwrap(obj: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, list[Mapping[str, Any]]]:
+def _market_list(value: Any, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadResponse(
+            f"{where}: markets must be a list, got {type(value).__name__}", venue=VENUE
+        )
+    return value
+
+
+def _unwrap(obj: Any) -> tuple[Mapping[str, Any] | None, list[Any]]:
     """Split any event/market response shape into (event or None, its market objects)."""
-    if "market" in obj and isinstance(obj["market"], Mapping):  # GET /markets/{t}
+    if not isinstance(obj, Mapping):
+        raise BadResponse(
+            f"expected a Kalshi event or market object, got {type(obj).__name__}", venue=VENUE
+        )
+    if isinstance(obj.get("market"), Mapping):  # GET /markets/{t}
         return None, [obj["market"]]
-    if "event" in obj and isinstance(obj["event"], Mapping):  # GET /events/{t}
+    if isinstance(obj.get("event"), Mapping):  # GET /events/{t}
         event = obj["event"]
-        markets = event.get("markets") or obj.get("markets") or []
-        return event, list(markets)
+        where = f"event {_name(event.get('event_ticker'))}"
+        nested = event.get("markets")
+        return event, _market_list(nested if nested is not None else obj.get("markets"), where)
     if "ticker" in obj:  # a bare market object
         return None, [obj]
     if "event_ticker" in obj:  # a bare event object with nested markets
-        return obj, list(obj.get("markets") or [])
+        return obj, _market_list(obj.get("markets"), f"event {_name(obj['event_ticker'])}")
     raise BadResponse("neither a Kalshi event nor a market object", venue=VENUE)
 
 
 def parse_markets(
-    objects: Iterable[Mapping[str, Any]],
+    objects: Iterable[Any],
     *,
     series: Mapping[str, Mapping[str, Any]] | None = None,
     events: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[Market]:
     """Events (with nested markets) and/or bare markets → markets.
+
+    A game market without a readable date is logged and left out (:class:`ExcludedMarket`).
 
     Args:
         series: series objects by ticker (fee type and multiplier); absent ones get the default.
@@ -313,47 +400,79 @@ def parse_markets(
     for obj in objects:
         event, market_objects = _unwrap(obj)
         for market in market_objects:
-            event_ticker = str(market.get("event_ticker") or (event or {}).get("event_ticker"))
-            owner = event or events.get(event_ticker)
-            series_ticker = str((owner or {}).get("series_ticker") or series_of(event_ticker))
-            markets.append(parse_market(market, event=owner, series=series.get(series_ticker)))
+            market = _mapping(market, "market")
+            event_ticker = market.get("event_ticker") or (event or {}).get("event_ticker")
+            owner = event or (events.get(event_ticker) if isinstance(event_ticker, str) else None)
+            series_ticker = (owner or {}).get("series_ticker") or series_of(str(event_ticker))
+            try:
+                markets.append(
+                    parse_market(market, event=owner, series=series.get(str(series_ticker)))
+                )
+            except ExcludedMarket as exc:
+                log.warning("%s; excluded", exc)
     return markets
 
 
 # -- order books ------------------------------------------------------------------------------
 
 
-def _levels(raw: Any, *, cents: bool) -> list[tuple[Decimal, Decimal]]:
-    levels = []
-    for entry in raw or ():
-        price, size = to_decimal(entry[0]), to_decimal(entry[1])
-        if cents:
-            price = price / 100
-        if size > 0:
-            levels.append((price, size))
-    return levels
+def _levels(raw: Any, where: str, *, cents: bool) -> tuple[list[tuple[Decimal, Decimal]], bool]:
+    """One bid ladder and whether every level was possible.
 
-
-def book_sides(body: Mapping[str, Any]) -> tuple[list[tuple[Decimal, Decimal]], ...]:
-    """YES bids and NO bids of a ``GET /markets/{t}/orderbook`` body, any format."""
-    current = body.get("orderbook_fp")
-    if isinstance(current, Mapping):
-        return (
-            _levels(current.get("yes_dollars"), cents=False),
-            _levels(current.get("no_dollars"), cents=False),
+    A wrong shape is BadResponse; an impossible level (price outside (0, 1), size ≤ 0) is
+    logged and dropped, and the ladder reported unsound so its book is marked doubtful.
+    """
+    if raw is None:
+        return [], True
+    if not isinstance(raw, list):
+        raise BadResponse(
+            f"{where}: expected a list of [price, size], got {type(raw).__name__}", venue=VENUE
         )
-    legacy = body.get("orderbook")
-    if isinstance(legacy, Mapping):
-        if "yes_dollars" in legacy or "no_dollars" in legacy:
-            return (
-                _levels(legacy.get("yes_dollars"), cents=False),
-                _levels(legacy.get("no_dollars"), cents=False),
+    levels, sound = [], True
+    for entry in raw:
+        if not isinstance(entry, list | tuple) or len(entry) != 2:
+            raise BadResponse(f"{where}: level {short(entry)} is not [price, size]", venue=VENUE)
+        try:
+            price, size = to_decimal(entry[0]), to_decimal(entry[1])
+        except BadResponse as exc:
+            raise BadResponse(
+                f"{where}: level {short(entry)}: {exc.args[0]}", venue=VENUE
+            ) from None
+        limit = HUNDRED if cents else ONE
+        if not ZERO < price < limit or size <= 0:
+            log.warning(
+                "kalshi %s: impossible level %s x %s dropped (price outside (0, 1) or size <= 0); "
+                "book marked doubtful",
+                where,
+                short(entry[0]),
+                short(entry[1]),
             )
-        return (
-            _levels(legacy.get("yes"), cents=True),
-            _levels(legacy.get("no"), cents=True),
-        )
-    raise BadResponse("order book body without orderbook_fp", venue=VENUE)
+            sound = False
+            continue
+        levels.append((price / HUNDRED if cents else price, size))
+    return levels, sound
+
+
+def book_sides(
+    body: Any, ticker: str = "?"
+) -> tuple[list[tuple[Decimal, Decimal]], list[tuple[Decimal, Decimal]], bool]:
+    """YES bids, NO bids and soundness of a ``GET /markets/{t}/orderbook`` body, any format."""
+    body = _mapping(body, f"order book {ticker}")
+    current = body.get("orderbook_fp")
+    legacy = body.get("orderbook")
+    if isinstance(current, Mapping):
+        keys, cents, sides = ("yes_dollars", "no_dollars"), False, current
+    elif isinstance(legacy, Mapping):
+        if "yes_dollars" in legacy or "no_dollars" in legacy:
+            keys, cents = ("yes_dollars", "no_dollars"), False
+        else:
+            keys, cents = ("yes", "no"), True
+        sides = legacy
+    else:
+        raise BadResponse(f"order book {ticker}: body without orderbook_fp", venue=VENUE)
+    yes, yes_sound = _levels(sides.get(keys[0]), f"{ticker} YES bids", cents=cents)
+    no, no_sound = _levels(sides.get(keys[1]), f"{ticker} NO bids", cents=cents)
+    return yes, no, yes_sound and no_sound
 
 
 def books_from_bids(
@@ -363,6 +482,7 @@ def books_from_bids(
     *,
     timestamp: datetime | None = None,
     sequence: int | None = None,
+    continuous: bool = True,
 ) -> tuple[OrderBook, OrderBook]:
     """The YES and NO contract books of one market from its two bid ladders.
 
@@ -377,6 +497,7 @@ def books_from_bids(
         asks=tuple((ONE - price, size) for price, size in no_sorted),
         timestamp=timestamp,
         sequence=sequence,
+        continuous=continuous,
     )
     no = OrderBook(
         venue=VENUE,
@@ -385,6 +506,7 @@ def books_from_bids(
         asks=tuple((ONE - price, size) for price, size in yes_sorted),
         timestamp=timestamp,
         sequence=sequence,
+        continuous=continuous,
     )
     return yes, no
 
@@ -392,20 +514,29 @@ def books_from_bids(
 def parse_orderbook(
     ticker: str, body: Mapping[str, Any], *, timestamp: datetime | None = None
 ) -> tuple[OrderBook, OrderBook]:
-    """A REST order book body → the (YES, NO) contract books of ``ticker``."""
-    yes_bids, no_bids = book_sides(body)
-    return books_from_bids(ticker, yes_bids, no_bids, timestamp=timestamp)
+    """A REST order book body → the (YES, NO) contract books of ``ticker``.
+
+    A body with an impossible level gives books marked not ``continuous`` (never traded on).
+    """
+    yes_bids, no_bids, sound = book_sides(body, ticker)
+    return books_from_bids(ticker, yes_bids, no_bids, timestamp=timestamp, continuous=sound)
 
 
 def parse_books(payload: Any) -> list[OrderBook]:
     """``{ticker: orderbook body}`` (a recording) or ``{"orderbooks": [...]}`` → books."""
-    books: list[OrderBook] = []
     if isinstance(payload, Mapping) and isinstance(payload.get("orderbooks"), list):
-        items = [(str(item.get("ticker")), item) for item in payload["orderbooks"]]
+        items = []
+        for index, item in enumerate(payload["orderbooks"]):
+            item = _mapping(item, f"orderbooks[{index}]")
+            ticker = item.get("ticker")
+            if not isinstance(ticker, str) or not ticker:
+                raise BadResponse(f"orderbooks[{index}]: ticker {short(ticker)}", venue=VENUE)
+            items.append((ticker, item))
     elif isinstance(payload, Mapping):
         items = [(str(ticker), body) for ticker, body in payload.items()]
     else:
         raise BadResponse("order books: expected an object keyed by ticker", venue=VENUE)
+    books: list[OrderBook] = []
     for ticker, body in items:
         books.extend(parse_orderbook(ticker, body))
     return books

@@ -7,6 +7,11 @@ deltas were lost: the decoder stops trusting every market of that subscription, 
 Deltas *add* ``delta_fp`` to the size at a price (≤ 0 removes it). Both the current format
 (dollar strings, ``*_fp`` counts) and the pre-2026 one (integer cents and counts) are accepted.
 
+Bad input is never fatal: a malformed message is logged and dropped. Where the dropped message
+may have changed a book (a delta or snapshot of a known market), or a level is impossible (a
+price outside (0, 1), a size ≤ 0, a delta taking a size below 0), that market loses continuity
+until a fresh snapshot, which is requested once.
+
 The socket itself (auth headers, pings, staleness, reconnect and resubscribe) is core
 :class:`arbkit.WebSocketFeed`; this module only decodes.
 """
@@ -20,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from arbkit import (
+    ArbkitError,
     BadResponse,
     BookUpdate,
     ContinuityLost,
@@ -37,6 +43,7 @@ from arbkit import (
 from arbkit_kalshi.errors import TERMINAL_WS_CODES, ws_error
 from arbkit_kalshi.fees import KalshiFees, with_override
 from arbkit_kalshi.orders import fill_from_object
+from arbkit_kalshi.parse import short
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +66,16 @@ _PRICES: dict[str, Decimal] = {}
 
 
 def _price(text: str) -> Decimal:
-    value = _PRICES[text] = to_decimal(text)
+    """Parse and check a price; only possible prices are cached, so a hit needs no check."""
+    value = to_decimal(text)
+    if not _ZERO < value < _ONE:
+        raise _Impossible(f"price {text!r} outside (0, 1)")
+    _PRICES[text] = value
     return value
+
+
+class _Impossible(ValueError):
+    """A level that cannot be: the book it would go into is no longer trusted."""
 
 
 #: Parsed size strings: most deltas repeat a few round sizes; bounded, since sizes vary widely.
@@ -103,6 +118,8 @@ class _Side:
         """Add ``delta`` at ``price``; patch the published tuples by slicing (C-level copies)."""
         old = self.bid_levels.get(price)
         new = delta if old is None else old[1] + delta
+        if new < 0:  # checked before any change: a refused delta leaves the side as it was
+            raise _Impossible(f"delta {delta} takes the size at {price} to {new}")
         prices = self.prices
         if new > 0:
             bid, ask = (price, new), (_complement(price), new)
@@ -141,12 +158,29 @@ class _Book:
         self.no = no
 
 
-def _levels(raw: Any, *, cents: bool) -> list[tuple[Decimal, Decimal]]:
-    levels = []
-    for price, size in raw or ():
-        price = to_decimal(price)
-        levels.append((price / _HUNDRED if cents else price, to_decimal(size)))
-    return levels
+def _levels(raw: Any, where: str, *, cents: bool) -> tuple[list[tuple[Decimal, Decimal]], bool]:
+    """A snapshot ladder and whether every level was possible (impossible ones are dropped)."""
+    if raw is None:
+        return [], True
+    if type(raw) is not list:
+        raise BadResponse(f"{where}: levels are not a list")
+    levels, sound = [], True
+    limit = _HUNDRED if cents else _ONE
+    for entry in raw:
+        if type(entry) is not list or len(entry) != 2:
+            raise BadResponse(f"{where}: level {short(entry)} is not [price, size]")
+        price, size = to_decimal(entry[0]), to_decimal(entry[1])
+        if not _ZERO < price < limit or size <= 0:
+            log.warning(
+                "kalshi stream: %s: impossible level %s x %s dropped",
+                where,
+                short(entry[0]),
+                short(entry[1]),
+            )
+            sound = False
+            continue
+        levels.append((price / _HUNDRED if cents else price, size))
+    return levels, sound
 
 
 class KalshiStreamDecoder:
@@ -179,6 +213,8 @@ class KalshiStreamDecoder:
         self._seq: dict[int, int] = {}
         self._sid_tickers: dict[int, set[str]] = {}
         self._stale: set[str] = set()
+        #: Message types seen and ignored (command answers) or unknown (warned about once).
+        self._ignored: set[Any] = {"subscribed", "unsubscribed", "ok", "list_subscriptions"}
         self._next_id = 0
         self._last_ts_ms: Any = None
         self._last_ts: Any = None
@@ -242,14 +278,50 @@ class KalshiStreamDecoder:
             self._stale.discard(ticker)
 
     def feed(self, message: Mapping[str, Any]) -> list[StreamEvent]:
-        handler = self._handlers.get(message.get("type"))  # type: ignore[arg-type]
+        """Decode one message; a malformed one is logged and dropped, never raised."""
+        kind = message.get("type") if type(message) is dict else None
+        handler = self._handlers.get(kind) if type(kind) is str else None
         if handler is None:
+            self._unknown(message, kind)
             return []
         try:
+            if not isinstance(message.get("msg"), Mapping):
+                raise BadResponse("msg is not an object")
             return handler(message)
-        except (BadResponse, KeyError, TypeError, ValueError) as exc:
-            log.warning("kalshi stream: dropping a malformed %s (%s)", message.get("type"), exc)
+        except (ArbkitError, LookupError, TypeError, ValueError, ArithmeticError) as exc:
+            return self._dropped(message, kind, exc)
+
+    def _unknown(self, message: Any, kind: Any) -> None:
+        """Warn once per unknown message type (a new type must not flood the log)."""
+        if not isinstance(message, Mapping):
+            log.warning("kalshi stream: dropping a non-object message %s", short(message))
+            return
+        key = kind if type(kind) is str else short(kind)
+        if key not in self._ignored:
+            self._ignored.add(key)
+            log.warning("kalshi stream: dropping messages of unknown type %s", key)
+
+    def _dropped(self, message: Mapping[str, Any], kind: str, exc: Exception) -> list[StreamEvent]:
+        """Log a dropped message; if it may have changed a book, that book loses continuity."""
+        body = message.get("msg")
+        ticker = body.get("market_ticker") if isinstance(body, Mapping) else None
+        log.warning("kalshi stream: dropping a malformed %s for %s (%s)", kind, ticker, exc)
+        if kind not in ("orderbook_delta", "orderbook_snapshot"):
             return []
+        sid = message.get("sid") if type(message.get("sid")) is int else None
+        if type(ticker) is str and self._accepts(ticker):
+            tickers = [ticker]
+        elif sid is not None and sid in self._sid_tickers:  # which market is unknown
+            tickers = sorted(self._sid_tickers[sid])
+        else:
+            return []
+        return self._doubt(sid, tickers, f"dropped a malformed {kind} ({exc})")
+
+    def _doubt(self, sid: int | None, tickers: list[str], reason: str) -> list[StreamEvent]:
+        """Stop trusting ``tickers``; a re-snapshot is asked only for those newly in doubt, so
+        a venue that keeps sending the same bad snapshot is not asked again and again."""
+        newly = [t for t in tickers if t not in self._stale]
+        return self._lose(sid, newly, reason) if newly else []
 
     def reset(self) -> list[StreamEvent]:
         """The socket dropped: every book is unknown until its next snapshot."""
@@ -302,23 +374,26 @@ class KalshiStreamDecoder:
     def _on_snapshot(self, message: Mapping[str, Any]) -> list[StreamEvent]:
         body = message["msg"]
         ticker = body["market_ticker"]
+        if type(ticker) is not str:
+            raise BadResponse(f"market_ticker {short(ticker)}")
         if not self._accepts(ticker):
             return []
-        sid, seq = message.get("sid"), message.get("seq")
+        sid, seq = _sid_seq(message)
+        if "yes_dollars_fp" in body or "no_dollars_fp" in body:
+            keys, cents = ("yes_dollars_fp", "no_dollars_fp"), False
+        elif "yes_dollars" in body or "no_dollars" in body:
+            keys, cents = ("yes_dollars", "no_dollars"), False
+        else:  # pre-2026: integer cents
+            keys, cents = ("yes", "no"), True
+        yes, yes_sound = _levels(body.get(keys[0]), f"{ticker} YES bids", cents=cents)
+        no, no_sound = _levels(body.get(keys[1]), f"{ticker} NO bids", cents=cents)
         if sid is not None:
             self._sid_tickers.setdefault(sid, set()).add(ticker)
             if seq is not None:
                 self._seq[sid] = seq
-        if "yes_dollars_fp" in body or "no_dollars_fp" in body:
-            yes = _levels(body.get("yes_dollars_fp"), cents=False)
-            no = _levels(body.get("no_dollars_fp"), cents=False)
-        elif "yes_dollars" in body or "no_dollars" in body:
-            yes = _levels(body.get("yes_dollars"), cents=False)
-            no = _levels(body.get("no_dollars"), cents=False)
-        else:  # pre-2026: integer cents
-            yes = _levels(body.get("yes"), cents=True)
-            no = _levels(body.get("no"), cents=True)
         book = self._books[ticker] = _Book(_Side(yes), _Side(no))
+        if not (yes_sound and no_sound):
+            return self._doubt(sid, [ticker], "snapshot with an impossible level")
         yes_book, no_book = self._build(ticker, book, sequence=seq)
         events: list[StreamEvent] = [BookUpdate(yes_book), BookUpdate(no_book)]
         if ticker in self._stale:
@@ -334,9 +409,11 @@ class KalshiStreamDecoder:
         """
         body = message["msg"]
         ticker = body["market_ticker"]
+        if type(ticker) is not str:
+            raise BadResponse(f"market_ticker {short(ticker)}")
         if self._wanted and ticker not in self._wanted:
             return []
-        sid, seq = message.get("sid"), message.get("seq")
+        sid, seq = _sid_seq(message)
         if sid is not None and seq is not None:
             last = self._seq.get(sid)
             self._seq[sid] = seq
@@ -360,7 +437,10 @@ class KalshiStreamDecoder:
             price = _PRICES.get(price) or _price(price)
             delta = _SIZES.get(body["delta_fp"]) or _size(body["delta_fp"])
         else:  # pre-2026: integer cents and counts
-            price = to_decimal(body["price"]) / _HUNDRED
+            cents = to_decimal(body["price"])
+            if not _ZERO < cents < _HUNDRED:
+                raise _Impossible(f"price {cents} cents outside (0, 100)")
+            price = cents / _HUNDRED
             delta = to_decimal(body["delta"])
         side = body["side"]
         if side == "yes":
@@ -368,7 +448,7 @@ class KalshiStreamDecoder:
         elif side == "no":
             book.no.apply(price, delta)
         else:
-            raise ValueError(f"side {side!r}")
+            raise BadResponse(f"side {side!r}")
         return ticker
 
     def _on_delta(self, message: Mapping[str, Any]) -> list[StreamEvent]:
@@ -464,6 +544,15 @@ class KalshiStreamDecoder:
         events = self.reset()
         self.outbox.extend(self.subscribe_messages())
         return events
+
+
+def _sid_seq(message: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """The subscription id and sequence number; anything but an integer is BadResponse (a
+    string ``seq`` stored once would break the gap check of every later message)."""
+    sid, seq = message.get("sid"), message.get("seq")
+    if (sid is not None and type(sid) is not int) or (seq is not None and type(seq) is not int):
+        raise BadResponse(f"sid {short(sid)} / seq {short(seq)} not integers")
+    return sid, seq
 
 
 def _contract_ids(tickers: Iterable[str]) -> tuple[str, ...]:

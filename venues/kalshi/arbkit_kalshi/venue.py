@@ -45,6 +45,7 @@ from arbkit import (
     round_up,
     to_decimal,
 )
+from arbkit.config import _number as seconds_option
 from arbkit_kalshi import parse
 from arbkit_kalshi.auth import KalshiSigner
 from arbkit_kalshi.client import KalshiClient
@@ -67,6 +68,24 @@ from arbkit_kalshi.orders import (
 from arbkit_kalshi.stream import KalshiStreamDecoder
 
 log = logging.getLogger(__name__)
+
+
+def _read_json(path: Path, kinds: tuple[type, ...]) -> Any:
+    """A recorded JSON file of one of ``kinds``; deep nesting is a ConfigError, not a crash."""
+    try:
+        data = read_json_file(path)
+    except RecursionError:
+        raise ConfigError(f"{path}: not readable JSON (nested too deeply)") from None
+    if not isinstance(data, kinds):
+        wanted = " or ".join("a JSON object" if k is dict else "a JSON list" for k in kinds)
+        raise ConfigError(f"{path}: expected {wanted}, got {type(data).__name__}")
+    return data
+
+
+def _seconds(options: Mapping[str, Any], name: str, default: float) -> float:
+    """A duration option (``ws_keepalive``...): a finite number ≥ 0, else a one-line ConfigError
+    (the config loader's own check, so ``cache_ttl`` and these read alike)."""
+    return seconds_option("[venues.kalshi]", name, options.get(name, default))
 
 
 def _by_ticker(objects: Any, key: str = "ticker") -> dict[str, Mapping[str, Any]]:
@@ -142,23 +161,36 @@ class KalshiVenue(Venue):
     @classmethod
     def read_recording(cls, directory: Path) -> Recording:
         """``events.json`` or ``markets.json``, optional ``series.json``, ``orderbooks.json``
-        and ``stream.jsonl`` (one ``{"ts": epoch ms, "msg": ...}`` per line)."""
+        and ``stream.jsonl`` (one ``{"ts": epoch ms, "msg": ...}`` per line).
+
+        Raises:
+            ConfigError: a file that is not JSON or has the wrong shape, in one line naming the
+                file and the record (index, or ticker for order books).
+        """
         series_path = directory / "series.json"
-        series = read_json_file(series_path) if series_path.exists() else ()
-        objects: list[Mapping[str, Any]] = []
+        series = _read_json(series_path, (list, dict)) if series_path.exists() else ()
         sources = [directory / name for name in ("events.json", "markets.json")]
         if not any(path.exists() for path in sources):
             raise ConfigError(f"{directory}: needs events.json or markets.json")
+        markets: list[Market] = []
         for path in sources:
             if path.exists():
-                data = read_json_file(path)
-                objects.extend(data if isinstance(data, list) else [data])
-        markets = tuple(cls.parse_markets(objects, context={"series": series}))
+                data = _read_json(path, (list, dict))
+                for index, obj in enumerate(data if isinstance(data, list) else [data]):
+                    try:
+                        markets += cls.parse_markets([obj], context={"series": series})
+                    except BadResponse as exc:
+                        raise ConfigError(f"{path}: record {index}: {exc.args[0]}") from None
         books_path = directory / "orderbooks.json"
-        books = tuple(parse.parse_books(read_json_file(books_path))) if books_path.exists() else ()
+        books: tuple[OrderBook, ...] = ()
+        if books_path.exists():
+            try:
+                books = tuple(parse.parse_books(_read_json(books_path, (dict,))))
+            except BadResponse as exc:
+                raise ConfigError(f"{books_path}: {exc.args[0]}") from None
         stream = read_stream_file(directory / "stream.jsonl")
         return Recording(
-            markets=markets,
+            markets=tuple(markets),
             books=books,
             stream=stream,
             first_timestamp_ms=stream[0][0] if stream else None,
@@ -180,7 +212,15 @@ class KalshiVenue(Venue):
         results = await _all(
             self._discover_series(parse.GAME_SERIES[league], status) for league in leagues
         )
-        found = [market for markets in results for market in markets]
+        missing = [
+            parse.GAME_SERIES[lg] for lg, got in zip(leagues, results, strict=True) if got is None
+        ]
+        if missing and (query.leagues or len(missing) == len(leagues)):
+            # Asked for by name, or none exists at all: an error, never "0 markets".
+            raise NotFound(f"series {', '.join(missing)} not found", venue=self.name)
+        for series_ticker in missing:
+            log.info("kalshi: series %s not listed; skipped", series_ticker)
+        found = [market for markets in results if markets for market in markets]
         return await self._apply_fee_changes(found)
 
     async def _apply_fee_changes(self, markets: list[Market]) -> list[Market]:
@@ -209,11 +249,11 @@ class KalshiVenue(Venue):
                 log.warning("kalshi: %s excluded: fee override %s", market.market_id, exc)
         return priced
 
-    async def _discover_series(self, series_ticker: str, status: str | None) -> list[Market]:
+    async def _discover_series(self, series_ticker: str, status: str | None) -> list[Market] | None:
+        """The series' markets; None if Kalshi says the series does not exist."""
         series = await self.client.series(series_ticker)
         if series is None:
-            log.info("kalshi: series %s not listed; skipped", series_ticker)
-            return []
+            return None
         events = await self.client.events(series_ticker, status=status)
         markets = parse.parse_markets(events, series={series_ticker: series})
         for market in markets:
@@ -247,12 +287,12 @@ class KalshiVenue(Venue):
             # Kalshi's 10 s heartbeats are protocol pings (answered by websockets, invisible to
             # the reader), so a documented command keeps a quiet subscription visibly alive.
             ping=decoder.keepalive_message,
-            ping_interval=float(options.get("ws_keepalive", 10.0)),
-            stale_after=float(options.get("ws_stale_after", 30.0)),
+            ping_interval=_seconds(options, "ws_keepalive", 10.0),
+            stale_after=_seconds(options, "ws_stale_after", 30.0),
             headers=(lambda: signer.headers("GET", ws_path)) if signer else None,
             backoff=Backoff(
-                base=float(options.get("ws_backoff_base", 0.5)),
-                cap=float(options.get("ws_backoff_cap", 30.0)),
+                base=_seconds(options, "ws_backoff_base", 0.5),
+                cap=_seconds(options, "ws_backoff_cap", 30.0),
             ),
         )
 

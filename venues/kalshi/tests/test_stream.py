@@ -88,8 +88,9 @@ def test_random_deltas_match_a_book_rebuilt_from_scratch() -> None:
     for seq in range(2, 2000):
         side = rng.choice(("yes", "no"))
         price = D(rng.randint(1, 30)) / 100
-        amount = D(rng.randint(-40, 60))
-        model[side][price] = model[side].get(price, D(0)) + amount
+        held = model[side].get(price, D(0))
+        amount = D(rng.randint(-int(held), 60))  # below zero would be a continuity loss
+        model[side][price] = held + amount
         if model[side][price] <= 0:
             del model[side][price]
         decoder.feed(delta(9, seq, f"{price:.2f}", f"{amount}", side=side))
@@ -137,8 +138,12 @@ def test_seeded_books_accept_deltas_and_unknown_markets_ask_for_snapshots() -> N
 def test_terminal_error_resubscribes_and_malformed_messages_are_dropped() -> None:
     decoder = KalshiVenue.stream_decoder([])
     decoder.feed(snapshot(1, 1, yes_dollars_fp=[["0.40", "10"]]))
-    assert decoder.feed(delta(1, 2, "oops", "1")) == []
+    (lost,) = decoder.feed(delta(1, 2, "oops", "1"))  # the book may be wrong now
+    assert isinstance(lost, ContinuityLost) and "oops" in lost.reason
+    assert decoder.books(T) is None
     assert decoder.feed({"type": "orderbook_delta", "msg": {}}) == []
+    assert isinstance(decoder.feed(snapshot(1, 3, yes_dollars_fp=[]))[-1], ContinuityRestored)
+    decoder.outbox.clear()
     events = decoder.feed({"type": "error", "msg": {"code": 25, "msg": "buffer overflow"}})
     assert isinstance(events[0], ContinuityLost)
     assert [m["cmd"] for m in decoder.outbox] == ["subscribe", "subscribe"]
@@ -253,6 +258,10 @@ async def test_malformed_frames_are_skipped(venue, fake, market) -> None:
     await take(events, 2)
     fake.broadcast("{not json")
     fake.broadcast({"type": "orderbook_delta", "sid": 1, "seq": 2, "msg": {"nonsense": True}})
+    # A dropped delta of the subscription: its books are in doubt until the re-snapshot.
+    (lost,) = await take(events, 1)
+    assert isinstance(lost, ContinuityLost) and NBA_SAS + ":yes" in lost.contract_ids
+    await until(events, ContinuityRestored)
     fake.push_delta(NBA_SAS, "yes", "0.70", "1")
     (yes, _) = (e.book for e in await take(events, 2))
     assert yes.best_bid == (D("0.7000"), D("360.00"))
