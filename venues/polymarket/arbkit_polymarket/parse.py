@@ -152,11 +152,24 @@ def _home_away(event: Mapping[str, Any], league: str | None) -> tuple[str | None
     return parts[1].strip(), parts[0].strip()
 
 
+#: What a wrongly typed Gamma field raises deep in a parser (a list where text belongs...).
+_TYPE_ERRORS = (TypeError, AttributeError, ValueError, LookupError, ArithmeticError)
+
+
 def parse_event(event: Mapping[str, Any]) -> Event:
     """The game a Gamma event describes (without its markets)."""
     slug = event.get("slug") or event.get("ticker")
     if not isinstance(slug, str) or not slug:
-        raise BadResponse(f"Gamma event without a slug (id {event.get('id')!r})", venue=VENUE)
+        raise BadResponse(f"Gamma event without a slug (id {event.get('id')!r:.40})", venue=VENUE)
+    try:
+        return _event(event, slug)
+    except _TYPE_ERRORS as exc:
+        raise BadResponse(
+            f"event {slug}: unexpected field types ({exc!s:.80})", venue=VENUE
+        ) from None
+
+
+def _event(event: Mapping[str, Any], slug: str) -> Event:
     league = league_of(event)
     home, away = _home_away(event, league)
     match = _SLUG_DATE.search(slug)
@@ -331,21 +344,35 @@ def parse_markets(
     for obj in objects:
         if not isinstance(obj, Mapping):
             raise BadResponse(f"expected a Gamma object, got {type(obj).__name__}", venue=VENUE)
-        if "markets" in obj:
-            nested = obj.get("markets") or ()
-            if not isinstance(nested, list):
-                raise BadResponse(f"event {obj.get('slug')!r}: markets is not a list", venue=VENUE)
-            event_problem = start_problem(obj)
-            event = parse_event(obj)
-            for market in nested:
-                if isinstance(market, Mapping) and _routable(market, clob_fees):
-                    _append_timed(result, market, event, clob_fees, event_problem)
-        elif _routable(obj, clob_fees):
-            parents = obj.get("events")
-            parent = parents[0] if isinstance(parents, list) and parents else None
-            problem = start_problem(parent) if isinstance(parent, Mapping) else None
-            _append_timed(result, obj, None, clob_fees, problem)
+        try:
+            _parse_object(obj, clob_fees, result)
+        except _TYPE_ERRORS as exc:
+            slug = obj.get("slug") or obj.get("id")
+            message = f"Gamma object {slug!r:.60}: unexpected field types ({exc!s:.80})"
+            raise BadResponse(message, venue=VENUE) from None
     return result
+
+
+def _parse_object(
+    obj: Mapping[str, Any],
+    clob_fees: Mapping[str, PolymarketFees] | None,
+    result: list[Market],
+) -> None:
+    """One Gamma event (its markets) or bare market row, appended to ``result``."""
+    if "markets" in obj:
+        nested = obj.get("markets") or ()
+        if not isinstance(nested, list):
+            raise BadResponse(f"event {obj.get('slug')!r}: markets is not a list", venue=VENUE)
+        event_problem = start_problem(obj)
+        event = parse_event(obj)
+        for market in nested:
+            if isinstance(market, Mapping) and _routable(market, clob_fees):
+                _append_timed(result, market, event, clob_fees, event_problem)
+    elif _routable(obj, clob_fees):
+        parents = obj.get("events")
+        parent = parents[0] if isinstance(parents, list) and parents else None
+        problem = start_problem(parent) if isinstance(parent, Mapping) else None
+        _append_timed(result, obj, None, clob_fees, problem)
 
 
 def _append_timed(
@@ -440,6 +467,8 @@ def read_levels(levels: Any, *, descending: bool, where: str) -> tuple[tuple[Lev
             raise BadResponse(message, venue=VENUE) from None
         except BadResponse as exc:
             raise BadResponse(f"{where}: level {level!r:.80}: {exc}", venue=VENUE) from None
+        if not (price.is_finite() and size.is_finite()):  # a JSON NaN arrives as a float
+            raise BadResponse(f"{where}: level {level!r:.80} is not finite", venue=VENUE)
         if _ZERO < price < _ONE and size > _ZERO:
             parsed.append((price, size))
         else:
