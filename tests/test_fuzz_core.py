@@ -1,9 +1,9 @@
 """Fuzzing the core readers: every generated or mutated input ends in its model or an ArbkitError.
 
 Issue 10 item 11, core part: the replay reader (stream lines and JSON files mutated from the
-shipped sample), the config loader (TOML text, and wrong values for the real keys) and the
-options of ``arbkit scan`` (their types and callbacks, then real one-shot ``--sample`` runs).
-Never another exception, never a recorded book priced outside (0, 1).
+shipped sample), the stream frame decoder, the config loader (TOML text, and wrong values for
+the real keys) and the options of ``arbkit scan`` (their types and callbacks, then real one-shot
+``--sample`` runs). Never another exception, never a recorded book priced outside (0, 1).
 
 CI runs a fixed, derandomized budget (the ``ci`` profile in the root conftest.py); run longer with
 ``HYPOTHESIS_PROFILE=long pytest tests/test_fuzz_core.py`` (docs/errors.md, "Fuzz tests").
@@ -47,6 +47,7 @@ from arbkit.recordings import (
     sample_dir,
 )
 from arbkit.registry import get_venues
+from arbkit.streaming import _decode
 from arbkit.venue import VenueSettings
 
 SAMPLE = sample_dir()
@@ -244,6 +245,29 @@ def test_fuzz_json_file(scratch: Path, content: bytes) -> None:
         one_line(exc)
         return
     assert isinstance(data, list)
+
+
+@st.composite
+def frames(draw: st.DrawFn) -> str | bytes:
+    """A websocket frame: a recorded message, damaged or not, or generated JSON, text or bytes."""
+    line = draw(
+        st.sampled_from(STREAMS["kalshi"].splitlines() + STREAMS["polymarket"].splitlines())
+    )
+    recorded = json.dumps(json.loads(line)["msg"]).encode()
+    frame = draw(
+        st.sampled_from([recorded, b"[" + recorded + b"]"])
+        | mutated_line(recorded).map(bytes.strip)
+        | json_values.map(json.dumps).map(str.encode)
+        | st.binary(max_size=20)
+    )
+    return frame.decode(errors="replace") if draw(st.booleans()) else frame
+
+
+@given(frame=frames())
+def test_fuzz_stream_frame(frame: str | bytes) -> None:
+    """Whatever a socket delivers, the feed gets a list of objects and keeps going."""
+    messages = _decode(frame)
+    assert isinstance(messages, list) and all(isinstance(m, dict) for m in messages)
 
 
 # -- the config loader -----------------------------------------------------------------------
