@@ -240,7 +240,10 @@ class PolymarketDecoder:
         return self._last_stamp[1]
 
     def _book(self, message: Mapping[str, Any]) -> list[StreamEvent]:
-        token = str(message.get("asset_id", ""))
+        token = message.get("asset_id")
+        if not isinstance(token, str) or not token:
+            log.warning("polymarket stream: dropping a book without an asset_id")
+            return []
         if token not in self._followed:
             return []
         snapshot = parse_book(message)
@@ -308,7 +311,8 @@ class PolymarketDecoder:
             price = _price(change["price"])
             size = _size(change["size"])
         except (KeyError, TypeError, ValueError) as exc:
-            return token, f"{token}: unreadable level ({exc})"
+            level = f"{change.get('price')!r:.20} x {change.get('size')!r:.20}"
+            return token, f"{token}: unreadable level {level} ({exc})"
         if buy is None:
             return token, f"{token}: unknown side {change.get('side')!r:.20}"
         if not _ZERO < price < _ONE:

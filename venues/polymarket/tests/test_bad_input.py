@@ -140,7 +140,10 @@ def test_price_change_size_zero_still_removes_the_level(load: Any) -> None:
 # -- item 2: one bad stream message is skipped --------------------------------------------------
 
 
-@pytest.mark.parametrize("message", [42, "x", None, [1, 2], {"event_type": "who_knows"}])
+@pytest.mark.parametrize(
+    "message",
+    [42, "x", None, [1, 2], {"event_type": "who_knows"}, {"event_type": "book", "bids": []}],
+)
 def test_non_object_or_unknown_message_is_dropped(
     load: Any, caplog: pytest.LogCaptureFixture, message: Any
 ) -> None:
@@ -169,7 +172,7 @@ def test_unreadable_price_change_for_a_known_asset_loses_it(load: Any, mutate: A
     mutate(message["price_changes"][0])
     (event,) = decoder.feed(message)
     assert isinstance(event, ContinuityLost) and event.contract_ids == (token,)
-    assert not decoder.is_live(token)
+    assert token in event.reason and not decoder.is_live(token)
 
 
 def test_change_without_asset_id_loses_the_markets_books(load: Any) -> None:
@@ -373,3 +376,15 @@ def test_bad_option_from_the_config_file(tmp_path: Path) -> None:
     settings = Config.load(path).venue_settings("polymarket", PolymarketVenue.credential_names)
     with pytest.raises(ConfigError, match="ping_interval"):
         PolymarketVenue(settings)
+
+
+def test_change_without_asset_id_of_an_unknown_market_is_dropped_with_a_warning(
+    load: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    decoder, book = live_decoder(load)
+    message = change(book["asset_id"], "0.49", "5")
+    del message["price_changes"][0]["asset_id"]
+    message["market"] = "0xnot-followed"
+    with caplog.at_level(logging.WARNING):
+        assert decoder.feed(message) == []
+    assert "without an asset_id" in caplog.text and decoder.is_live(book["asset_id"])
