@@ -90,12 +90,16 @@ def _seconds(options: Mapping[str, Any], name: str, default: float) -> float:
 
 def _by_ticker(objects: Any, key: str = "ticker") -> dict[str, Mapping[str, Any]]:
     """Series or events given as a list, a ``{ticker: obj}`` mapping or single-object wrappers."""
+    if not objects:
+        return {}
     if isinstance(objects, Mapping):
         if key in objects:
             return {str(objects[key]): objects}
         return {str(k): v.get("series", v) for k, v in objects.items() if isinstance(v, Mapping)}
+    if not isinstance(objects, list | tuple):
+        raise BadResponse(f"expected a list or an object of {key}s, got {type(objects).__name__}")
     found = {}
-    for item in objects or ():
+    for item in objects:
         obj = item.get("series", item) if isinstance(item, Mapping) else None
         if isinstance(obj, Mapping) and obj.get(key):
             found[str(obj[key])] = obj
