@@ -50,6 +50,8 @@ from arbkit.registry import get_venues
 from arbkit.streaming import _decode
 from arbkit.venue import VenueSettings
 
+PM = make_plugin_manager()  # one for all examples: building it costs more than an example
+VENUES = get_venues(PM)
 SAMPLE = sample_dir()
 VENUE_FILES = sorted(
     str(path.relative_to(SAMPLE))
@@ -214,7 +216,7 @@ def _sound(book: Any) -> bool:
     return all(0 < price < 1 and size > 0 for price, size in levels)
 
 
-@settings(max_examples=max(10, settings.default.max_examples // 2))
+@settings(max_examples=max(10, settings.default.max_examples // 3))  # each reads a whole replay
 @given(change=replay_changes())
 def test_fuzz_replay_directory(scratch: Path, change: tuple[str, bytes]) -> None:
     """A whole recording with one file damaged: its recordings or an ArbkitError."""
@@ -223,9 +225,8 @@ def test_fuzz_replay_directory(scratch: Path, change: tuple[str, bytes]) -> None
     shutil.rmtree(directory, ignore_errors=True)
     shutil.copytree(SAMPLE, directory)
     (directory / name).write_bytes(content)
-    pm = make_plugin_manager()
     try:
-        recordings = load_recordings(pm, directory)
+        recordings = load_recordings(PM, directory)
         recorded_now(directory, recordings)
     except ArbkitError as exc:
         one_line(exc)
@@ -354,9 +355,7 @@ def _same(a: Any, b: Any) -> bool:
 
 def _check_config(config: Config) -> None:
     """Every venue's settings from it: valid ones, or a ConfigError; ``show`` reads back."""
-    pm = make_plugin_manager()
-    venues = get_venues(pm)
-    for name, cls in sorted(venues.items()):
+    for name, cls in sorted(VENUES.items()):
         try:
             settings_ = config.venue_settings(name, cls.credential_names)
             cls(settings_)
@@ -368,7 +367,7 @@ def _check_config(config: Config) -> None:
         assert math.isfinite(settings_.timeout) and settings_.timeout >= 0
         assert settings_.proxy is None or isinstance(settings_.proxy, str)
         assert all(isinstance(v, str) for v in settings_.base_urls.values())
-    masked = config.masked({name: cls.credential_names for name, cls in venues.items()})
+    masked = config.masked({name: cls.credential_names for name, cls in VENUES.items()})
     shown = "\n".join(toml_lines(masked, []))
     assert _same(tomllib.loads(shown), masked), shown
 
@@ -431,11 +430,10 @@ def test_fuzz_config_values(data: dict[str, Any], env: dict[str, str]) -> None:
 
 # -- scan's options --------------------------------------------------------------------------
 
-PM = make_plugin_manager()
 SCAN = make_cli(PM).commands["scan"]
 NUMERIC = ("--min-edge", "--min-confidence", "--max-size", "--lookahead", "--cutoff", "--speed",
            "--poll", "--rediscover")  # fmt: skip
-LEAGUES = sorted({league for cls in get_venues(PM).values() for league in cls.leagues})
+LEAGUES = sorted({league for cls in VENUES.values() for league in cls.leagues})
 
 
 def _param(option: str) -> click.Option:
@@ -493,7 +491,7 @@ def scan_args(draw: st.DrawFn) -> list[str]:
     return args
 
 
-@settings(max_examples=max(10, settings.default.max_examples // 2))
+@settings(max_examples=max(10, settings.default.max_examples // 3))  # each may scan the sample
 @given(args=scan_args())
 def test_fuzz_scan_invocations(args: list[str]) -> None:
     """Real one-shot ``scan --sample`` runs: exit 0, 1 (one ArbkitError line) or 2, no traceback."""
