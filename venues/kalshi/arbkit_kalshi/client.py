@@ -66,6 +66,14 @@ def _retries(settings: VenueSettings) -> int:
     return int(value)
 
 
+def check_options(settings: VenueSettings) -> None:
+    """Check every numeric REST option (one-line ConfigError), without building a client."""
+    buckets_for(settings)
+    _retries(settings)
+    _seconds(settings, "backoff_base", 0.25)
+    _seconds(settings, "backoff_cap", 8.0)
+
+
 def buckets_for(settings: VenueSettings) -> dict[str, TokenBucket]:
     """Read/write buckets from ``tier`` (default basic) or ``read_rate``/``write_rate``.
 

@@ -267,12 +267,23 @@ class KalshiStreamDecoder:
     # -- StreamDecoder protocol ----------------------------------------------------------------
 
     def seed(self, books: Sequence[OrderBook]) -> None:
-        """Start local books from REST or recorded snapshots (YES and NO contract books)."""
+        """Start local books from REST or recorded snapshots (YES and NO contract books).
+
+        A doubtful book (not ``continuous``: it had an impossible level) starts nothing: its
+        market waits for a stream snapshot.
+        """
         bids: dict[str, dict[str, tuple[tuple[Decimal, Decimal], ...]]] = {}
+        doubtful: set[str] = set()
         for book in books:
             ticker, _, side = book.contract_id.rpartition(":")
             if side in ("yes", "no") and self._accepts(ticker):
                 bids.setdefault(ticker, {})[side] = book.bids
+                if not book.continuous:
+                    doubtful.add(ticker)
+        for ticker in doubtful:
+            del bids[ticker]
+            self._books.pop(ticker, None)
+            self._stale.add(ticker)
         for ticker, sides in bids.items():
             self._books[ticker] = _Book(_Side(sides.get("yes", ())), _Side(sides.get("no", ())))
             self._stale.discard(ticker)
@@ -521,7 +532,7 @@ class KalshiStreamDecoder:
                 fees = with_override(
                     default, body.get("fee_type_override"), body.get("fee_multiplier_override")
                 )
-            except ValueError as exc:  # an unknown fee type: stop trading, never price low
+            except (ValueError, BadResponse) as exc:  # unreadable: stop trading, never price low
                 reason = f"event_fee_update {event}: {exc}"
                 tickers = [t for t, e in self._event_of.items() if e == event]
                 return [ContinuityLost(VENUE, _contract_ids(tickers), reason)]

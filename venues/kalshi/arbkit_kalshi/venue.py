@@ -48,7 +48,7 @@ from arbkit import (
 from arbkit.config import _number as seconds_option
 from arbkit_kalshi import parse
 from arbkit_kalshi.auth import KalshiSigner
-from arbkit_kalshi.client import KalshiClient
+from arbkit_kalshi.client import KalshiClient, check_options
 from arbkit_kalshi.fees import CENT, KalshiFees, with_override
 from arbkit_kalshi.orders import (
     ONE,
@@ -82,10 +82,27 @@ def _read_json(path: Path, kinds: tuple[type, ...]) -> Any:
     return data
 
 
-def _seconds(options: Mapping[str, Any], name: str, default: float) -> float:
-    """A duration option (``ws_keepalive``...): a finite number ≥ 0, else a one-line ConfigError
-    (the config loader's own check, so ``cache_ttl`` and these read alike)."""
-    return seconds_option("[venues.kalshi]", name, options.get(name, default))
+#: The websocket's duration options (seconds) → (default, whether 0 is allowed).
+STREAM_OPTIONS: dict[str, tuple[float, bool]] = {
+    "ws_keepalive": (10.0, False),
+    "ws_stale_after": (30.0, False),
+    "ws_backoff_base": (0.5, True),
+    "ws_backoff_cap": (30.0, True),
+}
+
+
+def stream_options(options: Mapping[str, Any]) -> dict[str, float]:
+    """The websocket options, checked with the config loader's own rule (as ``cache_ttl`` is):
+    "forever", nan or -1 is a one-line ConfigError. A keep-alive or silence limit of 0 would
+    spin, so those must be positive."""
+    values: dict[str, float] = {}
+    for name, (default, zero_ok) in STREAM_OPTIONS.items():
+        value = options.get(name, default)
+        number = seconds_option("[venues.kalshi]", name, value)
+        if number == 0 and not zero_ok:
+            raise ConfigError(f"[venues.kalshi] {name} must be a number above 0, got {value!r}")
+        values[name] = number
+    return values
 
 
 def _by_ticker(objects: Any, key: str = "ticker") -> dict[str, Mapping[str, Any]]:
@@ -120,6 +137,8 @@ class KalshiVenue(Venue):
         self, settings: VenueSettings | None = None, *, clock: Clock | None = None
     ) -> None:
         super().__init__(settings, clock=clock)
+        check_options(self.settings)  # at start-up: a bad option fails before any request
+        self._stream_options = stream_options(self.settings.options)
         self._client: KalshiClient | None = None
         self._signer: KalshiSigner | None = None
         #: Each known market's ``price_ranges`` bands, by ticker (from discovery or a lookup).
@@ -238,6 +257,9 @@ class KalshiVenue(Venue):
         now = self.clock.now()
         overrides: dict[str, Mapping[str, Any]] = {}
         for change in await self.client.event_fee_changes():
+            if not isinstance(change, Mapping) or not isinstance(change.get("event_ticker"), str):
+                log.warning("kalshi: unreadable event fee change %s skipped", parse.short(change))
+                continue
             when = parse_optional_timestamp(change.get("scheduled_ts"))
             if when is not None and when > now:
                 log.info(
@@ -249,7 +271,7 @@ class KalshiVenue(Venue):
         for market in markets:
             try:
                 priced.append(_overridden(market, overrides.get(market.event_id)))
-            except ValueError as exc:  # an override we cannot price: excluded, not guessed
+            except (ValueError, BadResponse) as exc:  # an override we cannot price: excluded
                 log.warning("kalshi: %s excluded: fee override %s", market.market_id, exc)
         return priced
 
@@ -282,7 +304,7 @@ class KalshiVenue(Venue):
         )
         signer = self._signer
         ws_path = parse_path(client.ws_url)
-        options = self.settings.options
+        options = self._stream_options
         return WebSocketFeed(
             venue=self.name,
             url=client.ws_url,
@@ -291,13 +313,10 @@ class KalshiVenue(Venue):
             # Kalshi's 10 s heartbeats are protocol pings (answered by websockets, invisible to
             # the reader), so a documented command keeps a quiet subscription visibly alive.
             ping=decoder.keepalive_message,
-            ping_interval=_seconds(options, "ws_keepalive", 10.0),
-            stale_after=_seconds(options, "ws_stale_after", 30.0),
+            ping_interval=options["ws_keepalive"],
+            stale_after=options["ws_stale_after"],
             headers=(lambda: signer.headers("GET", ws_path)) if signer else None,
-            backoff=Backoff(
-                base=_seconds(options, "ws_backoff_base", 0.5),
-                cap=_seconds(options, "ws_backoff_cap", 30.0),
-            ),
+            backoff=Backoff(base=options["ws_backoff_base"], cap=options["ws_backoff_cap"]),
         )
 
     async def stream_books(self, markets: Sequence[Market]) -> AsyncIterator[StreamEvent]:

@@ -357,10 +357,21 @@ async def test_a_router_404_is_not_an_unknown_series(fake: FakeKalshi, pem: str,
 
 @pytest.mark.parametrize("name", ["ws_keepalive", "ws_stale_after", "ws_backoff_base"])
 @pytest.mark.parametrize("value", ["forever", "nan", -1, True, "inf"])
-def test_a_bad_stream_option_is_a_one_line_error(fake, pem, key_id, market, name, value) -> None:
-    venue = KalshiVenue(make_settings(fake, pem, key_id, **{name: value}))
+def test_a_bad_stream_option_is_a_one_line_error(name, value) -> None:
     with pytest.raises(ConfigError, match=rf"\[venues\.kalshi\] {name} must be a number"):
-        venue.stream_feed([market])
+        KalshiVenue(VenueSettings(options={name: value}))  # at start-up, before any request
+
+
+@pytest.mark.parametrize("name", ["ws_keepalive", "ws_stale_after"])
+def test_a_keepalive_of_zero_would_spin_and_is_refused(name) -> None:
+    with pytest.raises(ConfigError, match=f"{name} must be a number above 0, got 0"):
+        KalshiVenue(VenueSettings(options={name: 0}))
+
+
+def test_good_stream_options_reach_the_feed(fake, pem, key_id, market) -> None:
+    venue = KalshiVenue(make_settings(fake, pem, key_id, ws_keepalive="2.5", ws_backoff_base=0))
+    feed = venue.stream_feed([market])
+    assert feed.ping_interval == 2.5 and feed.stale_after == 1.0
 
 
 @pytest.mark.parametrize(
@@ -375,10 +386,11 @@ def test_a_bad_stream_option_is_a_one_line_error(fake, pem, key_id, market, name
         ("max_retries", -2),
     ],
 )
-def test_a_bad_rest_option_is_a_one_line_error(fake, pem, key_id, name, value) -> None:
-    settings = make_settings(fake, pem, key_id, **{name: value})
+def test_a_bad_rest_option_is_a_one_line_error(name, value) -> None:
     with pytest.raises(ConfigError, match=rf"\[venues\.kalshi\] {name} must be"):
-        KalshiClient(settings)
+        KalshiVenue(VenueSettings(options={name: value}))
+    with pytest.raises(ConfigError, match=rf"\[venues\.kalshi\] {name} must be"):
+        KalshiClient(VenueSettings(options={name: value}))
 
 
 @pytest.fixture
@@ -389,3 +401,21 @@ def market() -> Any:
 def test_fee_multiplier_below_zero_is_refused() -> None:
     with pytest.raises(BadResponse, match="fee multiplier -1 is negative"):
         parse.fees_from_series({"ticker": "KXNBAGAME", "fee_multiplier": -1})
+
+
+def test_a_doubtful_rest_book_does_not_seed_the_stream() -> None:
+    body = {"orderbook_fp": {"yes_dollars": [["0.40", "10"]], "no_dollars": [["1.5", "100"]]}}
+    decoder = KalshiStreamDecoder()
+    decoder.seed(parse.parse_orderbook(T, body))
+    assert decoder.books(T) is None
+    assert decoder.feed(delta(2, "0.40", "1")) == []  # waits for a snapshot
+    assert decoder.feed(snapshot(3, [["0.40", "10"]]))[-1] == ContinuityRestored("kalshi", BOTH)
+
+
+@pytest.mark.parametrize("multiplier", ["-1", "lots", [2]])
+def test_an_unreadable_fee_update_stops_trading_the_event(multiplier) -> None:
+    (market,) = [m for m in parse.parse_markets([active_nba_event()]) if m.market_id == T]
+    decoder = KalshiVenue.stream_decoder([market])
+    body = {"event_ticker": market.event_id, "fee_multiplier_override": multiplier}
+    (lost,) = decoder.feed({"type": "event_fee_update", "sid": 3, "msg": body})
+    assert isinstance(lost, ContinuityLost) and set(lost.contract_ids) == set(BOTH)
