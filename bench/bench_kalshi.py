@@ -43,12 +43,16 @@ def bench_deltas(count: int, *, publish: bool = True) -> list[int]:
         }
     )
     rng = random.Random(7)
+    held: dict[tuple[str, str], int] = {}
     messages = []
     for seq in range(2, count + 2):
         side = rng.choice(("yes", "no"))
         low = 30 if side == "yes" else 20
         price = f"{rng.randint(low - 3, low + 27) / 100:.4f}"
-        amount = f"{rng.choice((-1, 1)) * rng.randint(1, 150)}.00"
+        have = held.get((side, price), 100 if low <= float(price) * 100 < low + 25 else 0)
+        change = rng.randint(-have, 150) or 1  # below 0 would be a continuity loss, not a delta
+        held[(side, price)] = have + change
+        amount = f"{change}.00"
         messages.append(
             {
                 "type": "orderbook_delta",

@@ -32,7 +32,7 @@ from arbkit import (
     parse_optional_timestamp,
     to_decimal,
 )
-from arbkit_kalshi.fees import KalshiFees
+from arbkit_kalshi.fees import FEE_TYPES, KalshiFees
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +131,12 @@ def fees_from_series(series: Mapping[str, Any] | None) -> KalshiFees:
     series = _mapping(series, "series")
     where = f"series {_name(series.get('ticker'))}"
     multiplier = series.get("fee_multiplier")
+    fee_type = _text(series, "fee_type", where) or "quadratic"
+    if fee_type not in FEE_TYPES:  # a fee we cannot compute is never guessed low
+        raise ExcludedMarket(f"{where}: unknown fee type {short(fee_type)}", venue=VENUE)
     try:
         return KalshiFees(
-            fee_type=_text(series, "fee_type", where) or "quadratic",
+            fee_type=fee_type,
             multiplier=to_decimal(multiplier) if multiplier is not None else ONE,
         )
     except (TypeError, ValueError) as exc:

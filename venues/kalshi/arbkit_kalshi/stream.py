@@ -78,6 +78,10 @@ class _Impossible(ValueError):
     """A level that cannot be: the book it would go into is no longer trusted."""
 
 
+#: What bad input raises while a message is decoded (anything else is a bug, and raised).
+_BAD_INPUT = (ArbkitError, LookupError, TypeError, ValueError, ArithmeticError)
+
+
 #: Parsed size strings: most deltas repeat a few round sizes; bounded, since sizes vary widely.
 _SIZES: dict[str, Decimal] = {}
 _SIZES_MAX = 4096
@@ -296,10 +300,11 @@ class KalshiStreamDecoder:
             self._unknown(message, kind)
             return []
         try:
-            if not isinstance(message.get("msg"), Mapping):
+            body = message.get("msg")
+            if type(body) is not dict and not isinstance(body, Mapping):
                 raise BadResponse("msg is not an object")
             return handler(message)
-        except (ArbkitError, LookupError, TypeError, ValueError, ArithmeticError) as exc:
+        except _BAD_INPUT as exc:
             return self._dropped(message, kind, exc)
 
     def _unknown(self, message: Any, kind: Any) -> None:
@@ -314,6 +319,9 @@ class KalshiStreamDecoder:
 
     def _dropped(self, message: Mapping[str, Any], kind: str, exc: Exception) -> list[StreamEvent]:
         """Log a dropped message; if it may have changed a book, that book loses continuity."""
+        if not isinstance(message, Mapping):
+            log.warning("kalshi stream: dropping a non-object message %s", short(message))
+            return []
         body = message.get("msg")
         ticker = body.get("market_ticker") if isinstance(body, Mapping) else None
         log.warning("kalshi stream: dropping a malformed %s for %s (%s)", kind, ticker, exc)
@@ -416,15 +424,24 @@ class KalshiStreamDecoder:
         """Apply one ``orderbook_delta`` to the local book, without publishing anything.
 
         Returns the market ticker whose book changed, or the events to emit instead (a
-        sequence gap's ContinuityLost; nothing for a duplicate or a book awaiting its snapshot).
+        sequence gap's or a malformed or impossible delta's ContinuityLost; nothing for a
+        duplicate or a book awaiting its snapshot). Never raises on bad input.
         """
+        try:
+            return self._apply_delta(message)
+        except _BAD_INPUT as exc:
+            return self._dropped(message, "orderbook_delta", exc)
+
+    def _apply_delta(self, message: Mapping[str, Any]) -> str | list[StreamEvent]:
         body = message["msg"]
         ticker = body["market_ticker"]
         if type(ticker) is not str:
             raise BadResponse(f"market_ticker {short(ticker)}")
         if self._wanted and ticker not in self._wanted:
             return []
-        sid, seq = _sid_seq(message)
+        sid, seq = message.get("sid"), message.get("seq")
+        if type(seq) is not int or type(sid) is not int:  # else both must be None
+            sid, seq = _sid_seq(message)
         if sid is not None and seq is not None:
             last = self._seq.get(sid)
             self._seq[sid] = seq
@@ -464,7 +481,7 @@ class KalshiStreamDecoder:
 
     def _on_delta(self, message: Mapping[str, Any]) -> list[StreamEvent]:
         """Apply the delta, then publish the market's YES and NO books."""
-        applied = self.apply_delta(message)
+        applied = self._apply_delta(message)  # bad input raised: feed drops it and doubts
         if not isinstance(applied, str):
             return applied
         ts_ms = message["msg"].get("ts_ms")

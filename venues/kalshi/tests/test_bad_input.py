@@ -419,3 +419,10 @@ def test_an_unreadable_fee_update_stops_trading_the_event(multiplier) -> None:
     body = {"event_ticker": market.event_id, "fee_multiplier_override": multiplier}
     (lost,) = decoder.feed({"type": "event_fee_update", "sid": 3, "msg": body})
     assert isinstance(lost, ContinuityLost) and set(lost.contract_ids) == set(BOTH)
+
+
+def test_a_series_with_an_unknown_fee_type_excludes_its_markets(caplog) -> None:
+    series = {"KXNBAGAME": {"ticker": "KXNBAGAME", "fee_type": "per_minute", "fee_multiplier": 1}}
+    with caplog.at_level(logging.WARNING):
+        assert parse.parse_markets([active_nba_event()], series=series) == []
+    assert "unknown fee type 'per_minute'" in caplog.text
