@@ -91,6 +91,11 @@ def short(value: Any) -> str:
     return _REPR.repr(value)
 
 
+def possible_price(price: Decimal) -> bool:
+    """True for a price in (0, 1) whose complement 1 − p is too (1 − 1e-40 rounds to 1)."""
+    return ZERO < price < ONE and ONE - price < ONE
+
+
 def _name(value: Any) -> str:
     """A ticker for a message: as it is when a string, else its short repr."""
     return value if isinstance(value, str) else short(value)
@@ -441,8 +446,9 @@ def _levels(raw: Any, where: str, *, cents: bool) -> tuple[list[tuple[Decimal, D
             raise BadResponse(
                 f"{where}: level {short(entry)}: {exc.args[0]}", venue=VENUE
             ) from None
-        limit = HUNDRED if cents else ONE
-        if not ZERO < price < limit or size <= 0:
+        if cents and ZERO < price < HUNDRED:
+            price = price / HUNDRED
+        if not possible_price(price) or size <= 0:
             log.warning(
                 "kalshi %s: impossible level %s x %s dropped (price outside (0, 1) or size <= 0); "
                 "book marked doubtful",
@@ -452,7 +458,7 @@ def _levels(raw: Any, where: str, *, cents: bool) -> tuple[list[tuple[Decimal, D
             )
             sound = False
             continue
-        levels.append((price / HUNDRED if cents else price, size))
+        levels.append((price, size))
     return levels, sound
 
 

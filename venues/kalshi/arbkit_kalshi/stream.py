@@ -43,7 +43,7 @@ from arbkit import (
 from arbkit_kalshi.errors import TERMINAL_WS_CODES, ws_error
 from arbkit_kalshi.fees import KalshiFees, with_override
 from arbkit_kalshi.orders import fill_from_object
-from arbkit_kalshi.parse import short
+from arbkit_kalshi.parse import possible_price, short
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,8 @@ _PRICES: dict[str, Decimal] = {}
 def _price(text: str) -> Decimal:
     """Parse and check a price; only possible prices are cached, so a hit needs no check."""
     value = to_decimal(text)
-    if not _ZERO < value < _ONE:
-        raise _Impossible(f"price {text!r} outside (0, 1)")
+    if not possible_price(value):
+        raise _Impossible(f"price {short(text)} outside (0, 1)")
     _PRICES[text] = value
     return value
 
@@ -169,12 +169,13 @@ def _levels(raw: Any, where: str, *, cents: bool) -> tuple[list[tuple[Decimal, D
     if type(raw) is not list:
         raise BadResponse(f"{where}: levels are not a list")
     levels, sound = [], True
-    limit = _HUNDRED if cents else _ONE
     for entry in raw:
         if type(entry) is not list or len(entry) != 2:
             raise BadResponse(f"{where}: level {short(entry)} is not [price, size]")
         price, size = to_decimal(entry[0]), to_decimal(entry[1])
-        if not _ZERO < price < limit or size <= 0:
+        if cents and _ZERO < price < _HUNDRED:
+            price = price / _HUNDRED
+        if not possible_price(price) or size <= 0:
             log.warning(
                 "kalshi stream: %s: impossible level %s x %s dropped",
                 where,
@@ -183,7 +184,7 @@ def _levels(raw: Any, where: str, *, cents: bool) -> tuple[list[tuple[Decimal, D
             )
             sound = False
             continue
-        levels.append((price / _HUNDRED if cents else price, size))
+        levels.append((price, size))
     return levels, sound
 
 
@@ -466,9 +467,9 @@ class KalshiStreamDecoder:
             delta = _SIZES.get(body["delta_fp"]) or _size(body["delta_fp"])
         else:  # pre-2026: integer cents and counts
             cents = to_decimal(body["price"])
-            if not _ZERO < cents < _HUNDRED:
+            price = cents / _HUNDRED if _ZERO < cents < _HUNDRED else _ZERO
+            if not possible_price(price):
                 raise _Impossible(f"price {cents} cents outside (0, 100)")
-            price = cents / _HUNDRED
             delta = to_decimal(body["delta"])
         side = body["side"]
         if side == "yes":

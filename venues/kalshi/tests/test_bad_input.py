@@ -68,6 +68,7 @@ def in_range(book: Any) -> bool:
         ("no_dollars", ["-0.2", "10"]),
         ("yes_dollars", ["0.40", "0"]),
         ("yes_dollars", ["0.40", "-3"]),
+        ("yes_dollars", ["1e-40", "5"]),  # its NO ask, 1 - 1e-40, rounds to 1
     ],
 )
 def test_rest_book_drops_an_impossible_level_and_is_doubtful(side, level, caplog) -> None:
@@ -116,6 +117,7 @@ def test_stream_snapshot_with_an_impossible_level_loses_continuity(level, caplog
         ("1.7", "10", "yes"),  # a YES bid of 1.7 once printed a 1.2008 edge
         ("0", "10", "no"),
         ("-0.1", "10", "yes"),
+        ("1e-40", "10", "yes"),
         ("0.40", "-11", "yes"),  # 10 - 11: a negative size
         ("0.33", "-1", "no"),  # removing a level that is not there
     ],
