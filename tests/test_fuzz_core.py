@@ -53,9 +53,9 @@ from arbkit.venue import VenueSettings
 PM = make_plugin_manager()  # one for all examples: building it costs more than an example
 VENUES = get_venues(PM)
 SAMPLE = sample_dir()
-VENUE_FILES = sorted(
+VENUE_FILES = sorted(  # what arbkit reads of a replay: the venues' files and the manifest
     str(path.relative_to(SAMPLE))
-    for path in SAMPLE.glob("*/*")
+    for path in (*SAMPLE.glob("*/*"), SAMPLE / "manifest.json")
     if path.suffix in (".json", ".jsonl")
 )
 STREAMS = {
