@@ -152,18 +152,25 @@ def test_untimed_slug_date_cannot_be_the_utc_date_of_an_afternoon_game(service) 
     assert not report.links
 
 
-def test_untimed_slug_date_still_bridges_an_evening_game(service) -> None:
-    """The documented shift still works: a 22:10 ET game is Apr 9 in UTC."""
+def test_untimed_slug_date_still_bridges_an_evening_game() -> None:
+    """The documented shift still works: a 22:10 ET game is Apr 9 in UTC. Such a link is less
+    certain (ONE_DAY_CONFIDENCE), so it is a match only for a user who lowers the threshold;
+    at the default it is a near-miss that says why."""
+    from arbkit.matching.service import DEFAULT_MIN_CONFIDENCE, ONE_DAY_CONFIDENCE
+
     game = poly("mlb-nyy-bos-2026-04-09", ("Yankees", "Red Sox"), "MLB", day="2026-04-09")
     event = "KXMLBGAME-26APR082210NYYBOS"
-    report = service.match(
-        [game, kalshi(f"{event}-NYY", "New York Y", "MLB", "New York Y", "Boston")]
-    )
-    assert linked(report) == {
+    markets = [game, kalshi(f"{event}-NYY", "New York Y", "MLB", "New York Y", "Boston")]
+    pm = make_plugin_manager(load_entrypoints=False)
+    lowered = MatchingService.from_plugins(pm, min_confidence=ONE_DAY_CONFIDENCE).match(markets)
+    assert linked(lowered) == {
         ("pm:mlb-nyy-bos-2026-04-09:Yankees", f"{event}-NYY:yes"),
         ("pm:mlb-nyy-bos-2026-04-09:Red Sox", f"{event}-NYY:yes"),
     }
-    assert all(link.confidence <= 0.85 for link in report.links)
+    assert ONE_DAY_CONFIDENCE < DEFAULT_MIN_CONFIDENCE
+    default = MatchingService.from_plugins(pm).match(markets)
+    assert not default.links
+    assert any("under the minimum 0.90" in " ".join(n.reasons) for n in default.near_misses)
 
 
 def test_untimed_utc_slug_date_between_two_back_to_back_games_is_a_near_miss(service) -> None:

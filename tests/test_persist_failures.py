@@ -26,11 +26,14 @@ def test_failed_write_is_logged_once_then_skipped_then_raised_on_check(
     store = open_store(path)
     recorder = ScanRecorder(store)
     recorder.book(BOOK, NOW)
+    recorder.flush()
     store.db.conn.execute("PRAGMA query_only = ON")  # every later write now fails
     with caplog.at_level(logging.WARNING, logger="arbkit.scan.persist"):
         recorder.book(BOOK, NOW)
+        recorder.flush()
         recorder.book(BOOK, NOW)
         recorder.markets([], NOW)
+        recorder.flush()
     warnings = [r.getMessage() for r in caplog.records]
     assert len(warnings) == 1 and "read-only" in warnings[0] and str(path) in warnings[0]
     assert "\n" not in warnings[0]
@@ -39,6 +42,21 @@ def test_failed_write_is_logged_once_then_skipped_then_raised_on_check(
     assert "\n" not in str(info.value)
     store.db.conn.execute("PRAGMA query_only = OFF")
     assert store.db["book_snapshots"].count == 1  # what was written before the failure is kept
+
+
+def test_rows_wait_for_a_batch_then_go_in_one_transaction(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "arbkit.db")
+    recorder = ScanRecorder(store, batch_size=3, flush_every=3600)
+    recorder.book(BOOK, NOW)
+    recorder.book(BOOK, NOW)
+    other = open_store(tmp_path / "arbkit.db")  # what another reader (or a crash) would see
+    assert other.db["book_snapshots"].count == 0
+    recorder.book(BOOK, NOW)  # the third row fills the batch
+    assert other.db["book_snapshots"].count == 3
+    recorder.book(BOOK, NOW)
+    recorder.check()  # the end of a run writes the rest
+    assert other.db["book_snapshots"].count == 4
+    assert {row["run_id"] for row in other.db["book_snapshots"].rows} == {recorder.run_id}
 
 
 def test_check_is_silent_when_every_write_worked(tmp_path: Path) -> None:

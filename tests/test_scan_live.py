@@ -68,7 +68,7 @@ ws = "{kalshi.websocket_url}"
 """
     )
     captured = parse_timestamp(load("manifest.json")["captured_at"])
-    monkeypatch.setattr("arbkit.cli.scan.WallClock", lambda: ReplayClock(captured))
+    monkeypatch.setattr("arbkit.engine.session.WallClock", lambda: ReplayClock(captured))
     pm = make_plugin_manager()
 
     def scan(*args: str) -> dict:
@@ -108,9 +108,9 @@ async def test_live_watch_streams_polymarket_and_polls_kalshi(venues):
     from arbkit_kalshi.venue import KalshiVenue
     from arbkit_polymarket.venue import PolymarketVenue
 
+    from arbkit.engine import Engine, LiveSession
     from arbkit.matching import MatchingService
-    from arbkit.scan.feeds import LiveFeed
-    from arbkit.scan.orchestrator import Scanner, ScanOptions
+    from arbkit.scan.orchestrator import ScanOptions
     from arbkit.scan.shard import ChangeKind
     from arbkit.scan.strategies import CrossVenue
     from arbkit.venue import VenueSettings
@@ -127,14 +127,16 @@ async def test_live_watch_streams_polymarket_and_polls_kalshi(venues):
     )
     ks = KalshiVenue(VenueSettings(base_urls={"api": kalshi.base_url, "ws": kalshi.websocket_url}))
     captured = parse_timestamp(load("manifest.json")["captured_at"])
-    scanner = Scanner(
-        venues=[pm, ks],
+    session = LiveSession(
+        [pm, ks], poll_interval=0.2, clock=ReplayClock(captured - timedelta(minutes=30))
+    )
+    engine = Engine(
+        session=session,
         matcher=MatchingService.from_plugins(make_plugin_manager()),
         strategies=[CrossVenue()],
-        clock=ReplayClock(captured - timedelta(minutes=30)),
         options=ScanOptions(lookahead=None),
     )
-    await scanner.prepare()
+    await engine.start()
     expected = json.loads(SAMPLE.joinpath("EXPECTED.json").read_text())
     stream_opp = next(e for e in expected["opportunities"] if e["kind"] == "stream")
     target = stream_opp["kalshi_ticker"].split("-")[1]  # e.g. 26NOV24BOSNYK
@@ -156,7 +158,7 @@ async def test_live_watch_streams_polymarket_and_polls_kalshi(venues):
     driver = asyncio.create_task(drive())
     try:
         async with asyncio.timeout(20):
-            async for change in scanner.watch(LiveFeed([pm, ks], poll_interval=0.2)):
+            async for change in engine.watch():
                 seen.append((change.kind, change.game_id))
                 appeared = any(k is ChangeKind.APPEARED and target[7:10] in g for k, g in seen)
                 vanished = any(k is ChangeKind.VANISHED for k, _ in seen)
@@ -164,8 +166,7 @@ async def test_live_watch_streams_polymarket_and_polls_kalshi(venues):
                     break
     finally:
         driver.cancel()
-        await pm.aclose()
-        await ks.aclose()
+        await session.aclose()
     assert any(k is ChangeKind.APPEARED and target[7:10] in g for k, g in seen), seen
     assert any(k is ChangeKind.VANISHED for k, _ in seen), seen
     assert any(s.get("assets_ids") for s in polymarket.subscriptions)  # it really streamed

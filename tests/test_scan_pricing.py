@@ -26,7 +26,7 @@ def test_cross_venue_sizes_both_legs_equally_and_counts_both_fees_in_cash():
         book("polymarket", "tok-heat", [("0.40", "100"), ("0.55", "500")]),
         book("kalshi", "K-MIA:no", [("0.50", "100"), ("0.58", "500")]),
     )
-    [opp] = CrossVenue(StrategySettings(min_confidence=0.9)).evaluate(state)
+    [opp] = CrossVenue().evaluate(state)
     pm_leg, k_leg = opp.legs
     # CLOB V2: 100 Polymarket shares at 0.40 deliver all 100 and pay 100 × 0.05 × 0.40 × 0.60 =
     # $1.20 in pUSD on top. The next levels cost 0.55 + 0.012375 + 0.5175 > $1 a pair.
@@ -75,15 +75,6 @@ def test_tie_leagues_only_use_a_claim_and_its_own_negation():
     nfl = CrossVenue().evaluate(state_with(game(league="NFL"), *books))
     assert [{leg.contract_id for leg in o.legs} for o in nba] == [{"tok-bulls", "K-MIA:yes"}]
     assert nfl == []
-
-
-def test_low_confidence_match_is_never_priced():
-    state = state_with(
-        game(confidence=0.6),
-        book("polymarket", "tok-heat", [("0.30", "100")]),
-        book("kalshi", "K-MIA:no", [("0.30", "100")]),
-    )
-    assert CrossVenue(StrategySettings(min_confidence=0.9)).evaluate(state) == []
 
 
 def test_a_book_in_doubt_is_never_used():

@@ -129,53 +129,19 @@ async def test_discovery_failing_on_every_venue_is_one_clear_error():
         await total.discover()
 
 
-async def test_live_watch_rediscovers_new_games_and_stops_gone_ones():
-    import asyncio
-
-    from arbkit.scan.shard import ChangeKind as K
-    from arbkit.venue import Venue
-
-    first, second = game(league="NBA"), game(league="NHL")
-    listings = [[first], [first, second], [second]]
-
-    class Listing:
-        calls = 0
-
-        def match(self, markets):
-            result = listings[min(self.calls, len(listings) - 1)]
-            self.calls += 1
-            return type("Report", (), {"matches": result})()
-
-    class Books(Venue):
-        name = "polymarket"
-
-        async def discover(self, query=None):
-            return []
-
-        async def fetch_books(self, markets):
-            return {GOOD_PM.contract_id: GOOD_PM}
-
-    class QuietFeed:
-        async def events(self, markets):
-            await asyncio.sleep(3600)
-            yield None
-
+def test_a_match_under_the_one_confidence_threshold_gets_no_shard():
+    doubtful = game(confidence=0.6)
     scanner = Scanner(
-        venues=[Books()],
-        matcher=Listing(),
+        venues=[],
+        matcher=OneGameMatcher(doubtful),
         strategies=[CrossVenue()],
         clock=ReplayClock(START - timedelta(hours=2)),
-        options=ScanOptions(rediscover_every=timedelta(seconds=0.01)),
+        options=ScanOptions(min_confidence=0.9),
     )
-    await scanner.prepare()
-    assert list(scanner.shards) == [first.game_id]
-    seen = []
-    async for change in scanner.watch(QuietFeed()):
-        seen.append((change.kind, change.game_id))
-        if scanner.matcher.calls >= 3:
-            break
-    assert list(scanner.shards) == [second.game_id]  # NHL added, then NBA no longer listed
-    assert (K.STOPPED, first.game_id) in seen
+    scanner.markets = list(doubtful.markets)
+    assert scanner.match() == []
+    assert scanner.skipped == [(doubtful.game_id, "match confidence 0.60")]
+    assert scanner.build_shards() == [] and scanner.shards == {}
 
 
 def test_a_fee_change_mid_stream_reprices_the_game_at_once():

@@ -20,10 +20,13 @@ from arbkit.models import Contract, Market, MatchResult, Opportunity, OrderBook
 
 @frozen(kw_only=True)
 class StrategySettings:
-    """User limits every strategy honours."""
+    """User limits every strategy honours.
+
+    There is no confidence threshold here: the engine's one ``min_confidence`` is applied by the
+    matcher, so a strategy only ever sees links that passed it.
+    """
 
     min_edge: Decimal = Decimal("0")  #: minimum net edge per contract, in dollars
-    min_confidence: float = 0.9  #: minimum match confidence for cross-venue legs
     max_size: Decimal | None = None  #: cap on contracts per opportunity
     max_book_age_seconds: float | None = None  #: ignore books older than this (None: no limit)
 

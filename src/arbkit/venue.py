@@ -72,6 +72,8 @@ class Venue:
         leagues: canonical league codes this venue plugin can discover.
         credential_names: the credentials it reads (``arbkit config`` masks them).
         has_sandbox: the venue offers a test environment that ``sandbox`` settings select.
+        plays_recordings: the venue plays replay directories (:meth:`open_session`); the engine
+            finds the replay player by this capability, never by its name.
     """
 
     name: ClassVar[str] = ""
@@ -79,6 +81,7 @@ class Venue:
     leagues: ClassVar[tuple[str, ...]] = ()
     credential_names: ClassVar[tuple[str, ...]] = ()
     has_sandbox: ClassVar[bool] = False
+    plays_recordings: ClassVar[bool] = False
 
     def __init__(
         self, settings: VenueSettings | None = None, *, clock: Clock | None = None
@@ -116,6 +119,11 @@ class Venue:
     def read_recording(cls, directory: Path) -> Recording:
         """Read this venue's part of a replay directory (see docs/replay-format.md)."""
         raise NotSupported("replay", venue=cls.name)
+
+    @classmethod
+    def open_session(cls, pm: Any, directory: Path, *, speed: float = 0.0) -> Any:
+        """Open a replay directory as an :class:`arbkit.engine.Session` (replay players only)."""
+        raise NotSupported("playing recordings", venue=cls.name)
 
     # -- market data ----------------------------------------------------------------------------
 

@@ -38,7 +38,8 @@ from arbkit.models import Contract, ContractLink, Market, MarketType, MatchResul
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MIN_CONFIDENCE = 0.8
+#: The one match-confidence threshold: `arbkit match`, `scan` and the engine all default to it.
+DEFAULT_MIN_CONFIDENCE = 0.9
 #: Two start times further apart than this are two different games (doubleheaders).
 START_TOLERANCE = timedelta(minutes=30)
 #: A game date one day off is only accepted when the later side has no start time (UTC slug date).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -18,8 +18,8 @@ from attrs import field, frozen
 
 from arbkit.clock import Clock
 from arbkit.errors import ArbkitError, OperationFailed
+from arbkit.matching.service import DEFAULT_MIN_CONFIDENCE
 from arbkit.models import Market, MarketType, MatchResult, Opportunity
-from arbkit.scan.feeds import Feed
 from arbkit.scan.shard import Change, GameShard
 from arbkit.strategy import Strategy
 from arbkit.streaming import BookUpdate, ContinuityLost, ContinuityRestored, FeesChanged
@@ -42,13 +42,17 @@ class ScanOptions:
     leagues: frozenset[str] = frozenset()
     lookahead: timedelta | None = timedelta(hours=48)  #: ignore games starting later than this
     start_cutoff: timedelta = timedelta(0)  #: stop watching a game this long before its start
-    min_confidence: float = 0.9
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE  #: the one threshold (the matcher's too)
     rediscover_every: timedelta | None = None  #: live runs: look for new games this often
     market_types: frozenset[MarketType] = field(factory=lambda: frozenset({MarketType.MONEYLINE}))
 
 
 class Scanner:
-    """Discover → match → shards; then one snapshot or a stream of changes."""
+    """Discover → match → shards → changes: the pipeline an :class:`arbkit.engine.Engine` runs.
+
+    It holds no loop of its own: the engine feeds it stream events (:meth:`apply`) and decides
+    when to re-discover (:meth:`refresh`).
+    """
 
     def __init__(
         self,
@@ -89,17 +93,20 @@ class Scanner:
 
         results = await asyncio.gather(*(one(v) for v in self.venues), return_exceptions=True)
         markets: list[Market] = []
+        failed: dict[str, str] = {}
         for venue, result in zip(self.venues, results, strict=True):
             if isinstance(result, ArbkitError):
                 log.info("%s: discovery failed: %s", venue.name, result)
-                self.failures[venue.name] = str(result)
+                failed[venue.name] = str(result)
                 self.progress(f"{venue.name}: discovery failed: {result}")
                 continue
             if isinstance(result, BaseException):
                 raise result
+            self.failures.pop(venue.name, None)  # it recovered: an old outage no longer counts
             markets.extend(result)
-        if self.venues and len(self.failures) == len(self.venues):
-            details = "; ".join(self.failures.values())
+        self.failures.update(failed)
+        if self.venues and len(failed) == len(self.venues):
+            details = "; ".join(failed.values())
             raise OperationFailed(f"no venue could be reached ({details})")
         self.markets = [m for m in markets if self._wanted(m)]
         return self.markets
@@ -154,11 +161,16 @@ class Scanner:
         for game_id in [g for g in self.shards if g not in current]:
             changes += self._remove_shard(game_id, now, "no longer listed on every venue")
         for game_id, result in current.items():
-            if game_id not in self.shards:
+            shard = self.shards.get(game_id)
+            if shard is None:
                 shard = GameShard(result, self.strategies)
                 self.shards[game_id] = shard
+            elif shard.state.match != result:  # rediscovered: fresh markets, fees and contracts
                 for contract_id in shard.contract_ids():
-                    self._by_contract[contract_id] = shard
+                    self._by_contract.pop(contract_id, None)
+                changes += shard.rematch(result, now)
+            for contract_id in shard.contract_ids():
+                self._by_contract[contract_id] = shard
         self._cutoff_at = self._next_cutoff()
         return changes
 
@@ -196,6 +208,7 @@ class Scanner:
                 continue
             if isinstance(result, BaseException):
                 raise result
+            self.failures.pop(name, None)
             for book in result.values():
                 shard = self._by_contract.get(book.contract_id)
                 if shard is not None:
@@ -222,50 +235,32 @@ class Scanner:
         return sorted(found, key=lambda o: (o.expected_profit, o.net_edge), reverse=True)
 
     async def refresh(self) -> list[Change]:
-        """Re-discover and re-match (live runs, on a schedule): new games get shards and books,
-        games no longer matched are stopped; games still matched keep their books."""
-        before = set(self.shards)
-        await self.discover()
+        """Re-discover and re-match (live runs, on a schedule).
+
+        New games get shards and books, games no longer matched are stopped, games still matched
+        take their fresh markets (fees, tick sizes) and keep their books. If no venue answers,
+        the watch goes on with what it has and tries again next time.
+        """
+        known = {c for shard in self.shards.values() for c in shard.contract_ids()}
+        try:
+            await self.discover()
+        except OperationFailed as exc:
+            log.warning("rediscovery failed, keeping the current games: %s", exc)
+            self.progress(f"rediscovery failed, keeping the current games: {exc}")
+            return []
         self.match()
         changes = self.build_shards()
-        new = set(self.shards) - before
-        if new:
-            await self.load_books(new)
+        fresh = {
+            game_id
+            for game_id, shard in self.shards.items()
+            if any(c not in known for c in shard.contract_ids())
+        }
+        if fresh:
+            await self.load_books(fresh)
             now = self.clock.now()
-            for game_id in new:
+            for game_id in fresh:
                 changes += self.shards[game_id].evaluate(now)
         return changes
-
-    async def watch(self, feed: Feed) -> AsyncIterator[Change]:
-        """Apply every feed event to its shard and yield the resulting changes.
-
-        With ``options.rediscover_every``, the feed is restarted on that schedule after a
-        :meth:`refresh`, so games listed later are picked up. Without it (a replay), the watch
-        ends when the feed does.
-        """
-        every = self.options.rediscover_every
-        rediscover_every = every.total_seconds() if every else None
-        for change in self.evaluate_all():
-            yield change
-        loop = asyncio.get_running_loop()
-        while True:
-            events = feed.events(self.markets_by_venue()).__aiter__()
-            deadline = None if rediscover_every is None else loop.time() + rediscover_every
-            try:
-                while True:
-                    timeout = None if deadline is None else max(0.0, deadline - loop.time())
-                    try:
-                        event = await asyncio.wait_for(anext(events), timeout)
-                    except StopAsyncIteration:
-                        return
-                    except TimeoutError:
-                        break
-                    for change in self.apply(event):
-                        yield change
-            finally:
-                await events.aclose()  # type: ignore[attr-defined]
-            for change in await self.refresh():
-                yield change
 
     def apply(self, event: object) -> list[Change]:
         """The hot path: one stream event → its game's shard → changes."""

@@ -103,6 +103,18 @@ class GameShard:
             self.evaluate(now)
         )
 
+    def rematch(self, match: MatchResult, now: datetime | None) -> list[Change]:
+        """Rediscovery saw the game again: take its fresh markets (fees, ticks, contracts).
+
+        Books of contracts the game still has are kept, and so is their continuity state;
+        strategies' per-game caches are rebuilt, since their pairs came from the old markets.
+        """
+        old = self.state
+        self.state = GameState.for_match(match)
+        self.state.books = {c: b for c, b in old.books.items() if c in self.state.contracts}
+        self.state.suspect = {c for c in old.suspect if c in self.state.contracts}
+        return self.evaluate(now)
+
     def on_fees_changed(
         self, venue: str, market_ids: Sequence[str], fees: FeeModel, now: datetime | None
     ) -> list[Change]:

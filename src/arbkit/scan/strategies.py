@@ -33,8 +33,6 @@ class PairStrategy(Strategy):
         memo = game.cache.setdefault(self.name + ":memo", {})  # type: ignore[assignment]
         found = []
         for index, (first, second, confidence, reasons) in enumerate(pairs):
-            if confidence < self.settings.min_confidence:
-                continue
             book_a = game.usable_book(first.contract_id)
             book_b = game.usable_book(second.contract_id)
             last = memo.get(index)

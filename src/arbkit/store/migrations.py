@@ -178,3 +178,44 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
+
+
+@migrations()
+def m002_runs_and_changes(db: Database) -> None:
+    """A marker row per run, every opportunity change (vanish times too), run ids on books."""
+    db["runs"].create(
+        {
+            "run_id": str,
+            "command": str,  # "scan", later "trade", "backtest", ...
+            "source": str,  # "live", "sample" or the replay directory
+            "options": str,  # JSON of the run's settings
+            "started_at": str,  # wall clock
+            "clock_started_at": str,  # the engine's clock (the recording's time in a replay)
+            "ended_at": str,
+            "status": str,  # running | completed | interrupted | terminated | failed
+            "reason": str,
+            "games": int,
+            "changes": int,
+        },
+        pk="run_id",
+    )
+    db["opportunity_changes"].create(
+        {
+            "id": int,
+            "run_id": str,
+            "at": str,  # the engine's clock
+            "kind": str,  # appeared | changed | vanished | suspended | restored | stopped
+            "game_id": str,
+            "key": str,  # the opportunity's key; NULL for game-level changes
+            "strategy": str,
+            "net_edge": str,
+            "size": str,
+            "expected_profit": str,
+            "reason": str,
+        },
+        pk="id",
+    )
+    db["opportunity_changes"].create_index(["run_id", "key"])
+    db["opportunities"].create_index(["run_id"])
+    db["book_snapshots"].add_column("run_id", str)
+    db["markets"].add_column("run_id", str)

@@ -38,6 +38,7 @@ class ReplayVenue(Venue):
 
     name = "replay"
     title = "Replay of recorded venue data"
+    plays_recordings = True
 
     def __init__(
         self,
@@ -57,7 +58,7 @@ class ReplayVenue(Venue):
     def open_session(
         cls, pm: pluggy.PluginManager, directory: Path, *, speed: float = 0.0
     ) -> ReplaySession:
-        """Open a replay directory (the hook-free entry point the scanner uses)."""
+        """Open a replay directory: the session the engine runs a replay on."""
         return ReplaySession(pm, directory, speed=speed)
 
     async def discover(self, query: DiscoveryQuery | None = None) -> list[Market]:
@@ -75,7 +76,9 @@ class ReplayVenue(Venue):
 
 
 class ReplaySession:
-    """Everything recorded in one directory, on the recording's clock."""
+    """Everything recorded in one directory, on the recording's clock (an engine Session)."""
+
+    live = False
 
     def __init__(self, pm: pluggy.PluginManager, directory: Path, *, speed: float = 0.0) -> None:
         self.directory = directory
@@ -87,6 +90,10 @@ class ReplaySession:
             ReplayVenue(classes[name], recording, clock=self.clock)
             for name, recording in self.recordings.items()
         ]
+
+    async def aclose(self) -> None:
+        for venue in self.venues:
+            await venue.aclose()
 
     def events(self, markets: Mapping[str, Sequence[Market]]) -> AsyncIterator[StreamEvent]:
         """The feed: every venue's recorded stream, merged by timestamp, advancing the clock."""

@@ -1,0 +1,215 @@
+"""The engine: one running pipeline that every front end (scan, trade, backtest, TUI) reuses.
+
+It owns the session (live venues or a recording, and with it the clock), discovery and
+rediscovery, matching, the shards and their strategies, and hands every change to its sinks.
+A front end builds an engine (see :func:`arbkit.engine.build_engine`), attaches its sinks — a
+printer, the store, later the risk gate — and runs it.
+
+Rediscovery is scheduled on the engine's clock. A recording is never re-discovered: that would
+restart its stream, so a replay runs until its stream ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import datetime
+
+from arbkit.engine.session import Session
+from arbkit.engine.sinks import RunEnd, RunStatus, Sink
+from arbkit.models import Market, MatchResult, Opportunity, OrderBook
+from arbkit.scan.orchestrator import Matcher, Scanner, ScanOptions
+from arbkit.scan.shard import Change, GameShard
+from arbkit.strategy import Strategy
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """Discover → match → shards → strategies → changes, handed to sinks.
+
+    Args:
+        session: the venues, their clock and book events (:mod:`arbkit.engine.session`).
+        matcher: the matching service (built with the options' ``min_confidence``).
+        strategies: strategy instances, evaluated on every book update of a game.
+        options: what to scan and when a game stops being watched.
+        sinks: consumers of the run; more can be attached with :meth:`attach`.
+        progress: a callable for one-line progress messages (stderr in the CLI).
+    """
+
+    def __init__(
+        self,
+        *,
+        session: Session,
+        matcher: Matcher,
+        strategies: Sequence[Strategy],
+        options: ScanOptions | None = None,
+        sinks: Iterable[Sink] = (),
+        progress: object = None,
+    ) -> None:
+        self.session = session
+        self.clock = session.clock
+        self.options = options or ScanOptions()
+        self.sinks: list[Sink] = list(sinks)
+        self.scanner = Scanner(
+            venues=session.venues,
+            matcher=matcher,
+            strategies=strategies,
+            clock=self.clock,
+            options=self.options,
+            progress=progress,  # type: ignore[arg-type]
+        )
+        self.end: RunEnd | None = None
+        self._task: asyncio.Task[object] | None = None
+        self._stop_status = RunStatus.INTERRUPTED
+
+    def attach(self, sink: Sink) -> Sink:
+        self.sinks.append(sink)
+        return sink
+
+    # -- what the engine knows (for printers and reports) ---------------------------------------
+
+    @property
+    def venues(self) -> list[str]:
+        return [venue.name for venue in self.session.venues]
+
+    @property
+    def markets(self) -> list[Market]:
+        return self.scanner.markets
+
+    @property
+    def matches(self) -> list[MatchResult]:
+        return self.scanner.matches
+
+    @property
+    def shards(self) -> dict[str, GameShard]:
+        return self.scanner.shards
+
+    @property
+    def skipped(self) -> list[tuple[str, str]]:
+        """(game, reason) pairs the engine does not watch."""
+        return self.scanner.skipped
+
+    @property
+    def failures(self) -> dict[str, str]:
+        """Venue → why it is not being heard from right now."""
+        return self.scanner.failures
+
+    def opportunities(self) -> list[Opportunity]:
+        """Every opportunity open right now, most profitable first."""
+        return self.scanner.opportunities()
+
+    def books(self) -> list[OrderBook]:
+        return [book for shard in self.shards.values() for book in shard.state.books.values()]
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    # -- running ----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Discover, match, start the shards and load their first books."""
+        if any(type(sink).event is not Sink.event for sink in self.sinks):
+            self.scanner.on_event = self._event  # only pay per message when a sink listens
+        await self.scanner.prepare()
+        for sink in self.sinks:
+            sink.started(self)
+
+    def evaluate(self) -> list[Change]:
+        """Evaluate every game once (a one-shot scan), handing the changes to the sinks."""
+        changes = self.scanner.evaluate_all()
+        self._emit(changes)
+        return changes
+
+    async def watch(self) -> AsyncIterator[Change]:
+        """Every change from now on: the first evaluation, then each stream event's effect.
+
+        Live sessions are re-discovered every ``options.rediscover_every`` on the engine's
+        clock; the watch ends when the session's stream does (a replay) or when cancelled.
+        """
+        for change in self.evaluate():
+            yield change
+        every = self.options.rediscover_every if self.session.live else None
+        scanner = self.scanner
+        while True:
+            due = None if every is None else self.clock.now() + every
+            events = self.session.events(scanner.markets_by_venue()).__aiter__()
+            try:
+                while True:
+                    timeout = None
+                    if due is not None:
+                        timeout = max(0.0, (due - self.clock.now()).total_seconds())
+                    try:
+                        event = await asyncio.wait_for(anext(events), timeout)
+                    except StopAsyncIteration:
+                        return
+                    except TimeoutError:
+                        break
+                    changes = scanner.apply(event)
+                    if changes:
+                        self._emit(changes)
+                        for change in changes:
+                            yield change
+                    if due is not None and self.clock.now() >= due:
+                        break
+            finally:
+                await events.aclose()  # type: ignore[attr-defined]
+            changes = await scanner.refresh()
+            self._emit(changes)
+            for change in changes:
+                yield change
+
+    async def run(self, *, watch: bool = False) -> RunEnd:
+        """Start, evaluate once or watch, then close; every sink hears how the run ended.
+
+        Cancelling the task (or :meth:`stop`) ends a watch cleanly: the sinks are told, the
+        venues closed, and the run ends with status INTERRUPTED (or the status given to stop).
+        """
+        self._task = asyncio.current_task()
+        end = RunEnd(RunStatus.FAILED, "ended by an error")
+        try:
+            await self.start()
+            if watch:
+                async for _change in self.watch():
+                    pass
+                end = RunEnd(RunStatus.COMPLETED, "stream ended")
+            else:
+                self.evaluate()
+                end = RunEnd(RunStatus.COMPLETED)
+        except asyncio.CancelledError:
+            end = RunEnd(self._stop_status, "stopped")
+            raise
+        except Exception as exc:
+            end = RunEnd(RunStatus.FAILED, str(exc))
+            raise
+        finally:
+            await self.close(end)
+        return end
+
+    def stop(self, status: RunStatus = RunStatus.INTERRUPTED) -> None:
+        """End a running :meth:`run` (from a signal handler, say) with ``status``."""
+        self._stop_status = status
+        if self._task is not None:
+            self._task.cancel()
+
+    async def close(self, end: RunEnd) -> None:
+        """Tell every sink how the run ended, then close the venues."""
+        self.end = end
+        try:
+            for sink in self.sinks:
+                sink.finished(self, end)
+        finally:
+            await self.session.aclose()
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    def _emit(self, changes: Sequence[Change]) -> None:
+        for change in changes:
+            for sink in self.sinks:
+                sink.change(change)
+
+    def _event(self, event: object) -> None:
+        at = self.clock.now()
+        for sink in self.sinks:
+            sink.event(event, at)  # type: ignore[arg-type]
