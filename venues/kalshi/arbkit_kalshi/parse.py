@@ -446,6 +446,8 @@ def _levels(raw: Any, where: str, *, cents: bool) -> tuple[list[tuple[Decimal, D
             raise BadResponse(
                 f"{where}: level {short(entry)}: {exc.args[0]}", venue=VENUE
             ) from None
+        if not (price.is_finite() and size.is_finite()):  # a JSON NaN float gets this far
+            raise BadResponse(f"{where}: level {short(entry)} is not finite", venue=VENUE)
         if cents and ZERO < price < HUNDRED:
             price = price / HUNDRED
         if not possible_price(price) or size <= 0:

@@ -88,6 +88,12 @@ def test_a_sound_rest_book_stays_continuous() -> None:
     assert yes.continuous and no.continuous
 
 
+@pytest.mark.parametrize("figure", [float("nan"), float("inf")])
+def test_a_non_finite_json_number_in_a_book_is_a_bad_response(figure) -> None:
+    with pytest.raises(BadResponse, match="is not finite"):
+        parse.parse_orderbook(T, {"orderbook_fp": {"no_dollars": [["0.40", figure]]}})
+
+
 def test_legacy_cents_out_of_range_are_dropped() -> None:
     yes, _ = parse.parse_orderbook(T, {"orderbook": {"yes": [[40, 10], [150, 3]], "no": []}})
     assert yes.bids == ((D("0.40"), D("10")),) and not yes.continuous
