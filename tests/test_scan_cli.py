@@ -128,6 +128,13 @@ def test_ctrl_c_and_sigterm_stop_watch_cleanly(tmp_path, signal_name, status):
     assert proc.returncode == status, err
     assert "stopped;" in out
     assert "Traceback" not in err and "…" not in err  # -q: no progress lines either
+    import sqlite_utils
+
+    db = sqlite_utils.Database(tmp_path / "w.db")  # the run marker says how it ended
+    [run] = list(db["runs"].rows)
+    assert run["status"] == {130: "interrupted", 143: "terminated"}[status]
+    assert run["ended_at"] and run["changes"] >= 1
+    assert {r["run_id"] for r in db["opportunity_changes"].rows} == {run["run_id"]}
 
 
 def test_record_during_watch_stores_every_streamed_book(tmp_path):

@@ -26,6 +26,7 @@ from arbkit.cli.options import (
 from arbkit.cli.output import render_table
 from arbkit.cli.state import AppState
 from arbkit.engine import (
+    DEFAULT_MIN_CONFIDENCE,
     Engine,
     EngineSettings,
     HookSink,
@@ -35,7 +36,6 @@ from arbkit.engine import (
     StoreSink,
     build_engine,
 )
-from arbkit.matching.service import DEFAULT_MIN_CONFIDENCE
 from arbkit.money import format_decimal
 from arbkit.scan.report import opportunity_to_dict
 from arbkit.scan.shard import Change

@@ -9,8 +9,10 @@ from arbkit.engine.build import EngineSettings, build_engine
 from arbkit.engine.core import Engine
 from arbkit.engine.session import LiveSession, Session, open_replay
 from arbkit.engine.sinks import HookSink, RunEnd, RunStatus, Sink, StoreSink
+from arbkit.matching.service import DEFAULT_MIN_CONFIDENCE
 
 __all__ = [
+    "DEFAULT_MIN_CONFIDENCE",
     "Engine",
     "EngineSettings",
     "HookSink",
