@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -47,7 +48,6 @@ from arbkit import (
     to_decimal,
 )
 from arbkit import Venue as _Venue
-from arbkit.config import _number as seconds_option  # the config loader's own number rule
 from arbkit_polymarket import auth, parse, signing
 from arbkit_polymarket.clob import ClobClient, parse_order, parse_trade
 from arbkit_polymarket.errors import map_error, order_refusal
@@ -101,6 +101,17 @@ def _read_seconds(options: Mapping[str, Any]) -> dict[str, float]:
             raise ConfigError(f"{where} {name} must be more than 0 seconds, got {value!r}")
         values[name] = number
     return values
+
+
+def seconds_option(where: str, key: str, value: Any) -> float:
+    """The config loader's rule for seconds (venues may use only arbkit's public API)."""
+    try:
+        number = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or number < 0:
+        raise ConfigError(f"{where} {key} must be a number of seconds (0 or more), got {value!r}")
+    return number
 
 
 def _signature_type(value: Any) -> int:
@@ -228,11 +239,16 @@ class PolymarketVenue(_Venue):
         """``events.json``, ``books.json`` and optional ``stream.jsonl`` (docs/replay-format.md).
 
         Raises:
-            ConfigError: a file that is not readable JSON of the right shape (one line, naming
-                it), or two records of one ``asset_id`` in ``books.json``.
+            ConfigError: a file that is not readable JSON of the right shape or holds a record
+                the parsers refuse (one line, naming the file), or two records of one
+                ``asset_id`` in ``books.json``.
         """
         events_path = directory / "events.json"
-        markets = parse.parse_markets(_read_nested_safe(events_path, list))
+        events = _read_nested_safe(events_path, list)
+        try:
+            markets = parse.parse_markets(events)
+        except BadResponse as exc:
+            raise ConfigError(f"{events_path}: {exc}") from None
         books_path = directory / "books.json"
         books: list[OrderBook] = []
         if books_path.exists():
@@ -652,7 +668,10 @@ def _unique_books(path: Path, records: list[Any]) -> list[OrderBook]:
     means the file was edited or concatenated, and which copy the replay starts from would
     otherwise be a silent choice.
     """
-    books = parse.parse_books(records)
+    try:
+        books = parse.parse_books(records)
+    except BadResponse as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     first: dict[str, int] = {}
     for index, book in enumerate(books):
         seen = first.setdefault(book.contract_id, index)

@@ -330,6 +330,26 @@ def test_duplicate_asset_in_recorded_books_names_both_records(
     assert ("identical" if identical else "different") in message
 
 
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("events.json", [1, "x", None]),
+        ("events.json", [{"slug": "e", "markets": {"not": "a list"}}]),
+        ("books.json", [{"asset_id": "1", "bids": "0.5", "asks": []}]),
+        ("books.json", [{"asset_id": "1", "bids": [[1, 2, 3]], "asks": []}]),
+        ("books.json", ["a string"]),
+    ],
+)
+def test_wrongly_typed_recording_is_one_line_config_error_naming_the_file(
+    tmp_path: Path, load: Any, name: str, content: Any
+) -> None:
+    directory = write_recording(tmp_path / "pm", load, [load("polymarket_clob_book.json")])
+    (directory / name).write_text(json.dumps(content))
+    with pytest.raises(ConfigError) as info:
+        PolymarketVenue.read_recording(directory)
+    assert str(directory / name) in str(info.value) and "\n" not in str(info.value)
+
+
 def test_recording_with_distinct_books_reads(tmp_path: Path, load: Any) -> None:
     books = [load("polymarket_clob_book.json"), load("polymarket_ws_book.json")]
     recording = PolymarketVenue.read_recording(write_recording(tmp_path / "pm", load, books))
