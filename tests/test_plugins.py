@@ -73,11 +73,25 @@ class ToyExit(arbkit.ExitRule):
         return "always" if position.size else None
 
 
+class ToyScorer:
+    name = "toy-scorer"
+
+    def score(self, candidate: Any) -> None:
+        return None
+
+
+TOY_LEAGUE = arbkit.LeagueData.from_dict(
+    {"league": "TOYL", "sport": "toyball", "teams": [{"id": "toyl-red", "name": "Red Rockets"}]},
+    source="test_plugins",
+)
+
+
 class ToyPlugin:
     """Implements every registration hook; records the event hooks it receives."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, dict[str, Any]]] = []
+        self.scorer = ToyScorer()
         self.migrations = Migrations("arbkit-toy")
 
         @self.migrations()
@@ -98,7 +112,8 @@ class ToyPlugin:
 
     @arbkit.hookimpl
     def register_matchers(self, register: Any) -> None:
-        register("toy-league-data")
+        register(TOY_LEAGUE)
+        register(self.scorer)
 
     @arbkit.hookimpl
     def register_migrations(self, register: Any) -> None:
@@ -187,7 +202,11 @@ def test_hook_register_exits(pm: ArbkitPluginManager, toy: ToyPlugin) -> None:
 
 
 def test_hook_register_matchers(pm: ArbkitPluginManager, toy: ToyPlugin) -> None:
-    assert "toy-league-data" in get_matcher_components(pm)
+    items = get_matcher_components(pm)
+    assert items[-2:] == [TOY_LEAGUE, toy.scorer]  # after every built-in component
+    service = arbkit.MatchingService.from_plugins(pm)
+    assert service.book.lookup("Red Rockets", "TOYL").team == TOY_LEAGUE.teams[0]
+    assert toy.scorer in service.scorers
 
 
 def test_hook_register_migrations(pm: ArbkitPluginManager, toy: ToyPlugin) -> None:

@@ -1,73 +1,90 @@
 """Every hook arbkit calls: the plugin author's contract.
 
 Registration hooks receive a ``register`` callback (as in llm) and are called once per plugin
-manager, the first time arbkit needs that kind of thing. Event hooks are called for every event,
-with keyword arguments; their return values are ignored. New parameters are only ever added,
-never renamed or removed, so a plugin written today keeps working.
+manager, the first time arbkit needs that kind of thing, one plugin at a time in load order:
+arbkit's built-ins first, then third-party plugins (docs/plugins.md, "How plugins are loaded").
+Event hooks are called for every event, in the same order, with keyword arguments; their return
+values are ignored. New parameters are only ever added, never renamed or removed, so a plugin
+written today keeps working.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pluggy
 
 if TYPE_CHECKING:
     import click
+    from sqlite_utils.migrations import Migrations
 
+    from arbkit.exits import ExitRule
+    from arbkit.matching import LeagueData, Scorer
     from arbkit.models import Fill, Opportunity, Order, Position
+    from arbkit.strategy import Strategy
+    from arbkit.venue import Venue
 
 hookspec = pluggy.HookspecMarker("arbkit")
 hookimpl = pluggy.HookimplMarker("arbkit")
 
 
 @hookspec
-def register_venues(register: Callable[[type[Any]], None]) -> None:
+def register_venues(register: Callable[[type[Venue]], None]) -> None:
     """Offer :class:`arbkit.Venue` subclasses.
 
     Call ``register(cls)`` once per venue class. ``cls.name`` must be unique across all plugins:
-    a clash raises :class:`arbkit.PluginError`, because venue ids are stored in the database.
+    a clash raises :class:`arbkit.PluginError` naming both plugins, because venue ids are
+    stored in the database.
     """
 
 
 @hookspec
-def register_matchers(register: Callable[[Any], None]) -> None:
+def register_matchers(register: Callable[[LeagueData | Scorer], None]) -> None:
     """Offer matching knowledge or scorers to the one :class:`arbkit.MatchingService`.
 
-    ``register`` accepts a :class:`arbkit.matching.LeagueData` (a league's team knowledge base)
-    or a :class:`arbkit.matching.Scorer` (an extra scorer whose verdict can only *lower*
-    confidence or veto a pair; deterministic identity checks always run first).
+    ``register`` accepts a :class:`arbkit.LeagueData` (a league's team knowledge base) or a
+    :class:`arbkit.Scorer` instance (an extra scorer whose verdict can only *lower* confidence
+    or veto a pair; deterministic identity checks always run first). LeagueData of a league
+    arbkit ships is applied after the built-in one: a team with a built-in team's id replaces
+    it, new teams are added. Only one plugin besides arbkit may extend a league, and scorer
+    names are unique; anything else raises :class:`arbkit.PluginError`.
     """
 
 
 @hookspec
-def register_strategies(register: Callable[[type[Any]], None]) -> None:
+def register_strategies(register: Callable[[type[Strategy]], None]) -> None:
     """Offer :class:`arbkit.Strategy` subclasses; ``cls.name`` must be unique.
 
     A strategy is evaluated on every book update of a matched game and returns the
-    :class:`arbkit.Opportunity` objects it sees.
+    :class:`arbkit.Opportunity` objects it sees (pricing helpers: :func:`arbkit.price_pair`,
+    :func:`arbkit.buy_through`, :func:`arbkit.profitable_depth`).
     """
 
 
 @hookspec
-def register_exits(register: Callable[[type[Any]], None]) -> None:
+def register_exits(register: Callable[[type[ExitRule]], None]) -> None:
     """Offer :class:`arbkit.ExitRule` subclasses; ``cls.name`` must be unique.
 
-    Exit rules look at an open position and its books and say whether to close it.
+    Exit rules look at an open position and its books and say whether (and why) to close it.
     """
 
 
 @hookspec
 def register_commands(cli: click.Group) -> None:
-    """Add subcommands to the ``arbkit`` click group, e.g. with ``@cli.command()``."""
+    """Add subcommands to the ``arbkit`` click group, e.g. with ``@cli.command()``.
+
+    Called each time the command line is built, after the core commands.
+    """
 
 
 @hookspec
-def register_migrations(register: Callable[[Any], None]) -> None:
+def register_migrations(register: Callable[[Migrations], None]) -> None:
     """Offer a :class:`sqlite_utils.migrations.Migrations` set for plugin-owned tables.
 
-    Each set has its own name, so it is applied beside arbkit's core set.
+    Each set has its own name (not ``"arbkit"``, the core set's), so it is applied beside
+    arbkit's core set; two plugins registering one name raise :class:`arbkit.PluginError`.
     """
 
 
@@ -85,5 +102,5 @@ def order_filled(order: Order, fill: Fill) -> None:
 
 
 @hookspec
-def position_closed(position: Position, pnl: Any) -> None:
+def position_closed(position: Position, pnl: Decimal) -> None:
     """Called when a position is fully closed; ``pnl`` is its realised P&L as a Decimal."""

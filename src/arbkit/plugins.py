@@ -3,6 +3,12 @@
 Built-in venues (polymarket, kalshi, replay) are entry points of the ``arbkit`` distribution in
 the same ``arbkit`` group a third-party package uses, so listing, filtering and blocking treat
 them identically. Core behaviour written as plugins (``DEFAULT_PLUGINS``) is always loaded.
+
+Load order is fixed and documented (docs/plugins.md): the default plugins, then arbkit's own
+entry points, then third-party entry points by distribution name. Registration and event hooks
+are called one plugin at a time in that order (pluggy itself calls the last registered first),
+so a later registration can deliberately build on an earlier one: a plugin's team data for a
+built-in league overrides the built-in teams with the same id.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import pluggy
@@ -33,6 +40,31 @@ ENTRY_POINT_GROUP = "arbkit"
 
 #: Notification hooks: one plugin raising must not stop the run or the other plugins.
 EVENT_HOOKS: frozenset[str] = frozenset({"opportunity_found", "order_filled", "position_closed"})
+
+#: Hooks that hand ``register`` a thing to keep; :mod:`arbkit.registry` collects them.
+REGISTRATION_HOOKS: frozenset[str] = frozenset(
+    {
+        "register_venues",
+        "register_strategies",
+        "register_exits",
+        "register_matchers",
+        "register_migrations",
+    }
+)
+
+#: The distribution whose entry points are built-in (the venues shipped with arbkit).
+BUILTIN_DISTRIBUTION = "arbkit"
+
+_calling: ContextVar[str | None] = ContextVar("arbkit_calling_plugin", default=None)
+
+
+def calling_plugin() -> str | None:
+    """The name of the plugin whose hook implementation is running right now (else None).
+
+    Set while :class:`ArbkitPluginManager` calls a registration or event hook, so a
+    ``register`` callback knows which plugin offered what, for clash messages.
+    """
+    return _calling.get()
 
 
 def _env_list(name: str) -> list[str] | None:
@@ -58,19 +90,46 @@ class ArbkitPluginManager(pluggy.PluginManager):
         kwargs: Mapping[str, object],
         firstresult: bool,
     ) -> object | list[object]:
-        """Call event hooks one plugin at a time so a raising plugin is logged, not fatal."""
-        if hook_name not in EVENT_HOOKS:
+        """Call registration and event hooks one plugin at a time, in load order.
+
+        Each call still goes through pluggy's (traced) executor. An event hook that raises is
+        logged and skipped; a registration hook that raises propagates.
+        """
+        if hook_name not in EVENT_HOOKS and hook_name not in REGISTRATION_HOOKS:
+            return super()._hookexec(hook_name, methods, kwargs, firstresult)
+        wrappers = [impl for impl in methods if impl.hookwrapper or impl.wrapper]
+        if len(wrappers) == len(methods):  # no implementation: still one (traced) call
             return super()._hookexec(hook_name, methods, kwargs, firstresult)
         results: list[object] = []
-        for impl in reversed(methods):  # pluggy calls the last registered first
+        for impl in self.in_load_order(m for m in methods if m not in wrappers):
+            token = _calling.set(self.get_name(impl.plugin) or impl.plugin_name)
             try:
-                result = super()._hookexec(hook_name, [impl], kwargs, firstresult)
+                result = super()._hookexec(hook_name, [*wrappers, impl], kwargs, firstresult)
             except Exception as exc:
+                if hook_name in REGISTRATION_HOOKS:
+                    raise
                 name = self.get_name(impl.plugin) or impl.plugin_name
                 log.warning("plugin %r raised in %s: %s", name, hook_name, _one_line(exc))
                 continue
+            finally:
+                _calling.reset(token)
             results.extend(result if isinstance(result, list) else [result])
         return results
+
+    def in_load_order(self, impls: Iterable[pluggy.HookImpl]) -> list[pluggy.HookImpl]:
+        """``impls`` sorted by when their plugin was registered (``tryfirst``/``trylast`` aside).
+
+        Load order alone decides, so the order a registration sees is the documented one.
+        """
+        rank = {id(plugin): i for i, (_, plugin) in enumerate(self.list_name_plugin())}
+        return sorted(impls, key=lambda impl: rank.get(id(impl.plugin), len(rank)))
+
+    def is_builtin(self, name: str) -> bool:
+        """Whether plugin ``name`` ships with arbkit (a default plugin or arbkit's entry point)."""
+        if name in DEFAULT_PLUGINS:
+            return True
+        dist = self.distributions.get(name)
+        return dist is not None and dist.metadata["name"] == BUILTIN_DISTRIBUTION
 
     def check_pending(self) -> None:
         """Fail on hook implementations with no spec (a misspelt hook name), as PluginError.
@@ -113,13 +172,37 @@ def make_plugin_manager(
         _load_entrypoints(pm, blocked, _env_list("ARBKIT_LOAD_PLUGINS"))
     pm.check_pending()
     if os.environ.get("ARBKIT_TRACE_PLUGINS"):
-        pm.trace.root.setwriter(sys.stderr.write)
-        pm.enable_tracing()
+        trace_hooks(pm)
     return pm
 
 
+def trace_hooks(pm: ArbkitPluginManager, write: Any = None) -> None:
+    """Print every hook call to stderr: the hook, the plugin(s) called, then the outcome.
+
+    Registration and event hooks are called one plugin at a time, so each gets its own line.
+    """
+    out = write or sys.stderr.write
+
+    def plugins(impls: Sequence[pluggy.HookImpl]) -> str:
+        names = [
+            pm.get_name(i.plugin) or i.plugin_name
+            for i in impls
+            if not (i.hookwrapper or i.wrapper)
+        ]
+        return ", ".join(names) or "no plugin"
+
+    def before(hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]) -> None:
+        out(f"arbkit hook {hook_name}({', '.join(kwargs)}) -> {plugins(impls)}\n")
+
+    def after(outcome: Any, hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Any) -> None:
+        if outcome.exception is not None:
+            out(f"arbkit hook {hook_name} raised {_one_line(outcome.exception)}\n")
+
+    pm.add_hookcall_monitoring(before, after)
+
+
 def _load_entrypoints(pm: ArbkitPluginManager, blocked: set[str], allow: list[str] | None) -> None:
-    for dist in importlib.metadata.distributions():
+    for dist in _in_load_order(importlib.metadata.distributions()):
         for ep in dist.entry_points:
             if ep.group != ENTRY_POINT_GROUP:
                 continue
@@ -137,6 +220,18 @@ def _load_entrypoints(pm: ArbkitPluginManager, blocked: set[str], allow: list[st
             except (ValueError, pluggy.PluginValidationError) as exc:
                 raise PluginError(f"plugin {ep.name!r} is invalid: {exc}") from exc
             pm.distributions[ep.name] = dist
+
+
+def _in_load_order(
+    dists: Iterable[importlib.metadata.Distribution],
+) -> list[importlib.metadata.Distribution]:
+    """arbkit's own distribution first, then the others by name (stable: path order on a tie)."""
+
+    def key(dist: importlib.metadata.Distribution) -> tuple[bool, str]:
+        name = (dist.metadata["name"] or "").lower()
+        return name != BUILTIN_DISTRIBUTION, name
+
+    return sorted(dists, key=key)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -171,6 +266,8 @@ def plugin_info(
         if dist is not None:
             row["version"] = dist.version
             row["distribution"] = dist.metadata["name"]
-        row["builtin"] = is_default or (dist is not None and dist.metadata["name"] == "arbkit")
+        row["builtin"] = is_default or (
+            dist is not None and dist.metadata["name"] == BUILTIN_DISTRIBUTION
+        )
         rows.append(row)
     return sorted(rows, key=lambda row: row["name"])
