@@ -12,6 +12,7 @@ from arbkit.clock import (
     parse_optional_timestamp,
     parse_timestamp,
 )
+from arbkit.config import seconds_option
 from arbkit.errors import (
     ArbkitError,
     AuthenticationError,
@@ -186,6 +187,7 @@ __all__ = [
     "round_down",
     "round_up",
     "sample_dir",
+    "seconds_option",
     "to_decimal",
     "user_dir",
 ]

@@ -110,12 +110,12 @@ class Config:
             urls.setdefault("api", _string(where, "base_url", section["base_url"]))
         if os.environ.get(prefix + "BASE_URL"):
             urls["api"] = os.environ[prefix + "BASE_URL"]
-        timeout_value = _number(
+        timeout_value = seconds_option(
             where, "timeout", os.environ.get(prefix + "TIMEOUT", section.get("timeout", 10.0))
         )
         for name in _NUMERIC_OPTIONS:
             if name in section:
-                _number(where, name, section[name])
+                seconds_option(where, name, section[name])
         proxy = os.environ.get(prefix + "PROXY", section.get("proxy"))
         if proxy is not None:
             _check_proxy(where, proxy)
@@ -223,8 +223,9 @@ def _did_you_mean(key: str, known: Sequence[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _number(where: str, key: str, value: Any) -> float:
-    """A finite number; a bool or a word like "forever" is an error, not a crash later."""
+def seconds_option(where: str, key: str, value: Any) -> float:
+    """A number of seconds, 0 or more: the one rule for every duration in config and venue
+    options. A bool, ``nan`` or a word like "forever" is an error, not a crash later."""
     try:
         number = float(value) if not isinstance(value, bool) else math.nan
     except (TypeError, ValueError):

@@ -19,8 +19,8 @@ from arbkit import (
     VenueError,
     VenueHttp,
     VenueSettings,
+    seconds_option,
 )
-from arbkit.config import _number as seconds_option
 from arbkit_kalshi.auth import KalshiSigner, require
 from arbkit_kalshi.errors import kalshi_error_mapper
 

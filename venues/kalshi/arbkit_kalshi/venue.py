@@ -43,9 +43,9 @@ from arbkit import (
     read_json_file,
     read_stream_file,
     round_up,
+    seconds_option,
     to_decimal,
 )
-from arbkit.config import _number as seconds_option
 from arbkit_kalshi import parse
 from arbkit_kalshi.auth import KalshiSigner
 from arbkit_kalshi.client import KalshiClient, check_options

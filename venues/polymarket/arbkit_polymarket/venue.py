@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -45,6 +44,7 @@ from arbkit import (
     WebSocketFeed,
     read_json_file,
     read_stream_file,
+    seconds_option,
     to_decimal,
 )
 from arbkit import Venue as _Venue
@@ -101,17 +101,6 @@ def _read_seconds(options: Mapping[str, Any]) -> dict[str, float]:
             raise ConfigError(f"{where} {name} must be more than 0 seconds, got {value!r}")
         values[name] = number
     return values
-
-
-def seconds_option(where: str, key: str, value: Any) -> float:
-    """The config loader's rule for seconds (venues may use only arbkit's public API)."""
-    try:
-        number = float(value) if not isinstance(value, bool) else math.nan
-    except (TypeError, ValueError):
-        number = math.nan
-    if not math.isfinite(number) or number < 0:
-        raise ConfigError(f"{where} {key} must be a number of seconds (0 or more), got {value!r}")
-    return number
 
 
 def _signature_type(value: Any) -> int:
