@@ -52,3 +52,12 @@ def test_on_grid() -> None:
 )
 def test_format_decimal(value: str, text: str) -> None:
     assert format_decimal(Decimal(value)) == text
+
+
+@pytest.mark.parametrize(
+    "value",
+    [float("nan"), float("inf"), float("-inf"), Decimal("NaN"), Decimal("-Infinity"), "nan"],
+)
+def test_a_non_finite_number_is_never_a_price(value) -> None:
+    with pytest.raises(BadResponse, match="finite"):
+        to_decimal(value)

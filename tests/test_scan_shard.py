@@ -164,3 +164,38 @@ def test_a_fee_change_mid_stream_reprices_the_game_at_once():
     # The waiver ends: the series fee is back and the edge is gone again.
     restored = scanner.apply(FeesChanged("kalshi", ("K-MIA",), CashFee(), "waiver over"))
     assert kinds(restored) == [ChangeKind.VANISHED]
+
+
+def test_a_game_whose_start_is_unknown_is_never_taken_for_a_future_game():
+    from attrs import evolve
+
+    now = START - timedelta(hours=2)  # 22:30 ET on the game's date
+    today = game().game_date
+    untimed_today = evolve(game(), start_time=None, game_date=today)
+    untimed_tomorrow = evolve(
+        game(league="NHL"), start_time=None, game_date=today + timedelta(days=1)
+    )
+    undated = evolve(game(league="NFL"), start_time=None, game_date=None)
+
+    class Report:
+        matches = [untimed_today, untimed_tomorrow, undated]
+
+    class Matcher:
+        def match(self, markets):
+            return Report()
+
+    scanner = Scanner(
+        venues=[],
+        matcher=Matcher(),
+        strategies=[CrossVenue()],
+        clock=ReplayClock(now),
+        options=ScanOptions(lookahead=None),
+    )
+    assert [m.game_id for m in scanner.match()] == [untimed_tomorrow.game_id]
+    reasons = dict(scanner.skipped)
+    assert reasons[untimed_today.game_id] == "start time unknown: it may already have begun"
+    assert reasons[undated.game_id] == "start time unknown: it may already have begun"
+    # a market with neither a start time nor a date never even reaches the matcher
+    bare = evolve(game().markets[0], start_time=None, game_date=None)
+    assert not scanner._wanted(bare)
+    assert scanner._wanted(evolve(bare, game_date=today + timedelta(days=1)))

@@ -22,12 +22,16 @@ def to_decimal(value: Any) -> Decimal:
     that send JSON numbers for prices (a few do) still give exact values.
     """
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise BadResponse(f"expected a finite number, got {value!r}")
         return value
     if isinstance(value, bool):
         raise BadResponse(f"expected a number, got {value!r}")
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise BadResponse(f"expected a finite number, got {value!r}")
         return Decimal(repr(value))
     if isinstance(value, str):
         try:

@@ -119,18 +119,31 @@ class Scanner:
         return self._in_window(market.start_time, market.game_date)
 
     def _in_window(self, start: datetime | None, game_date: Any) -> bool:
+        """Whether a market may be for a game still ahead: it needs a start time or a date.
+
+        A market with neither is never treated as a future game. A date alone keeps it for
+        matching (another venue may know the start); :meth:`match` then decides.
+        """
         now = self.clock.now()
         if start is not None:
             if start - self.options.start_cutoff <= now:
                 return False
             return self.options.lookahead is None or start <= now + self.options.lookahead
-        if game_date is not None:
-            today = now.astimezone(EASTERN).date()
-            if game_date < today:
-                return False
-            if self.options.lookahead is not None:
-                return game_date <= (now + self.options.lookahead).astimezone(EASTERN).date()
+        if game_date is None:
+            return False
+        today = now.astimezone(EASTERN).date()
+        if game_date < today:
+            return False
+        if self.options.lookahead is not None:
+            return game_date <= (now + self.options.lookahead).astimezone(EASTERN).date()
         return True
+
+    def _unknown_start_may_have_begun(self, result: MatchResult) -> bool:
+        """No venue gave a start time: only a game dated after today (ET) is surely ahead."""
+        if result.start_time is not None:
+            return False
+        today = self.clock.now().astimezone(EASTERN).date()
+        return result.game_date is None or result.game_date <= today
 
     def match(self) -> list[MatchResult]:
         self.progress(f"matching {len(self.markets)} markets ...")
@@ -140,7 +153,11 @@ class Scanner:
         for result in report.matches:
             if result.confidence < self.options.min_confidence:
                 self.skipped.append((result.game_id, f"match confidence {result.confidence:.2f}"))
-            elif not self._in_window(result.start_time, None):
+            elif self._unknown_start_may_have_begun(result):
+                self.skipped.append(
+                    (result.game_id, "start time unknown: it may already have begun")
+                )
+            elif not self._in_window(result.start_time, result.game_date):
                 self.skipped.append((result.game_id, "starts before the cut-off"))
             else:
                 kept.append(result)
