@@ -81,6 +81,7 @@ from arbkit.recordings import (
     sample_dir,
 )
 from arbkit.registry import get_venues as get_venue_classes
+from arbkit.safejson import loads as json_loads
 from arbkit.secrets import Secret, redact
 from arbkit.strategy import GameState, Strategy, StrategySettings
 from arbkit.streaming import (
@@ -175,6 +176,7 @@ __all__ = [
     "from_epoch_ms",
     "get_venue_classes",
     "hookimpl",
+    "json_loads",
     "load_recordings",
     "parse_optional_timestamp",
     "parse_timestamp",

@@ -17,6 +17,7 @@ from typing import Any
 
 import pluggy
 
+from arbkit import safejson
 from arbkit.clock import from_epoch_ms, parse_timestamp
 from arbkit.errors import ConfigError
 from arbkit.registry import get_venues
@@ -39,7 +40,7 @@ StreamLine = tuple[int, Mapping[str, Any]]
 def read_json_file(path: Path, kind: type | None = None) -> Any:
     """One recorded JSON file; a broken or wrongly shaped file is a one-line ConfigError."""
     try:
-        data = json.loads(path.read_bytes())
+        data = safejson.loads(path.read_bytes())
     except OSError as exc:
         raise ConfigError(f"{path}: not readable ({exc.strerror or exc})") from None
     except ValueError as exc:
@@ -77,7 +78,7 @@ def iter_stream_file(path: Path) -> Iterator[StreamLine]:
                 if not raw.strip():
                     continue
                 try:
-                    row = json.loads(raw)
+                    row = safejson.loads(raw)
                 except RecursionError:
                     raise _bad_line(path, number, "JSON nested too deeply") from None
                 except ValueError as exc:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from attrs import define, field, frozen
 
+from arbkit import safejson
 from arbkit.errors import BadResponse
 from arbkit.fees import FeeModel
 from arbkit.models import OrderBook
@@ -222,7 +223,7 @@ def _decode(raw: str | bytes) -> list[Mapping[str, Any]]:
     if raw in ("PONG", "pong", "", b"PONG", b"pong", b""):
         return []
     try:
-        value = json.loads(raw)
+        value = safejson.loads(raw)
     except RecursionError:
         log.warning("dropping a stream frame nested too deeply (%d bytes)", len(raw))
         return []

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 from attrs import define, field
 
+from arbkit import safejson
 from arbkit.errors import (
     AuthenticationError,
     BadRequest,
@@ -72,8 +73,8 @@ def response_message(response: httpx.Response) -> tuple[str, str | None]:
     """
     text = response.text[:2000]
     try:
-        body = response.json()
-    except ValueError:
+        body = safejson.loads(response.content)
+    except (ValueError, RecursionError):
         status = f"HTTP {response.status_code} {response.reason_phrase}".strip()
         try:
             status += f" on {response.request.method} {response.request.url.path}"
@@ -320,8 +321,8 @@ def _decode_json(response: httpx.Response, venue: str, what: str) -> Any:
     if not response.content:
         return None
     try:
-        return response.json()
-    except ValueError:
+        return safejson.loads(response.content)
+    except (ValueError, RecursionError):
         raise BadResponse(
             f"{what}: malformed JSON in the response ({len(response.content)} bytes)",
             venue=venue,

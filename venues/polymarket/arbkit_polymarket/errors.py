@@ -24,6 +24,7 @@ from arbkit import (
     RateLimited,
     VenueError,
     VenueUnavailable,
+    json_loads,
     redact,
     response_message,
 )
@@ -72,8 +73,11 @@ STATUS: dict[int, type[VenueError]] = {
 def error_message(response: httpx.Response) -> str:
     """The venue's own message: the ``error`` (or ``errorMsg``) field, else the body text."""
     try:
-        body: Any = response.json()
-    except ValueError:  # an HTML page from a proxy or CDN: one line with status and path
+        body: Any = json_loads(response.content)
+    except (
+        ValueError,
+        RecursionError,
+    ):  # an HTML page from a proxy or CDN: one line with status and path
         return response_message(response)[0]
     if isinstance(body, dict):
         for key in ("error", "errorMsg", "message"):

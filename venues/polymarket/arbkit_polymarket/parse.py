@@ -8,7 +8,6 @@ home/away taken from ``teams[].ordering`` rather than assumed from the title.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,6 +24,7 @@ from arbkit import (
     MarketType,
     OrderBook,
     from_epoch_ms,
+    json_loads,
     parse_optional_timestamp,
     to_decimal,
 )
@@ -85,8 +85,8 @@ def json_list(value: Any, what: str) -> list[Any]:
         return value
     if isinstance(value, str):
         try:
-            decoded = json.loads(value)
-        except ValueError:
+            decoded = json_loads(value)
+        except (ValueError, RecursionError):
             raise BadResponse(f"{what}: not a JSON list: {value[:80]!r}", venue=VENUE) from None
         if isinstance(decoded, list):
             return decoded
