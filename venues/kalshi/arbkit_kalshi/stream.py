@@ -43,7 +43,7 @@ from arbkit import (
 from arbkit_kalshi.errors import TERMINAL_WS_CODES, ws_error
 from arbkit_kalshi.fees import KalshiFees, with_override
 from arbkit_kalshi.orders import fill_from_object
-from arbkit_kalshi.parse import possible_price, short
+from arbkit_kalshi.parse import _levels, possible_price, short  # one ladder parser for REST and WS
 
 log = logging.getLogger(__name__)
 
@@ -160,32 +160,6 @@ class _Book:
     def __init__(self, yes: _Side, no: _Side) -> None:
         self.yes = yes
         self.no = no
-
-
-def _levels(raw: Any, where: str, *, cents: bool) -> tuple[list[tuple[Decimal, Decimal]], bool]:
-    """A snapshot ladder and whether every level was possible (impossible ones are dropped)."""
-    if raw is None:
-        return [], True
-    if type(raw) is not list:
-        raise BadResponse(f"{where}: levels are not a list")
-    levels, sound = [], True
-    for entry in raw:
-        if type(entry) is not list or len(entry) != 2:
-            raise BadResponse(f"{where}: level {short(entry)} is not [price, size]")
-        price, size = to_decimal(entry[0]), to_decimal(entry[1])
-        if cents and _ZERO < price < _HUNDRED:
-            price = price / _HUNDRED
-        if not possible_price(price) or size <= 0:
-            log.warning(
-                "kalshi stream: %s: impossible level %s x %s dropped",
-                where,
-                short(entry[0]),
-                short(entry[1]),
-            )
-            sound = False
-            continue
-        levels.append((price, size))
-    return levels, sound
 
 
 class KalshiStreamDecoder:
