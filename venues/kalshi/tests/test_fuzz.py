@@ -11,8 +11,6 @@ with ``HYPOTHESIS_PROFILE=long pytest venues/kalshi/tests/test_fuzz.py``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any
 
 from arbkit_kalshi import parse
@@ -21,7 +19,8 @@ from arbkit_kalshi.venue import KalshiVenue
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arbkit import ArbkitError, BookUpdate, ContinuityLost, Market, OrderBook
+from arbkit import ArbkitError, BookUpdate, ContinuityLost, Market
+from arbkit.testing.fuzz import FIGURES, JSON, SCALARS, assert_sane_book, mutated
 
 from .conftest import active_nba_event, sample
 
@@ -35,69 +34,12 @@ WS_DELTA = sample("kalshi_ws_orderbook_delta.json")
 WS_TICKER, WS_TRADE = sample("kalshi_ws_ticker_and_trade.json")[:2]
 TICKER = WS_SNAPSHOT["msg"]["market_ticker"]
 
-#: Strings a broken venue or recorder puts where a price, size or count belongs.
-FIGURES = st.sampled_from(
-    ["0", "1", "1.5", "1.7", "-0.5", "0.0000", "100", "150", "1e999999", "-1e-999999", "NaN",
-     "Infinity", "sNaN", "", "  ", "x", "0.40", "0.9999", "-54.00", "1e-40", "0b1", "٣"]
-)  # fmt: skip
-LEAVES = (
-    st.none()
-    | st.booleans()
-    | st.integers(-(10**20), 10**20)
-    | st.floats()
-    | st.text(max_size=8)
-    | FIGURES
-)
-ANY_JSON = st.recursive(
-    LEAVES,
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
-    ),
-    max_leaves=6,
-)
-
-
-def places(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """The path of every value inside ``value`` (itself included)."""
-    yield at
-    if isinstance(value, dict | list):
-        for key, child in value.items() if isinstance(value, dict) else enumerate(value):
-            yield from places(child, (*at, key))
-
-
-@st.composite
-def mutant(draw: st.DrawFn, original: Any) -> Any:
-    """``original`` with one to three values replaced by junk, or (in objects) removed."""
-    value = copy.deepcopy(original)
-    for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(list(places(value))))
-        junk = draw(ANY_JSON)
-        if not path:
-            value = junk
-            continue
-        parent = value
-        for key in path[:-1]:
-            parent = parent[key]
-        if isinstance(parent, dict) and draw(st.booleans()):
-            parent.pop(path[-1])
-        else:
-            parent[path[-1]] = junk
-    return value
-
-
-def sane(book: OrderBook) -> None:
-    for price, size in book.bids + book.asks:
-        assert isinstance(price, Decimal) and isinstance(size, Decimal)
-        assert 0 < price < 1, (book.contract_id, price)
-        assert size > 0, (book.contract_id, size)
-
-
 # -- REST and recorded payloads ----------------------------------------------------------------
 
 
 @given(
-    st.one_of(mutant([NBA]), mutant([NFL_MARKET]), mutant([NBA, {"market": NFL_MARKET}])),
-    st.one_of(st.just([NFL_SERIES]), mutant([NFL_SERIES]), mutant({"KXNFLGAME": NFL_SERIES})),
+    st.one_of(mutated([NBA]), mutated([NFL_MARKET]), mutated([NBA, {"market": NFL_MARKET}])),
+    st.one_of(st.just([NFL_SERIES]), mutated([NFL_SERIES]), mutated({"KXNFLGAME": NFL_SERIES})),
 )
 def test_markets_parse_or_raise_an_arbkit_error(objects: Any, series: Any) -> None:
     try:
@@ -114,9 +56,9 @@ def test_markets_parse_or_raise_an_arbkit_error(objects: Any, series: Any) -> No
 
 @given(
     st.one_of(
-        mutant({"T": BOOK_FP}),
-        mutant({"T": BOOK_LEGACY}),
-        mutant({"orderbooks": [{"ticker": "T", **BOOK_FP}]}),
+        mutated({"T": BOOK_FP}),
+        mutated({"T": BOOK_LEGACY}),
+        mutated({"orderbooks": [{"ticker": "T", **BOOK_FP}]}),
     )
 )
 def test_books_parse_sane_or_raise_an_arbkit_error(payload: Any) -> None:
@@ -125,10 +67,16 @@ def test_books_parse_sane_or_raise_an_arbkit_error(payload: Any) -> None:
     except ArbkitError:
         return
     for book in books:
-        sane(book)
+        assert_sane_book(book)
 
 
-@given(st.lists(st.tuples(FIGURES | LEAVES, FIGURES | LEAVES), max_size=6), st.booleans())
+@given(
+    st.lists(
+        st.tuples(SCALARS, SCALARS),
+        max_size=6,
+    ),
+    st.booleans(),
+)
 def test_any_level_figures_give_sane_books(levels: list[tuple[Any, Any]], legacy: bool) -> None:
     raw = [list(level) for level in levels]
     body = (
@@ -139,7 +87,7 @@ def test_any_level_figures_give_sane_books(levels: list[tuple[Any, Any]], legacy
     except ArbkitError:
         return
     for book in books:
-        sane(book)
+        assert_sane_book(book)
 
 
 # -- the stream decoder ------------------------------------------------------------------------
@@ -155,20 +103,20 @@ def fresh_decoder() -> KalshiStreamDecoder:
 def check(decoder: KalshiStreamDecoder, events: list[Any]) -> None:
     for event in events:
         if isinstance(event, BookUpdate):
-            sane(event.book)
+            assert_sane_book(event.book)
     books = decoder.books(TICKER)
     for book in books or ():
-        sane(book)
+        assert_sane_book(book)
 
 
 MESSAGES = st.one_of(
-    mutant(WS_SNAPSHOT),
-    mutant(WS_DELTA),
-    mutant(WS_DELTA),
-    mutant(WS_TICKER),
-    mutant(WS_TRADE),
+    mutated(WS_SNAPSHOT),
+    mutated(WS_DELTA),
+    mutated(WS_DELTA),
+    mutated(WS_TICKER),
+    mutated(WS_TRADE),
     st.just(WS_DELTA),
-    ANY_JSON,
+    JSON,
 )
 
 

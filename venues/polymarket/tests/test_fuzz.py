@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,8 @@ from arbkit_polymarket.stream import PolymarketDecoder
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arbkit import ArbkitError, BookUpdate, Market, OrderBook
+from arbkit import ArbkitError, BookUpdate, Market
+from arbkit.testing.fuzz import FIGURES, JSON, assert_sane_book, mutated
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -37,66 +36,6 @@ WS_BOOK = load("polymarket_ws_book.json")
 PRICE_CHANGE = load("polymarket_ws_price_change.json")
 TRADE_AND_TICK = load("polymarket_ws_last_trade_and_tick_size.json")
 TOKENS = [c["asset_id"] for c in PRICE_CHANGE["price_changes"]]
-
-#: Figures a venue (or a broken recorder) might send where a price or size belongs.
-NASTY = st.sampled_from(
-    ["0", "1", "1.7", "-0.5", "-1", "0.0", "1e400", "NaN", "-Infinity", "sNaN", "", " ", "abc",
-     "0.5", "0.999", "1e-30", "12", "0x10", "½"]
-)  # fmt: skip
-SCALARS = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(10**30), max_value=10**30)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=12)
-    | NASTY
-)
-JSON = st.recursive(
-    SCALARS,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-
-
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterable[tuple[Any, ...]]:
-    """Every place inside a JSON value that a mutation can hit."""
-    yield prefix
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from paths(item, (*prefix, index))
-
-
-@st.composite
-def mutated(draw: st.DrawFn, original: Any, max_changes: int = 3) -> Any:
-    """A deep copy of ``original`` with a few values replaced by junk or removed."""
-    value = copy.deepcopy(original)
-    for _ in range(draw(st.integers(1, max_changes))):
-        places = list(paths(value))
-        where = draw(st.sampled_from(places))
-        replacement = draw(JSON)
-        if not where:
-            value = replacement
-            continue
-        parent = value
-        for step in where[:-1]:
-            parent = parent[step]
-        if isinstance(parent, dict) and draw(st.booleans()):
-            del parent[where[-1]]
-        else:
-            parent[where[-1]] = replacement
-    return value
-
-
-def assert_sane(book: OrderBook) -> None:
-    for price, size in (*book.bids, *book.asks):
-        assert isinstance(price, Decimal) and isinstance(size, Decimal)
-        assert Decimal(0) < price < Decimal(1), (book.contract_id, price)
-        assert size > 0, (book.contract_id, size)
 
 
 @given(st.one_of(mutated(EVENT), mutated(MARKET), mutated([EVENT, MARKET])))
@@ -118,10 +57,10 @@ def test_books_give_sane_levels_or_an_arbkit_error(payload: Any) -> None:
     except ArbkitError:
         return
     for book in books:
-        assert_sane(book)
+        assert_sane_book(book)
 
 
-@given(st.lists(st.one_of(NASTY, st.floats(), st.integers()), min_size=1, max_size=6))
+@given(st.lists(st.one_of(FIGURES, st.floats(), st.integers()), min_size=1, max_size=6))
 def test_any_level_figures_give_sane_levels_or_an_arbkit_error(figures: list[Any]) -> None:
     payload = copy.deepcopy(WS_BOOK)
     levels = payload["bids"] + payload["asks"]
@@ -131,7 +70,7 @@ def test_any_level_figures_give_sane_levels_or_an_arbkit_error(figures: list[Any
         book = parse.parse_book(payload)
     except ArbkitError:
         return
-    assert_sane(book)
+    assert_sane_book(book)
 
 
 def decoder() -> PolymarketDecoder:
@@ -165,7 +104,7 @@ def test_stream_never_raises_and_never_publishes_an_impossible_book(messages: li
     for message in messages:
         for event in feed.feed(copy.deepcopy(message)):
             if isinstance(event, BookUpdate):
-                assert_sane(event.book)
+                assert_sane_book(event.book)
         for token in TOKENS:
             if feed.is_live(token):
-                assert_sane(feed.book(token))
+                assert_sane_book(feed.book(token))
