@@ -32,6 +32,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from arbkit import ArbkitError, ConfigError
+from arbkit import config as config_module
 from arbkit.cli import make_cli
 from arbkit.cli.config import toml_lines
 from arbkit.cli.options import FiniteFloat
@@ -330,16 +331,7 @@ SETTING_KEYS = (
     "api_key_id",
     "api_key",
 )
-SCAN_KEYS = (
-    "min_edge",
-    "min_confidence",
-    "max_size",
-    "lookahead",
-    "cutoff",
-    "speed",
-    "poll",
-    "rediscover",
-)
+SCAN_KEYS = config_module._SCAN_KEYS  # the keys the loader knows: fuzz exactly those
 
 
 def _same(a: Any, b: Any) -> bool:
