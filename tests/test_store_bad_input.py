@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_helpers import one_line_error, run_main
 
 import arbkit
 from arbkit.cli import main
@@ -116,13 +117,30 @@ def test_lock_held_by_another_process_waits_then_one_line(
     proc = _hold_lock(path, 10)
     try:
         started = time.monotonic()
-        err = _one_line_error(["--db", str(path), "db", "status"], capsys)
+        result = run_main(capsys, ["--db", str(path), "scan", "--sample", "--json"])
         waited = time.monotonic() - started
     finally:
         proc.kill()
         proc.wait()
-    assert "is locked by another process (waited 0.5 s)" in err and str(path) in err
+    one_line_error(result, f"database {path} is locked by another process (waited 0.5 s)")
+    printed = result.output[: result.output.index("Error:")]
+    assert '"opportunities": [' in printed and '"net_edge"' in printed  # the results came first
     assert 0.4 <= waited < 5
+
+
+def test_a_reader_is_not_blocked_by_a_writer(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    """The store is in WAL mode: `db status` (or a report) reads while a run writes."""
+    path = _fresh(tmp_path / "arbkit.db")
+    proc = _hold_lock(path, 10)
+    try:
+        started = time.monotonic()
+        result = run_main(capsys, ["--db", str(path), "db", "status"])
+        waited = time.monotonic() - started
+    finally:
+        proc.kill()
+        proc.wait()
+    assert result.exit_code == 0 and "m002_runs_and_changes" in result.output
+    assert waited < 3
 
 
 def test_lock_released_within_timeout_just_waits(tmp_path: Path, invoke: object) -> None:

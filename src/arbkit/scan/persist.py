@@ -23,7 +23,7 @@ from arbkit.money import format_decimal
 from arbkit.scan.report import leg_to_dict
 from arbkit.scan.shard import Change
 from arbkit.store import Store
-from arbkit.store.db import describe_error
+from arbkit.store.db import db_timeout, describe_error
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def _guarded(write: Callable[P, None]) -> Callable[P, None]:
         try:
             write(*args, **kwargs)
         except sqlite3.Error as exc:
-            self.failure = StoreError(describe_error(self.where, exc))
+            self.failure = StoreError(describe_error(self.where, exc, db_timeout()))
             self._pending.clear()
             log.warning("%s; this run's results are printed but no longer stored", self.failure)
 
