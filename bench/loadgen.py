@@ -627,6 +627,65 @@ def generate(
     return key
 
 
+# --------------------------------------------------------------------------- checking a scan
+
+
+@dataclass
+class Verdict:
+    """How a scan's reported changes compare with the answer key."""
+
+    windows: int
+    caught: int  # windows whose every pair was reported while the window was open
+    pairs: int
+    pairs_caught: int
+    false_positives: list[str]  # opportunities reported outside every window
+    lines: int
+
+    @property
+    def exact(self) -> bool:
+        return self.caught == self.windows and not self.false_positives
+
+
+def epoch_ms(text: str) -> int:
+    """The ``at`` of a scan line (ISO 8601, microseconds) as epoch milliseconds."""
+    moment = datetime.fromisoformat(text)
+    return int(moment.timestamp() * 1000 + 0.5)
+
+
+def check(key: Json, lines: Iterator[str] | list[str]) -> Verdict:
+    """Match ``scan --watch --json`` lines against the planted windows of ``key``."""
+    windows = key["windows"]
+    open_pairs: dict[tuple[str, frozenset[str]], list[tuple[int, int]]] = {}
+    for w in windows:
+        for pair in w["pairs"]:
+            open_pairs.setdefault((w["game"], frozenset(pair)), []).append(
+                (w["open_ts"], w["close_ts"])
+            )
+    seen: set[tuple[str, frozenset[str], int]] = set()
+    false: list[str] = []
+    count = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        count += 1
+        row = json.loads(line)
+        if row.get("change") not in ("appeared", "changed"):
+            continue
+        contracts = frozenset(leg["contract"] for leg in row["opportunity"]["legs"])
+        at = epoch_ms(row["at"])
+        spans = open_pairs.get((row["game"], contracts), [])
+        hit = next((lo for lo, hi in spans if lo <= at < hi), None)
+        if hit is None:
+            false.append(f"{row['at']} {row['change']} {row['game']} {sorted(contracts)}")
+        else:
+            seen.add((row["game"], contracts, hit))
+    caught = sum(
+        all((w["game"], frozenset(p), w["open_ts"]) in seen for p in w["pairs"]) for w in windows
+    )
+    n_pairs = sum(len(w["pairs"]) for w in windows)
+    return Verdict(len(windows), caught, n_pairs, len(seen), false, count)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--games", type=int, default=500)
