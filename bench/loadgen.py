@@ -63,6 +63,14 @@ MS = load_make_sample()
 
 #: league key → (league data file, how Kalshi labels a team, how Polymarket labels it)
 LEAGUE_FILES = {"nba": "nba", "nhl": "nhl", "nfl": "nfl", "cfb": "ncaaf"}
+#: Polymarket lists a spread and a total beside each moneyline (never paired with Kalshi here;
+#: quoted 0.49 / 0.51, a complete set costs $1.02 before fees)
+EXTRAS = {
+    "nba": (MS.spread("home", "-4.5"), MS.total("224.5")),
+    "nhl": (MS.spread("home", "-1.5"), MS.total("6.5")),
+    "nfl": (MS.spread("home", "-3.5"), MS.total("44.5")),
+    "cfb": (MS.spread("home", "-7.5"), MS.total("52.5")),
+}
 #: (league, Kalshi code) → the league data's standard code, which arbkit's game ids use
 STANDARD: dict[tuple[str, str], str] = {}
 
@@ -185,11 +193,8 @@ def make_game(key: str, league: str, away: Any, home: Any, start: datetime, fair
         MS.PmQuote(str(fair - HALF_SPREAD), str(fair + HALF_SPREAD)),
         MS.KQuote(str(fair - HALF_SPREAD), str(fair + HALF_SPREAD)),
         MS.KQuote(str(ONE - fair - HALF_SPREAD), str(ONE - fair + HALF_SPREAD)),
+        extras=EXTRAS[league],
     )
-
-
-def fair_of(game: Any) -> Decimal:
-    return (Decimal(game.pm.bid) + Decimal(game.pm.ask)) / 2
 
 
 def game_id(game: Any) -> str:
@@ -443,18 +448,18 @@ def close_k_window(stream: Stream, ks: KState, w: Window) -> None:
 @dataclass
 class Load:
     games: list[Any]
-    pm: list[PmState]
+    pm: list[PmState]  # each game's moneyline
     kalshi: list[list[KState]]
+    extras: list[list[PmState]]  # each game's spread and total
 
 
 def build_load(n_games: int, rng: random.Random) -> Load:
     games = plan_games(n_games, rng)
-    pm_states, k_states = [], []
+    pm_states, k_states, extras = [], [], []
     for sid, game in enumerate(games, start=1):
-        market = MS.build_pm_markets(game)[0]
-        books = [market.token_book(0), market.token_book(1)]
-        universe = [[("BUY", p) for p in b.bids] + [("SELL", p) for p in b.asks] for b in books]
-        pm_states.append(PmState(market, books, universe))
+        markets = [pm_state(m) for m in MS.build_pm_markets(game)]
+        pm_states.append(markets[0])
+        extras.append(markets[1:])
         kms = MS.build_k_markets(game, sid)
         k_states.append(
             [
@@ -462,7 +467,13 @@ def build_load(n_games: int, rng: random.Random) -> Load:
                 for km in kms
             ]  # fmt: skip
         )
-    return Load(games, pm_states, k_states)
+    return Load(games, pm_states, k_states, extras)
+
+
+def pm_state(market: Any) -> PmState:
+    books = [market.token_book(0), market.token_book(1)]
+    universe = [[("BUY", p) for p in b.bids] + [("SELL", p) for p in b.asks] for b in books]
+    return PmState(market, books, universe)
 
 
 def script(
@@ -532,7 +543,8 @@ def _noise(stream: Stream, load: Load, rng: random.Random, busy: set[int]) -> No
         gi = rng.randrange(len(load.games))
     ts = stream.stamp()
     if rng.random() < 0.5:
-        stream.pm.append((ts, pm_noise(load.pm[gi], rng, ts)))
+        st = rng.choice([load.pm[gi], *load.extras[gi]])
+        stream.pm.append((ts, pm_noise(st, rng, ts)))
     else:
         stream.kalshi.append((ts, k_noise(stream, rng.choice(load.kalshi[gi]), rng, ts)))
 
@@ -554,14 +566,13 @@ def write_json(path: Path, data: Any) -> None:
 def rest_payloads(load: Load) -> Iterator[tuple[str, Any]]:
     """Each venue's REST files, built from the books as they stand at capture."""
     captured = int(CAPTURED_AT.timestamp() * 1000)
-    yield "polymarket/events.json", [MS.gamma_event(st.market.game, [st.market]) for st in load.pm]
+    markets = [
+        [st.market] + [x.market for x in xs] for st, xs in zip(load.pm, load.extras, strict=True)
+    ]
+    yield "polymarket/events.json", [MS.gamma_event(ms[0].game, ms) for ms in markets]
     yield (
         "polymarket/books.json",
-        [
-            MS.clob_book(st.market, i, st.market.tick, captured - 500)
-            for st in load.pm
-            for i in (0, 1)
-        ],
+        [MS.clob_book(m, i, m.tick, captured - 500) for ms in markets for m in ms for i in (0, 1)],
     )
     leagues = sorted({g.league for g in load.games})
     yield "kalshi/series.json", [MS.kalshi_series(MS.LEAGUES[lg]) for lg in leagues]
