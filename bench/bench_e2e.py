@@ -168,6 +168,62 @@ def profile(games: int, messages: int, seed: int, top: int = 25) -> None:
         for order in ("cumulative", "tottime"):
             print(f"--- top {top} by {order}")
             pstats.Stats(str(stats), stream=sys.stdout).sort_stats(order).print_stats(top)
+        print("--- own time by area (sums to the total; cProfile inflates small calls)")
+        areas = own_time_by_area(pstats.Stats(str(stats)))
+        total = sum(areas.values())
+        for area, seconds in sorted(areas.items(), key=lambda kv: -kv[1]):
+            print(f"  {area:34s} {seconds:6.2f} s  {100 * seconds / total:5.1f} %")
+
+
+#: (substring of a profiled function's file, or of "file:function"), area; first match wins
+AREAS = (
+    ("json/", "JSON decode (json module)"),
+    ("{method 'decode'", "JSON decode (json module)"),
+    ("arbkit/safejson", "JSON decode (json module)"),
+    ("recordings.py", "reading recordings"),
+    ("arbkit_replay", "replay feed (merge, clock)"),
+    ("arbkit/clock", "replay feed (merge, clock)"),
+    ("heapq", "replay feed (merge, clock)"),
+    ("arbkit/money", "Decimal parsing and rounding"),
+    ("selectors", "asyncio scheduling"),
+    ("arbkit_polymarket", "Polymarket decode + book patching"),
+    ("arbkit_kalshi", "Kalshi decode + book patching"),
+    ("arbkit/matching", "discovery + matching"),
+    ("arbkit/scan/strategies", "evaluation (strategies)"),
+    ("arbkit/scan/pricing", "evaluation (strategies)"),
+    ("arbkit/scan/walk", "evaluation (strategies)"),
+    ("arbkit/strategy.py", "evaluation (strategies)"),
+    ("arbkit/scan/", "scanner (shards, diff)"),
+    ("arbkit/store", "store (SQLite)"),
+    ("sqlite", "store (SQLite)"),
+    ("arbkit/cli", "printing + CLI"),
+    ("arbkit/engine", "engine loop"),
+    ("asyncio", "asyncio scheduling"),
+    ("arbkit/models", "model objects (attrs)"),
+    ("attrs generated", "model objects (attrs)"),
+    ("arbkit/", "other arbkit"),
+)
+
+
+def area_of(func: tuple[str, int, str]) -> str:
+    where = f"{func[0]}:{func[2]}"
+    return next((label for key, label in AREAS if key in where), "other (imports, start-up)")
+
+
+def own_time_by_area(stats: pstats.Stats) -> dict[str, float]:
+    """Each function's own time, summed per area of the code: where the time goes.
+
+    A builtin's time (``dict.get``, ``isinstance``, ``max``...) is charged to the areas of its
+    callers, in proportion to what each call site spent in it, so builtins are not an area.
+    """
+    areas: dict[str, float] = {}
+    for func, (_, _, own, _, callers) in stats.stats.items():  # type: ignore[attr-defined]
+        if func[0] == "~" and callers and "decode" not in func[2]:
+            for caller, edge in callers.items():
+                areas[area_of(caller)] = areas.get(area_of(caller), 0.0) + edge[2]
+        else:
+            areas[area_of(func)] = areas.get(area_of(func), 0.0) + own
+    return areas
 
 
 def main(argv: list[str] | None = None) -> int:
