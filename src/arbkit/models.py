@@ -103,6 +103,27 @@ class Contract:
 
 
 @frozen(kw_only=True)
+class GameIdentity:
+    """What a venue's own identifiers (ticker, slug) say about a market's game, venue-neutrally.
+
+    The venue plugin's parser fills it; the matcher reads it instead of knowing any venue's
+    ticker format. Codes are spelled as THAT venue spells them (league data maps each venue's
+    codes to teams, see docs/team-data.md). A field the identifiers do not pin down is None.
+    """
+
+    league: str | None = None  #: canonical league code, e.g. ``"NBA"``
+    away: str | None = None  #: the away team's code as this venue spells it
+    home: str | None = None
+    game_date: date | None = None
+    #: the date may be a UTC date (a Polymarket slug's), not the US-Eastern game date
+    utc_date: bool = False
+    #: the code of the team a YES/"Yes" contract is about (a Kalshi ticker suffix), if any
+    yes: str | None = None
+    yes_is_draw: bool = False  #: YES is "the game ends level" (a soccer TIE market)
+    market_type: MarketType | None = None  #: what the identifier says the market asks
+
+
+@frozen(kw_only=True)
 class Market:
     """One binary question on one venue, with its tradable contracts and trading rules."""
 
@@ -124,6 +145,8 @@ class Market:
     fees: FeeModel = field(factory=NoFees)
     active: bool = True
     close_time: datetime | None = None
+    #: venue-neutral game identity from the venue's identifiers (None: the matcher uses names)
+    identity: GameIdentity | None = None
     raw: Mapping[str, Any] = field(factory=dict, eq=False, repr=False)
 
     def contract(self, contract_id: str) -> Contract:
@@ -326,3 +349,6 @@ class MatchResult:
     links: tuple[ContractLink, ...]
     confidence: float
     reasons: tuple[str, ...] = ()
+    #: the league's games can end level (tie/draw): "A wins" and "B wins" are then no
+    #: complements. From the league data (``can_tie``); None = unknown, strategies assume it can.
+    can_end_level: bool | None = None
