@@ -17,6 +17,7 @@ min / median / max over ``--runs`` runs.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import pstats
@@ -32,7 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen  # noqa: E402  (bench/ is not a package)
 
 CACHE = Path(tempfile.gettempdir()) / "arbkit-bench"
-ARBKIT = [sys.executable, "-m", "arbkit"]
+#: The console script of this interpreter's environment (what a user types), else ``-m arbkit``.
+_SCRIPT = Path(sys.executable).with_name("arbkit")
+ARBKIT = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "arbkit"]
 SCAN_FLAGS = ["--json", "--min-edge", "0", "--lookahead", "0"]
 
 
@@ -67,9 +70,17 @@ def spread(values: list[float], fmt: str = "{:.2f}") -> str:
     return " / ".join(fmt.format(v) for v in parts)
 
 
+def generator_version() -> str:
+    """A digest of the generator's code, so a cached load is never one an older generator made."""
+    digest = hashlib.sha256()
+    for path in (Path(loadgen.__file__), loadgen.REPO / "tools" / "make_sample.py"):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def ensure_load(games: int, messages: int, seed: int) -> tuple[Path, dict]:
     """The load for these parameters, generated once and reused from the cache directory."""
-    out = CACHE / f"g{games}-m{messages}-s{seed}"
+    out = CACHE / f"g{games}-m{messages}-s{seed}-{generator_version()}"
     key_path = out / "answer_key.json"
     if not key_path.exists():
         print(f"generating {out} ...", flush=True)
@@ -161,8 +172,8 @@ def profile(games: int, messages: int, seed: int, top: int = 25) -> None:
     load, _ = ensure_load(games, messages, seed)
     with tempfile.TemporaryDirectory() as tmp:
         stats = Path(tmp) / "scan.prof"
-        command = scan_command(load, Path(tmp) / "bench.db")
-        command = [sys.executable, "-m", "cProfile", "-o", str(stats)] + command[1:]
+        command = [sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "arbkit"]
+        command += scan_command(load, Path(tmp) / "bench.db")[len(ARBKIT) :]
         result = run(command, capture=False)
         print(f"profiled run: {result.seconds:.2f} s (cProfile overhead included)")
         for order in ("cumulative", "tottime"):
