@@ -115,6 +115,7 @@ class GameIdentity:
     away: str | None = None  #: the away team's code as this venue spells it
     home: str | None = None
     game_date: date | None = None
+    start_time: datetime | None = None  #: when the identifier carries one (Kalshi MLB HHMM)
     #: the date may be a UTC date (a Polymarket slug's), not the US-Eastern game date
     utc_date: bool = False
     #: the code of the team a YES/"Yes" contract is about (a Kalshi ticker suffix), if any

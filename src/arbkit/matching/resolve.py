@@ -24,7 +24,7 @@ from arbkit.matching.identifiers import (
 from arbkit.matching.normalize import normalize
 from arbkit.matching.teambook import TeamBook, TeamHit
 from arbkit.matching.teams import LeagueData, Team
-from arbkit.models import Contract, Market, MarketType
+from arbkit.models import Contract, GameIdentity, Market, MarketType
 
 _TITLE_PREFIX = re.compile(r"^(game \d+|cfp|[a-z ]+ final|[a-z ]+ semifinal)\s*:\s*", re.I)
 _TITLE_SUFFIX = re.compile(r"\s*(winner\??|\?)$", re.I)
@@ -69,7 +69,13 @@ class Rejected(Exception):
 
 
 def resolve_market(book: TeamBook, market: Market) -> View:
-    """Resolve ``market`` or raise :class:`Rejected` with the reason."""
+    """Resolve ``market`` or raise :class:`Rejected` with the reason.
+
+    A market whose venue plugin filled :attr:`Market.identity` is read from it (any venue); one
+    without it (hand-built, older plugins) falls back to reading Kalshi tickers / Polymarket slugs.
+    """
+    if market.identity is not None:
+        return _resolve_identity(book, market, market.identity)
     kalshi = parse_kalshi_ticker(market.market_id) if market.venue != "polymarket" else None
     slug = parse_polymarket_slug(market.market_id) if market.venue != "kalshi" else None
     league_code, id_kind = _league_from_ids(book, kalshi, slug)
@@ -120,7 +126,62 @@ def resolve_market(book: TeamBook, market: Market) -> View:
         utc_date=utc_date,
     )
     if kind == MarketType.MONEYLINE:
-        view.claims = _claims(book, view, kalshi, slug)
+        code = kalshi.suffix if kalshi else None
+        token_code = slug.suffix.upper() if slug is not None and slug.suffix else None
+        view.claims = _claims(book, view, code, token_code)
+    return view
+
+
+def _resolve_identity(book: TeamBook, market: Market, ident: GameIdentity) -> View:
+    """A market read from its venue-neutral identity, cross-checked against its names."""
+    named = market.league.upper() if market.league else None
+    league_code = ident.league.upper() if ident.league else None
+    if named and league_code and named != league_code:
+        raise Rejected(f"league {named} but its identifier says {league_code}")
+    data = book.league(named or league_code)
+    if data is None:
+        raise Rejected(f"unknown league {named or league_code or '(none)'}")
+    kind = market.market_type
+    id_kind = ident.market_type
+    if id_kind is not None and id_kind != kind and MarketType.MONEYLINE in (id_kind, kind):
+        raise Rejected(f"market type {kind.value} but its identifier says {id_kind.value}")
+    from_ids: list[tuple[Team, Team]] = []
+    id_text = ""
+    if ident.away and ident.home:
+        id_text = f"identifier codes {ident.away}@{ident.home}"
+        away = book.by_code(ident.away, data.league, market.venue)
+        home = book.by_code(ident.home, data.league, market.venue)
+        if away is not None and home is not None and away is not home:
+            from_ids = [(away, home)]
+    reasons: list[str] = []
+    away_team, home_team, confidence = _teams_checked(
+        book, data, market, from_ids, id_text, reasons
+    )
+    start = market.start_time or ident.start_time
+    utc_date = False
+    if start is not None:
+        game_date = eastern_date(start)
+    else:
+        game_date = market.game_date or ident.game_date
+        utc_date = ident.utc_date and not (
+            ident.game_date and game_date and game_date < ident.game_date
+        )
+    view = View(
+        market=market,
+        league=data,
+        away=away_team,
+        home=home_team,
+        game_date=game_date,
+        start=start,
+        kind=kind,
+        confidence=confidence,
+        reasons=reasons,
+        claims={},
+        utc_date=utc_date,
+    )
+    if kind == MarketType.MONEYLINE:
+        code = "DRAW" if ident.yes_is_draw else ident.yes.upper() if ident.yes else None
+        view.claims = _claims(book, view, code, code)
     return view
 
 
@@ -156,6 +217,17 @@ def _teams(
     slug: PolymarketSlug | None,
     reasons: list[str],
 ) -> tuple[Team, Team, float]:
+    from_ids, id_text = _legacy_id_teams(book, data, market, kalshi, slug)
+    return _teams_checked(book, data, market, from_ids, id_text, reasons)
+
+
+def _legacy_id_teams(
+    book: TeamBook,
+    data: LeagueData,
+    market: Market,
+    kalshi: KalshiTicker | None,
+    slug: PolymarketSlug | None,
+) -> tuple[list[tuple[Team, Team]], str]:
     league = data.league
     from_ids: list[tuple[Team, Team]] = []
     id_text = ""
@@ -172,6 +244,19 @@ def _teams(
         id_text = f"slug codes {'/'.join(slug.codes)}"
     if data.home_first:
         from_ids = [(b, a) for a, b in from_ids]
+    return from_ids, id_text
+
+
+def _teams_checked(
+    book: TeamBook,
+    data: LeagueData,
+    market: Market,
+    from_ids: list[tuple[Team, Team]],
+    id_text: str,
+    reasons: list[str],
+) -> tuple[Team, Team, float]:
+    """Teams from names, cross-checked against the identifiers' teams (either alone will do)."""
+    league = data.league
     away_name, home_name = market.away, market.home
     if not (away_name and home_name):
         away_name, home_name = _from_title(market.title, data.home_first)
@@ -227,11 +312,13 @@ def _from_title(title: str, home_first: bool) -> tuple[str | None, str | None]:
 
 
 def _claims(
-    book: TeamBook, view: View, kalshi: KalshiTicker | None, slug: PolymarketSlug | None
+    book: TeamBook, view: View, code: str | None, token_code: str | None
 ) -> dict[str, Claim]:
+    """Every contract's claim. ``code``: the YES team's code for team-labelled contracts (a
+    Kalshi suffix); ``token_code``: what "Yes"/"No"-labelled tokens are about (a slug suffix)."""
     claims: dict[str, Claim] = {}
     for contract in view.market.contracts:
-        claims[contract.contract_id] = _claim(book, view, contract, kalshi, slug)
+        claims[contract.contract_id] = _claim(book, view, contract, code, token_code)
     positive = [c.team.id if c.team else "draw" for c in claims.values() if not c.negated]
     if len(positive) != len(set(positive)):
         raise Rejected("two outcomes of one market name the same team")
@@ -242,17 +329,16 @@ def _claim(
     book: TeamBook,
     view: View,
     contract: Contract,
-    kalshi: KalshiTicker | None,
-    slug: PolymarketSlug | None,
+    code: str | None,
+    token_code: str | None,
 ) -> Claim:
     league = view.league.league
     game = {view.away.id: view.away, view.home.id: view.home}
     label = contract.subject or contract.outcome
     key = normalize(label)
     negated = contract.negated
-    code = kalshi.suffix if kalshi else None
-    if key in _YES_NO and slug is not None and slug.suffix:
-        code, negated = slug.suffix.upper(), _YES_NO[key] != contract.negated
+    if key in _YES_NO and token_code:
+        code, negated = token_code, _YES_NO[key] != contract.negated
         label = ""
     by_code: Team | None = None
     draw_by_code = code is not None and code in DRAW_CODES

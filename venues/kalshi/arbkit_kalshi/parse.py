@@ -16,9 +16,10 @@ import logging
 import re
 import reprlib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from attrs import frozen
 
@@ -26,6 +27,7 @@ from arbkit import (
     BadResponse,
     Contract,
     Event,
+    GameIdentity,
     Market,
     MarketType,
     OrderBook,
@@ -69,12 +71,16 @@ HOME_FIRST = frozenset({"MLS", "EPL", "LALIGA", "BUNDESLIGA", "SERIEA", "LIGUE1"
 
 _SERIES_RE = re.compile(r"^KX([A-Z0-9]+?)(GAME|SPREAD|TOTAL)$")
 _MONTHS = {m: i for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
-_EVENT_DATE_RE = re.compile(r"-(\d{2})([A-Z]{3})(\d{2})(?:\d{4})?([A-Z0-9]*)$")
+_EVENT_DATE_RE = re.compile(r"-(\d{2})([A-Z]{3})(\d{2})(\d{4})?([A-Z0-9]*)$")
+_CODE_RE = re.compile(r"^[A-Z]{2,5}$")
+#: Market suffixes that mean "the game ends level".
+DRAW_SUFFIXES = frozenset({"TIE", "DRAW", "DRW"})
 _CODES_RE = re.compile(r"^\s*([A-Z0-9]{2,5})\s+(at|vs\.?|@)\s+([A-Z0-9]{2,5})\b", re.IGNORECASE)
 _TITLE_PREFIX_RE = re.compile(r"^[^:]{1,40}:\s+")  # "Game 5: ", "Week 3: "
 _TITLE_SUFFIX_RE = re.compile(r"\s+(Winner\??|winner\??)$")
 _ACTIVE = frozenset({"active", "open"})
 ZERO = Decimal(0)
+EASTERN = ZoneInfo("America/New_York")
 HUNDRED = Decimal(100)
 
 
@@ -238,7 +244,56 @@ def yes_subject(market: Mapping[str, Any], info: GameInfo) -> str:
     title = _text(market, "title", f"market {ticker}")
     if title.lower().endswith(" wins"):
         return title[: -len(" wins")].strip()
+    if suffix:
+        # A ticker-only market: the suffix is the YES team's code (or TIE); the matcher resolves
+        # it through the league data's Kalshi codes, or skips the market with a reason.
+        return suffix
     raise BadResponse(f"market {ticker}: cannot tell which outcome YES is", venue=VENUE)
+
+
+def game_identity(
+    ticker: str, event_ticker: str, league: str | None, kind: MarketType, info: GameInfo
+) -> GameIdentity:
+    """What the tickers say about the game, venue-neutrally (codes as Kalshi spells them).
+
+    The two codes come from the event's ``sub_title`` ("NYK at SAS") when there is one, else from
+    the event ticker's joined codes split at the YES suffix (``BOSNYK`` with suffix ``BOS``).
+    Kalshi lists soccer's home team first in tickers. A code the tickers do not pin down is None.
+    """
+    match = _EVENT_DATE_RE.search(event_ticker)
+    suffix = ticker.rsplit("-", 1)[-1] if ticker.count("-") >= 2 else ""
+    away, home = info.away_code, info.home_code
+    if not (away and home) and match and _CODE_RE.match(suffix):
+        joined = match.group(5)
+        starts, ends = joined.startswith(suffix), joined.endswith(suffix)
+        rest = joined[len(suffix) :] if starts else joined[: -len(suffix)]
+        if starts != ends and _CODE_RE.match(rest):
+            first, second = (suffix, rest) if starts else (rest, suffix)
+            away, home = (second, first) if league in HOME_FIRST else (first, second)
+    start = None
+    if match and match.group(4) and (day := ticker_date(event_ticker)) is not None:
+        start = _et_start(day, match.group(4))
+    moneyline = kind is MarketType.MONEYLINE
+    team_yes = moneyline and bool(suffix) and suffix not in DRAW_SUFFIXES
+    return GameIdentity(
+        league=league,
+        away=away,
+        home=home,
+        game_date=ticker_date(event_ticker),
+        start_time=start,
+        yes=suffix if team_yes else None,
+        yes_is_draw=moneyline and suffix in DRAW_SUFFIXES,
+        market_type=kind,
+    )
+
+
+def _et_start(day: date, hhmm: str) -> datetime | None:
+    """A ticker's HHMM (US-Eastern) on ``day`` as an aware UTC datetime; None if impossible."""
+    try:
+        local = datetime.combine(day, time(int(hhmm[:2]), int(hhmm[2:])), tzinfo=EASTERN)
+    except ValueError:
+        return None
+    return local.astimezone(UTC)
 
 
 def _names_team(subject: str, code: str | None, label: str) -> bool:
@@ -333,6 +388,7 @@ def parse_market(
         fees=fees_from_series(series),
         active=str(market.get("status", "")).lower() in _ACTIVE,
         close_time=parse_optional_timestamp(market.get("close_time")),
+        identity=game_identity(ticker, event_ticker, league, kind, info),
         raw=market,
     )
 

@@ -19,6 +19,7 @@ from arbkit import (
     BadResponse,
     Contract,
     Event,
+    GameIdentity,
     Level,
     Market,
     MarketType,
@@ -75,6 +76,11 @@ MARKET_TYPES: dict[str, MarketType] = {
 }
 
 _SLUG_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})$")
+_GAME_SLUG = re.compile(
+    r"^(?P<prefix>[a-z0-9]+)-(?P<teams>[a-z0-9]+(?:-[a-z0-9]+)+?)-(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:-(?P<suffix>[a-z0-9-]+))?$"
+)
+_DRAW_SUFFIXES = frozenset({"draw", "tie"})
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
 
@@ -264,6 +270,51 @@ def needs_clob_fees(market: Mapping[str, Any]) -> bool:
     return market.get("feesEnabled") is True and not market.get("feeSchedule")
 
 
+def game_identity(slug: str, league: str | None, kind: MarketType) -> GameIdentity | None:
+    """What a game slug (``nba-bos-nyk-2026-11-24[-suffix]``) says, venue-neutrally.
+
+    Codes stay as Polymarket spells them (lowercase); slugs list soccer's home team first and
+    their date may be the UTC date of an evening game. A moneyline slug's suffix (``-ars``,
+    ``-draw``) is what its Yes/No tokens are about. None when the slug is not a game slug.
+    """
+    match = _GAME_SLUG.match(slug.strip().lower())
+    if match is None:
+        return None
+    try:
+        day = date.fromisoformat(match["date"])
+    except ValueError:
+        return None
+    named = LEAGUE_CODES.get(match["prefix"])
+    if league is not None and named is not None and named != league:
+        return None  # the matcher then goes by names and refuses what disagrees
+    league = league or named
+    codes = match["teams"].split("-")
+    away = home = None
+    if len(codes) == 2:
+        away, home = (codes[1], codes[0]) if league in HOME_FIRST else (codes[0], codes[1])
+    suffix = match["suffix"] or ""
+    moneyline = kind is MarketType.MONEYLINE
+    return GameIdentity(
+        league=league,
+        away=away,
+        home=home,
+        game_date=day,
+        utc_date=True,
+        yes=suffix if moneyline and suffix.isalpha() and suffix not in _DRAW_SUFFIXES else None,
+        yes_is_draw=moneyline and suffix in _DRAW_SUFFIXES,
+        market_type=_slug_kind(suffix),
+    )
+
+
+def _slug_kind(suffix: str) -> MarketType:
+    if not suffix:
+        return MarketType.MONEYLINE
+    for word, kind in (("spread", MarketType.SPREAD), ("total", MarketType.TOTAL)):
+        if word in suffix:
+            return kind
+    return MarketType.MONEYLINE if suffix.isalpha() else MarketType.OTHER
+
+
 def parse_market(
     market: Mapping[str, Any],
     event: Event | None = None,
@@ -321,6 +372,7 @@ def parse_market(
             fees=fees,
             active=tradable,
             close_time=parse_optional_timestamp(market.get("endDate")),
+            identity=game_identity(slug, event.league if event else None, market_type),
             raw=market,
         )
     except (TypeError, AttributeError) as exc:
