@@ -133,6 +133,7 @@ def game(
         markets=(pm, kalshi),
         links=(link,),
         confidence=confidence,
+        can_end_level=league == "NFL",
     )
 
 

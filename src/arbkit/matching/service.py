@@ -94,7 +94,11 @@ class MatchingService:
         scorers: extra checks that may only veto or lower a link.
         overrides: stored user decisions (see :func:`arbkit.matching.load_overrides`).
         min_confidence: links below it are near-misses, not matches.
-        left_venue / right_venue: the token venue and the YES/NO venue whose contracts are linked.
+
+    Every two venues present in a batch are paired (any number of venues, none known by name):
+    in each pair the venue whose name sorts later is the link's ``left``, the other its ``right``
+    (so a Polymarket token is ``left`` of a Kalshi YES). A game matched on several venues is one
+    :class:`MatchResult` holding the links of every venue pair.
     """
 
     def __init__(
@@ -104,15 +108,11 @@ class MatchingService:
         *,
         overrides: Overrides | None = None,
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
-        left_venue: str = "polymarket",
-        right_venue: str = "kalshi",
     ) -> None:
         self.book = TeamBook(leagues)
         self.scorers = list(scorers)
         self.overrides = overrides or Overrides()
         self.min_confidence = min_confidence
-        self.left_venue = left_venue
-        self.right_venue = right_venue
 
     @classmethod
     def from_plugins(
@@ -149,7 +149,7 @@ class MatchingService:
     # -- the pipeline --------------------------------------------------------------------------
 
     def match(self, markets: Sequence[Market]) -> MatchReport:
-        """Pair every game of ``markets`` across the two venues."""
+        """Pair every game of ``markets`` across every two venues of the batch."""
         report = MatchReport(matches=[], near_misses=[])
         by_venue: dict[str, list[View]] = defaultdict(list)
         for market in markets:
@@ -169,16 +169,81 @@ class MatchingService:
                 view.game_date,
             )
             by_venue[market.venue].append(view)
-        left_games, left_extra = _group(self.left_venue, by_venue.get(self.left_venue, []))
-        right_games, right_extra = _group(self.right_venue, by_venue.get(self.right_venue, []))
+        games: dict[str, list[_Game]] = {}
         extras: dict[tuple[str, frozenset[str]], list[_Game]] = defaultdict(list)
-        for game in left_extra + right_extra:
-            extras[game.key].append(game)
-        pairs = self._pair(left_games, right_games, report)
-        for pair in pairs:
-            self._link(pair, report, extras.get(pair.left.key, []))
+        for venue in sorted(by_venue, reverse=True):
+            games[venue], others = _group(venue, by_venue[venue])
+            for game in others:
+                extras[game.key].append(game)
+        pairs: list[_Pair] = []
+        venues = list(games)
+        for i, left in enumerate(venues):
+            for right in venues[i + 1 :]:
+                pairs.extend(self._pair(games[left], games[right], report))
+        for component in _components(pairs):
+            self._emit(component, report, extras)
         self._apply_confirmed(markets, report)
         return report
+
+    def _emit(
+        self,
+        pairs: list[_Pair],
+        report: MatchReport,
+        extras: dict[tuple[str, frozenset[str]], list[_Game]],
+    ) -> None:
+        """One game's pairs (one per venue pair) → one MatchResult with all their links."""
+        members = list({id(g): g for p in pairs for g in (p.left, p.right)}.values())
+        per_venue: dict[str, list[_Game]] = defaultdict(list)
+        for game in members:
+            per_venue[game.venue].append(game)
+        split = [venue for venue, found in per_venue.items() if len(found) > 1]
+        if split:
+            for pair in pairs:
+                self._near_game(
+                    report,
+                    pair.left,
+                    pair.right,
+                    0.0,
+                    [f"{split[0]} has several games that other venues pair with this one"],
+                )
+            return
+        anchor = min(members, key=lambda g: (g.utc_date, g.game_date is None, g.venue))
+        league = anchor.league
+        game_date = anchor.game_date
+        game_id = f"{league.league}:{game_date}:{anchor.away.code}@{anchor.home.code}"
+        links: list[ContractLink] = []
+        confidence = 1.0
+        reasons: list[str] = []
+        for pair in pairs:
+            pair_links, pair_confidence, pair_reasons = self._link(pair, game_id, game_date, report)
+            links.extend(pair_links)
+            confidence = min(confidence, pair_confidence)
+            reasons.extend(r for r in pair_reasons if r not in reasons)
+        if not links:
+            return
+        starts = [g.start for g in members if g.start is not None]
+        key = anchor.key
+        report.matches.append(
+            MatchResult(
+                game_id=game_id,
+                league=league.league,
+                game_date=game_date,
+                start_time=starts[0] if starts else None,
+                title=f"{anchor.away.name} at {anchor.home.name}",
+                markets=tuple(v.market for g in members for v in g.views)
+                + tuple(
+                    v.market
+                    for g in extras.get(key, [])
+                    if _near_date(g, game_date)
+                    for v in g.views
+                ),
+                links=tuple(links),
+                confidence=confidence,
+                reasons=tuple(reasons),
+                can_end_level=league.can_tie,
+            )
+        )
+        log.debug("match %s: %d links, confidence %.2f", game_id, len(links), confidence)
 
     def _pair(self, lefts: list[_Game], rights: list[_Game], report: MatchReport) -> list[_Pair]:
         """Block by (league, teams), then settle dates: exact first, then one-day-off leftovers."""
@@ -285,7 +350,10 @@ class MatchingService:
                 self._near_game(report, left, right, 0.0, [why])
             exact[i] = kept
 
-    def _link(self, pair: _Pair, report: MatchReport, extras: list[_Game]) -> None:
+    def _link(
+        self, pair: _Pair, game_id: str, game_date: date | None, report: MatchReport
+    ) -> tuple[list[ContractLink], float, list[str]]:
+        """The contract links of one venue pair of a game, its confidence and reasons."""
         left, right = pair.left, pair.right
         league = left.league
         confidence = min(pair.confidence, left.confidence, right.confidence)
@@ -301,8 +369,6 @@ class MatchingService:
                 f"home/away reversed: {left.venue} has {left.home.name} at home, "
                 f"{right.venue} {right.home.name}"
             )
-        game_date = right.game_date or left.game_date
-        game_id = f"{league.league}:{game_date}:{right.away.code}@{right.home.code}"
         links: list[ContractLink] = []
         for lview in left.views:
             if lview.kind != MarketType.MONEYLINE:
@@ -326,23 +392,7 @@ class MatchingService:
                         )
                         if link is not None:
                             links.append(link)
-        if not links:
-            return
-        report.matches.append(
-            MatchResult(
-                game_id=game_id,
-                league=league.league,
-                game_date=game_date,
-                start_time=left.start or right.start,
-                title=f"{right.away.name} at {right.home.name}",
-                markets=tuple(v.market for v in left.views + right.views)
-                + tuple(v.market for g in extras if _near_date(g, game_date) for v in g.views),
-                links=tuple(links),
-                confidence=confidence,
-                reasons=tuple(reasons),
-            )
-        )
-        log.debug("match %s: %d links, confidence %.2f", game_id, len(links), confidence)
+        return links, confidence, reasons
 
     def _contract_link(
         self,
@@ -681,6 +731,24 @@ def _near_date(game: _Game, game_date: date | None) -> bool:
     if game.game_date is None or game_date is None:
         return False
     return abs((game.game_date - game_date).days) <= 1
+
+
+def _components(pairs: list[_Pair]) -> list[list[_Pair]]:
+    """Pairs that share a game, transitively: one list per game across all venues."""
+    parent: dict[int, int] = {}
+
+    def root(key: int) -> int:
+        while parent.setdefault(key, key) != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for pair in pairs:
+        parent[root(id(pair.left))] = root(id(pair.right))
+    groups: dict[int, list[_Pair]] = defaultdict(list)
+    for pair in pairs:
+        groups[root(id(pair.left))].append(pair)
+    return list(groups.values())
 
 
 def _with(

@@ -290,5 +290,6 @@ def _merge(base: LeagueData | None, extra: LeagueData) -> LeagueData:
         ),
         has_draw=base.has_draw,
         home_first=base.home_first,
+        can_tie=base.can_tie or extra.can_tie,
         source=f"{base.source} + {extra.source}",
     )

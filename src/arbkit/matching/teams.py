@@ -69,8 +69,10 @@ class LeagueData:
     teams: tuple[Team, ...]
     kalshi_series: tuple[str, ...] = ()
     polymarket_prefixes: tuple[str, ...] = ()
-    has_draw: bool = False  #: three-way games (soccer)
+    has_draw: bool = False  #: three-way games (soccer): venues list a draw market/outcome
     home_first: bool = False  #: venues list home before away in tickers/slugs
+    #: games can end level (NFL ties, soccer draws): "A wins" and "B wins" are then no complements
+    can_tie: bool = False
     source: str = ""  #: where it was loaded from (for error messages)
 
     @classmethod
@@ -94,8 +96,9 @@ class LeagueData:
                 polymarket_prefixes=tuple(
                     str(p).lower() for p in data.get("polymarket_prefixes", ())
                 ),
-                has_draw=bool(data.get("has_draw", sport in DRAW_SPORTS)),
-                home_first=bool(data.get("home_first", sport in HOME_FIRST_SPORTS)),
+                has_draw=_flag(data, "has_draw", sport in DRAW_SPORTS),
+                home_first=_flag(data, "home_first", sport in HOME_FIRST_SPORTS),
+                can_tie=_flag(data, "can_tie", sport in DRAW_SPORTS),
                 source=source,
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -117,6 +120,13 @@ class LeagueData:
                         raise ConfigError(
                             f"{where}: {venue} code {code!r} names both {other} and {team.id}"
                         )
+
+
+def _flag(data: Mapping[str, Any], key: str, default: bool) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise TypeError(f"{key} must be true or false, not {value!r}")
+    return value
 
 
 def _team(league: str, raw: Mapping[str, Any]) -> Team:

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from arbkit.models import Contract, Opportunity, Relation
+from arbkit.models import Contract, MatchResult, Opportunity, Relation
 from arbkit.scan.pricing import price_pair
 from arbkit.strategy import GameState, Strategy
 
-#: Leagues whose games can end level: "A wins" and "B wins" are then not complements.
-TIE_LEAGUES = frozenset(
-    {"NFL", "MLS", "EPL", "LALIGA", "BUNDESLIGA", "SERIEA", "LIGUE1", "UCL", "UEL"}
-)
+
+def can_end_level(match: MatchResult) -> bool:
+    """Whether the game can end level (tie, draw): "A wins" and "B wins" are then no complements.
+
+    The fact comes from the league data (``can_tie``) on the match result; a result that does not
+    carry it is taken to be able to end level, which only ever drops pairs, never adds one.
+    """
+    return True if match.can_end_level is None else match.can_end_level
+
 
 Pair = tuple[Contract, Contract, float, tuple[str, ...]]
 
@@ -73,7 +78,7 @@ class CrossVenue(PairStrategy):
 
     def _pairs(self, game: GameState) -> Iterator[Pair]:
         seen: set[frozenset[str]] = set()
-        ties = game.match.league in TIE_LEAGUES
+        ties = can_end_level(game.match)
         for link in game.match.links:
             left, right = link.left, link.right
             left_other = game.contracts.get(left.complement_id or "")
@@ -108,7 +113,7 @@ class CompleteSet(PairStrategy):
     description = "Both outcomes of one market on one venue bought for less than $1."
 
     def _pairs(self, game: GameState) -> Iterator[Pair]:
-        ties = game.match.league in TIE_LEAGUES
+        ties = can_end_level(game.match)
         for market in game.match.markets:
             tokens = [c for c in market.contracts if not c.negated]
             if ties and {c.outcome.lower() for c in market.contracts} != {"yes", "no"}:
