@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
+import attrs
 from attrs import frozen
 from rapidfuzz import fuzz, process
 
@@ -273,12 +274,21 @@ def _series_core(series: str) -> str:
     return core
 
 
+def _merge_team(base: Team | None, extra: Team) -> Team:
+    """A later same-id team replaces the earlier one, except that the earlier one's codes for
+    venues it does not name stay: a plugin adding its own venue's codes keeps Kalshi's."""
+    if base is None:
+        return extra
+    return attrs.evolve(extra, codes={**base.codes, **extra.codes})
+
+
 def _merge(base: LeagueData | None, extra: LeagueData) -> LeagueData:
     """A later registration of the same league adds teams (same id: the later one wins)."""
     if base is None:
         return extra
     teams = {team.id: team for team in base.teams}
-    teams.update({team.id: team for team in extra.teams})
+    for team in extra.teams:
+        teams[team.id] = _merge_team(teams.get(team.id), team)
     return LeagueData(
         league=base.league,
         sport=base.sport,
