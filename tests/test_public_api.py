@@ -1,9 +1,13 @@
-"""arbkit's public API: ``arbkit.__all__`` is sorted, complete and importable."""
+"""arbkit's public API: ``arbkit.__all__`` is sorted, complete, importable and cheap to import."""
 
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 import types
+
+import pytest
 
 import arbkit
 
@@ -19,13 +23,69 @@ def test_every_name_is_importable() -> None:
 
 
 def test_all_is_complete() -> None:
-    """Every public name the package root defines or imports is listed (no accidental exports)."""
+    """Every public name the package root defines, imports or loads lazily is listed."""
     public = {
         name
         for name, value in vars(arbkit).items()
         if not name.startswith("_") and not isinstance(value, types.ModuleType)
     }
-    assert public == set(arbkit.__all__)
+    assert public | arbkit._ENGINE_NAMES == set(arbkit.__all__)
+
+
+def test_a_strategy_or_exit_plugin_needs_nothing_else() -> None:
+    """What docs/plugins.md's strategy and exit examples use, and what a scorer returns."""
+    needed = {
+        "ExitRule",
+        "GameState",
+        "Leg",
+        "LegFill",
+        "Opportunity",
+        "Strategy",
+        "StrategySettings",
+        "Verdict",
+        "buy_through",
+        "marginal_cost",
+        "price_pair",
+        "profitable_depth",
+    }
+    assert needed <= set(arbkit.__all__)
+
+
+def test_the_pricing_helpers_are_the_scanners_own() -> None:
+    from arbkit.scan import pricing, walk
+
+    assert arbkit.price_pair is pricing.price_pair
+    assert arbkit.buy_through is walk.buy_through
+    assert arbkit.LegFill is walk.LegFill
+
+
+@pytest.mark.parametrize("name", sorted(arbkit._ENGINE_NAMES))
+def test_engine_names_are_the_engines_own(name: str) -> None:
+    import arbkit.engine
+
+    assert getattr(arbkit, name) is getattr(arbkit.engine, name)
+    assert name in dir(arbkit)
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        arbkit.Nope  # noqa: B018
+
+
+def test_import_arbkit_does_not_load_the_engine() -> None:
+    """A plugin that only prices books does not pay for the store and the pipeline."""
+    code = (
+        "import sys, arbkit; assert 'arbkit.engine' not in sys.modules, 'eager';"
+        "from arbkit import Engine; assert 'arbkit.engine' in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_star_import_gives_every_name() -> None:
+    namespace: dict[str, object] = {}
+    exec("from arbkit import *", namespace)
+    assert set(arbkit.__all__) <= set(namespace)
 
 
 def test_version_matches_distribution() -> None:

@@ -41,7 +41,7 @@ from arbkit.errors import (
 from arbkit.exits import ExitRule
 from arbkit.fees import FeeModel, NoFees
 from arbkit.hookspecs import hookimpl
-from arbkit.matching import LeagueData, MatchingService, Scorer
+from arbkit.matching import Candidate, LeagueData, MatchingService, Scorer, Verdict
 from arbkit.models import (
     Contract,
     ContractLink,
@@ -83,6 +83,8 @@ from arbkit.recordings import (
 )
 from arbkit.registry import get_venues as get_venue_classes
 from arbkit.safejson import loads as json_loads
+from arbkit.scan.pricing import price_pair
+from arbkit.scan.walk import LegFill, buy_through, marginal_cost, marginal_fee, profitable_depth
 from arbkit.secrets import Secret, redact
 from arbkit.strategy import GameState, Strategy, StrategySettings
 from arbkit.streaming import (
@@ -100,6 +102,27 @@ from arbkit.venue import DiscoveryQuery, Recording, Venue, VenueSettings
 
 __version__ = "0.1.0"
 
+#: Public names of :mod:`arbkit.engine`, imported on first use: the engine pulls in the store and
+#: the scan pipeline, which a plugin that only prices books should not pay for at import.
+_ENGINE_NAMES: frozenset[str] = frozenset(
+    {"Engine", "EngineSettings", "RunStatus", "Sink", "build_engine"}
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _ENGINE_NAMES:
+        import arbkit.engine
+
+        value = getattr(arbkit.engine, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'arbkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _ENGINE_NAMES)
+
+
 __all__ = [
     "ArbkitError",
     "AuthenticationError",
@@ -107,6 +130,7 @@ __all__ = [
     "BadRequest",
     "BadResponse",
     "BookUpdate",
+    "Candidate",
     "Clock",
     "ConfigError",
     "ContinuityLost",
@@ -115,6 +139,8 @@ __all__ = [
     "ContractLink",
     "DiscoveryQuery",
     "DuplicateOrderId",
+    "Engine",
+    "EngineSettings",
     "ErrorMapper",
     "Event",
     "ExitRule",
@@ -127,6 +153,7 @@ __all__ = [
     "InvalidOrder",
     "LeagueData",
     "Leg",
+    "LegFill",
     "Level",
     "Market",
     "MarketClosed",
@@ -155,9 +182,11 @@ __all__ = [
     "Relation",
     "ReplayClock",
     "RequestTimeout",
+    "RunStatus",
     "Scorer",
     "Secret",
     "Side",
+    "Sink",
     "StoreError",
     "Strategy",
     "StrategySettings",
@@ -171,8 +200,11 @@ __all__ = [
     "VenueHttp",
     "VenueSettings",
     "VenueUnavailable",
+    "Verdict",
     "WallClock",
     "WebSocketFeed",
+    "build_engine",
+    "buy_through",
     "default_error_mapper",
     "format_decimal",
     "from_epoch_ms",
@@ -180,8 +212,12 @@ __all__ = [
     "hookimpl",
     "json_loads",
     "load_recordings",
+    "marginal_cost",
+    "marginal_fee",
     "parse_optional_timestamp",
     "parse_timestamp",
+    "price_pair",
+    "profitable_depth",
     "read_json_file",
     "read_manifest",
     "read_stream_file",
