@@ -45,23 +45,27 @@ class Run:
     rss_mb: float
     stdout: str
     returncode: int
+    stderr: str = ""
 
 
 def run(args: list[str], *, capture: bool = True) -> Run:
     """One child process: wall time, its own peak RSS, its output."""
     out = tempfile.TemporaryFile(mode="w+", encoding="utf-8") if capture else subprocess.DEVNULL
     start = time.perf_counter()
-    child = subprocess.Popen(args, stdout=out, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as err:
+        child = subprocess.Popen(args, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        errors = err.read()
     text = ""
     if capture:
         assert not isinstance(out, int)
         out.seek(0)
         text = out.read()
         out.close()
-    return Run(seconds, usage.ru_maxrss / 1024, text, child.returncode)
+    return Run(seconds, usage.ru_maxrss / 1024, text, child.returncode, errors)
 
 
 def spread(values: list[float], fmt: str = "{:.2f}") -> str:
@@ -100,9 +104,8 @@ def time_scan(load: Path, runs: int, *, watch: bool = True, store: bool = True) 
         with tempfile.TemporaryDirectory() as tmp:
             result = run(scan_command(load, Path(tmp) / "bench.db", watch=watch, store=store))
         if result.returncode != 0:
-            raise SystemExit(
-                f"scan failed ({result.returncode}): {' '.join(scan_command(load, Path('TMP')))}"
-            )  # noqa: E501
+            command = " ".join(scan_command(load, Path("TMP"), watch=watch, store=store))
+            raise SystemExit(f"scan failed ({result.returncode}): {command}\n{result.stderr}")
         results.append(result)
     return results
 
