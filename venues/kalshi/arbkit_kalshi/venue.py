@@ -37,7 +37,6 @@ from arbkit import (
     Venue,
     VenueError,
     VenueSettings,
-    VenueUnavailable,
     WebSocketFeed,
     parse_optional_timestamp,
     read_json_file,
@@ -350,15 +349,8 @@ class KalshiVenue(Venue):
         try:
             body = await self.client.create_order_v2(wire)
             return await self._with_charged_fee(order_from_v2(request, body))
-        except OrderStateUnknown as exc:
+        except OrderStateUnknown as exc:  # VenueHttp: sent, then no answer or a 5xx
             return await self._reconcile(request, exc)
-        except VenueUnavailable as exc:  # a gateway 5xx on a write: Kalshi may have acted
-            unknown = OrderStateUnknown(
-                f"order {request.client_order_id}: {exc}",
-                venue=self.name,
-                client_order_id=request.client_order_id,
-            )
-            return await self._reconcile(request, unknown)
 
     async def _with_charged_fee(self, order: Order) -> Order:
         """``order`` with the fee Kalshi charged (``taker_fees_dollars`` + ``maker_fees_dollars``).

@@ -24,7 +24,6 @@ from arbkit import (
     Fill,
     InvalidOrder,
     Market,
-    NetworkError,
     NotFound,
     Order,
     OrderBook,
@@ -40,7 +39,6 @@ from arbkit import (
     TokenBucket,
     VenueHttp,
     VenueSettings,
-    VenueUnavailable,
     WebSocketFeed,
     read_json_file,
     read_stream_file,
@@ -459,17 +457,8 @@ class PolymarketVenue(_Venue):
         }
         sent = _Sent(request=request, sent_at=self.clock.now())
         self._sent[request.client_order_id] = sent
-        try:
-            answer = await self.clob.post_order(body, request.client_order_id)
-        except (VenueUnavailable, NetworkError) as exc:
-            if isinstance(exc, OrderStateUnknown):
-                raise
-            # A 5xx or dropped connection after sending: the order may well have been accepted.
-            raise OrderStateUnknown(
-                f"POST /order: {exc}; outcome unknown",
-                venue=self.name,
-                client_order_id=request.client_order_id,
-            ) from exc
+        # VenueHttp raises OutcomeUnknown for a 5xx or a lost answer once the order has left.
+        answer = await self.clob.post_order(body, request.client_order_id)
         if not isinstance(answer, Mapping):
             raise OrderStateUnknown(
                 "POST /order: unreadable answer",
