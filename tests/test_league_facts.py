@@ -73,3 +73,13 @@ def test_matches_carry_the_league_datas_tie_fact() -> None:
     )
     service = MatchingService([*builtin_leagues(), extra])
     assert _nfl_and_nba(service)["NBA"] is True
+
+
+def test_the_venue_parsers_read_home_first_as_the_league_data_says() -> None:
+    """The parsers order titles/tickers/slugs with their own sets; they must agree with the data."""
+    from arbkit_kalshi import parse as kalshi_parse
+    from arbkit_polymarket import parse as poly_parse
+
+    for league in builtin_leagues():
+        assert (league.league in kalshi_parse.HOME_FIRST) is league.home_first, league.league
+        assert (league.league in poly_parse.HOME_FIRST) is league.home_first, league.league

@@ -76,20 +76,16 @@ def resolve_market(book: TeamBook, market: Market) -> View:
     """
     if market.identity is not None:
         return _resolve_identity(book, market, market.identity)
-    kalshi = parse_kalshi_ticker(market.market_id) if market.venue != "polymarket" else None
-    slug = parse_polymarket_slug(market.market_id) if market.venue != "kalshi" else None
+    # The two formats cannot be mistaken for each other (a ticker has no ISO date, a slug no
+    # "26JAN08"), so the identifier's shape decides, not the venue's name.
+    kalshi = parse_kalshi_ticker(market.market_id)
+    slug = parse_polymarket_slug(market.market_id) if kalshi is None else None
     league_code, id_kind = _league_from_ids(book, kalshi, slug)
     named = market.league.upper() if market.league else None
     if named and league_code and named != league_code:
         raise Rejected(f"league {named} but its identifier says {league_code}")
     if named and league_code is None:
-        unknown = (
-            kalshi.series
-            if kalshi and market.venue == "kalshi"
-            else slug.prefix
-            if slug and market.venue == "polymarket"
-            else None
-        )
+        unknown = kalshi.series if kalshi else slug.prefix if slug else None
         if unknown:
             raise Rejected(
                 f"identifier {market.market_id} names {unknown!r}, which is no {named} "
