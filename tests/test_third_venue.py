@@ -170,6 +170,20 @@ def test_a_toy_code_another_league_data_does_not_know_is_skipped(toy_pm) -> None
     assert report.matches == []
 
 
+def test_a_malformed_toy_identity_is_skipped_and_the_batch_still_matches(toy_pm, caplog) -> None:
+    broken = attrs.evolve(
+        toy_market("KNK", "Knicks"),
+        identity=GameIdentity(league="NBA", away=7, home="KNK"),  # type: ignore[arg-type]
+    )
+    report = MatchingService.from_plugins(toy_pm).match(
+        [*_kalshi_game(toy_pm), toy_market("CEL", "Celtics"), broken]
+    )
+    assert [(s[1], "unreadable" in s[2]) for s in report.skipped] == [(broken.market_id, True)]
+    (game,) = report.matches
+    assert {link.left.market_id for link in game.links} == {toy_market("CEL", "C").market_id}
+    assert "skip" in caplog.text
+
+
 async def test_toy_venue_is_scanned_end_to_end_with_kalshi(toy_pm) -> None:
     kalshi_markets = _kalshi_game(toy_pm)
     toy_markets = _toy_game()

@@ -159,6 +159,12 @@ class MatchingService:
                 log.debug("skip %s %s: %s", market.venue, market.market_id, exc)
                 report.skipped.append((market.venue, market.market_id, str(exc)))
                 continue
+            except (AttributeError, TypeError, ValueError) as exc:
+                # A plugin's malformed market (a code that is no string...): skip it, not the batch.
+                why = f"unreadable market fields ({type(exc).__name__}: {exc})"
+                log.warning("matching: skip %s %s: %s", market.venue, market.market_id, why)
+                report.skipped.append((market.venue, market.market_id, why))
+                continue
             log.debug(
                 "resolved %s %s: %s %s at %s %s",
                 market.venue,
