@@ -1,9 +1,11 @@
 """Step 1 of matching: read one market into a resolved game view (league, teams, date, claims).
 
-Every field is cross-checked: the league from ``Market.league`` against the ticker series or slug
-prefix, the teams from the ticker/slug codes against the venue's home/away names, the YES team
-from the ticker suffix against ``yes_sub_title``. Any disagreement rejects the market with a
-reason instead of guessing; the matcher never pairs what this step could not pin down.
+Every field is cross-checked: the league from ``Market.league`` against the identifier's league,
+the teams from the identifier's codes (looked up in that venue's code table of the league data)
+against the venue's home/away names, the YES team's code against the contract's label. The
+identifier is the venue-neutral :attr:`Market.identity` the venue's parser filled; a market
+without one is read from its Kalshi ticker or Polymarket slug shape. Any disagreement rejects the
+market with a reason instead of guessing; the matcher never pairs what this step could not pin.
 """
 
 from __future__ import annotations

@@ -5,13 +5,14 @@ Build it from the plugin manager and the store, then call :meth:`MatchingService
     service = MatchingService.from_plugins(pm, overrides=store.db)
     report = service.match(markets)   # any venues' markets, any leagues
     for game in report.matches:
-        for link in game.links:       # left = Polymarket token, right = Kalshi "<TICKER>:yes"
+        for link in game.links:       # per venue pair: left = later venue name, right = a YES
             ...
 
 Pipeline (docs/matching.md): resolve every market on its own (league, both teams, ET date,
 what each contract pays on; see :mod:`arbkit.matching.resolve`), group each venue's markets into
-games, block games by ``(league, both teams)`` and compare dates/start times only inside a block,
-then derive each contract link's relation from the YES team. Scorers from plugins may then veto
+games, pair every two venues (block games by ``(league, both teams)``, compare dates/start times
+only inside a block), join one game's pairs into one result, and derive each contract link's
+relation from the YES team. Scorers from plugins may then veto
 or lower a link; stored overrides beat everything. Links under ``min_confidence`` are reported
 as near-misses, never as matches.
 """
