@@ -8,7 +8,7 @@ from arbkit.hookspecs import hookimpl
 from arbkit.scan.strategies import CompleteSet, CrossVenue
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def register_strategies(register: Callable[[type], None]) -> None:
     register(CrossVenue)
     register(CompleteSet)
