@@ -83,3 +83,26 @@ def test_the_venue_parsers_read_home_first_as_the_league_data_says() -> None:
     for league in builtin_leagues():
         assert (league.league in kalshi_parse.HOME_FIRST) is league.home_first, league.league
         assert (league.league in poly_parse.HOME_FIRST) is league.home_first, league.league
+
+
+def test_settlement_risk_follows_the_tie_fact_not_a_league_name() -> None:
+    from arbkit.matching import SettlementRiskScorer
+
+    service = MatchingService(builtin_leagues(), [SettlementRiskScorer()])
+    markets = [
+        poly("nfl-det-buf-2026-09-17", ("Lions", "Bills"), "NFL"),
+        kalshi("KXNFLGAME-26SEP17DETBUF-DET", "Detroit", "NFL", "Detroit", "Buffalo"),
+        poly("nba-mia-chi-2026-01-08", ("Heat", "Bulls"), "NBA"),
+        kalshi("KXNBAGAME-26JAN08MIACHI-MIA", "Miami", "NBA", "Miami", "Chicago"),
+    ]
+    capped = {
+        m.league: {link.confidence for link in m.links} for m in service.match(markets).matches
+    }
+    assert capped["NFL"] == {0.95}  # NFL ties: capped
+    assert min(capped["NBA"]) > 0.95  # no ties: not capped
+    tying_nba = attrs.evolve(
+        next(lg for lg in builtin_leagues() if lg.league == "NBA"), teams=(), can_tie=True
+    )
+    service = MatchingService([*builtin_leagues(), tying_nba], [SettlementRiskScorer()])
+    nba = [m for m in service.match(markets).matches if m.league == "NBA"]
+    assert {link.confidence for m in nba for link in m.links} == {0.95}

@@ -27,6 +27,9 @@ class Candidate:
     relation: Relation
     confidence: float
     reasons: tuple[str, ...]
+    #: league facts from the league data (``can_tie``, ``has_draw``)
+    can_end_level: bool = False
+    has_draw: bool = False
 
 
 @frozen(kw_only=True)
@@ -50,22 +53,25 @@ class Scorer(Protocol):
 class SettlementRiskScorer:
     """Caps confidence where the venues' settlement rules differ for the same game.
 
-    Polymarket resolves an NFL tie 50-50 while Kalshi's NFL markets are game-winner markets;
-    soccer draws and cancelled games settle differently too (venue-notes §2 item 8). Such a pair
-    is still the same game and side, but not a riskless one, so the link says so.
+    A league whose games can end level without a draw market (the league data's ``can_tie``
+    without ``has_draw``: the NFL) has ties that Polymarket resolves 50-50 while Kalshi's
+    game-winner markets settle their own way; cancelled games settle differently too (venue-notes
+    §2 item 8). Such a pair is still the same game and side, but not a riskless one, so the link
+    says so.
     """
 
     name = "settlement-risk"
 
     def __init__(self, leagues: dict[str, str] | None = None, cap: float = 0.95) -> None:
         self.leagues = leagues or {
-            "NFL": "NFL ties: Polymarket resolves 50-50, Kalshi settles its own way",
             "NCAAF": "cancelled/postponed college games may settle differently per venue",
         }
         self.cap = cap
 
     def score(self, candidate: Candidate) -> Verdict | None:
         note = self.leagues.get(candidate.league)
+        if note is None and candidate.can_end_level and not candidate.has_draw:
+            note = f"{candidate.league} ties: Polymarket resolves 50-50, Kalshi settles its own way"
         if note is None:
             return None
         return Verdict(reason=f"settlement risk: {note}", confidence=self.cap)

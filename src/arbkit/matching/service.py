@@ -434,6 +434,8 @@ class MatchingService:
             relation=relation,
             confidence=confidence,
             reasons=tuple(reasons),
+            can_end_level=league.can_tie,
+            has_draw=league.has_draw,
         )
         for scorer in self.scorers:
             verdict = scorer.score(candidate)
