@@ -6,6 +6,7 @@ recorder killed mid-write, a ``msg`` that is no object, a ``ts`` that is no epoc
 
 from __future__ import annotations
 
+import itertools
 import logging
 import shutil
 from pathlib import Path
@@ -180,3 +181,34 @@ def test_a_replay_cut_mid_write_plays_everything_before_the_cut(tmp_path):
     expected = watch(whole)
     assert '"change"' in expected  # the sample's stream does change games
     assert watch(cut) == expected
+
+
+def test_a_stream_file_is_checked_once_and_played_from_disk(tmp_path):
+    """Issue 12: a recording is read as a stream, never held in memory whole."""
+    import json as json_module
+    import tracemalloc
+
+    path = tmp_path / "stream.jsonl"
+    line = {"type": "orderbook_delta", "msg": {"market_ticker": "K-1", "price_dollars": "0.40"}}
+    with path.open("w") as out:
+        for ts in range(20_000):
+            out.write(json_module.dumps({"ts": ts, "msg": {**line, "seq": ts}}) + "\n")
+    size = path.stat().st_size
+    tracemalloc.start()
+    stream = read_stream_file(path)
+    checked = tracemalloc.get_traced_memory()[1]
+    played = sum(1 for _ in stream)
+    tracemalloc.stop()
+    assert played == len(stream) == 20_000 and stream.first_ms == 0
+    assert checked < size / 10  # the check kept no messages (the file is ~2 MB)
+    assert [msg["seq"] for _, msg in itertools.islice(stream, 3)] == [0, 1, 2]
+
+
+def test_an_out_of_order_stream_file_still_plays_in_time_order(tmp_path):
+    path = tmp_path / "stream.jsonl"
+    path.write_text(
+        '{"ts": 5, "msg": {"n": 1}}\n{"ts": 2, "msg": {"n": 2}}\n{"ts": 5, "msg": {"n": 3}}\n'
+    )
+    stream = read_stream_file(path)
+    assert [(ts, m["n"]) for ts, m in stream] == [(2, 2), (5, 1), (5, 3)]
+    assert stream.first_ms == 2

@@ -7,6 +7,7 @@ venue's own raw formats (docs/replay-format.md). Each venue plugin reads its own
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from collections.abc import Iterator, Mapping
@@ -52,25 +53,73 @@ def read_json_file(path: Path, kind: type | None = None) -> Any:
     return data
 
 
-def read_stream_file(path: Path) -> tuple[StreamLine, ...]:
+def read_stream_file(path: Path) -> StreamFile:
     """A recorded ``stream.jsonl``: one ``{"ts": epoch ms, "msg": ...}`` per line, by time.
 
-    A missing file is an empty stream. The order is a stable sort on ``ts``, so equal stamps
-    keep file order. See :func:`iter_stream_file` for what is an error and what a warning.
+    The file is checked now (every error is raised here, before anything plays) but not held:
+    iterating the result reads it again, one line at a time. A missing file is an empty
+    stream. See :func:`iter_stream_file` for what is an error and what a warning.
     """
-    if not path.exists():
-        return ()
-    return tuple(sorted(iter_stream_file(path), key=lambda item: item[0]))
+    return StreamFile(path)
 
 
-def iter_stream_file(path: Path) -> Iterator[StreamLine]:
+class StreamFile:
+    """A checked ``stream.jsonl``, played lazily in time order (equal stamps keep file order).
+
+    A recorder writes in time order, so a replay normally streams straight from the file and a
+    recording never sits in memory whole. A file that is out of order is sorted in memory once.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.first_ms: int | None = None  #: the earliest timestamp
+        self._count = 0
+        self._sorted: tuple[StreamLine, ...] | None = None
+        if not path.exists():
+            return
+        last = None
+        in_order = True
+        for ts, _msg in iter_stream_file(path):
+            self._count += 1
+            if last is not None and ts < last:
+                in_order = False
+            last = ts if last is None else max(last, ts)
+            self.first_ms = ts if self.first_ms is None else min(self.first_ms, ts)
+        if not in_order:
+            lines = iter_stream_file(path, warn=False)
+            self._sorted = tuple(sorted(lines, key=lambda item: item[0]))
+
+    def __iter__(self) -> Iterator[StreamLine]:
+        if self._sorted is not None:
+            return iter(self._sorted)
+        if not self._count:
+            return iter(())
+        return itertools.islice(iter_stream_file(self.path, warn=False), self._count)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, StreamFile | tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+    def __repr__(self) -> str:
+        return f"StreamFile({str(self.path)!r}, {self._count} lines)"
+
+
+def iter_stream_file(path: Path, *, warn: bool = True) -> Iterator[StreamLine]:
     """The lines of a ``stream.jsonl`` in file order, read one at a time (not sorted).
 
     A last line that starts an object but is not JSON and has no newline is what a recorder
     killed mid-write leaves: it is logged and dropped, and the rest plays. Any other line that
     is not JSON is a ConfigError naming the line, as is a line that is not ``{ts, msg}`` or a
     ``ts`` that is not integer epoch ms. A ``msg`` that is not a JSON object cannot be any
-    venue's message: logged and skipped.
+    venue's message: logged and skipped. ``warn=False`` re-reads a file already checked
+    without repeating its warnings.
     """
     try:
         with path.open("rb") as lines:
@@ -85,6 +134,8 @@ def iter_stream_file(path: Path) -> Iterator[StreamLine]:
                     if raw.endswith(b"\n") or not raw.startswith(b"{"):
                         raise _bad_line(path, number, f"not JSON: {exc}") from None
                     # Only the last line can lack its newline: one a recorder began, not ended.
+                    if not warn:
+                        return
                     log.warning(
                         "%s:%d: the last line is cut short (recording stopped mid-write?); "
                         "dropped it",
@@ -92,14 +143,14 @@ def iter_stream_file(path: Path) -> Iterator[StreamLine]:
                         number,
                     )
                     return
-                line = _stream_line(path, number, row)
+                line = _stream_line(path, number, row, warn)
                 if line is not None:
                     yield line
     except OSError as exc:
         raise ConfigError(f"{path}: not readable ({exc.strerror or exc})") from None
 
 
-def _stream_line(path: Path, number: int, row: Any) -> StreamLine | None:
+def _stream_line(path: Path, number: int, row: Any, warn: bool = True) -> StreamLine | None:
     """One parsed line as ``(ts, msg)``; None (warned) when ``msg`` is not an object."""
     if not isinstance(row, dict) or "ts" not in row or "msg" not in row:
         raise _bad_line(path, number, f"got {_short(row)}")
@@ -108,7 +159,8 @@ def _stream_line(path: Path, number: int, row: Any) -> StreamLine | None:
         raise ConfigError(f"{path}:{number}: ts {_short(ts)} is not an integer epoch ms")
     msg = row["msg"]
     if not isinstance(msg, dict):
-        log.warning("%s:%d: msg %s is not a JSON object; skipped", path, number, _short(msg))
+        if warn:
+            log.warning("%s:%d: msg %s is not a JSON object; skipped", path, number, _short(msg))
         return None
     return ts, msg
 

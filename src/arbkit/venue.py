@@ -58,8 +58,9 @@ class Recording:
 
     markets: tuple[Market, ...] = ()
     books: tuple[OrderBook, ...] = ()
-    #: ``(epoch ms, raw stream message)``, in recorded order.
-    stream: tuple[tuple[int, Mapping[str, Any]], ...] = ()
+    #: ``(epoch ms, raw stream message)`` in time order: a tuple, or a
+    #: :class:`arbkit.recordings.StreamFile` that reads the file as it plays.
+    stream: Iterable[tuple[int, Mapping[str, Any]]] = ()
     first_timestamp_ms: int | None = None
 
 

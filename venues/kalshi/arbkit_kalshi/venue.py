@@ -215,7 +215,7 @@ class KalshiVenue(Venue):
             markets=tuple(markets),
             books=books,
             stream=stream,
-            first_timestamp_ms=stream[0][0] if stream else None,
+            first_timestamp_ms=stream.first_ms,
         )
 
     # -- market data ---------------------------------------------------------------------------

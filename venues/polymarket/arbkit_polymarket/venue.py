@@ -245,9 +245,9 @@ class PolymarketVenue(_Venue):
             stream = read_stream_file(stream_path)
         except RecursionError:
             raise ConfigError(f"{stream_path}: not readable JSON (nested too deeply)") from None
-        stamps = [ts for ts, _ in stream] + [
-            int(b.timestamp.timestamp() * 1000) for b in books if b.timestamp
-        ]
+        stamps = [int(b.timestamp.timestamp() * 1000) for b in books if b.timestamp]
+        if stream.first_ms is not None:
+            stamps.append(stream.first_ms)
         return Recording(
             markets=tuple(markets),
             books=tuple(books),

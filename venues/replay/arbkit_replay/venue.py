@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +120,10 @@ class ReplaySession:
             await asyncio.sleep(0)
 
     def _timelines(self, decoders: Mapping[str, Any]) -> list[Iterator[tuple[int, str, Any]]]:
-        return [
-            iter(sorted(((ts, v.name, msg) for ts, msg in v.recording.stream), key=lambda i: i[0]))
-            for v in self.venues
-            if v.name in decoders
-        ]
+        """One timeline per streaming venue, each already in time order (read as it plays)."""
+        return [_timeline(v.name, v.recording.stream) for v in self.venues if v.name in decoders]
+
+
+def _timeline(name: str, stream: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, str, Any]]:
+    for ts, message in stream:
+        yield ts, name, message
