@@ -320,3 +320,22 @@ async def test_a_run_that_fails_is_marked_failed_and_closes_its_venues(tmp_path)
     assert engine.end is not None and engine.end.status is RunStatus.FAILED
     assert session.closed
     assert store.db["runs"].count == 0  # it failed before it wrote anything
+
+
+async def test_only_sinks_that_use_stream_events_are_called_per_message(tmp_path):
+    """The hot path pays for a per-message hand-off only when a sink records books."""
+    store = open_store(tmp_path / "arbkit.db")
+    pm = make_plugin_manager()
+    quiet = build_engine(
+        pm,
+        EngineSettings(sample=True),
+        sinks=[StoreSink(store, command="scan", source="sample"), Collect()],
+    )
+    await quiet.start()
+    assert quiet.scanner.on_event is None
+    recording = StoreSink(store, command="scan", source="sample", record_books=True)
+    loud = build_engine(pm, EngineSettings(sample=True), sinks=[recording])
+    await loud.run(watch=True)
+    stored = store.db["book_snapshots"].count
+    assert stored > len(loud.books())  # the opening books, then every book the stream delivered
+    await quiet.close(loud.end)

@@ -61,6 +61,7 @@ class Engine:
             progress=progress,  # type: ignore[arg-type]
         )
         self.end: RunEnd | None = None
+        self._listeners: list[Sink] = []  #: sinks that see every stream event
         self._task: asyncio.Task[object] | None = None
         self._stop_status = RunStatus.INTERRUPTED
 
@@ -110,7 +111,8 @@ class Engine:
 
     async def start(self) -> None:
         """Discover, match, start the shards and load their first books."""
-        if any(type(sink).event is not Sink.event for sink in self.sinks):
+        self._listeners = [sink for sink in self.sinks if sink.wants_events]
+        if self._listeners:
             self.scanner.on_event = self._event  # only pay per message when a sink listens
         await self.scanner.prepare()
         for sink in self.sinks:
@@ -211,5 +213,5 @@ class Engine:
 
     def _event(self, event: object) -> None:
         at = self.clock.now()
-        for sink in self.sinks:
+        for sink in self._listeners:
             sink.event(event, at)  # type: ignore[arg-type]

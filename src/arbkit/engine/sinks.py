@@ -48,6 +48,11 @@ class Sink:
     def event(self, event: StreamEvent, at: datetime) -> None:
         """A raw stream event, before the engine applies it."""
 
+    @property
+    def wants_events(self) -> bool:
+        """Whether :meth:`event` does anything: the engine skips the per-message call if not."""
+        return type(self).event is not Sink.event
+
     def change(self, change: Change) -> None:
         """An opportunity appeared, changed or vanished; a game suspended, restored or stopped."""
 
@@ -103,8 +108,12 @@ class StoreSink(Sink):
             for book in engine.books():
                 self.recorder.book(book, now)
 
+    @property
+    def wants_events(self) -> bool:
+        return self.record_books  # books are only stored with --record
+
     def event(self, event: StreamEvent, at: datetime) -> None:
-        if self.record_books and isinstance(event, BookUpdate):
+        if isinstance(event, BookUpdate):
             self.recorder.book(event.book, at)
 
     def change(self, change: Change) -> None:
