@@ -75,14 +75,22 @@ def test_matches_carry_the_league_datas_tie_fact() -> None:
     assert _nfl_and_nba(service)["NBA"] is True
 
 
-def test_the_venue_parsers_read_home_first_as_the_league_data_says() -> None:
-    """The parsers order titles/tickers/slugs with their own sets; they must agree with the data."""
+def test_the_venue_parsers_take_home_first_from_the_league_data() -> None:
+    """No parser keeps its own league list: the league files' home_first is the one source."""
     from arbkit_kalshi import parse as kalshi_parse
     from arbkit_polymarket import parse as poly_parse
 
+    from arbkit import lists_home_first
+
+    assert not hasattr(kalshi_parse, "HOME_FIRST") and not hasattr(poly_parse, "HOME_FIRST")
     for league in builtin_leagues():
-        assert (league.league in kalshi_parse.HOME_FIRST) is league.home_first, league.league
-        assert (league.league in poly_parse.HOME_FIRST) is league.home_first, league.league
+        assert lists_home_first(league.league) is league.home_first, league.league
+    assert lists_home_first("LALIGA") and lists_home_first("ucl")  # facts without teams
+    assert not lists_home_first("NBA") and not lists_home_first(None)
+    assert not lists_home_first("CRICKET")  # unknown: the US away-first convention
+    # and the parsers act on it: a soccer title is read home first, an NBA one away first
+    assert kalshi_parse.game_info("PSG vs Chelsea", None, "UCL").home == "PSG"
+    assert kalshi_parse.game_info("Boston at New York", None, "NBA").home == "New York"
 
 
 def test_settlement_risk_follows_the_tie_fact_not_a_league_name() -> None:

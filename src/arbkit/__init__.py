@@ -42,6 +42,7 @@ from arbkit.exits import ExitRule
 from arbkit.fees import FeeModel, NoFees
 from arbkit.hookspecs import hookimpl
 from arbkit.matching import Candidate, LeagueData, MatchingService, Scorer, Verdict
+from arbkit.matching.teams import lists_home_first
 from arbkit.models import (
     Contract,
     ContractLink,
@@ -211,6 +212,7 @@ __all__ = [
     "get_venue_classes",
     "hookimpl",
     "json_loads",
+    "lists_home_first",
     "load_recordings",
     "marginal_cost",
     "marginal_fee",

@@ -160,7 +160,12 @@ def leagues_with_team_data(pm: pluggy.PluginManager) -> set[str]:
     """Leagues the matcher knows teams for (built-in files and plugins' LeagueData)."""
     from arbkit.matching.teams import LeagueData
 
-    return {item.league for item in get_matcher_components(pm) if isinstance(item, LeagueData)}
+    return {
+        item.league
+        for item in get_matcher_components(pm)
+        if isinstance(item, LeagueData)
+        and item.teams  # a file of league facts alone matches nothing
+    }
 
 
 def resolve_strategies(pm: pluggy.PluginManager, settings: EngineSettings) -> list[Strategy]:

@@ -8,6 +8,7 @@ non-match at trading time.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -175,6 +176,22 @@ def load_league_dir(directory: Path | str) -> list[LeagueData]:
 def builtin_leagues() -> list[LeagueData]:
     """The leagues arbkit ships (registered by the built-in matcher plugin)."""
     return load_league_dir(builtin_league_dir())
+
+
+@functools.cache
+def _builtin_by_code() -> dict[str, LeagueData]:
+    return {data.league: data for data in builtin_leagues()}
+
+
+def lists_home_first(league: str | None) -> bool:
+    """Whether the venues write this league's games home team first ("PSG vs Chelsea",
+    soccer tickers and slugs): the ``home_first`` fact of the shipped league data.
+
+    Venue parsers ask this instead of keeping their own league list; an unknown league is
+    away-first, the US convention.
+    """
+    data = _builtin_by_code().get(league.upper()) if league else None
+    return bool(data and data.home_first)
 
 
 def teams_by_id(leagues: Iterable[LeagueData]) -> dict[str, Team]:

@@ -31,6 +31,7 @@ from arbkit import (
     Market,
     MarketType,
     OrderBook,
+    lists_home_first,
     parse_optional_timestamp,
     to_decimal,
 )
@@ -66,8 +67,6 @@ KINDS: dict[str, MarketType] = {
 }
 #: The game (moneyline) series discovered for each league.
 GAME_SERIES: dict[str, str] = {league: f"KX{code}GAME" for code, league in LEAGUE_CODES.items()}
-#: Leagues whose event titles list the home team first ("PSG vs Chelsea").
-HOME_FIRST = frozenset({"MLS", "EPL", "LALIGA", "BUNDESLIGA", "SERIEA", "LIGUE1", "UCL"})
 
 _SERIES_RE = re.compile(r"^KX([A-Z0-9]+?)(GAME|SPREAD|TOTAL)$")
 _MONTHS = {m: i for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
@@ -183,14 +182,14 @@ def game_info(title: str, sub_title: str | None, league: str | None) -> GameInfo
     for separator, home_first in ((" at ", False), (" @ ", False), (" vs. ", True), (" vs ", True)):
         if separator in clean:
             first, second = (part.strip() for part in clean.split(separator, 1))
-            home_first = home_first and (league is None or league in HOME_FIRST)
+            home_first = home_first and (league is None or lists_home_first(league))
             away, home = (second, first) if home_first else (first, second)
             break
     codes = _CODES_RE.match(sub_title or "")
     if codes:
         first_code, second_code = codes.group(1).upper(), codes.group(3).upper()
         home_first = codes.group(2).lower().startswith("vs") and (
-            league is None or league in HOME_FIRST
+            league is None or lists_home_first(league)
         )
         away_code, home_code = (
             (second_code, first_code) if home_first else (first_code, second_code)
@@ -269,7 +268,7 @@ def game_identity(
         rest = joined[len(suffix) :] if starts else joined[: -len(suffix)]
         if starts != ends and _CODE_RE.match(rest):
             first, second = (suffix, rest) if starts else (rest, suffix)
-            away, home = (second, first) if league in HOME_FIRST else (first, second)
+            away, home = (second, first) if lists_home_first(league) else (first, second)
     start = None
     if match and match.group(4) and (day := ticker_date(event_ticker)) is not None:
         start = _et_start(day, match.group(4))

@@ -26,6 +26,7 @@ from arbkit import (
     OrderBook,
     from_epoch_ms,
     json_loads,
+    lists_home_first,
     parse_optional_timestamp,
     to_decimal,
 )
@@ -64,8 +65,6 @@ POLYMARKET_LEAGUE: dict[str, str] = {}
 for _code, _league in LEAGUE_CODES.items():
     POLYMARKET_LEAGUE.setdefault(_league, _code)
 
-#: Leagues whose titles read "Home vs. Away" when the event does not say (soccer convention).
-HOME_FIRST = frozenset({"MLS", "EPL", "LALIGA", "BUNDESLIGA", "SERIEA", "LIGUE1", "UCL"})
 
 MARKET_TYPES: dict[str, MarketType] = {
     "moneyline": MarketType.MONEYLINE,
@@ -152,7 +151,7 @@ def _home_away(event: Mapping[str, Any], league: str | None) -> tuple[str | None
     sport = event.get("sport")
     first = sport.get("ordering") if isinstance(sport, Mapping) else None
     if first is None:
-        first = "home" if league in HOME_FIRST else "away"
+        first = "home" if lists_home_first(league) else "away"
     if first == "home":
         return parts[0].strip(), parts[1].strip()
     return parts[1].strip(), parts[0].strip()
@@ -291,7 +290,7 @@ def game_identity(slug: str, league: str | None, kind: MarketType) -> GameIdenti
     codes = match["teams"].split("-")
     away = home = None
     if len(codes) == 2:
-        away, home = (codes[1], codes[0]) if league in HOME_FIRST else (codes[0], codes[1])
+        away, home = (codes[1], codes[0]) if lists_home_first(league) else (codes[0], codes[1])
     suffix = match["suffix"] or ""
     moneyline = kind is MarketType.MONEYLINE
     return GameIdentity(
