@@ -114,6 +114,7 @@ def test_markets_from_raw_files_pairs_sides(invoke, files) -> None:
     }
     one = pairs[("Lions", "KXNFLGAME-26SEP17DETBUF-DET")]
     assert set(one) == {
+        "venues",
         "polymarket",
         "kalshi",
         "relation",
@@ -125,6 +126,9 @@ def test_markets_from_raw_files_pairs_sides(invoke, files) -> None:
     assert one["polymarket"]["market"] == "nfl-det-buf-2026-09-18"  # the slug's UTC date
     assert one["game_date"] == "2026-09-17" and one["league"] == "NFL"
     assert one["polymarket"]["token_id"] and one["reasons"]
+    assert one["venues"] == ["polymarket", "kalshi"]  # each side keyed by its own venue
+    assert one["kalshi"]["contract"] == "KXNFLGAME-26SEP17DETBUF-DET:yes"
+    assert one["polymarket"]["contract"] == one["polymarket"]["token_id"]
     assert all(
         m["polymarket"]["market"] == "nfl-det-buf-2026-09-18" for m in data["matches"]
     )  # no spread
@@ -203,3 +207,31 @@ def test_sample_lists_every_game_with_correct_sides_and_no_decoy(invoke, venues_
             decoy["polymarket_outcome"],
             decoy["kalshi_ticker"],
         ) not in got
+
+
+def test_markets_option_names_each_venue_file(invoke, files) -> None:
+    poly, kalshi, pm = files
+    short = _markets(invoke, files, "--no-save")
+    result = invoke(
+        ["match", "markets", "--markets", f"polymarket={poly}", "--markets", f"kalshi={kalshi}",
+         "--json", "--no-save"],
+        plugin_manager=pm,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == short and short["matches"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--markets", "kalshi"], "expected VENUE=FILE"),
+        (["--markets", "kalshi=a", "--markets", "kalshi=b"], "names kalshi twice"),
+        (["--markets", "kalshi=a"], "two venues or more"),
+        (["--kalshi", "a", "--markets", "kalshi=b", "--polymarket", "c"], "both given"),
+        (["--sample", "--markets", "kalshi=a", "--markets", "polymarket=b"], "use one of"),
+    ],
+)
+def test_bad_market_files_are_one_line_errors(invoke, args, message) -> None:
+    result = invoke(["match", "markets", *args])
+    assert result.exit_code == 1 and result.output.startswith("Error:"), result.output
+    assert message in result.output and "Traceback" not in result.output

@@ -221,3 +221,24 @@ def get_venue_class(pm: ArbkitPluginManager, name: str) -> type[MemoryVenue]:
     cls = get_venues(pm)[name]
     assert issubclass(cls, MemoryVenue)
     return cls
+
+
+def test_match_output_keys_each_side_by_its_own_venue(toy_pm) -> None:
+    """`arbkit match markets --json` rows name the venues they link, a toy one included."""
+    from arbkit.cli.match import _match_rows
+
+    poly = load_recordings(toy_pm, sample_dir())["polymarket"].markets
+    report = MatchingService.from_plugins(toy_pm).match(
+        [*poly, *_kalshi_game(toy_pm), *_toy_game()]
+    )
+    rows = [r for r in _match_rows(report) if "toy" in r["venues"]]
+    assert {tuple(r["venues"]) for r in rows} == {("toy", "kalshi"), ("toy", "polymarket")}
+    for row in rows:
+        left, right = row["venues"]
+        assert set(row) >= {left, right} and row[left]["venue"] == left
+        assert row[right]["contract"] and row[left]["outcome"]
+    same = next(
+        r for r in rows if r["venues"] == ["toy", "kalshi"] and r["kalshi"]["market"] == KALSHI_BOS
+        and r["toy"]["outcome"] == "Celtics to win"
+    )  # fmt: skip
+    assert same["relation"] == "same"

@@ -72,16 +72,23 @@ def register(cli: click.Group) -> None:
         "--replay", "replay_dir", type=click.Path(path_type=Path), help="A replay directory."
     )
     @click.option(
+        "--markets",
+        "market_files",
+        multiple=True,
+        metavar="VENUE=FILE",
+        help="A venue's raw market/event objects (JSON or JSONL); repeat for each venue.",
+    )
+    @click.option(
         "--polymarket",
         "poly_file",
         type=click.Path(path_type=Path),
-        help="Gamma events/markets (JSON or JSONL).",
+        help="Short for --markets polymarket=FILE (Gamma events/markets).",
     )
     @click.option(
         "--kalshi",
         "kalshi_file",
         type=click.Path(path_type=Path),
-        help="Kalshi markets/events (JSON or JSONL).",
+        help="Short for --markets kalshi=FILE (Kalshi markets/events).",
     )
     @click.option("--league", "leagues", multiple=True, help="Only this league (repeatable).")
     @click.option(
@@ -100,6 +107,7 @@ def register(cli: click.Group) -> None:
         state: AppState,
         sample: bool,
         replay_dir: Path | None,
+        market_files: tuple[str, ...],
         poly_file: Path | None,
         kalshi_file: Path | None,
         leagues: tuple[str, ...],
@@ -107,16 +115,17 @@ def register(cli: click.Group) -> None:
         save: bool,
         json_: bool,
     ) -> None:
-        """Pair markets across venues: which Polymarket outcome is which Kalshi side."""
+        """Pair markets across venues: which contract on one venue pays with which on another."""
         with _one_line_errors():
-            sources = sum(bool(x) for x in (sample, replay_dir, poly_file or kalshi_file))
+            files = _market_files(market_files, poly_file, kalshi_file)
+            sources = sum(bool(x) for x in (sample, replay_dir, files))
             if sources > 1:
-                raise ConfigError("use one of --sample, --replay, or --polymarket/--kalshi")
+                raise ConfigError("use one of --sample, --replay, or --markets VENUE=FILE")
             service = MatchingService.from_plugins(
                 state.plugin_manager, overrides=state.store, min_confidence=min_confidence
             )
             wanted = _check_leagues(service, leagues)
-            markets = _load_markets(state, sample, replay_dir, poly_file, kalshi_file, wanted)
+            markets = _load_markets(state, sample, replay_dir, files, wanted)
             if wanted:
                 markets = [m for m in markets if (m.league or "").upper() in wanted]
             report = service.match(markets)
@@ -133,29 +142,31 @@ def register(cli: click.Group) -> None:
         )
 
     @match_group.command(name="confirm")
-    @click.argument("polymarket_token")
-    @click.argument("kalshi_contract")
+    @click.argument("left_contract")
+    @click.argument("right_contract")
     @click.option(
         "--relation",
         type=click.Choice(["same", "opposite"]),
         required=True,
-        help="same: the token pays when the Kalshi YES does; opposite: when its NO does.",
+        help="same: LEFT pays when RIGHT's YES does; opposite: when its NO does.",
     )
     @click.option("--note", help="Why (kept with the decision).")
     @click.pass_obj
     def confirm_command(
         state: AppState,
-        polymarket_token: str,
-        kalshi_contract: str,
+        left_contract: str,
+        right_contract: str,
         relation: str,
         note: str | None,
     ) -> None:
-        """Force a pair from now on (KALSHI_CONTRACT: a ticker, or its :yes / :no contract)."""
+        """Force a pair from now on, as `match markets` shows it: LEFT_CONTRACT on one venue
+        (a Polymarket token id, say), RIGHT_CONTRACT on the other (a Kalshi ticker, or its
+        :yes / :no contract)."""
         with _one_line_errors():
             saved = save_override(
                 state.store.db,
-                polymarket_token,
-                kalshi_contract,
+                left_contract,
+                right_contract,
                 "confirm",
                 Relation(relation),
                 note,
@@ -163,17 +174,17 @@ def register(cli: click.Group) -> None:
         click.echo(f"Confirmed: {saved.left} {saved.relation} {saved.right}")
 
     @match_group.command(name="reject")
-    @click.argument("polymarket_token")
-    @click.argument("kalshi_contract")
+    @click.argument("left_contract")
+    @click.argument("right_contract")
     @click.option("--note", help="Why (kept with the decision).")
     @click.pass_obj
     def reject_command(
-        state: AppState, polymarket_token: str, kalshi_contract: str, note: str | None
+        state: AppState, left_contract: str, right_contract: str, note: str | None
     ) -> None:
         """Forbid a pair: from now on the matcher never links them."""
         with _one_line_errors():
             saved = save_override(
-                state.store.db, polymarket_token, kalshi_contract, "reject", note=note
+                state.store.db, left_contract, right_contract, "reject", note=note
             )
             state.store.db.execute(
                 "delete from matches where left_contract = ? and right_contract = ?",
@@ -246,12 +257,33 @@ def _check_leagues(service: MatchingService, leagues: tuple[str | None, ...]) ->
     return wanted
 
 
+def _market_files(
+    pairs: tuple[str, ...], poly_file: Path | None, kalshi_file: Path | None
+) -> dict[str, Path]:
+    """``--markets VENUE=FILE`` (and its two short forms) as venue → file."""
+    files: dict[str, Path] = {}
+    for pair in pairs:
+        venue, sep, path = pair.partition("=")
+        if not sep or not venue.strip() or not path.strip():
+            raise ConfigError(f"--markets {pair!r}: expected VENUE=FILE")
+        if venue.strip() in files:
+            raise ConfigError(f"--markets names {venue.strip()} twice")
+        files[venue.strip()] = Path(path.strip())
+    for venue, path in (("polymarket", poly_file), ("kalshi", kalshi_file)):
+        if path is not None:
+            if venue in files:
+                raise ConfigError(f"--{venue} and --markets {venue}=... both given")
+            files[venue] = path
+    if len(files) == 1:
+        raise ConfigError("matching needs markets from two venues or more: repeat --markets")
+    return files
+
+
 def _load_markets(
     state: AppState,
     sample: bool,
     replay_dir: Path | None,
-    poly_file: Path | None,
-    kalshi_file: Path | None,
+    files: dict[str, Path],
     leagues: set[str],
 ) -> list[Market]:
     from arbkit.recordings import load_recordings, sample_dir
@@ -263,11 +295,9 @@ def _load_markets(
         assert directory is not None
         recordings = load_recordings(pm, Path(directory))
         return [market for rec in recordings.values() for market in rec.markets]
-    if poly_file or kalshi_file:
-        if not (poly_file and kalshi_file):
-            raise ConfigError("give both --polymarket FILE and --kalshi FILE")
+    if files:
         markets: list[Market] = []
-        for venue, path in (("polymarket", poly_file), ("kalshi", kalshi_file)):
+        for venue, path in files.items():
             objects = _read_objects(path)
             try:
                 markets.extend(get_venue(pm, venue).parse_markets(objects))
@@ -280,13 +310,16 @@ def _load_markets(
 
 
 async def _discover(state: AppState, leagues: set[str]) -> list[Market]:
+    """Every live venue's markets (venues that play recordings are not live)."""
+    from arbkit.engine.session import close_venues, live_venue_names
+
     query = DiscoveryQuery(leagues=frozenset(leagues))
-    venues = [state.venue("polymarket"), state.venue("kalshi")]
+    names = sorted(live_venue_names(state.plugin_manager))
+    venues = [state.venue(name) for name in names]
     try:
         found = await asyncio.gather(*(venue.discover(query) for venue in venues))
     finally:
-        for venue in venues:
-            await venue.aclose()
+        await close_venues(venues)
     return [market for markets in found for market in markets]
 
 
@@ -310,18 +343,31 @@ def _read_objects(path: Path) -> list[dict[str, Any]]:
     return data
 
 
+def _side(venue: str, market: str | None, outcome: str | None, contract: str | None) -> dict:
+    """One venue's side of a link. ``token_id`` and ``ticker`` repeat ``contract`` and
+    ``market`` under the names scripts used when only Polymarket and Kalshi were matched."""
+    return {
+        "venue": venue,
+        "market": market,
+        "outcome": outcome,
+        "contract": contract,
+        "token_id": contract,
+        "ticker": market,
+    }
+
+
 def _match_rows(report: MatchReport) -> list[dict[str, Any]]:
     rows = []
     for match in report.matches:
         for link in match.links:
+            left, right = link.left, link.right
             rows.append(
                 {
-                    "polymarket": {
-                        "market": link.left.market_id,
-                        "outcome": link.left.outcome,
-                        "token_id": link.left.contract_id,
-                    },
-                    "kalshi": {"ticker": link.right.market_id},
+                    "venues": [left.venue, right.venue],
+                    left.venue: _side(left.venue, left.market_id, left.outcome, left.contract_id),
+                    right.venue: _side(
+                        right.venue, right.market_id, right.outcome, right.contract_id
+                    ),
                     "relation": link.relation.value,
                     "confidence": link.confidence,
                     "league": match.league,
@@ -333,31 +379,32 @@ def _match_rows(report: MatchReport) -> list[dict[str, Any]]:
 
 
 def _miss_rows(report: MatchReport) -> list[dict[str, Any]]:
-    rows = [
-        {
-            "polymarket": {
-                "market": miss.left_market,
-                "outcome": miss.left_outcome,
-                "token_id": miss.left_contract,
-            },
-            "kalshi": {"ticker": miss.right_market},
-            "confidence": miss.confidence,
-            "league": miss.league,
-            "game_date": miss.game_date.isoformat() if miss.game_date else None,
-            "reasons": list(miss.reasons),
-        }
-        for miss in report.near_misses
-    ]
+    rows = []
+    for miss in report.near_misses:
+        left, right = miss.left_venue or "left", miss.right_venue or "right"
+        rows.append(
+            {
+                "venues": [left, right],
+                left: _side(left, miss.left_market, miss.left_outcome, miss.left_contract),
+                right: _side(right, miss.right_market, None, miss.right_contract),
+                "confidence": miss.confidence,
+                "league": miss.league,
+                "game_date": miss.game_date.isoformat() if miss.game_date else None,
+                "reasons": list(miss.reasons),
+            }
+        )
     return sorted(rows, key=_row_key)
 
 
 def _row_key(row: dict[str, Any]) -> tuple[str, ...]:
+    left, right = (row[venue] for venue in row["venues"])
     return (
         row["game_date"] or "",
         row["league"] or "",
-        row["polymarket"]["market"] or "",
-        row["polymarket"]["outcome"] or "",
-        row["kalshi"]["ticker"] or "",
+        *row["venues"],
+        left["market"] or "",
+        left["outcome"] or "",
+        right["market"] or "",
     )
 
 
@@ -370,16 +417,15 @@ def _print_matches(report: MatchReport) -> None:
                 {
                     "game": match.game_id,
                     "start": match.start_time,
-                    "polymarket": link.left.outcome,
-                    "kalshi": f"{link.right.market_id} {side}",
+                    "contract": f"{link.left.venue} {link.left.outcome}",
+                    "pays with": f"{link.right.venue} {link.right.market_id} {side}",
                     "relation": link.relation.value,
                     "conf": f"{link.confidence:.2f}",
                     "reasons": link.reasons[-1] if link.reasons else "",
                 }
             )
-    click.echo(
-        render_table(rows, ["game", "start", "polymarket", "kalshi", "relation", "conf", "reasons"])
-    )
+    columns = ["game", "start", "contract", "pays with", "relation", "conf", "reasons"]
+    click.echo(render_table(rows, columns))
     for miss in report.near_misses:
         click.echo(
             f"near-miss: {miss.left_market} / {miss.right_market}: {'; '.join(miss.reasons)}"

@@ -23,6 +23,8 @@ class NearMiss:
     left_contract: str | None = None
     right_contract: str | None = None
     left_outcome: str | None = None
+    left_venue: str | None = None
+    right_venue: str | None = None
 
 
 @frozen(kw_only=True)

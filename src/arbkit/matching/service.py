@@ -563,6 +563,8 @@ class MatchingService:
                 game_date=left.game_date,
                 left_market=left.first_market().market_id,
                 right_market=right.first_market().market_id,
+                left_venue=left.first_market().venue,
+                right_venue=right.first_market().venue,
                 confidence=confidence,
                 reasons=(f"{left.away.name} at {left.home.name}", *reasons),
             )
@@ -618,6 +620,8 @@ class MatchingService:
                 left_contract=lc.contract_id,
                 right_contract=rc.contract_id,
                 left_outcome=lc.outcome,
+                left_venue=lview.market.venue,
+                right_venue=rview.market.venue,
                 confidence=round(confidence, 4),
                 reasons=tuple(reasons),
             )
