@@ -82,6 +82,19 @@ class _Side:
 _PRICES: dict[str, Decimal] = {}
 
 
+def _finite(text: Any, what: str) -> Decimal:
+    """A finite decimal from a wire string; ValueError (never a Decimal NaN) otherwise."""
+    if not isinstance(text, str):
+        raise ValueError(f"{what} {text!r:.40} is not a string")
+    try:
+        value = Decimal(text)
+    except ArithmeticError:  # decimal.InvalidOperation
+        raise ValueError(f"{what} {text!r:.40} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{what} {text!r:.40} is not finite")
+    return value
+
+
 def _price(text: str) -> Decimal:
     """Prices come from a small set (the tick grid), so their Decimals are parsed once.
 
@@ -90,14 +103,7 @@ def _price(text: str) -> Decimal:
     """
     value = _PRICES.get(text)
     if value is None:
-        if not isinstance(text, str):
-            raise ValueError(f"price {text!r:.40} is not a string")
-        try:
-            value = Decimal(text)
-        except ArithmeticError:  # decimal.InvalidOperation
-            raise ValueError(f"price {text!r:.40} is not a number") from None
-        if not value.is_finite():
-            raise ValueError(f"price {text!r:.40} is not finite")
+        value = _finite(text, "price")
         if len(_PRICES) < 100_000:
             _PRICES[text] = value
     return value
@@ -105,13 +111,8 @@ def _price(text: str) -> Decimal:
 
 def _size(text: Any) -> Decimal:
     """An absolute level size: finite and not negative (0 removes the level)."""
-    if not isinstance(text, str):
-        raise ValueError(f"size {text!r:.40} is not a string")
-    try:
-        size = Decimal(text)
-    except ArithmeticError:  # decimal.InvalidOperation
-        raise ValueError(f"size {text!r:.40} is not a number") from None
-    if not size.is_finite() or size < _ZERO:
+    size = _finite(text, "size")
+    if size < _ZERO:
         raise ValueError(f"impossible size {text!r:.40}")
     return size
 
