@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime
 
 from arbkit.engine.session import Session
@@ -46,7 +46,7 @@ class Engine:
         strategies: Sequence[Strategy],
         options: ScanOptions | None = None,
         sinks: Iterable[Sink] = (),
-        progress: object = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.session = session
         self.clock = session.clock
@@ -58,7 +58,7 @@ class Engine:
             strategies=strategies,
             clock=self.clock,
             options=self.options,
-            progress=progress,  # type: ignore[arg-type]
+            progress=progress,
         )
         self.end: RunEnd | None = None
         self._listeners: list[Sink] = []  #: sinks that see every stream event
