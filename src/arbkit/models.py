@@ -319,6 +319,31 @@ class Opportunity:
         return self.strategy + "|" + "|".join(sorted(leg.contract_id for leg in self.legs))
 
 
+class SubjectResult(enum.StrEnum):
+    """How a game ended, seen from one contract's subject (the team its claim is about)."""
+
+    WINS = "wins"  # the subject won
+    LOSES = "loses"  # the other team won
+    LEVEL = "level"  # a tie or a draw
+    VOID = "void"  # cancelled, no contest: the venue voids or settles "at a fair price"
+
+
+@frozen(kw_only=True)
+class Settlement:
+    """A venue's final word on one market: what each of its contracts pays, per contract.
+
+    ``payouts`` maps contract id → dollars paid per contract (1, 0, or 0.5 for a 50-50 void).
+    A venue that settles a market "at a fair price" still states that price here.
+    """
+
+    venue: str
+    market_id: str
+    payouts: Mapping[str, Decimal]
+    settled_at: datetime | None = None
+    void: bool = False  #: resolved 50-50 or cancelled rather than won by one side
+    raw: Mapping[str, Any] = field(factory=dict, eq=False, repr=False)
+
+
 class Relation(enum.StrEnum):
     """How one venue's contract relates to another's."""
 

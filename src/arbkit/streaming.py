@@ -20,7 +20,7 @@ from attrs import define, field, frozen
 from arbkit import safejson
 from arbkit.errors import BadResponse
 from arbkit.fees import FeeModel
-from arbkit.models import OrderBook
+from arbkit.models import OrderBook, Settlement
 from arbkit.secrets import redact
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,17 @@ class FeesChanged:
     reason: str = ""
 
 
-StreamEvent = BookUpdate | ContinuityLost | ContinuityRestored | TradePrint | FeesChanged
+@frozen
+class MarketSettled:
+    """The venue resolved a market (Polymarket ``market_resolved``, Kalshi lifecycle
+    ``settled``, or a recorded settlement file in a replay): positions in it become cash."""
+
+    settlement: Settlement
+
+
+StreamEvent = (
+    BookUpdate | ContinuityLost | ContinuityRestored | TradePrint | FeesChanged | MarketSettled
+)
 
 
 class StreamDecoder(Protocol):

@@ -18,7 +18,19 @@ from attrs import field, frozen
 
 from arbkit.clock import Clock, WallClock
 from arbkit.errors import ConfigError, NotSupported
-from arbkit.models import Fill, Market, Order, OrderBook, OrderRequest, Position
+from arbkit.models import (
+    ONE,
+    ZERO,
+    Contract,
+    Fill,
+    Market,
+    Order,
+    OrderBook,
+    OrderRequest,
+    Position,
+    Settlement,
+    SubjectResult,
+)
 from arbkit.secrets import Secret
 from arbkit.streaming import StreamDecoder, StreamEvent
 
@@ -62,6 +74,9 @@ class Recording:
     #: :class:`arbkit.recordings.StreamFile` that reads the file as it plays.
     stream: Iterable[tuple[int, Mapping[str, Any]]] = ()
     first_timestamp_ms: int | None = None
+    #: recorded settlements (``polymarket/resolved.json``, ``kalshi/settled.json``), played at
+    #: their ``settled_at`` on the replay's clock
+    settlements: tuple[Settlement, ...] = ()
 
 
 class Venue:
@@ -115,6 +130,27 @@ class Venue:
     def stream_decoder(cls, markets: Sequence[Market]) -> StreamDecoder:
         """A decoder for this venue's stream messages about ``markets``."""
         raise NotSupported("streaming", venue=cls.name)
+
+    @classmethod
+    def parse_settlements(cls, objects: Iterable[Mapping[str, Any]]) -> list[Settlement]:
+        """Parse resolved/settled market objects (as the venue's API returns them)."""
+        raise NotSupported("parsing settlements", venue=cls.name)
+
+    @classmethod
+    def settlement_payout(
+        cls, market: Market, contract: Contract, result: SubjectResult
+    ) -> Decimal | None:
+        """What ``contract`` pays per contract if the game ends ``result`` for its subject.
+
+        None means the venue's rules do not fix the amount in advance (Kalshi settles a
+        cancelled game "at a fair price"). The default is a plain "subject wins" claim: a tie
+        pays nothing (its negation pays 1) and a void is unknown. Venues override it with
+        their own rules (Polymarket resolves a tied or cancelled NFL game 50-50).
+        """
+        if result is SubjectResult.VOID:
+            return None
+        wins = result is SubjectResult.WINS
+        return ZERO if wins == contract.negated else ONE
 
     @classmethod
     def read_recording(cls, directory: Path) -> Recording:

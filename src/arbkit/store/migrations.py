@@ -219,3 +219,106 @@ def m002_runs_and_changes(db: Database) -> None:
     db["opportunities"].create_index(["run_id"])
     db["book_snapshots"].add_column("run_id", str)
     db["markets"].add_column("run_id", str)
+
+
+@migrations()
+def m003_trading(db: Database) -> None:
+    """Trading: gate decisions, two-leg trades and their transitions, the order journal's
+    links to trades, positions per game, settlements and the risk state."""
+    db["decisions"].create(
+        {
+            "id": int,
+            "run_id": str,
+            "mode": str,
+            "at": str,  # the engine's clock
+            "key": str,
+            "game_id": str,
+            "strategy": str,
+            "accepted": int,
+            "reason": str,  # arbkit.trading.Reject value; NULL when accepted
+            "detail": str,
+            "size": str,
+        },
+        pk="id",
+    )
+    db["decisions"].create_index(["run_id", "reason"])
+    db["trades"].create(
+        {
+            "trade_id": str,
+            "run_id": str,
+            "mode": str,
+            "kind": str,  # entry | exit
+            "game_id": str,
+            "league": str,
+            "strategy": str,
+            "opportunity_key": str,
+            "state": str,  # arbkit.trading.TradeState value
+            "plan": str,  # JSON of the TradePlan, decimals as strings
+            "size": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="trade_id",
+    )
+    db["trades"].create_index(["mode", "game_id"])
+    db["trades"].create_index(["state"])
+    db["trade_transitions"].create(
+        {"id": int, "trade_id": str, "at": str, "state": str, "detail": str},
+        pk="id",
+    )
+    db["trade_transitions"].create_index(["trade_id"])
+    # The order journal: a row per order, written with its client order id BEFORE it is sent.
+    db["orders"].add_column("trade_id", str)
+    db["orders"].add_column("leg", int)
+    db["orders"].add_column("time_in_force", str)
+    db["orders"].add_column("run_id", str)
+    db["orders"].create_index(["trade_id"])
+    db["orders"].create_index(["venue", "status"])
+    db["fills"].add_column("trade_id", str)
+    db["fills"].add_column("leg", int)
+    db["fills"].add_column("market_id", str)
+    db["fills"].add_column("run_id", str)
+    db["fills"].create_index(["trade_id"])
+    db["game_positions"].create(
+        {
+            "mode": str,
+            "game_id": str,
+            "league": str,
+            "strategy": str,
+            "status": str,  # open | closed | settled
+            "legs": str,  # JSON list of legs with their fills
+            "cost": str,
+            "proceeds": str,
+            "fees": str,
+            "realized_pnl": str,
+            "unrealized_pnl": str,
+            "exit_reason": str,
+            "start_time": str,
+            "opened_at": str,
+            "closed_at": str,
+            "run_id": str,
+        },
+        pk=("mode", "game_id"),
+    )
+    db["settlements"].create(
+        {
+            "venue": str,
+            "market_id": str,
+            "payouts": str,  # JSON {contract_id: payout}
+            "void": int,
+            "settled_at": str,
+            "seen_at": str,
+        },
+        pk=("venue", "market_id"),
+    )
+    db["risk_events"].create(
+        {
+            "id": int,
+            "mode": str,
+            "at": str,
+            "state": str,  # active | reducing | halted
+            "reason": str,
+            "source": str,  # "arbkit halt", "signal", "file", "daily loss limit", ...
+        },
+        pk="id",
+    )

@@ -1,0 +1,54 @@
+"""The one interface behind which paper and live execution sit.
+
+The trader hands an executor approved :class:`~arbkit.trading.model.TradePlan` objects and
+tells it about every stream event (a paper executor fills on them; a live one ignores them).
+The executor reports back through an :class:`ExecutionListener`: every fill, and every state a
+two-leg trade passes through. Nothing else in arbkit talks to a venue's order endpoints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from arbkit.models import OrderBook
+from arbkit.streaming import StreamEvent
+from arbkit.trading.model import Mode, TradeFill, TradePlan, TradeState
+
+#: The current book of a contract id (the engine's), or None if it has none.
+BookLookup = Callable[[str], OrderBook | None]
+
+
+class ExecutionListener(Protocol):
+    """What the trader hears from an executor (called on the engine's task)."""
+
+    def filled(self, plan: TradePlan, fill: TradeFill) -> None:
+        """A leg of ``plan`` executed (part of) its order."""
+        ...
+
+    def trade_state(self, plan: TradePlan, state: TradeState, detail: str) -> None:
+        """``plan`` moved to ``state`` (already stored by a live executor)."""
+        ...
+
+
+class Executor(Protocol):
+    """Paper or live. ``mode`` is shown everywhere so that the two cannot be confused."""
+
+    mode: Mode
+
+    def submit(self, plan: TradePlan) -> None:
+        """Start executing ``plan``; results arrive through the listener."""
+        ...
+
+    def on_event(self, event: StreamEvent, at: datetime) -> None:
+        """A stream event, before the engine applies it (the paper executor's clock tick)."""
+        ...
+
+    def busy(self, game_id: str) -> bool:
+        """Whether a plan for ``game_id`` is still being executed."""
+        ...
+
+    async def drain(self) -> None:
+        """Finish or settle everything in flight (end of a replay, shutdown)."""
+        ...
