@@ -29,7 +29,9 @@ from arbkit.models import (
     OrderRequest,
     Position,
     Settlement,
+    Side,
     SubjectResult,
+    TimeInForce,
 )
 from arbkit.secrets import Secret
 from arbkit.streaming import StreamDecoder, StreamEvent
@@ -151,6 +153,25 @@ class Venue:
             return None
         wins = result is SubjectResult.WINS
         return ZERO if wins == contract.negated else ONE
+
+    @classmethod
+    def valid_size(
+        cls,
+        market: Market,
+        side: Side,
+        price: Decimal,
+        size: Decimal,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+    ) -> Decimal:
+        """The largest order size ≤ ``size`` this venue accepts at ``price`` (0 if none).
+
+        The default floors to the market's ``size_increment`` and refuses less than its
+        ``min_size``. Venues with stricter rules override it (Polymarket FOK/FAK amounts have
+        their own precision), so that a two-leg trade can be sized to one size valid on both.
+        """
+        step = market.size_increment
+        valid = (size // step) * step if step > 0 else size
+        return valid if valid >= market.min_size and valid > 0 else ZERO
 
     @classmethod
     def read_recording(cls, directory: Path) -> Recording:

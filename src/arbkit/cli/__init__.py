@@ -44,7 +44,7 @@ def _optional_modules() -> list[object]:
     import importlib
 
     found: list[object] = []
-    for name in ("match", "scan"):
+    for name in ("match", "scan", "trade", "risk"):
         try:
             found.append(importlib.import_module(f"arbkit.cli.{name}"))
         except ModuleNotFoundError as exc:

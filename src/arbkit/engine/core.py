@@ -101,6 +101,16 @@ class Engine:
         """Every opportunity open right now, most profitable first."""
         return self.scanner.opportunities()
 
+    def book(self, contract_id: str) -> OrderBook | None:
+        """The current book of one contract of a watched game (the trader's book lookup)."""
+        shard = self.scanner.shard_for(contract_id)
+        return None if shard is None else shard.state.books.get(contract_id)
+
+    def market(self, contract_id: str) -> Market | None:
+        """The market (with its current fee model) of one contract of a watched game."""
+        shard = self.scanner.shard_for(contract_id)
+        return None if shard is None else shard.state.markets.get(contract_id)
+
     def books(self) -> list[OrderBook]:
         return [book for shard in self.shards.values() for book in shard.state.books.values()]
 

@@ -300,6 +300,10 @@ class Scanner:
                 changes += shard.on_fees_changed(event.venue, event.market_ids, event.fees, now)
         return changes
 
+    def shard_for(self, contract_id: str) -> GameShard | None:
+        """The shard watching ``contract_id``, if any."""
+        return self._by_contract.get(contract_id)
+
     def _shards_for(self, contract_ids: Sequence[str]) -> list[GameShard]:
         shards = {id(s): s for c in contract_ids if (s := self._by_contract.get(c)) is not None}
         return list(shards.values())

@@ -175,6 +175,7 @@ class TradeFill:
     at: datetime
     client_order_id: str = ""
     order_id: str | None = None
+    fill_id: str = ""  #: the venue's fill id (live), ``<client_order_id>:<n>`` (paper)
 
 
 class PositionStatus(enum.StrEnum):
