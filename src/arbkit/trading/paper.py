@@ -1,0 +1,325 @@
+"""Paper execution: fills simulated on the recorded books, with no way to reach a venue.
+
+A plan executes ``latency`` after its decision, against each leg's book as it stands at that
+moment (in a replay: the recorded book at that later time), with the same two-leg policy a live
+executor follows: the leg more likely to miss first as fill-or-kill, the other leg immediate-or-
+cancel, one bounded hedge retry, then an unwind of the first leg. Fees come from each market's own
+fee model and sizes from the venue-neutral size rule. The executor holds no credentials, no venue
+and no signer, and imports nothing that could send an order: by construction it cannot trade.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from attrs import define, field
+
+from arbkit.models import Level, Market, OrderBook, Side, TimeInForce
+from arbkit.money import round_down, round_up
+from arbkit.streaming import BookUpdate, ContinuityLost, ContinuityRestored, StreamEvent
+from arbkit.trading.executor import BookLookup, ExecutionListener
+from arbkit.trading.model import (
+    LegPlan,
+    Mode,
+    PlanKind,
+    TradeFill,
+    TradePlan,
+    TradeState,
+)
+from arbkit.trading.paper_book import ConsumedLiquidity, depth, trim, walk
+from arbkit.venue import Venue
+
+ZERO = Decimal(0)
+#: A hedge retry never buys above this (nor sells below 1 minus it).
+MAX_HEDGE_PRICE = Decimal("0.99")
+
+#: The market (with its current fee model) of a contract id, or None if unknown.
+MarketLookup = Callable[[str], Market | None]
+#: The largest valid order size ≤ the asked one: ``(market, side, price, size, tif) -> size``.
+SizeRule = Callable[[Market, Side, Decimal, Decimal, TimeInForce], Decimal]
+
+
+def _opposite(side: Side) -> Side:
+    return Side.SELL if side is Side.BUY else Side.BUY
+
+
+def hedge_price(limit: Decimal, slippage: Decimal, side: Side, tick: Decimal) -> Decimal:
+    """The hedge retry's limit: ``slippage`` worse than ``limit``, bounded, on the tick grid.
+
+    A buy pays at most 0.99 and a sell takes at least 0.01; the result is rounded towards the
+    original limit, so the bound is never exceeded.
+    """
+    if side is Side.BUY:
+        return round_down(min(limit + slippage, MAX_HEDGE_PRICE), tick)
+    return round_up(max(limit - slippage, 1 - MAX_HEDGE_PRICE), tick)
+
+
+@define
+class _Order:
+    """What one simulated order did."""
+
+    filled: Decimal
+    note: str
+
+
+@define
+class PaperExecutor:
+    """The :class:`~arbkit.trading.executor.Executor` for paper trading (see module docstring).
+
+    Args:
+        listener: hears every state and fill.
+        books: the engine's current book of a contract id.
+        markets: the engine's market of a contract id (fees, size rules, tick).
+        latency: from decision to execution; 0 fills inside :meth:`submit`.
+        hedge_slippage: how much worse than its limit the hedge retry may pay.
+        size_rule: the venue's order-size rule (default: the venue-neutral
+            :meth:`arbkit.venue.Venue.valid_size`).
+    """
+
+    listener: ExecutionListener
+    books: BookLookup
+    markets: MarketLookup
+    latency: timedelta = field(default=timedelta(0), kw_only=True)
+    hedge_slippage: Decimal = field(default=Decimal("0.02"), kw_only=True)
+    size_rule: SizeRule = field(default=Venue.valid_size, kw_only=True)
+    mode: Mode = field(default=Mode.PAPER, init=False)
+    consumed: ConsumedLiquidity = field(factory=ConsumedLiquidity, init=False)
+    _pending: list[tuple[datetime, int, TradePlan]] = field(factory=list, init=False)
+    _games: Counter[str] = field(factory=Counter, init=False)
+    _lost: set[str] = field(factory=set, init=False)  #: continuity lost, not yet restored
+    _submitted: int = field(default=0, init=False)
+    _orders: int = field(default=0, init=False)
+
+    # -- the Executor interface -----------------------------------------------------------------
+
+    def submit(self, plan: TradePlan) -> None:
+        """Queue ``plan`` for ``decided_at + latency`` (at once when the latency is 0)."""
+        self.listener.trade_state(plan, TradeState.PLANNED, f"paper, latency {self.latency}")
+        due = plan.decided_at + self.latency
+        if not self.latency:
+            self._execute(plan, due)
+            return
+        self._submitted += 1
+        heapq.heappush(self._pending, (due, self._submitted, plan))
+        self._games[plan.game_id] += 1
+
+    def on_event(self, event: StreamEvent, at: datetime) -> None:
+        """Fill what is due by ``at`` on the books as they stand, then note what ``event`` says."""
+        self._fill_due(at)
+        if isinstance(event, BookUpdate):
+            book = event.book
+            self.consumed.observe(book)
+            if book.continuous:
+                self._lost.discard(book.contract_id)
+        elif isinstance(event, ContinuityLost):
+            self._lost.update(event.contract_ids)
+        elif isinstance(event, ContinuityRestored):
+            self._lost.difference_update(event.contract_ids)
+
+    def busy(self, game_id: str) -> bool:
+        return self._games[game_id] > 0
+
+    async def drain(self) -> None:
+        """Fill everything still pending against the last books, in due order."""
+        self._fill_due(None)
+
+    # -- scheduling ------------------------------------------------------------------------------
+
+    def _fill_due(self, at: datetime | None) -> None:
+        while self._pending and (at is None or self._pending[0][0] <= at):
+            due, _, plan = heapq.heappop(self._pending)
+            self._games[plan.game_id] -= 1
+            if not self._games[plan.game_id]:
+                del self._games[plan.game_id]
+            self._execute(plan, due)
+
+    def _execute(self, plan: TradePlan, at: datetime) -> None:
+        if plan.kind is PlanKind.EXIT:
+            self._exit(plan, at)
+        else:
+            self._entry(plan, at)
+
+    # -- the two-leg entry -----------------------------------------------------------------------
+
+    def _entry(self, plan: TradePlan, at: datetime) -> None:
+        problem = _entry_problem(plan)
+        if problem:
+            self.listener.trade_state(plan, TradeState.MISSED, problem)
+            return
+        first = self._first_leg(plan)
+        second = 1 - first
+        leg1, leg2 = plan.legs[first], plan.legs[second]
+        state = self.listener.trade_state
+
+        state(plan, TradeState.LEG1_SENT, f"leg {first} FOK {leg1.size} @ {leg1.limit_price}")
+        done = self._order(plan, first, 1, leg1.side, leg1.size, leg1.limit_price, at, fok=True)
+        if done.filled != leg1.size:
+            state(plan, TradeState.MISSED, f"leg {first} missed: {done.note}")
+            return
+        state(plan, TradeState.LEG1_FILLED, f"leg {first} filled {done.filled}")
+
+        want = done.filled
+        state(plan, TradeState.LEG2_SENT, f"leg {second} IOC {want} @ {leg2.limit_price}")
+        got = self._order(plan, second, 1, leg2.side, want, leg2.limit_price, at).filled
+        if got < want:
+            market = self.markets(leg2.contract_id)
+            tick = market.tick_size if market else Decimal("0.01")
+            retry = hedge_price(leg2.limit_price, self.hedge_slippage, leg2.side, tick)
+            state(plan, TradeState.LEG2_SENT, f"leg {second} hedge retry {want - got} @ {retry}")
+            got += self._order(plan, second, 2, leg2.side, want - got, retry, at).filled
+        if got == want:
+            state(plan, TradeState.HEDGED, f"{got} contracts on each leg")
+            return
+
+        excess = want - got
+        state(plan, TradeState.UNWINDING, f"leg {second} short by {excess}: selling leg {first}")
+        sold = self._order(plan, first, 2, _opposite(leg1.side), excess, None, at)
+        if sold.filled == excess:
+            if got:
+                state(plan, TradeState.HEDGED, f"{got} contracts on each leg after the unwind")
+            else:
+                state(plan, TradeState.FLAT, f"leg {first} unwound: {excess} sold back")
+            return
+        left = excess - sold.filled
+        state(plan, TradeState.BROKEN, f"leg {first} one-legged by {left}: {sold.note}")
+
+    def _first_leg(self, plan: TradePlan) -> int:
+        """The leg more likely to miss: less depth within its limit per contract asked (tie: 0)."""
+        depths = [self._depth(leg) for leg in plan.legs]
+        a, b = plan.legs
+        # depth_1 / size_1 < depth_0 / size_0, without dividing
+        return 1 if depths[1] * a.size < depths[0] * b.size else 0
+
+    def _depth(self, leg: LegPlan) -> Decimal:
+        book, _, problem = self._book(leg.contract_id, leg.venue)
+        if problem or book is None:
+            return ZERO
+        return depth(self.consumed.available(book, leg.side), leg.limit_price, leg.side)
+
+    # -- exits -------------------------------------------------------------------------------------
+
+    def _exit(self, plan: TradePlan, at: datetime) -> None:
+        if any(leg.side is not Side.SELL for leg in plan.legs):
+            self.listener.trade_state(plan, TradeState.BROKEN, "an exit only sells: nothing sent")
+            return
+        left: list[str] = []
+        for index, leg in enumerate(plan.legs):
+            sent = TradeState.LEG1_SENT if index == 0 else TradeState.LEG2_SENT
+            self.listener.trade_state(
+                plan, sent, f"leg {index} IOC {leg.side} {leg.size} @ {leg.limit_price}"
+            )
+            done = self._order(plan, index, 1, leg.side, leg.size, leg.limit_price, at)
+            if done.filled < leg.size:
+                left.append(f"leg {index}: {leg.size - done.filled} left ({done.note})")
+            if index == 0:
+                sold = done.filled == leg.size
+                first = TradeState.LEG1_FILLED if sold else TradeState.LEG1_PARTIAL
+                self.listener.trade_state(plan, first, f"leg 0 sold {done.filled}")
+        if left:
+            self.listener.trade_state(plan, TradeState.BROKEN, "; ".join(left))
+        else:
+            self.listener.trade_state(plan, TradeState.FLAT, "every leg sold")
+
+    # -- one simulated order -----------------------------------------------------------------------
+
+    def _book(self, contract_id: str, venue: str) -> tuple[OrderBook | None, Market | None, str]:
+        """The book and market of a contract, or the reason they must not be traded on."""
+        market = self.markets(contract_id)
+        if market is None or market.venue != venue:
+            return None, None, "no market"
+        book = self.books(contract_id)
+        if book is None or book.venue != venue:
+            return None, market, "no book"
+        if not book.continuous:
+            return None, market, "book not continuous"
+        if contract_id in self._lost:
+            return None, market, "continuity lost"
+        return book, market, ""
+
+    def _order(
+        self,
+        plan: TradePlan,
+        index: int,
+        attempt: int,
+        side: Side,
+        size: Decimal,
+        limit: Decimal | None,
+        at: datetime,
+        *,
+        fok: bool = False,
+    ) -> _Order:
+        """Walk the leg's book for ``size`` within ``limit``; report and remember every fill."""
+        leg = plan.legs[index]
+        self._orders += 1
+        order_id = f"paper-{self._orders}"
+        client_order_id = f"{plan.trade_id}-{index}-{attempt}"
+        book, market, problem = self._book(leg.contract_id, leg.venue)
+        if problem or book is None or market is None:
+            return _Order(ZERO, problem)
+        takes = walk(self.consumed.available(book, side), size, limit, side)
+        offered = sum((take for _, take in takes), ZERO)
+        tif = TimeInForce.FOK if fok else TimeInForce.IOC
+        price = limit if limit is not None else (takes[-1][0] if takes else ZERO)
+        valid = self.size_rule(market, side, price, offered, tif) if offered else ZERO
+        if fok and valid != size:
+            return _Order(ZERO, f"only {valid} of {size} fillable within {limit}")
+        if not valid:
+            return _Order(ZERO, f"nothing fillable within {limit} (offered {offered})")
+        takes = trim(takes, valid)
+        self.consumed.take(book, side, takes)
+        self._report(plan, index, side, takes, market, at, client_order_id, order_id)
+        return _Order(valid, "" if valid == size else f"{valid} of {size} within {limit}")
+
+    def _report(
+        self,
+        plan: TradePlan,
+        index: int,
+        side: Side,
+        takes: list[Level],
+        market: Market,
+        at: datetime,
+        client_order_id: str,
+        order_id: str,
+    ) -> None:
+        """One fill per level walked. The order's fee is the venue's fee for the whole order,
+        spread so that each fill carries what it added to it (fills sum to ``order_fee``)."""
+        leg = plan.legs[index]
+        charged = ZERO
+        for n, (price, size) in enumerate(takes, start=1):
+            total = market.fees.order_fee(takes[:n])
+            self.listener.filled(
+                plan,
+                TradeFill(
+                    trade_id=plan.trade_id,
+                    leg=index,
+                    venue=leg.venue,
+                    market_id=leg.market_id,
+                    contract_id=leg.contract_id,
+                    side=side,
+                    price=price,
+                    size=size,
+                    fee=total - charged,
+                    at=at,
+                    client_order_id=client_order_id,
+                    order_id=order_id,
+                    fill_id=f"{client_order_id}:{n}",
+                ),
+            )
+            charged = total
+
+
+def _entry_problem(plan: TradePlan) -> str:
+    """Why an entry plan cannot be executed as a two-leg trade ("" if it can)."""
+    if len(plan.legs) != 2:
+        return f"an entry needs two legs, got {len(plan.legs)}"
+    if any(leg.size != plan.size for leg in plan.legs):
+        return "the legs are not sized in equal contracts"
+    if plan.size <= 0:
+        return "nothing to buy"
+    if any(leg.side is not Side.BUY for leg in plan.legs):
+        return "an entry only buys"
+    return ""
