@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -29,7 +31,24 @@ def test_all_is_complete() -> None:
         for name, value in vars(arbkit).items()
         if not name.startswith("_") and not isinstance(value, types.ModuleType)
     }
-    assert public | arbkit._ENGINE_NAMES == set(arbkit.__all__)
+    assert public | set(arbkit._WHERE) == set(arbkit.__all__)
+
+
+def test_type_checkers_see_the_same_names() -> None:
+    """The ``TYPE_CHECKING`` imports name exactly what ``__getattr__`` serves, from where."""
+    tree = ast.parse(Path(arbkit.__file__).read_text())
+    (block,) = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "typing.TYPE_CHECKING"
+    ]
+    seen = {
+        alias.asname or alias.name: (node.module, alias.name)
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert seen == arbkit._WHERE
 
 
 def test_a_strategy_or_exit_plugin_needs_nothing_else() -> None:
@@ -59,11 +78,10 @@ def test_the_pricing_helpers_are_the_scanners_own() -> None:
     assert arbkit.LegFill is walk.LegFill
 
 
-@pytest.mark.parametrize("name", sorted(arbkit._ENGINE_NAMES))
-def test_engine_names_are_the_engines_own(name: str) -> None:
-    import arbkit.engine
-
-    assert getattr(arbkit, name) is getattr(arbkit.engine, name)
+@pytest.mark.parametrize("name", sorted(arbkit.__all__))
+def test_each_name_is_its_modules_own(name: str) -> None:
+    module, attribute = arbkit._WHERE[name]
+    assert getattr(arbkit, name) is getattr(importlib.import_module(module), attribute)
     assert name in dir(arbkit)
 
 
@@ -80,6 +98,23 @@ def test_import_arbkit_does_not_load_the_engine() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_import_arbkit_loads_no_heavy_dependency() -> None:
+    """Start-up (``arbkit --version``) must not pay for what only some commands use."""
+    heavy = ["httpx", "sqlite_utils", "rapidfuzz", "rich", "textual", "asyncio", "cryptography"]
+    code = f"import sys, arbkit; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_submodule_is_reachable_as_an_attribute() -> None:
+    """``arbkit.engine`` works without its own import, as when the root imported everything."""
+    code = "import arbkit; print(arbkit.engine.Engine is arbkit.Engine)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"
 
 
 def test_star_import_gives_every_name() -> None:
