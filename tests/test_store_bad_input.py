@@ -245,7 +245,12 @@ def test_two_processes_open_a_fresh_database_at_once(tmp_path: Path) -> None:
     results = [(proc.wait(timeout=60), proc.stderr.read() if proc.stderr else "") for proc in procs]
     assert all(rc == 0 for rc, _ in results), results
     names = [row["name"] for row in open_store(path).status() if row["set"] == "arbkit"]
-    assert names == ["m001_initial", "m002_runs_and_changes", "m003_trading"]  # each once
+    assert names == [
+        "m001_initial",
+        "m002_runs_and_changes",
+        "m003_trading",
+        "m004_trading_books",
+    ]  # each once
 
 
 def test_threads_open_a_fresh_database_at_once(tmp_path: Path) -> None:

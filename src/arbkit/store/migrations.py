@@ -322,3 +322,14 @@ def m003_trading(db: Database) -> None:
         },
         pk="id",
     )
+
+
+@migrations()
+def m004_trading_books(db: Database) -> None:
+    """Positions belong to a trading book (``live``, ``paper``, or one paper replay), so two
+    paper replays of the same evening never overwrite each other's positions."""
+    db["game_positions"].add_column("book", str)
+    db.execute("UPDATE game_positions SET book = mode")
+    db["game_positions"].transform(pk=("book", "game_id"))
+    db["decisions"].add_column("book", str)
+    db["risk_events"].add_column("book", str)
