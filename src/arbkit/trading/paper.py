@@ -19,6 +19,7 @@ from decimal import Decimal
 from attrs import define, field
 
 from arbkit.models import Level, Market, OrderBook, Side, TimeInForce
+from arbkit.money import format_decimal as _n
 from arbkit.money import round_down, round_up
 from arbkit.streaming import BookUpdate, ContinuityLost, ContinuityRestored, StreamEvent
 from arbkit.trading.executor import BookLookup, ExecutionListener
@@ -76,6 +77,8 @@ class PaperExecutor:
         markets: the engine's market of a contract id (fees, size rules, tick).
         latency: from decision to execution; 0 fills inside :meth:`submit`.
         hedge_slippage: how much worse than its limit the hedge retry may pay.
+        leg_gap: from leg 1's fill to leg 2's execution (a live round trip); 0: the same
+            moment, against the same books.
         size_rule: the venue's order-size rule (default: the venue-neutral
             :meth:`arbkit.venue.Venue.valid_size`).
     """
@@ -85,31 +88,30 @@ class PaperExecutor:
     markets: MarketLookup
     latency: timedelta = field(default=timedelta(0), kw_only=True)
     hedge_slippage: Decimal = field(default=Decimal("0.02"), kw_only=True)
+    leg_gap: timedelta = field(default=timedelta(0), kw_only=True)
     size_rule: SizeRule = field(default=Venue.valid_size, kw_only=True)
     mode: Mode = field(default=Mode.PAPER, init=False)
     consumed: ConsumedLiquidity = field(factory=ConsumedLiquidity, init=False)
-    _pending: list[tuple[datetime, int, TradePlan]] = field(factory=list, init=False)
-    _games: Counter[str] = field(factory=Counter, init=False)
+    _pending: list[tuple[datetime, int, Callable[[datetime], None]]] = field(
+        factory=list, init=False
+    )
+    _games: Counter[str] = field(factory=Counter, init=False)  #: plans not yet final, by game
     _lost: set[str] = field(factory=set, init=False)  #: continuity lost, not yet restored
-    _submitted: int = field(default=0, init=False)
+    _steps: int = field(default=0, init=False)
     _orders: int = field(default=0, init=False)
 
     # -- the Executor interface -----------------------------------------------------------------
 
     def submit(self, plan: TradePlan) -> None:
-        """Queue ``plan`` for ``decided_at + latency`` (at once when the latency is 0)."""
-        self.listener.trade_state(plan, TradeState.PLANNED, f"paper, latency {self.latency}")
-        due = plan.decided_at + self.latency
-        if not self.latency:
-            self._execute(plan, due)
-            return
-        self._submitted += 1
-        heapq.heappush(self._pending, (due, self._submitted, plan))
+        """Execute ``plan`` at ``decided_at + latency`` (at once when the latency is 0)."""
         self._games[plan.game_id] += 1
+        self._state(plan, TradeState.PLANNED, f"paper, latency {self.latency}")
+        run = self._exit if plan.kind is PlanKind.EXIT else self._entry
+        self._at(plan.decided_at + self.latency, self.latency, lambda at: run(plan, at))
 
     def on_event(self, event: StreamEvent, at: datetime) -> None:
         """Fill what is due by ``at`` on the books as they stand, then note what ``event`` says."""
-        self._fill_due(at)
+        self._run_due(at)
         if isinstance(event, BookUpdate):
             book = event.book
             self.consumed.observe(book)
@@ -125,67 +127,86 @@ class PaperExecutor:
 
     async def drain(self) -> None:
         """Fill everything still pending against the last books, in due order."""
-        self._fill_due(None)
+        self._run_due(None)
 
     # -- scheduling ------------------------------------------------------------------------------
 
-    def _fill_due(self, at: datetime | None) -> None:
-        while self._pending and (at is None or self._pending[0][0] <= at):
-            due, _, plan = heapq.heappop(self._pending)
-            self._games[plan.game_id] -= 1
-            if not self._games[plan.game_id]:
-                del self._games[plan.game_id]
-            self._execute(plan, due)
+    def _at(self, due: datetime, delay: timedelta, step: Callable[[datetime], None]) -> None:
+        """Run ``step`` now if ``delay`` is 0, else on the first event at or after ``due``."""
+        if not delay:
+            step(due)
+            return
+        self._steps += 1
+        heapq.heappush(self._pending, (due, self._steps, step))
 
-    def _execute(self, plan: TradePlan, at: datetime) -> None:
-        if plan.kind is PlanKind.EXIT:
-            self._exit(plan, at)
-        else:
-            self._entry(plan, at)
+    def _run_due(self, at: datetime | None) -> None:
+        while self._pending and (at is None or self._pending[0][0] <= at):
+            due, _, step = heapq.heappop(self._pending)
+            step(due)
+
+    def _state(self, plan: TradePlan, state: TradeState, detail: str) -> None:
+        if state.is_final:
+            self._games[plan.game_id] -= 1
+            if self._games[plan.game_id] <= 0:
+                del self._games[plan.game_id]
+        self.listener.trade_state(plan, state, detail)
 
     # -- the two-leg entry -----------------------------------------------------------------------
 
     def _entry(self, plan: TradePlan, at: datetime) -> None:
+        """Leg 1 as fill-or-kill; leg 2 follows ``leg_gap`` later."""
         problem = _entry_problem(plan)
         if problem:
-            self.listener.trade_state(plan, TradeState.MISSED, problem)
+            self._state(plan, TradeState.MISSED, problem)
             return
         first = self._first_leg(plan)
         second = 1 - first
         leg1, leg2 = plan.legs[first], plan.legs[second]
-        state = self.listener.trade_state
-
-        state(plan, TradeState.LEG1_SENT, f"leg {first} FOK {leg1.size} @ {leg1.limit_price}")
+        self._state(
+            plan, TradeState.LEG1_SENT, f"leg {first} FOK {_n(leg1.size)} @ {leg1.limit_price}"
+        )
         done = self._order(plan, first, 1, leg1.side, leg1.size, leg1.limit_price, at, fok=True)
         if done.filled != leg1.size:
-            state(plan, TradeState.MISSED, f"leg {first} missed: {done.note}")
+            self._state(plan, TradeState.MISSED, f"leg {first} missed: {done.note}")
             return
-        state(plan, TradeState.LEG1_FILLED, f"leg {first} filled {done.filled}")
-
+        self._state(plan, TradeState.LEG1_FILLED, f"leg {first} filled {_n(done.filled)}")
         want = done.filled
-        state(plan, TradeState.LEG2_SENT, f"leg {second} IOC {want} @ {leg2.limit_price}")
+        self._state(plan, TradeState.LEG2_SENT, f"leg {second} IOC {_n(want)} @ {leg2.limit_price}")
+        self._at(at + self.leg_gap, self.leg_gap, lambda at: self._second(plan, first, want, at))
+
+    def _second(self, plan: TradePlan, first: int, want: Decimal, at: datetime) -> None:
+        """Leg 2 as immediate-or-cancel, one hedge retry, then the unwind of leg 1's excess."""
+        second = 1 - first
+        leg1, leg2 = plan.legs[first], plan.legs[second]
         got = self._order(plan, second, 1, leg2.side, want, leg2.limit_price, at).filled
         if got < want:
             market = self.markets(leg2.contract_id)
             tick = market.tick_size if market else Decimal("0.01")
             retry = hedge_price(leg2.limit_price, self.hedge_slippage, leg2.side, tick)
-            state(plan, TradeState.LEG2_SENT, f"leg {second} hedge retry {want - got} @ {retry}")
+            self._state(
+                plan, TradeState.LEG2_SENT, f"leg {second} hedge retry {_n(want - got)} @ {retry}"
+            )
             got += self._order(plan, second, 2, leg2.side, want - got, retry, at).filled
         if got == want:
-            state(plan, TradeState.HEDGED, f"{got} contracts on each leg")
+            self._state(plan, TradeState.HEDGED, f"{_n(got)} contracts on each leg")
             return
 
         excess = want - got
-        state(plan, TradeState.UNWINDING, f"leg {second} short by {excess}: selling leg {first}")
+        self._state(
+            plan, TradeState.UNWINDING, f"leg {second} short by {_n(excess)}: selling leg {first}"
+        )
         sold = self._order(plan, first, 2, _opposite(leg1.side), excess, None, at)
-        if sold.filled == excess:
-            if got:
-                state(plan, TradeState.HEDGED, f"{got} contracts on each leg after the unwind")
-            else:
-                state(plan, TradeState.FLAT, f"leg {first} unwound: {excess} sold back")
-            return
-        left = excess - sold.filled
-        state(plan, TradeState.BROKEN, f"leg {first} one-legged by {left}: {sold.note}")
+        if sold.filled == excess and got:
+            self._state(
+                plan, TradeState.HEDGED, f"{_n(got)} contracts on each leg after the unwind"
+            )
+        elif sold.filled == excess:
+            self._state(plan, TradeState.FLAT, f"leg {first} unwound: {_n(excess)} sold back")
+        else:
+            left = excess - sold.filled
+            self._state(
+                plan, TradeState.BROKEN, f"leg {first} one-legged by {_n(left)}: {sold.note}"
+            )
 
     def _first_leg(self, plan: TradePlan) -> int:
         """The leg more likely to miss: less depth within its limit per contract asked (tie: 0)."""
@@ -204,25 +225,25 @@ class PaperExecutor:
 
     def _exit(self, plan: TradePlan, at: datetime) -> None:
         if any(leg.side is not Side.SELL for leg in plan.legs):
-            self.listener.trade_state(plan, TradeState.BROKEN, "an exit only sells: nothing sent")
+            self._state(plan, TradeState.BROKEN, "an exit only sells: nothing sent")
             return
         left: list[str] = []
         for index, leg in enumerate(plan.legs):
             sent = TradeState.LEG1_SENT if index == 0 else TradeState.LEG2_SENT
-            self.listener.trade_state(
-                plan, sent, f"leg {index} IOC {leg.side} {leg.size} @ {leg.limit_price}"
+            self._state(
+                plan, sent, f"leg {index} IOC {leg.side} {_n(leg.size)} @ {leg.limit_price}"
             )
             done = self._order(plan, index, 1, leg.side, leg.size, leg.limit_price, at)
             if done.filled < leg.size:
-                left.append(f"leg {index}: {leg.size - done.filled} left ({done.note})")
+                left.append(f"leg {index}: {_n(leg.size - done.filled)} left ({done.note})")
             if index == 0:
                 sold = done.filled == leg.size
                 first = TradeState.LEG1_FILLED if sold else TradeState.LEG1_PARTIAL
-                self.listener.trade_state(plan, first, f"leg 0 sold {done.filled}")
+                self._state(plan, first, f"leg 0 sold {_n(done.filled)}")
         if left:
-            self.listener.trade_state(plan, TradeState.BROKEN, "; ".join(left))
+            self._state(plan, TradeState.BROKEN, "; ".join(left))
         else:
-            self.listener.trade_state(plan, TradeState.FLAT, "every leg sold")
+            self._state(plan, TradeState.FLAT, "every leg sold")
 
     # -- one simulated order -----------------------------------------------------------------------
 
@@ -266,13 +287,13 @@ class PaperExecutor:
         price = limit if limit is not None else (takes[-1][0] if takes else ZERO)
         valid = self.size_rule(market, side, price, offered, tif) if offered else ZERO
         if fok and valid != size:
-            return _Order(ZERO, f"only {valid} of {size} fillable within {limit}")
+            return _Order(ZERO, f"only {_n(valid)} of {_n(size)} fillable within {limit}")
         if not valid:
-            return _Order(ZERO, f"nothing fillable within {limit} (offered {offered})")
+            return _Order(ZERO, f"nothing fillable within {limit} (offered {_n(offered)})")
         takes = trim(takes, valid)
         self.consumed.take(book, side, takes)
         self._report(plan, index, side, takes, market, at, client_order_id, order_id)
-        return _Order(valid, "" if valid == size else f"{valid} of {size} within {limit}")
+        return _Order(valid, "" if valid == size else f"{_n(valid)} of {_n(size)} within {limit}")
 
     def _report(
         self,
