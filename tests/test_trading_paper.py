@@ -565,3 +565,26 @@ def test_a_badly_ordered_book_is_still_walked_best_first() -> None:
         (D("0.45"), D(2)),
     ]
     assert paper_book.levels_to_take(shuffled, Side.SELL)[0] == (D("0.35"), D(5))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"mode": Mode.LIVE},
+        {"legs": (leg(PM, "10", "0.40"),)},
+        {"legs": (leg(PM, "10", "0.40"), leg(KX, "10", "0.55", side=Side.SELL))},
+        {"legs": (leg(PM, "10", "0.40"), leg(KX, "9", "0.55"))},
+    ],
+)
+def test_a_malformed_entry_sends_nothing(change) -> None:
+    world = World()
+    world.books[PM] = book(PM, asks=[("0.40", 20)], bids=[("0.39", 20)])
+    world.books[KX] = book(KX, asks=[("0.55", 20)], bids=[("0.54", 20)])
+    executor = world.executor()
+    executor.submit(attrs.evolve(entry("t", "10", "0.40", "0.55"), **change))
+    assert world.path("t") == [TradeState.PLANNED, TradeState.MISSED] and world.fills == []
+    assert not executor.busy(GAME)
+    executor.submit(
+        attrs.evolve(exit_plan("x", pm=("10", "0.39"), kx=("10", "0.54")), mode=Mode.LIVE)
+    )
+    assert world.path("x") == [TradeState.PLANNED, TradeState.BROKEN] and world.fills == []

@@ -224,6 +224,9 @@ class PaperExecutor:
     # -- exits -------------------------------------------------------------------------------------
 
     def _exit(self, plan: TradePlan, at: datetime) -> None:
+        if plan.mode is not Mode.PAPER:
+            self._state(plan, TradeState.BROKEN, "a live plan reached the paper executor")
+            return
         if any(leg.side is not Side.SELL for leg in plan.legs):
             self._state(plan, TradeState.BROKEN, "an exit only sells: nothing sent")
             return
@@ -335,6 +338,8 @@ class PaperExecutor:
 
 def _entry_problem(plan: TradePlan) -> str:
     """Why an entry plan cannot be executed as a two-leg trade ("" if it can)."""
+    if plan.mode is not Mode.PAPER:
+        return "a live plan reached the paper executor"
     if len(plan.legs) != 2:
         return f"an entry needs two legs, got {len(plan.legs)}"
     if any(leg.size != plan.size for leg in plan.legs):
