@@ -13,8 +13,6 @@ import click
 
 from arbkit.cli.output import echo_json
 from arbkit.cli.state import AppState
-from arbkit.config import config_path
-from arbkit.registry import get_venues
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -28,6 +26,8 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def path_command(state: AppState) -> None:
         """Print the config file's path."""
+        from arbkit.config import config_path
+
         click.echo(str(state.config_file or config_path()))
 
     @config_group.command(name="show")
@@ -35,6 +35,8 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def show_command(state: AppState, json_: bool) -> None:
         """Print the config with every credential masked."""
+        from arbkit.registry import get_venues
+
         names = {
             name: cls.credential_names for name, cls in get_venues(state.plugin_manager).items()
         }

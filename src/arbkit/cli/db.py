@@ -6,7 +6,6 @@ import click
 
 from arbkit.cli.output import echo_json, render_table
 from arbkit.cli.state import AppState
-from arbkit.store import default_db_path
 
 
 def register(cli: click.Group) -> None:
@@ -18,6 +17,8 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def path_command(state: AppState) -> None:
         """Print the database path."""
+        from arbkit.store import default_db_path
+
         click.echo(str(state.db_path or default_db_path()))
 
     @db_group.command(name="status")

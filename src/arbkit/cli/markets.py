@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import click
 
 from arbkit.cli.output import echo_json, render_table
 from arbkit.cli.state import AppState
 from arbkit.models import MarketType
-from arbkit.venue import DiscoveryQuery
 
 
 def register(cli: click.Group) -> None:
@@ -32,6 +29,10 @@ def register(cli: click.Group) -> None:
         json_: bool,
     ) -> None:
         """List a venue's game markets."""
+        import asyncio
+
+        from arbkit.venue import DiscoveryQuery
+
         venue = state.venue(venue_name)
         query = DiscoveryQuery(leagues=frozenset(league.upper() for league in leagues))
 

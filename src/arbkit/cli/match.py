@@ -6,30 +6,22 @@ loads markets (live, sample, replay or raw venue files), prints, and stores deci
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from arbkit.cli.output import echo_json, render_table
 from arbkit.cli.state import AppState
 from arbkit.errors import ArbkitError, ConfigError
-from arbkit.matching import (
-    DEFAULT_MIN_CONFIDENCE,
-    MatchingService,
-    MatchReport,
-    load_overrides,
-    save_matches,
-    save_override,
-    stored_matches,
-)
-from arbkit.matching.compare import compare_teams
+from arbkit.matching.scoring import DEFAULT_MIN_CONFIDENCE
 from arbkit.models import Market, Relation
-from arbkit.venue import DiscoveryQuery
+
+if TYPE_CHECKING:  # the service, the store and asyncio are imported by the commands that use them
+    from arbkit.matching import MatchingService, MatchReport
 
 
 @contextmanager
@@ -54,6 +46,9 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def team_command(state: AppState, a: str, b: str, league: str | None, json_: bool) -> None:
         """Say whether two names are the same team."""
+        from arbkit.matching import MatchingService
+        from arbkit.matching.compare import compare_teams
+
         with _one_line_errors():
             service = MatchingService.from_plugins(state.plugin_manager)
             _check_leagues(service, (league,) if league else ())
@@ -116,6 +111,8 @@ def register(cli: click.Group) -> None:
         json_: bool,
     ) -> None:
         """Pair markets across venues: which contract on one venue pays with which on another."""
+        from arbkit.matching import MatchingService, save_matches
+
         with _one_line_errors():
             files = _market_files(market_files, poly_file, kalshi_file)
             sources = sum(bool(x) for x in (sample, replay_dir, files))
@@ -162,6 +159,8 @@ def register(cli: click.Group) -> None:
         """Force a pair from now on, as `match markets` shows it: LEFT_CONTRACT on one venue
         (a Polymarket token id, say), RIGHT_CONTRACT on the other (a Kalshi ticker, or its
         :yes / :no contract)."""
+        from arbkit.matching import save_override
+
         with _one_line_errors():
             saved = save_override(
                 state.store.db,
@@ -182,6 +181,8 @@ def register(cli: click.Group) -> None:
         state: AppState, left_contract: str, right_contract: str, note: str | None
     ) -> None:
         """Forbid a pair: from now on the matcher never links them."""
+        from arbkit.matching import save_override
+
         with _one_line_errors():
             saved = save_override(
                 state.store.db, left_contract, right_contract, "reject", note=note
@@ -198,6 +199,8 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def list_command(state: AppState, league: str | None, json_: bool) -> None:
         """Stored matches with confidence and reasons, and the overrides."""
+        from arbkit.matching import load_overrides, stored_matches
+
         with _one_line_errors():
             rows = stored_matches(state.store.db, league)
             overrides = load_overrides(state.store.db)
@@ -286,6 +289,8 @@ def _load_markets(
     files: dict[str, Path],
     leagues: set[str],
 ) -> list[Market]:
+    import asyncio
+
     from arbkit.recordings import load_recordings, sample_dir
     from arbkit.registry import get_venue
 
@@ -311,7 +316,10 @@ def _load_markets(
 
 async def _discover(state: AppState, leagues: set[str]) -> list[Market]:
     """Every live venue's markets (venues that play recordings are not live)."""
+    import asyncio
+
     from arbkit.engine.session import close_venues, live_venue_names
+    from arbkit.venue import DiscoveryQuery
 
     query = DiscoveryQuery(leagues=frozenset(leagues))
     names = sorted(live_venue_names(state.plugin_manager))

@@ -6,7 +6,6 @@ import click
 
 from arbkit.cli.output import echo_json, render_table
 from arbkit.cli.state import AppState
-from arbkit.registry import get_venues
 
 
 def register(cli: click.Group) -> None:
@@ -23,6 +22,8 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def list_venues(state: AppState, json_: bool = False) -> None:
         """List every venue with the plugin module that provides it."""
+        from arbkit.registry import get_venues
+
         rows = [
             {
                 "name": name,

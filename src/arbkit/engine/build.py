@@ -20,7 +20,7 @@ from arbkit.engine.core import Engine
 from arbkit.engine.session import LiveSession, Session, live_venue_names, open_replay
 from arbkit.engine.sinks import Sink
 from arbkit.errors import ConfigError
-from arbkit.matching.service import DEFAULT_MIN_CONFIDENCE
+from arbkit.matching.scoring import DEFAULT_MIN_CONFIDENCE
 from arbkit.recordings import sample_dir
 from arbkit.registry import get_matcher_components, get_strategies, get_venues
 from arbkit.scan.orchestrator import ScanOptions

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import field, frozen
-from sqlite_utils import Database
 
 from arbkit.errors import ConfigError
 from arbkit.models import MatchResult, Relation
+
+if TYPE_CHECKING:  # only annotations: the store's owner imports sqlite-utils, start-up does not
+    from sqlite_utils import Database
 
 CONFIRM = "confirm"
 REJECT = "reject"

@@ -13,6 +13,10 @@ from attrs import frozen
 
 from arbkit.models import Contract, Market, Relation
 
+#: The one match-confidence threshold: `arbkit match`, `scan` and the engine all default to it.
+#: Here, not in the service, so a command's ``--min-confidence`` default costs no service import.
+DEFAULT_MIN_CONFIDENCE = 0.9
+
 
 @frozen(kw_only=True)
 class Candidate:

@@ -32,15 +32,13 @@ from arbkit.errors import PluginError
 from arbkit.matching.overrides import Override, Overrides, load_overrides
 from arbkit.matching.report import MatchReport, NearMiss
 from arbkit.matching.resolve import Claim, Rejected, View, resolve_market
-from arbkit.matching.scoring import Candidate, Scorer
+from arbkit.matching.scoring import DEFAULT_MIN_CONFIDENCE, Candidate, Scorer
 from arbkit.matching.teambook import TeamBook
 from arbkit.matching.teams import LeagueData, Team
 from arbkit.models import Contract, ContractLink, Market, MarketType, MatchResult, Relation
 
 log = logging.getLogger(__name__)
 
-#: The one match-confidence threshold: `arbkit match`, `scan` and the engine all default to it.
-DEFAULT_MIN_CONFIDENCE = 0.9
 #: Two start times further apart than this are two different games (doubleheaders).
 START_TOLERANCE = timedelta(minutes=30)
 #: A game date one day off is only accepted when the later side has no start time (UTC slug date).

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 from attrs import frozen
-from rapidfuzz import fuzz, process
 
 from arbkit.matching.normalize import normalize
 from arbkit.matching.teams import LeagueData, Team
@@ -220,6 +219,8 @@ class TeamBook:
 
 
 def _fuzzy(index: _LeagueIndex, text: str, key: str) -> TeamHit:
+    from rapidfuzz import fuzz, process  # only on an exact miss: start-up does not pay for it
+
     hits = process.extract(
         key.replace(" ", ""),
         index.fuzzy_keys,

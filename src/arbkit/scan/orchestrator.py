@@ -18,7 +18,7 @@ from attrs import field, frozen
 
 from arbkit.clock import Clock
 from arbkit.errors import ArbkitError, OperationFailed
-from arbkit.matching.service import DEFAULT_MIN_CONFIDENCE
+from arbkit.matching.scoring import DEFAULT_MIN_CONFIDENCE
 from arbkit.models import Market, MarketType, MatchResult, Opportunity
 from arbkit.scan.shard import Change, GameShard
 from arbkit.strategy import Strategy
