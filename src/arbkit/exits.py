@@ -1,12 +1,27 @@
-"""The exit-rule contract: look at an open position and say whether (and why) to close it."""
+"""The exit-rule contract: look at a whole two-leg position and say whether (and why) to close it.
+
+A rule sees the :class:`~arbkit.trading.model.GamePosition` of one game (every leg), the
+current books and markets of its contracts, and arbkit's clock. The exit manager
+(:class:`arbkit.trading.exits.ExitManager`) asks every enabled rule in two rounds:
+
+1. ``holds(position, now)``: a reason to keep the position whatever the others say (a veto,
+   e.g. ``min_hold`` in the first 15 s). One hold keeps the position.
+2. ``should_exit(position, books, markets, now)``: a reason to sell every held leg now. The
+   first rule (in load order) that gives one closes the position.
+
+A rule that raises is logged and counts as "hold" in round 1 and "no exit" in round 2: a
+broken plugin never sells anything.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from arbkit.models import OrderBook, Position
+if TYPE_CHECKING:
+    from arbkit.models import Market, OrderBook
+    from arbkit.trading.model import GamePosition
 
 
 class ExitRule:
@@ -18,13 +33,23 @@ class ExitRule:
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options = dict(options or {})
 
+    def holds(self, position: GamePosition, now: datetime) -> str | None:
+        """A reason to keep ``position`` whatever any other rule says, or None (the default)."""
+        return None
+
     def should_exit(
         self,
-        position: Position,
+        position: GamePosition,
         books: Mapping[str, OrderBook],
+        markets: Mapping[str, Market],
         now: datetime,
-        *,
-        start_time: datetime | None = None,
     ) -> str | None:
-        """A reason to close ``position`` now, or None to keep it."""
+        """A reason to sell every held leg of ``position`` now, or None to keep it.
+
+        Args:
+            position: the game's open position; ``legs`` by contract id.
+            books: the current book of each leg's contract id (missing: none known).
+            markets: each leg's market by contract id, with its ``fees`` model.
+            now: arbkit's clock (recorded time in a replay): never call ``datetime.now()``.
+        """
         raise NotImplementedError

@@ -1,0 +1,159 @@
+"""Exit evaluation: the enabled exit rules asked about a position, and the plan that sells it.
+
+Precedence (docs/trading.md): a position that is not open or holds nothing is never
+evaluated; then any rule's ``holds`` keeps it (``min_hold`` in its first 15 s,
+``hold_to_settlement`` with ``exclusive = true``); otherwise the first rule, in load order,
+whose ``should_exit`` gives a reason closes it, and the reason is ``"<rule>: <why>"``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from arbkit.errors import ConfigError
+from arbkit.exits import ExitRule
+from arbkit.models import Market, OrderBook, Side
+from arbkit.trading.executor import BookLookup
+from arbkit.trading.model import ZERO, GamePosition, LegPlan, Mode, PlanKind, TradePlan
+from arbkit.trading.positions import MarketLookup, held_cost, sell_into_bids, usable
+
+log = logging.getLogger(__name__)
+
+#: The rules on when the config's ``[exits]`` names none: take the arbitrage's profit early
+#: if the books allow, otherwise let the venues pay it; never sell in the first 15 s.
+DEFAULT_RULES = ("min_hold", "convergence", "hold_to_settlement")
+
+
+class ExitManager:
+    """Asks every enabled rule about one position (see the module docstring for the order)."""
+
+    def __init__(self, rules: Sequence[ExitRule]) -> None:
+        self.rules = tuple(rules)
+
+    def evaluate(
+        self,
+        position: GamePosition,
+        books: Mapping[str, OrderBook],
+        markets: Mapping[str, Market],
+        now: datetime,
+    ) -> str | None:
+        """The exit reason for ``position`` now, or None to keep it.
+
+        A rule that raises is logged and taken as a hold (round 1) or no exit (round 2): a
+        broken plugin can keep a position, never sell one.
+        """
+        if not position.is_open or not any(leg.size for leg in position.legs.values()):
+            return None
+        for rule in self.rules:
+            try:
+                if rule.holds(position, now):
+                    return None
+            except Exception:
+                log.exception("exit rule %s failed deciding a hold: holding", rule.name)
+                return None
+        for rule in self.rules:
+            try:
+                reason = rule.should_exit(position, books, markets, now)
+            except Exception:
+                log.exception("exit rule %s failed: it does not exit", rule.name)
+                continue
+            if reason:
+                return f"{rule.name}: {reason}"
+        return None
+
+
+def exit_plan(
+    position: GamePosition,
+    books: BookLookup,
+    markets: MarketLookup,
+    *,
+    trade_id: str,
+    mode: Mode,
+    now: datetime,
+    reason: str,
+) -> TradePlan | None:
+    """A plan that SELLs every held leg of ``position`` into the current bids.
+
+    Each leg's limit is the lowest bid that fills it (the lowest bid there is when the bids
+    are thinner than the leg: what they do not absorb stays held). None when a held leg has
+    no usable book (none, continuity in doubt, no bids) or no market: no sale on a guess.
+    """
+    legs: list[LegPlan] = []
+    net = basis = ZERO
+    for contract_id, leg in position.legs.items():
+        if not leg.size:
+            continue
+        book, market = books(contract_id), markets(contract_id)
+        if market is None or book is None or not usable(book):
+            return None
+        sale = sell_into_bids(book, leg.size, market.fees)
+        if sale.worst_price is None:
+            return None
+        legs.append(
+            LegPlan(
+                venue=leg.venue,
+                market_id=leg.market_id,
+                contract_id=contract_id,
+                outcome=leg.outcome,
+                side=Side.SELL,
+                size=leg.size,
+                limit_price=sale.worst_price,
+                expected_price=sale.gross / sale.size,
+                expected_fee=sale.fee,
+            )
+        )
+        net += sale.net
+        whole = sale.size == leg.size
+        basis += held_cost(leg) if whole else held_cost(leg) * sale.size / leg.size
+    if not legs:
+        return None
+    return TradePlan(
+        trade_id=trade_id,
+        kind=PlanKind.EXIT,
+        mode=mode,
+        game_id=position.game_id,
+        league=position.league,
+        strategy=position.strategy,
+        opportunity_key=f"exit|{position.game_id}",
+        legs=tuple(legs),
+        size=max(leg.size for leg in legs),
+        decided_at=now,
+        start_time=position.start_time,
+        expected_profit=net - basis,
+        reason=reason,
+    )
+
+
+def build_exit_rules(
+    classes: Mapping[str, type[ExitRule]], config: Mapping[str, Any]
+) -> list[ExitRule]:
+    """The enabled rules, built with their options, in ``classes``' (load) order.
+
+    ``config`` is the ``[exits]`` table: ``[exits.<name>]`` enables a rule with its options;
+    ``enabled = false`` in it turns one off. :data:`DEFAULT_RULES` are on unless turned off.
+
+    Raises:
+        ConfigError: an unknown rule name, a section that is not a table, a bad ``enabled``
+            or a bad option (the rule's own check).
+    """
+    for name, options in config.items():
+        if name not in classes:
+            close = difflib.get_close_matches(name, list(classes), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            known = ", ".join(classes) or "none"
+            raise ConfigError(f"[exits.{name}]: unknown exit rule{hint}; known: {known}")
+        if not isinstance(options, Mapping):
+            raise ConfigError(f"[exits.{name}] must be a table, got {options!r}")
+        if not isinstance(options.get("enabled", True), bool):
+            raise ConfigError(f"[exits.{name}] enabled must be true or false")
+    rules: list[ExitRule] = []
+    for name, cls in classes.items():
+        options = dict(config.get(name, {}))
+        enabled = options.pop("enabled", name in config or name in DEFAULT_RULES)
+        if enabled:
+            rules.append(cls(options))
+    return rules

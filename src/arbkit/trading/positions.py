@@ -1,0 +1,560 @@
+"""Positions per game and leg, built from fills, marked to the books and paid by settlements.
+
+The :class:`PositionBook` is the one place fills become positions. Its accounting, exactly:
+
+- a BUY adds ``price × size`` to the leg's ``cost`` and ``size`` to ``bought`` and ``size``;
+- a SELL adds ``price × size`` to ``proceeds`` and takes ``size`` off what is held;
+- a settlement is a sale at the payout: ``payout × held`` joins ``proceeds``, recorded on the
+  leg as a fill with ``trade_id`` :data:`SETTLEMENT` (so it is stored, and applied once);
+- every fee joins the leg's ``fees`` (fees are realized the moment they are paid);
+- held contracts carry the average cost of every purchase: ``cost × size / bought``.
+
+So ``realized = proceeds − cost of what is no longer held − fees``, and the mark's
+``unrealized = what the held contracts would sell for now, after sell fees − their cost``:
+realized + unrealized is what closing now would make, every fee counted once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from attrs import frozen
+
+from arbkit.fees import FeeModel
+from arbkit.models import Level, Market, OrderBook, Settlement, Side
+from arbkit.money import format_decimal
+from arbkit.trading.executor import BookLookup
+from arbkit.trading.model import (
+    ZERO,
+    GamePosition,
+    LegPosition,
+    Mode,
+    PositionStatus,
+    TradeFill,
+    TradePlan,
+)
+
+log = logging.getLogger(__name__)
+
+#: A contract id's market (with its current fee model), or None if unknown.
+MarketLookup = Callable[[str], Market | None]
+
+#: ``trade_id`` of the fill a settlement books on a leg.
+SETTLEMENT = "settlement"
+#: Exit reason of a position closed by a settlement.
+SETTLED = "settled"
+#: Exit reason of a position sold back without an exit rule (a missed second leg's unwind).
+UNWOUND = "unwound"
+
+
+# -- selling into bids --------------------------------------------------------------------
+
+
+@frozen
+class Sale:
+    """What selling ``size`` contracts into a book's bids would do right now."""
+
+    size: Decimal  #: contracts the bids absorb (≤ what was asked)
+    gross: Decimal  #: Σ price × size over the levels walked
+    fee: Decimal  #: the venue's fee for that one order
+    worst_price: Decimal | None  #: the lowest bid walked: the limit that fills it
+    levels: tuple[Level, ...]
+
+    @property
+    def net(self) -> Decimal:
+        return self.gross - self.fee
+
+
+#: contract id -> (book, fee model, size, sale): one walk per book update, whoever asks
+_SALES: dict[str, tuple[OrderBook, FeeModel, Decimal, Sale]] = {}
+_SALES_MAX = 100_000
+
+
+def usable(book: OrderBook | None) -> bool:
+    """A book that can be sold into: known, its stream continuous, with at least one bid."""
+    return book is not None and book.continuous and bool(book.bids)
+
+
+def sell_into_bids(book: OrderBook, size: Decimal, fees: FeeModel) -> Sale:
+    """Walk ``book``'s bids for ``size`` contracts; the fee is ``fees.order_fee`` of the walk.
+
+    The answer is remembered until the book (an immutable snapshot) or the size changes, so the
+    mark and every exit rule looking at one leg in one pass walk it once.
+    """
+    hit = _SALES.get(book.contract_id)
+    if hit is not None and hit[0] is book and hit[1] is fees and hit[2] == size:
+        return hit[3]
+    levels: list[Level] = []
+    left, gross = size, ZERO
+    for price, available in book.bids:
+        if left <= 0:
+            break
+        take = available if available < left else left
+        if take <= 0:
+            continue
+        levels.append((price, take))
+        gross += price * take
+        left -= take
+    walked = tuple(levels)
+    fee = fees.order_fee(walked) if walked else ZERO
+    sale = Sale(size - left, gross, fee, walked[-1][0] if walked else None, walked)
+    if len(_SALES) >= _SALES_MAX:
+        _SALES.clear()
+    _SALES[book.contract_id] = (book, fees, size, sale)
+    return sale
+
+
+def held_cost(leg: LegPosition) -> Decimal:
+    """The cost basis of the contracts still held: their share of every purchase's cost."""
+    if not leg.size:
+        return ZERO
+    if leg.size == leg.bought:
+        return leg.cost  # exact: nothing sold yet
+    return leg.cost * leg.size / leg.bought
+
+
+@frozen
+class CloseValue:
+    """What selling every held leg of a position into the current bids would make."""
+
+    net: Decimal  #: proceeds after the venues' sell fees
+    basis: Decimal  #: cost of the held contracts
+    realized: Decimal  #: what the position has already made (fees paid included)
+
+    @property
+    def unrealized(self) -> Decimal:
+        return self.net - self.basis
+
+    @property
+    def total(self) -> Decimal:
+        """The position's whole P&L if it were closed now, every fee counted."""
+        return self.realized + self.unrealized
+
+
+def close_value(
+    position: GamePosition, books: Mapping[str, OrderBook], markets: Mapping[str, Market]
+) -> CloseValue | None:
+    """Closing ``position`` now, or None when a held leg cannot be sold whole right now.
+
+    None covers a leg with no usable book, no market (no fee model), or bids too thin for
+    every contract it holds: an exit rule cannot judge a sale that cannot be made.
+    """
+    net = basis = ZERO
+    for contract_id, leg in position.legs.items():
+        if not leg.size:
+            continue
+        book, market = books.get(contract_id), markets.get(contract_id)
+        if market is None or book is None or not usable(book):
+            return None
+        sale = sell_into_bids(book, leg.size, market.fees)
+        if sale.size < leg.size:
+            return None
+        net += sale.net
+        basis += held_cost(leg)
+    return CloseValue(net=net, basis=basis, realized=realized_pnl(position))
+
+
+# -- the position book --------------------------------------------------------------------
+
+
+class PositionBook:
+    """Every position of one mode, by game, in the order they were opened."""
+
+    def __init__(self, mode: Mode) -> None:
+        self.mode = mode
+        self._positions: dict[str, GamePosition] = {}
+        #: the last usable book and market of each contract id: a leg's mark when it has none
+        self._last: dict[str, tuple[OrderBook, Market]] = {}
+
+    def load(self, positions: Iterable[GamePosition]) -> None:
+        """Take back stored positions (a restart): later fills and settlements apply on top."""
+        for position in positions:
+            self._positions[position.game_id] = position
+
+    def apply(self, plan: TradePlan, fill: TradeFill) -> GamePosition:
+        """Book one fill of ``plan``; a fill already booked (same ``fill_id``) changes nothing.
+
+        BUY fills open or extend the game's position; SELL fills (exits, unwinds) reduce a
+        leg. When every leg is back to 0 the position is CLOSED with ``plan.reason`` (or
+        :data:`UNWOUND`). A BUY into a closed position opens it again (one row per game).
+
+        Raises:
+            ValueError: a sale of more than the leg holds (arbkit never sells short: the
+                books are wrong, and guessing would hide it).
+        """
+        position = self._positions.get(plan.game_id)
+        if position is None:
+            if fill.side is not Side.BUY:
+                raise ValueError(f"{plan.game_id}: a {fill.side} fill with no position held")
+            position = GamePosition(
+                game_id=plan.game_id,
+                league=plan.league,
+                strategy=plan.strategy,
+                mode=self.mode,
+                opened_at=fill.at,
+                start_time=plan.start_time,
+            )
+            self._positions[plan.game_id] = position
+        leg = position.legs.get(fill.contract_id)
+        if leg is not None and fill.fill_id and _has_fill(leg, fill.fill_id):
+            return position
+        if fill.side is Side.BUY:
+            if leg is None:
+                outcome = plan.legs[fill.leg].outcome if fill.leg < len(plan.legs) else ""
+                leg = LegPosition(
+                    venue=fill.venue,
+                    market_id=fill.market_id,
+                    contract_id=fill.contract_id,
+                    outcome=outcome,
+                )
+                position.legs[fill.contract_id] = leg
+            leg.size += fill.size
+            leg.bought += fill.size
+            leg.cost += fill.price * fill.size
+            if not position.is_open:
+                position.status, position.exit_reason, position.closed_at = (
+                    PositionStatus.OPEN,
+                    None,
+                    None,
+                )
+        else:
+            if leg is None or fill.size > leg.size:
+                held = ZERO if leg is None else leg.size
+                raise ValueError(
+                    f"{plan.game_id}: selling {fill.size} of {fill.contract_id}, holding {held}"
+                )
+            leg.size -= fill.size
+            leg.proceeds += fill.price * fill.size
+        leg.fees += fill.fee
+        leg.fills.append(fill)
+        if position.is_open and _all_flat(position):
+            position.status = PositionStatus.CLOSED
+            position.exit_reason = plan.reason or UNWOUND
+            position.closed_at = fill.at
+            position.unrealized_pnl = ZERO
+        return position
+
+    def get(self, game_id: str) -> GamePosition | None:
+        return self._positions.get(game_id)
+
+    def open_positions(self) -> list[GamePosition]:
+        return [p for p in self._positions.values() if p.is_open]
+
+    def all(self) -> list[GamePosition]:
+        """Every position, in opened order."""
+        return list(self._positions.values())
+
+    def mark(
+        self, position: GamePosition, books: BookLookup, markets: MarketLookup, now: datetime
+    ) -> Decimal:
+        """Mark ``position`` to the current bids; sets and returns ``unrealized_pnl``.
+
+        Each held leg is worth what selling it into its book's bids would bring after the
+        venue's sell fee (contracts beyond the bids' depth bring nothing), minus its cost
+        basis. A leg with no usable book now (none, continuity lost, no bids, or no market)
+        keeps its last mark: it is valued against the last usable book seen for its contract;
+        a leg never seen with one is valued at its cost (it adds 0).
+        """
+        if not position.is_open:
+            position.unrealized_pnl, position.marked_at = ZERO, now
+            return ZERO
+        unrealized = ZERO
+        for contract_id, leg in position.legs.items():
+            if not leg.size:
+                continue
+            book, market = books(contract_id), markets(contract_id)
+            if market is not None and book is not None and usable(book):
+                self._last[contract_id] = (book, market)
+            else:
+                last = self._last.get(contract_id)
+                if last is None:
+                    continue  # never marked: neither gain nor loss
+                book, market = last
+            unrealized += sell_into_bids(book, leg.size, market.fees).net - held_cost(leg)
+        position.unrealized_pnl, position.marked_at = unrealized, now
+        return unrealized
+
+    def mark_all(self, books: BookLookup, markets: MarketLookup, now: datetime) -> None:
+        for position in self._positions.values():
+            if position.is_open:
+                self.mark(position, books, markets, now)
+
+    def settle(self, settlement: Settlement, at: datetime) -> list[GamePosition]:
+        """Pay the held contracts of ``settlement``'s market; returns the positions changed.
+
+        Each held leg of that market is sold at its payout (1, 0, or 0.5 for a 50-50 void), as
+        a fill with ``fill_id`` ``settlement:<venue>:<market>``, so the same settlement twice
+        pays once. A position whose legs are all settled or sold becomes SETTLED. A leg whose
+        contract the settlement does not name is left held, with a warning.
+        """
+        changed: list[GamePosition] = []
+        fill_id = f"{SETTLEMENT}:{settlement.venue}:{settlement.market_id}"
+        for position in self._positions.values():
+            touched = False
+            for contract_id, leg in position.legs.items():
+                if leg.venue != settlement.venue or leg.market_id != settlement.market_id:
+                    continue
+                if not leg.size or _has_fill(leg, fill_id):
+                    continue
+                payout = settlement.payouts.get(contract_id)
+                if payout is None:
+                    log.warning(
+                        "%s %s settled without a payout for %s: left held",
+                        settlement.venue,
+                        settlement.market_id,
+                        contract_id,
+                    )
+                    continue
+                leg.fills.append(
+                    TradeFill(
+                        trade_id=SETTLEMENT,
+                        leg=-1,
+                        venue=leg.venue,
+                        market_id=leg.market_id,
+                        contract_id=contract_id,
+                        side=Side.SELL,
+                        price=payout,
+                        size=leg.size,
+                        fee=ZERO,
+                        at=at,
+                        fill_id=fill_id,
+                    )
+                )
+                leg.proceeds += payout * leg.size
+                leg.size = ZERO
+                touched = True
+            if touched:
+                if position.is_open and _all_flat(position):
+                    position.status = PositionStatus.SETTLED
+                    position.exit_reason = SETTLED
+                    position.closed_at = at
+                    position.unrealized_pnl = ZERO
+                changed.append(position)
+        return changed
+
+
+def _has_fill(leg: LegPosition, fill_id: str) -> bool:
+    return any(f.fill_id == fill_id for f in leg.fills)
+
+
+def _all_flat(position: GamePosition) -> bool:
+    return all(not leg.size for leg in position.legs.values())
+
+
+def is_settlement(fill: TradeFill) -> bool:
+    """Whether ``fill`` is a settlement's payout rather than an order's execution."""
+    return fill.trade_id == SETTLEMENT
+
+
+# -- figures ------------------------------------------------------------------------------
+
+
+def leg_realized(leg: LegPosition) -> Decimal:
+    """``proceeds − cost of the contracts no longer held − fees``, for one leg."""
+    return leg.proceeds - (leg.cost - held_cost(leg)) - leg.fees
+
+
+def realized_pnl(position: GamePosition) -> Decimal:
+    """Proceeds − cost of what was sold or settled − every fee paid (exact)."""
+    return sum((leg_realized(leg) for leg in position.legs.values()), ZERO)
+
+
+def held_sizes(positions: Iterable[GamePosition]) -> dict[tuple[str, str], Decimal]:
+    """Contracts held per ``(venue, contract_id)``, over every position: what the venues should
+    report (live reconcile). Contracts not held are left out."""
+    held: dict[tuple[str, str], Decimal] = {}
+    for position in positions:
+        for leg in position.legs.values():
+            if leg.size:
+                key = (leg.venue, leg.contract_id)
+                held[key] = held.get(key, ZERO) + leg.size
+    return held
+
+
+def is_one_legged(position: GamePosition) -> bool:
+    """Open, and its legs do not hold equal contracts: not a hedged pair.
+
+    A position waiting for its second venue's settlement (one leg already paid) is not
+    one-legged: the game is over, and its risk is only that venue's payout.
+    """
+    if not position.is_open:
+        return False
+    if any(is_settlement(f) for leg in position.legs.values() for f in leg.fills):
+        return False
+    sizes = {leg.size for leg in position.legs.values()}
+    return len(position.legs) < 2 or len(sizes) > 1
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format_decimal(value)
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def position_json(position: GamePosition) -> dict[str, Any]:
+    """The position as ``arbkit positions --json`` and ``arbkit trade --json`` show it.
+
+    Every decimal is a string. A leg's ``size`` is what it bought and ``held`` what it holds
+    now; its ``fills`` are the orders' executions (a settlement shows in ``proceeds`` and the
+    status, not as a fill).
+    """
+    return {
+        "game": position.game_id,
+        "league": position.league,
+        "strategy": position.strategy,
+        "status": position.status.value,
+        "legs": [
+            {
+                "venue": leg.venue,
+                "market": leg.market_id,
+                "contract": leg.contract_id,
+                "outcome": leg.outcome,
+                "side": Side.BUY.value,
+                "size": format_decimal(leg.bought),
+                "held": format_decimal(leg.size),
+                "avg_price": _text(leg.avg_price),
+                "fees": format_decimal(leg.fees),
+                "fills": [
+                    {
+                        "at": fill.at.isoformat(),
+                        "side": fill.side.value,
+                        "price": format_decimal(fill.price),
+                        "size": format_decimal(fill.size),
+                        "fee": format_decimal(fill.fee),
+                    }
+                    for fill in leg.fills
+                    if not is_settlement(fill)
+                ],
+            }
+            for leg in position.legs.values()
+        ],
+        "cost": format_decimal(position.cost),
+        "proceeds": format_decimal(position.proceeds),
+        "fees": format_decimal(position.fees),
+        "realized_pnl": format_decimal(realized_pnl(position)),
+        "unrealized_pnl": format_decimal(position.unrealized_pnl),
+        "exit_reason": position.exit_reason,
+        "opened_at": _time(position.opened_at),
+        "closed_at": _time(position.closed_at),
+    }
+
+
+# -- the game_positions table (m003) ------------------------------------------------------
+
+
+def _fill_row(fill: TradeFill) -> dict[str, Any]:
+    return {
+        "trade_id": fill.trade_id,
+        "leg": fill.leg,
+        "venue": fill.venue,
+        "market_id": fill.market_id,
+        "contract_id": fill.contract_id,
+        "side": fill.side.value,
+        "price": str(fill.price),
+        "size": str(fill.size),
+        "fee": str(fill.fee),
+        "at": fill.at.isoformat(),
+        "client_order_id": fill.client_order_id,
+        "order_id": fill.order_id,
+        "fill_id": fill.fill_id,
+    }
+
+
+def _fill_from(data: Mapping[str, Any]) -> TradeFill:
+    return TradeFill(
+        trade_id=data["trade_id"],
+        leg=int(data["leg"]),
+        venue=data["venue"],
+        market_id=data["market_id"],
+        contract_id=data["contract_id"],
+        side=Side(data["side"]),
+        price=Decimal(data["price"]),
+        size=Decimal(data["size"]),
+        fee=Decimal(data["fee"]),
+        at=datetime.fromisoformat(data["at"]),
+        client_order_id=data.get("client_order_id", ""),
+        order_id=data.get("order_id"),
+        fill_id=data.get("fill_id", ""),
+    )
+
+
+def position_row(position: GamePosition, run_id: str | None) -> dict[str, Any]:
+    """The ``game_positions`` row of ``position``: every figure, and every fill, as text.
+
+    Decimals are stored with ``str`` (not normalized), so a row reads back to equal values.
+    """
+    legs = [
+        {
+            "venue": leg.venue,
+            "market_id": leg.market_id,
+            "contract_id": leg.contract_id,
+            "outcome": leg.outcome,
+            "size": str(leg.size),
+            "bought": str(leg.bought),
+            "cost": str(leg.cost),
+            "proceeds": str(leg.proceeds),
+            "fees": str(leg.fees),
+            "fills": [_fill_row(fill) for fill in leg.fills],
+        }
+        for leg in position.legs.values()
+    ]
+    return {
+        "mode": position.mode.value,
+        "game_id": position.game_id,
+        "league": position.league,
+        "strategy": position.strategy,
+        "status": position.status.value,
+        "legs": json.dumps(legs),
+        "cost": str(position.cost),
+        "proceeds": str(position.proceeds),
+        "fees": str(position.fees),
+        "realized_pnl": str(realized_pnl(position)),
+        "unrealized_pnl": str(position.unrealized_pnl),
+        "exit_reason": position.exit_reason,
+        "start_time": _time(position.start_time),
+        "opened_at": position.opened_at.isoformat(),
+        "closed_at": _time(position.closed_at),
+        "run_id": run_id,
+    }
+
+
+def _optional_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def position_from_row(row: Mapping[str, Any]) -> GamePosition:
+    """The position a ``game_positions`` row stores (``marked_at`` is not stored: None)."""
+    legs: dict[str, LegPosition] = {}
+    for data in json.loads(row["legs"]):
+        legs[data["contract_id"]] = LegPosition(
+            venue=data["venue"],
+            market_id=data["market_id"],
+            contract_id=data["contract_id"],
+            outcome=data["outcome"],
+            size=Decimal(data["size"]),
+            bought=Decimal(data["bought"]),
+            cost=Decimal(data["cost"]),
+            proceeds=Decimal(data["proceeds"]),
+            fees=Decimal(data["fees"]),
+            fills=[_fill_from(fill) for fill in data["fills"]],
+        )
+    return GamePosition(
+        game_id=row["game_id"],
+        league=row["league"],
+        strategy=row["strategy"],
+        mode=Mode(row["mode"]),
+        opened_at=datetime.fromisoformat(row["opened_at"]),
+        start_time=_optional_time(row["start_time"]),
+        legs=legs,
+        status=PositionStatus(row["status"]),
+        exit_reason=row["exit_reason"],
+        closed_at=_optional_time(row["closed_at"]),
+        unrealized_pnl=Decimal(row["unrealized_pnl"] or "0"),
+    )
