@@ -18,8 +18,14 @@ import pytest
 from arbkit_kalshi.fees import KalshiFees
 from arbkit_polymarket.fees import PolymarketFees
 
-from arbkit.models import Contract, Market, OrderBook, Side
-from arbkit.streaming import BookUpdate, ContinuityLost, ContinuityRestored, StreamEvent
+from arbkit.models import Contract, Market, OrderBook, Settlement, Side
+from arbkit.streaming import (
+    BookUpdate,
+    ContinuityLost,
+    ContinuityRestored,
+    MarketSettled,
+    StreamEvent,
+)
 from arbkit.trading import paper as paper_module
 from arbkit.trading import paper_book
 from arbkit.trading.executor import Executor
@@ -395,7 +401,7 @@ def test_a_second_leg_whose_book_lost_continuity_fills_nothing() -> None:
     assert world.taken("t") == [(0, Side.BUY, D("0.40"), D(10)), (0, Side.SELL, D("0.38"), D(10))]
 
 
-@pytest.mark.parametrize("case", ["missing", "not_continuous", "lost", "no_market"])
+@pytest.mark.parametrize("case", ["missing", "not_continuous", "lost", "no_market", "settled"])
 def test_nothing_is_filled_on_a_doubtful_book(case) -> None:
     world = World()
     world.books[PM] = book(PM, asks=[("0.40", 20)], continuous=case != "not_continuous")
@@ -407,6 +413,9 @@ def test_nothing_is_filled_on_a_doubtful_book(case) -> None:
     executor = world.executor()
     if case == "lost":
         executor.on_event(ContinuityLost("polymarket", (PM,), "silent socket"), T0)
+    if case == "settled":
+        settled = Settlement(venue="polymarket", market_id="pm", payouts={PM: D(1)})
+        executor.on_event(MarketSettled(settled), T0)
     executor.submit(entry("t", "10", "0.40", "0.55"))
     assert world.path("t") == [TradeState.PLANNED, TradeState.LEG1_SENT, TradeState.MISSED]
     assert world.fills == []

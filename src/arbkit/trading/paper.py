@@ -21,7 +21,13 @@ from attrs import define, field
 from arbkit.models import Level, Market, OrderBook, Side, TimeInForce
 from arbkit.money import format_decimal as _n
 from arbkit.money import round_down, round_up
-from arbkit.streaming import BookUpdate, ContinuityLost, ContinuityRestored, StreamEvent
+from arbkit.streaming import (
+    BookUpdate,
+    ContinuityLost,
+    ContinuityRestored,
+    MarketSettled,
+    StreamEvent,
+)
 from arbkit.trading.executor import BookLookup, ExecutionListener
 from arbkit.trading.model import (
     LegPlan,
@@ -97,6 +103,7 @@ class PaperExecutor:
     )
     _games: Counter[str] = field(factory=Counter, init=False)  #: plans not yet final, by game
     _lost: set[str] = field(factory=set, init=False)  #: continuity lost, not yet restored
+    _settled: set[str] = field(factory=set, init=False)  #: contracts of settled markets
     _steps: int = field(default=0, init=False)
     _orders: int = field(default=0, init=False)
 
@@ -121,6 +128,8 @@ class PaperExecutor:
             self._lost.update(event.contract_ids)
         elif isinstance(event, ContinuityRestored):
             self._lost.difference_update(event.contract_ids)
+        elif isinstance(event, MarketSettled):
+            self._settled.update(event.settlement.payouts)
 
     def busy(self, game_id: str) -> bool:
         return self._games[game_id] > 0
@@ -262,6 +271,8 @@ class PaperExecutor:
             return None, market, "book not continuous"
         if contract_id in self._lost:
             return None, market, "continuity lost"
+        if contract_id in self._settled:
+            return None, market, "market settled"
         return book, market, ""
 
     def _order(
