@@ -9,6 +9,8 @@ fill rounded up to $0.0001, the order's total rounded up to the cent.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 from pathlib import Path
@@ -597,3 +599,16 @@ def test_a_malformed_entry_sends_nothing(change) -> None:
         attrs.evolve(exit_plan("x", pm=("10", "0.39"), kx=("10", "0.54")), mode=Mode.LIVE)
     )
     assert world.path("x") == [TradeState.PLANNED, TradeState.BROKEN] and world.fills == []
+
+
+def test_importing_the_paper_executor_loads_no_order_path() -> None:
+    # a fresh interpreter: this test process has long imported the venue plugins
+    code = (
+        "import sys, arbkit.trading.paper\n"
+        "roots = {m.split('.')[0] for m in sys.modules}\n"
+        "print(sorted(roots & {'arbkit_polymarket', 'arbkit_kalshi', 'arbkit_replay',"
+        " 'httpx', 'websockets'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
