@@ -300,6 +300,7 @@ class PaperExecutor:
         tif = TimeInForce.FOK if fok else TimeInForce.IOC
         price = limit if limit is not None else (takes[-1][0] if takes else ZERO)
         valid = self.size_rule(market, side, price, offered, tif) if offered else ZERO
+        valid = max(ZERO, min(valid, offered))  # a rule can only shrink what the book offers
         if fok and valid != size:
             return _Order(ZERO, f"only {_n(valid)} of {_n(size)} fillable within {limit}")
         if not valid:
