@@ -14,6 +14,9 @@ the second leg may miss. The bet, per pair of contracts costing ``c`` (fees incl
 * Kelly with odds ``b = w / c``: ``f* = p − q / b``; stake ``kelly_fraction · f* · cash`` (cash
   on the legs' venues), i.e. ``stake / c`` pairs. ``f* ≤ 0`` means no bet.
 
+``c`` and ``w`` are those of the size being tried (a deeper walk pays more per contract, so its
+edge is thinner): the Kelly cap is the largest size found that fits its own stake.
+
 The capped size is rounded to one size that both legs' venues accept as fill-or-kill orders
 (``Venue.valid_size``, iterated to a common fixed point), then both legs are walked through their
 books at that size within their limit prices, so cost and fees are the venue's own figures at the
@@ -22,10 +25,10 @@ size actually sent; if rounding of fees pushes a cap over, the size steps down.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
-from attrs import frozen
+from attrs import define, frozen
 
 from arbkit.errors import ArbkitError
 from arbkit.models import Leg, Level, Market, Opportunity, OrderBook, Side, TimeInForce
@@ -42,6 +45,7 @@ ONE = Decimal(1)
 #: (the paper executor's default retry premium).
 HEDGE_SLIPPAGE = Decimal("0.02")
 _MAX_ROUNDS = 50
+_KELLY_ROUNDS = 8
 
 
 @frozen(kw_only=True)
@@ -51,31 +55,31 @@ class SizeResult:
     size: Decimal  #: contracts per leg (0 when refused)
     reason: Reject | None  #: None: ``size`` is good to trade
     detail: str
-    kelly: Decimal  #: the full-Kelly fraction ``f*`` of the cash on the legs' venues
+    kelly: Decimal  #: full-Kelly ``f*`` (of the cash on the legs' venues) at ``size``
     fills: tuple[LegFill, ...] = ()  #: each leg bought through its book at ``size``, in leg order
     cost: Decimal = ZERO  #: dollars out at ``size``, fees included
 
 
 def kelly_fraction(
-    opportunity: Opportunity,
+    cost: Decimal,
+    edge: Decimal,
+    confidence: float,
     limits: RiskLimits,
-    check: SettlementCheck,
     *,
+    unknown: bool,
     hedge_slippage: Decimal = HEDGE_SLIPPAGE,
 ) -> tuple[Decimal, Decimal]:
-    """``(f*, q)``: the full-Kelly fraction and the probability of losing the stake."""
-    if opportunity.size <= 0:
-        return ZERO, ONE
-    cost = opportunity.cost / opportunity.size
-    edge = opportunity.net_edge
+    """``(f*, q)`` for a pair costing ``cost`` that wins ``edge``: full Kelly, loss probability.
+
+    ``unknown``: some outcome's payout is fixed by no venue rule (``void_probability`` applies).
+    """
     if cost <= 0 or edge <= 0:
         return ZERO, ONE
-    q = ONE - to_decimal(opportunity.confidence)
-    if check.unknown:
+    q = ONE - to_decimal(confidence)
+    if unknown:
         q += limits.void_probability
     q += limits.leg_miss_probability * hedge_slippage / cost
-    b = edge / cost
-    return (ONE - q) - q / b, q
+    return (ONE - q) - q / (edge / cost), q
 
 
 def size_for(
@@ -100,6 +104,8 @@ def size_for(
         venue_room: dollars the trade may still add per venue under ``max_per_venue``.
     """
     legs = opportunity.legs
+    if opportunity.size <= 0 or not legs:
+        return _refuse(Reject.TOO_SMALL, "the opportunity has no size")
     markets: list[Market] = []
     asks: list[Sequence[Level]] = []
     for leg in legs:
@@ -110,14 +116,6 @@ def size_for(
         markets.append(market)
         asks.append(_within(book, leg.worst_price))
     step = max(m.size_increment for m in markets)
-    f_star, q = kelly_fraction(opportunity, limits, check, hedge_slippage=hedge_slippage)
-    if f_star <= 0:
-        return _refuse(
-            Reject.TOO_SMALL,
-            f"Kelly says no bet: f* = {f_star:.4f} (loss probability {q:.4f} against "
-            f"{format_decimal(opportunity.net_edge)} edge per contract)",
-            kelly=f_star,
-        )
     unit: dict[str, Decimal] = {}
     for leg in legs:
         per_contract = leg.price + (leg.fee / leg.size if leg.size else ZERO)
@@ -136,18 +134,44 @@ def size_for(
                 (venue_room[venue] / per_contract, Reject.EXPOSURE_VENUE, f"{venue} exposure")
             )
     caps.append((room / pair_cost, room_reason, room_reason.value.replace("_", " ")))
-    bankroll = sum((cash.get(v, ZERO) for v in unit), ZERO)
-    stake = limits.kelly_fraction * f_star * bankroll
-    caps.append((stake / pair_cost, Reject.TOO_SMALL, f"Kelly (f* = {f_star:.4f})"))
     target, binding, why = min(caps, key=lambda cap: cap[0])
-    size = _common_size(venues, legs, markets, round_down(max(target, ZERO), step))
+    capped = round_down(max(target, ZERO), step)
+    if capped <= 0:
+        return _refuse(binding, f"{why} leaves no contract to buy")
+    kelly = _Kelly(
+        opportunity=opportunity,
+        limits=limits,
+        unknown=bool(check.unknown),
+        hedge_slippage=hedge_slippage,
+        bankroll=sum((cash.get(v, ZERO) for v in unit), ZERO),
+        walk=lambda n: _walk(markets, asks, n),
+    )
+    top = max(
+        min(
+            round_down(levels[0][1], m.size_increment) if levels else ZERO
+            for levels, m in zip(asks, markets, strict=True)
+        ),
+        max(m.min_size for m in markets),
+    )
+    best = kelly.search(capped, step, min(top, capped))
+    if best <= 0:
+        return _refuse(
+            Reject.TOO_SMALL,
+            f"Kelly says no bet: f* = {kelly.top_f:.4f} at {format_decimal(kelly.top_at)} "
+            f"contracts (loss probability {kelly.top_q:.4f} against {kelly.top_edge:.4f} edge "
+            "per contract)",
+            kelly=kelly.top_f,
+        )
+    if best < capped:
+        binding, why = Reject.TOO_SMALL, f"Kelly (f* = {kelly.best_f:.4f})"
+    size = _common_size(venues, legs, markets, best)
     limits_by_venue = {
         v: min(cash.get(v, ZERO), (venue_room or {}).get(v, cash.get(v, ZERO))) for v in unit
     }
     for _ in range(_MAX_ROUNDS):
         if size <= 0:
             break
-        fills = _walk(legs, markets, asks, size)
+        fills = _walk(markets, asks, size)
         if fills is None:
             size = _common_size(venues, legs, markets, size - step)
             continue
@@ -164,28 +188,98 @@ def size_for(
             shrink = round_down(size / max(over), step)
             size = _common_size(venues, legs, markets, min(shrink, size - step))
             continue
-        too_small = [
-            f"{m.venue} minimum {format_decimal(m.min_size)}" for m in markets if size < m.min_size
-        ]
-        if too_small:
+        if any(size < m.min_size for m in markets):
             break
         return SizeResult(
             size=size,
             reason=None,
             detail=f"{format_decimal(size)} contracts, bound by {why}",
-            kelly=f_star,
+            kelly=kelly.best_f,
             fills=fills,
             cost=total,
         )
-    reason = binding if binding is not Reject.TOO_SMALL else Reject.TOO_SMALL
     return _refuse(
-        reason,
-        f"{why} leaves {format_decimal(round_down(max(target, ZERO), step))} contracts: "
-        f"no size both venues accept (minimums "
+        binding,
+        f"{why} leaves {format_decimal(best)} contracts: no size both venues accept (minimums "
         + ", ".join(f"{m.venue} {format_decimal(m.min_size)}" for m in markets)
         + ")",
-        kelly=f_star,
+        kelly=kelly.best_f,
     )
+
+
+@define
+class _Kelly:
+    """The largest size whose cost stays within the fractional-Kelly stake at that size.
+
+    The edge per contract falls as a size walks deeper into the books, so the Kelly stake
+    depends on the size: the search tries the capped size, then the size the stake there
+    allows (which fits), then the top of the books, then bisects, a few walks at most.
+    """
+
+    opportunity: Opportunity
+    limits: RiskLimits
+    unknown: bool
+    hedge_slippage: Decimal
+    bankroll: Decimal
+    walk: Callable[[Decimal], tuple[LegFill, ...] | None]
+    f: Decimal = ZERO  #: f* at the last size tried
+    q: Decimal = ONE
+    edge: Decimal = ZERO
+    at: Decimal = ZERO
+    best_f: Decimal = ZERO  #: f* at the best size found
+    #: the highest f* seen and where (what a refusal reports)
+    top_f: Decimal = Decimal("-Infinity")
+    top_q: Decimal = ONE
+    top_edge: Decimal = ZERO
+    top_at: Decimal = ZERO
+
+    def fits(self, size: Decimal) -> tuple[bool, Decimal]:
+        """Whether ``size`` is within its own Kelly stake, and the contracts that stake buys."""
+        fills = self.walk(size)
+        self.at = size
+        if fills is None:
+            self.f, self.q, self.edge = ZERO, ONE, ZERO
+            return False, ZERO
+        cost = sum((fill.cost for fill in fills), ZERO) / size
+        payout = self.opportunity.payout / self.opportunity.size
+        self.edge = payout - cost
+        self.f, self.q = kelly_fraction(
+            cost,
+            self.edge,
+            self.opportunity.confidence,
+            self.limits,
+            unknown=self.unknown,
+            hedge_slippage=self.hedge_slippage,
+        )
+        if self.f > self.top_f:
+            self.top_f, self.top_q, self.top_edge, self.top_at = self.f, self.q, self.edge, size
+        if self.f <= 0:
+            return False, ZERO
+        allowed = self.limits.kelly_fraction * self.f * self.bankroll / cost
+        return size <= allowed, allowed
+
+    def search(self, capped: Decimal, step: Decimal, top: Decimal) -> Decimal:
+        lo, hi = ZERO, None
+        size = capped
+        tried_top = False
+        for _ in range(_KELLY_ROUNDS):
+            if size <= lo or size <= 0 or (hi is not None and size >= hi):
+                break
+            ok, allowed = self.fits(size)
+            if ok:
+                lo, self.best_f = size, self.f
+                if hi is None:
+                    break  # the capped size itself fits
+            else:
+                hi = size
+            guess = round_down(allowed, step)
+            if lo < guess < hi:
+                size = guess
+            elif lo == 0 and not tried_top:
+                tried_top, size = True, min(top, hi - step)
+            else:
+                size = round_down((lo + hi) / 2, step)
+        return lo
 
 
 def _ratio(spent: Decimal, limit: Decimal) -> Decimal:
@@ -206,7 +300,6 @@ def _within(book: OrderBook, limit: Decimal) -> Sequence[Level]:
 
 
 def _walk(
-    legs: Sequence[Leg],
     markets: Sequence[Market],
     asks: Sequence[Sequence[Level]],
     size: Decimal,
