@@ -46,6 +46,7 @@ ONE = Decimal(1)
 HEDGE_SLIPPAGE = Decimal("0.02")
 _MAX_ROUNDS = 50
 _KELLY_ROUNDS = 8
+_UNDER = Decimal("0.99")
 
 
 @frozen(kw_only=True)
@@ -162,7 +163,8 @@ def size_for(
             "per contract)",
             kelly=kelly.top_f,
         )
-    if best < capped:
+    kelly_bound = best < capped
+    if kelly_bound:
         binding, why = Reject.TOO_SMALL, f"Kelly (f* = {kelly.best_f:.4f})"
     size = _common_size(venues, legs, markets, best)
     limits_by_venue = {
@@ -190,11 +192,14 @@ def size_for(
             continue
         if any(size < m.min_size for m in markets):
             break
+        kelly.fits(size)  # f* at the size actually sent (rounding moved it)
+        if kelly_bound:
+            why = f"Kelly (f* = {kelly.f:.4f})"
         return SizeResult(
             size=size,
             reason=None,
             detail=f"{format_decimal(size)} contracts, bound by {why}",
-            kelly=kelly.best_f,
+            kelly=kelly.f,
             fills=fills,
             cost=total,
         )
@@ -272,7 +277,8 @@ class _Kelly:
                     break  # the capped size itself fits
             else:
                 hi = size
-            guess = round_down(allowed, step)
+            # Fee rounding makes the stake jagged in the size: aim 1 % under what it allows.
+            guess = round_down(allowed if ok else allowed * _UNDER, step)
             if lo < guess < hi:
                 size = guess
             elif lo == 0 and not tried_top:

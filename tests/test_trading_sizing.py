@@ -1,0 +1,181 @@
+"""Sizing: depth, cash per venue, exposure room, fractional Kelly, one FOK size on both venues.
+
+Every expected figure is recomputed here from the published fee formulas (Polymarket
+``C × rate × p(1−p)`` rounded up to $0.00001, Kalshi ``0.07 × C × P(1−P)`` rounded up to the
+cent) and the Kelly formula written out in the test, never read back from the code under test.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, Decimal
+
+import pytest
+from risk_helpers import VENUES, by_outcome, nba_game, state
+
+from arbkit.models import Side, TimeInForce
+from arbkit.scan.strategies import CrossVenue
+from arbkit.trading.model import Reject, RiskLimits
+from arbkit.trading.settlement import check_settlement
+from arbkit.trading.sizing import size_for
+
+D = Decimal
+PM_PRICE, K_PRICE = D("0.44"), D("0.51")
+
+
+def ceil(value: Decimal, step: str) -> Decimal:
+    return (value / D(step)).to_integral_value(ROUND_CEILING) * D(step)
+
+
+def pair_cost(size: Decimal) -> Decimal:
+    """Dollars for ``size`` Heat tokens at 0.44 plus ``size`` Orlando YES at 0.51, fees included."""
+    pm_fee = ceil(size * D("0.03") * PM_PRICE * (1 - PM_PRICE), "0.00001")
+    k_fee = ceil(D("0.07") * size * K_PRICE * (1 - K_PRICE), "0.01")
+    return size * (PM_PRICE + K_PRICE) + pm_fee + k_fee
+
+
+def kelly_allows(size: Decimal, bankroll: Decimal, confidence: Decimal = D("0.99")) -> bool:  # noqa: B008
+    """The documented formula, written out: does ``size`` fit its own fractional-Kelly stake?"""
+    c = pair_cost(size) / size
+    w = 1 - c
+    q = (1 - confidence) + D("0.002") + D("0.05") * D("0.02") / c  # void unknown on Kalshi
+    f = (1 - q) - q / (w / c)
+    return f > 0 and size * c <= D("0.25") * f * bankroll
+
+
+def single_level(depth: str = "5000", confidence: float = 0.99):
+    match = nba_game(confidence)
+    heat = by_outcome(match, "polymarket", "Heat")
+    orl = by_outcome(match, "kalshi", "Orlando")
+    game = state(match, {heat.contract_id: [("0.44", depth)], orl.contract_id: [("0.51", depth)]})
+    (opportunity,) = [o for o in CrossVenue().evaluate(game) if heat.contract_id in o.key]
+    return opportunity, game, check_settlement(opportunity, game, VENUES)
+
+
+def sized(opportunity, game, check, *, cash=("1000", "1000"), room="100000", **kwargs):
+    return size_for(
+        opportunity,
+        game,
+        RiskLimits(),
+        cash={"polymarket": D(cash[0]), "kalshi": D(cash[1])},
+        room=D(room),
+        check=check,
+        venues=VENUES,
+        **kwargs,
+    )
+
+
+def test_worked_example_kelly_binds_at_the_largest_fok_size_that_fits() -> None:
+    opportunity, game, check = single_level()
+    assert opportunity.size == D(5000) and check.unknown == ("void",)
+    result = sized(opportunity, game, check)
+    assert result.reason is None, result.detail
+    # Polymarket FOK at 0.44: 0.44 × size must have 2 decimals, so sizes step by 0.25.
+    # Kalshi's cent rounding makes the stake jagged in the size: the search lands within a
+    # contract of the largest size on that grid that fits its own Kelly stake.
+    grid = [D(n) / 4 for n in range(1, 4 * 600)]
+    best = max(s for s in grid if kelly_allows(s, D(2000)))
+    assert kelly_allows(result.size, D(2000))
+    assert best - 1 <= result.size <= best
+    assert result.cost == pair_cost(result.size)
+    assert "Kelly" in result.detail
+    # f* at that size, from the formula
+    expected = result.size
+    c = pair_cost(expected) / expected
+    q = D("0.01") + D("0.002") + D("0.001") / c
+    assert result.kelly == (1 - q) - q / ((1 - c) / c)
+
+
+def test_the_size_is_valid_as_fok_on_both_venues() -> None:
+    opportunity, game, check = single_level()
+    result = sized(opportunity, game, check, cash=("333.33", "333.33"))
+    assert result.reason is None
+    for leg in opportunity.legs:
+        market = game.markets[leg.contract_id]
+        rules = VENUES[leg.venue]
+        assert (
+            rules.valid_size(market, Side.BUY, leg.worst_price, result.size, TimeInForce.FOK)
+            == result.size
+        )
+    assert result.size % D("0.25") == 0
+
+
+def test_fees_are_the_venues_at_the_sized_size() -> None:
+    opportunity, game, check = single_level()
+    result = sized(opportunity, game, check)
+    pm, kalshi = result.fills
+    size = result.size
+    assert pm.fee == ceil(size * D("0.03") * D("0.44") * D("0.56"), "0.00001")
+    assert kalshi.fee == ceil(D("0.07") * size * D("0.51") * D("0.49"), "0.01")
+    assert pm.bought == kalshi.bought == size
+
+
+def test_cash_on_one_venue_caps_that_leg_and_none_is_no_cash() -> None:
+    opportunity, game, check = single_level()
+    result = sized(opportunity, game, check, cash=("1000", "40"))
+    assert result.reason is None
+    kalshi_cost = result.fills[1].cost
+    assert kalshi_cost <= D(40)
+    # one more 0.25 step would not fit the $40 on Kalshi
+    step_up = result.size + D("0.25")
+    assert step_up * K_PRICE + ceil(D("0.07") * step_up * D("0.2499"), "0.01") > D(40)
+    broke = sized(opportunity, game, check, cash=("1000", "0"))
+    assert broke.reason is Reject.NO_CASH and broke.size == 0
+
+
+def test_exposure_room_binds_with_the_reason_given() -> None:
+    opportunity, game, check = single_level()
+    result = sized(opportunity, game, check, room="50")
+    assert result.reason is None and result.cost <= D(50)
+    none = sized(opportunity, game, check, room="0", room_reason=Reject.EXPOSURE_LEAGUE)
+    assert none.reason is Reject.EXPOSURE_LEAGUE
+    venue = sized(opportunity, game, check, venue_room={"kalshi": D(0)})
+    assert venue.reason is Reject.EXPOSURE_VENUE
+
+
+def test_below_the_polymarket_minimum_is_too_small() -> None:
+    # $20 of bankroll: the Kelly stake buys about 2.5 pairs, under Polymarket's 5-share minimum.
+    opportunity, game, check = single_level()
+    result = sized(opportunity, game, check, cash=("10", "10"))
+    assert result.reason is Reject.TOO_SMALL and result.size == 0
+    assert "polymarket 5" in result.detail
+
+
+def test_kelly_refuses_when_the_match_risk_outweighs_the_edge() -> None:
+    # 5 % chance the match is wrong against a 2.5 ¢ edge on a 97.5 ¢ stake: no bet at any size.
+    opportunity, game, check = single_level(confidence=0.95)
+    assert not kelly_allows(D(1), D(2000), D("0.95"))
+    result = sized(opportunity, game, check)
+    assert result.reason is Reject.TOO_SMALL
+    assert "Kelly says no bet" in result.detail and result.kelly < 0
+
+
+@pytest.mark.parametrize("unknown", [True, False])
+def test_an_unknown_outcome_costs_the_void_probability(unknown: bool) -> None:
+    opportunity, game, check = single_level()
+    if not unknown:
+        check = type(check)(payouts={}, pays_in_every_outcome=True, unknown=(), detail="")
+    result = sized(opportunity, game, check)
+    size = result.size
+    c = pair_cost(size) / size
+    q = D("0.01") + (D("0.002") if unknown else 0) + D("0.001") / c
+    assert result.kelly == (1 - q) - q / ((1 - c) / c)
+
+
+def test_a_deep_opportunity_is_sized_on_the_edge_of_the_size_bought() -> None:
+    # The full depth averages a thin edge Kelly refuses; the top of the books does not.
+    match = nba_game()
+    heat = by_outcome(match, "polymarket", "Heat")
+    orl = by_outcome(match, "kalshi", "Orlando")
+    game = state(
+        match,
+        {
+            heat.contract_id: [("0.44", "300"), ("0.46", "3000")],
+            orl.contract_id: [("0.51", "3300")],
+        },
+    )
+    (opportunity,) = [o for o in CrossVenue().evaluate(game) if heat.contract_id in o.key]
+    average = opportunity.net_edge
+    assert average < D("0.014")  # thin on average over the whole depth
+    result = sized(opportunity, game, check_settlement(opportunity, game, VENUES))
+    assert result.reason is None and 0 < result.size <= opportunity.size
+    assert kelly_allows(result.size, D(2000))  # every contract at the top-of-book prices
