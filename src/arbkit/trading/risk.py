@@ -12,7 +12,8 @@ Cash is tracked per venue, because it sits on each venue separately:
 * :meth:`committed` holds a plan's expected cost on each leg's venue (out of :meth:`cash`) and
   counts it as exposure until :meth:`released`;
 * :meth:`filled` (optional, finer) books a fill's actual dollars: the venue's cash drops by
-  them and the game's hold on that venue by as much, so a cheaper fill frees cash at once;
+  them and the game's hold on that venue by as much (what a cheaper fill leaves of the hold
+  stays held, a hedge retry may still need it, until the game is released);
 * :meth:`released` ends the game: its hold and exposure go, ``cash_back`` (sale proceeds net
   of fees, settlement payouts) is added. A game released with money back but without a single
   :meth:`filled` call is taken to have spent exactly its hold (the trader did not report fills);
