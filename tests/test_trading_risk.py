@@ -25,22 +25,15 @@ def ceil(value: Decimal, step: str) -> Decimal:
     return (value / D(step)).to_integral_value(ROUND_CEILING) * D(step)
 
 
-def setup(confidence: float = 0.99, pair: tuple[str, str] = ("Heat", "Orlando")):
+def setup(confidence: float = 0.99):
+    """Heat at Magic: Heat 0.44 on Polymarket + Orlando YES 0.51 on Kalshi, 5,000 deep."""
     match = nba_game(confidence)
-    first = by_outcome(match, "polymarket", pair[0])
-    second = by_outcome(match, "kalshi", pair[1])
+    heat = by_outcome(match, "polymarket", "Heat")
+    orlando = by_outcome(match, "kalshi", "Orlando")
     game = state(
-        match, {first.contract_id: [("0.44", "5000")], second.contract_id: [("0.51", "5000")]}
+        match, {heat.contract_id: [("0.44", "5000")], orlando.contract_id: [("0.51", "5000")]}
     )
-    opportunity = (
-        next(
-            o
-            for o in CrossVenue().evaluate(game)
-            if {first.contract_id, second.contract_id} == {leg.contract_id for leg in o.legs}
-        )
-        if pair == ("Heat", "Orlando")
-        else None
-    )
+    opportunity = next(o for o in CrossVenue().evaluate(game) if heat.contract_id in o.key)
     return match, game, opportunity
 
 
