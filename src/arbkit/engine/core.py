@@ -16,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import datetime
 
+from arbkit.engine.heap import HeapSettler
 from arbkit.engine.session import Session
 from arbkit.engine.sinks import RunEnd, RunStatus, Sink
 from arbkit.models import Market, MatchResult, Opportunity, OrderBook
@@ -139,38 +140,45 @@ class Engine:
 
         Live sessions are re-discovered every ``options.rediscover_every`` on the engine's
         clock; the watch ends when the session's stream does (a replay) or when cancelled.
+        While it runs, the state built so far is kept out of the garbage collector's full
+        collections (:mod:`arbkit.engine.heap`), so a message costs the same at any game count.
         """
-        for change in self.evaluate():
-            yield change
-        every = self.options.rediscover_every if self.session.live else None
-        scanner = self.scanner
-        while True:
-            due = None if every is None else self.clock.now() + every
-            events = self.session.events(scanner.markets_by_venue()).__aiter__()
-            try:
-                while True:
-                    timeout = None
-                    if due is not None:
-                        timeout = max(0.0, (due - self.clock.now()).total_seconds())
-                    try:
-                        event = await asyncio.wait_for(anext(events), timeout)
-                    except StopAsyncIteration:
-                        return
-                    except TimeoutError:
-                        break
-                    changes = scanner.apply(event)
-                    if changes:
-                        self._emit(changes)
-                        for change in changes:
-                            yield change
-                    if due is not None and self.clock.now() >= due:
-                        break
-            finally:
-                await events.aclose()  # type: ignore[attr-defined]
-            changes = await scanner.refresh()
-            self._emit(changes)
-            for change in changes:
+        heap = HeapSettler()
+        try:
+            for change in self.evaluate():
                 yield change
+            every = self.options.rediscover_every if self.session.live else None
+            scanner = self.scanner
+            while True:
+                heap.settle()  # markets, shards and first books are built: long-lived
+                due = None if every is None else self.clock.now() + every
+                events = self.session.events(scanner.markets_by_venue()).__aiter__()
+                try:
+                    while True:
+                        timeout = None
+                        if due is not None:
+                            timeout = max(0.0, (due - self.clock.now()).total_seconds())
+                        try:
+                            event = await asyncio.wait_for(anext(events), timeout)
+                        except StopAsyncIteration:
+                            return
+                        except TimeoutError:
+                            break
+                        changes = scanner.apply(event)
+                        if changes:
+                            self._emit(changes)
+                            for change in changes:
+                                yield change
+                        if due is not None and self.clock.now() >= due:
+                            break
+                finally:
+                    await events.aclose()  # type: ignore[attr-defined]
+                changes = await scanner.refresh()
+                self._emit(changes)
+                for change in changes:
+                    yield change
+        finally:
+            heap.release()
 
     async def run(self, *, watch: bool = False) -> RunEnd:
         """Start, evaluate once or watch, then close; every sink hears how the run ended.
