@@ -153,6 +153,7 @@ class Engine:
                 heap.settle()  # markets, shards and first books are built: long-lived
                 due = None if every is None else self.clock.now() + every
                 events = self.session.events(scanner.markets_by_venue()).__aiter__()
+                seeded = False  # the feed seeds its decoders with every book on its first event
                 try:
                     while True:
                         timeout = None
@@ -164,6 +165,9 @@ class Engine:
                             return
                         except TimeoutError:
                             break
+                        if not seeded:
+                            heap.settle()  # the decoders' seeded books are long-lived too
+                            seeded = True
                         changes = scanner.apply(event)
                         if changes:
                             self._emit(changes)
