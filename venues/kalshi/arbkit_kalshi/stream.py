@@ -40,18 +40,21 @@ from arbkit import (
     from_epoch_ms,
     to_decimal,
 )
+from arbkit.streaming import MarketSettled
 from arbkit_kalshi.errors import TERMINAL_WS_CODES, ws_error
 from arbkit_kalshi.fees import KalshiFees, with_override
 from arbkit_kalshi.orders import fill_from_object
 from arbkit_kalshi.parse import _levels, possible_price, short  # one ladder parser for REST and WS
+from arbkit_kalshi.settle import epoch_seconds, settlement, yes_payout
 
 log = logging.getLogger(__name__)
 
 VENUE = "kalshi"
 BOOK_CHANNEL = "orderbook_delta"
 PUBLIC_CHANNELS = ("ticker", "trade")
-#: Carries ``event_fee_update`` (event-level fee overrides and waivers). Subscribed without a
-#: market filter: the message names an event, not a market.
+#: Carries ``event_fee_update`` (event-level fee overrides and waivers) and the markets'
+#: ``market_lifecycle_v2`` messages (determined, settled...). Subscribed without a market
+#: filter (Kalshi supports none on it); messages about other markets are ignored.
 LIFECYCLE_CHANNEL = "market_lifecycle_v2"
 PRIVATE_CHANNELS = ("fill", "user_orders")
 _ONE = Decimal(1)
@@ -203,6 +206,9 @@ class KalshiStreamDecoder:
         self.fills: list[Fill] = []
         self.order_updates: list[Mapping[str, Any]] = []
         self.errors: list[VenueError] = []
+        #: ticker → (result, settlement value) from its ``determined`` message, used when the
+        #: ``settled`` message that makes it final does not repeat them
+        self._determined: dict[str, tuple[Any, Any]] = {}
         self._handlers = {
             "orderbook_delta": self._on_delta,
             "orderbook_snapshot": self._on_snapshot,
@@ -213,6 +219,7 @@ class KalshiStreamDecoder:
             "user_order": self._on_order,
             "user_orders": self._on_order,
             "event_fee_update": self._on_fee_update,
+            "market_lifecycle_v2": self._on_lifecycle,
             "error": self._on_error,
         }
 
@@ -237,7 +244,7 @@ class KalshiStreamDecoder:
                 "subscribe", {"channels": list(PUBLIC_CHANNELS), "market_tickers": tickers}
             ),
         ]
-        if self._default_fees:
+        if self._default_fees or self._event_of:
             messages.append(self._command("subscribe", {"channels": [LIFECYCLE_CHANNEL]}))
         if self.private:
             messages.append(self._command("subscribe", {"channels": list(PRIVATE_CHANNELS)}))
@@ -534,6 +541,37 @@ class KalshiStreamDecoder:
             FeesChanged(venue=VENUE, market_ids=tuple(tickers), fees=fees, reason=reason)
             for fees, tickers in by_fees.items()
         ]
+
+    def _on_lifecycle(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        """A ``settled`` lifecycle message of a known market → MarketSettled.
+
+        ``determined`` (and ``amended``) only remember the result: until the settlement timer
+        ends it can still be disputed, so nothing is paid on it. Other lifecycle events change
+        nothing here.
+        """
+        body = message["msg"]
+        ticker = body.get("market_ticker")
+        if type(ticker) is not str or ticker not in self._event_of:
+            return []
+        kind = body.get("event_type")
+        value = body.get("settlement_value_dollars", body.get("settlement_value"))
+        if kind in ("determined", "amended"):
+            self._determined[ticker] = (body.get("result"), value)
+            return []
+        if kind != "settled":
+            return []
+        result = body.get("result")
+        if result in (None, "") and value in (None, ""):
+            result, value = self._determined.get(ticker, (None, None))
+        if result == "void":
+            log.warning("kalshi stream: %s settled void (returned at cost): not paid", ticker)
+            return []
+        yes = yes_payout(result, value, cents=True)
+        if yes is None:
+            log.warning("kalshi stream: %s settled, but no result is known: not paid", ticker)
+            return []
+        settled_at = epoch_seconds(body.get("settled_ts"))
+        return [MarketSettled(settlement(ticker, yes, settled_at, body))]
 
     def _on_error(self, message: Mapping[str, Any]) -> list[StreamEvent]:
         body = message.get("msg") or {}

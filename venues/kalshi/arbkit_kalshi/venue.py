@@ -45,7 +45,8 @@ from arbkit import (
     seconds_option,
     to_decimal,
 )
-from arbkit_kalshi import parse
+from arbkit.models import Settlement
+from arbkit_kalshi import parse, settle
 from arbkit_kalshi.auth import KalshiSigner
 from arbkit_kalshi.client import KalshiClient, check_options
 from arbkit_kalshi.fees import CENT, KalshiFees, with_override
@@ -181,9 +182,16 @@ class KalshiVenue(Venue):
         return KalshiStreamDecoder((market.market_id for market in markets), markets=markets)
 
     @classmethod
+    def parse_settlements(cls, objects: Iterable[Mapping[str, Any]]) -> list[Settlement]:
+        """Finalized market objects (``result``, ``settlement_value_dollars``); the default
+        :meth:`settlement_payout` already encodes Kalshi's rules."""
+        return settle.parse_settlements(objects)
+
+    @classmethod
     def read_recording(cls, directory: Path) -> Recording:
-        """``events.json`` or ``markets.json``, optional ``series.json``, ``orderbooks.json``
-        and ``stream.jsonl`` (one ``{"ts": epoch ms, "msg": ...}`` per line).
+        """``events.json`` or ``markets.json``, optional ``series.json``, ``orderbooks.json``,
+        ``stream.jsonl`` (one ``{"ts": epoch ms, "msg": ...}`` per line) and ``settled.json``
+        (market objects after settlement).
 
         Raises:
             ConfigError: a file that is not JSON or has the wrong shape, in one line naming the
@@ -211,11 +219,16 @@ class KalshiVenue(Venue):
             except BadResponse as exc:
                 raise ConfigError(f"{books_path}: {exc.args[0]}") from None
         stream = read_stream_file(directory / "stream.jsonl")
+        settled_path = directory / "settled.json"
+        settlements: list[Settlement] = []
+        if settled_path.exists():
+            settlements = settle.parse_settlements(_read_json(settled_path, (list,)))
         return Recording(
             markets=tuple(markets),
             books=books,
             stream=stream,
             first_timestamp_ms=stream.first_ms,
+            settlements=tuple(settlements),
         )
 
     # -- market data ---------------------------------------------------------------------------

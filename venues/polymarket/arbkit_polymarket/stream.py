@@ -27,7 +27,9 @@ from arbkit import (
     TradePrint,
     from_epoch_ms,
 )
+from arbkit.streaming import MarketSettled
 from arbkit_polymarket.parse import VENUE, parse_book
+from arbkit_polymarket.settle import settlement_from_resolved
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +120,7 @@ def _size(text: Any) -> Decimal:
 
 
 #: Message types that carry nothing for the books (``custom_feature_enabled`` extras).
-_IGNORED = frozenset({"best_bid_ask", "new_market", "market_resolved"})
+_IGNORED = frozenset({"best_bid_ask", "new_market"})
 _SIDES = {"BUY": True, "SELL": False}
 
 
@@ -148,6 +150,10 @@ class PolymarketDecoder:
             str(m.raw.get("conditionId")): tuple(c.contract_id for c in m.contracts)
             for m in markets
             if isinstance(m.raw, Mapping) and m.raw.get("conditionId")
+        }
+        #: token → its market, to settle a ``market_resolved`` (condition id or asset ids)
+        self._market_of: dict[str, Market] = {
+            c.contract_id: m for m in markets for c in m.contracts
         }
         self.tick_sizes: dict[str, Decimal] = {
             c.contract_id: m.tick_size for m in markets for c in m.contracts
@@ -185,12 +191,14 @@ class PolymarketDecoder:
                 return self._book(message)
             if kind == "last_trade_price":
                 return self._trade(message)
+            if kind == "market_resolved":
+                return self._resolved(message)
             if kind == "tick_size_change":
                 self._tick_size(message)
             elif kind not in _IGNORED:
                 log.warning("polymarket stream: dropping a message of unknown type %r", kind)
         except (ArbkitError, LookupError, TypeError, ValueError, ArithmeticError) as exc:
-            if kind == "tick_size_change" or kind == "last_trade_price":
+            if kind in ("tick_size_change", "last_trade_price", "market_resolved"):
                 log.warning("polymarket stream: dropping an unreadable %s: %s", kind, exc)
                 return []
             return self._lose(self._mentioned(message), f"unreadable {kind}: {exc}")
@@ -342,6 +350,23 @@ class PolymarketDecoder:
         if not (_ZERO < price < _ONE and size > _ZERO):
             raise ValueError(f"impossible trade {price} x {size}")
         return [TradePrint(VENUE, token, price, size)]
+
+    def _resolved(self, message: Mapping[str, Any]) -> list[StreamEvent]:
+        """``market_resolved`` for a followed market → MarketSettled (others are ignored)."""
+        market = None
+        condition = message.get("market")
+        if isinstance(condition, str) and condition in self._by_condition:
+            market = self._market_of[self._by_condition[condition][0]]
+        else:
+            assets = message.get("assets_ids")
+            for token in assets if isinstance(assets, list) else ():
+                if isinstance(token, str) and token in self._market_of:
+                    market = self._market_of[token]
+                    break
+        if market is None:
+            return []
+        settlement = settlement_from_resolved(message, market)
+        return [] if settlement is None else [MarketSettled(settlement)]
 
     def _tick_size(self, message: Mapping[str, Any]) -> None:
         token = str(message["asset_id"])

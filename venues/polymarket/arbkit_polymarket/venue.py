@@ -46,7 +46,8 @@ from arbkit import (
     to_decimal,
 )
 from arbkit import Venue as _Venue
-from arbkit_polymarket import auth, parse, signing
+from arbkit.models import Contract, Settlement, SubjectResult
+from arbkit_polymarket import auth, parse, settle, signing
 from arbkit_polymarket.clob import ClobClient, parse_order, parse_trade
 from arbkit_polymarket.errors import map_error, order_refusal
 from arbkit_polymarket.fees import PolymarketFees
@@ -222,6 +223,51 @@ class PolymarketVenue(_Venue):
         return PolymarketDecoder(markets)
 
     @classmethod
+    def parse_settlements(cls, objects: Iterable[Mapping[str, Any]]) -> list[Settlement]:
+        """Resolved Gamma markets (``closed``, final ``outcomePrices``); others are skipped."""
+        return settle.parse_settlements(objects)
+
+    @classmethod
+    def settlement_payout(
+        cls, market: Market, contract: Contract, result: SubjectResult
+    ) -> Decimal | None:
+        """Polymarket resolves a cancelled game 50-50, and a tie 50-50 in a two-team market.
+
+        A two-team moneyline (the tokens are the teams, as in the NFL) pays 0.5 per token on a
+        tie or a void (venue-notes §00). A Yes/No market pays 0.5 on a void, and on a tie its
+        "No" token pays (the "Yes" claim did not happen).
+        """
+        if result is SubjectResult.VOID:
+            return _HALF
+        yes_no = _is_yes_no(market)
+        if result is SubjectResult.LEVEL:
+            if yes_no:
+                return _ONE if contract.outcome.strip().lower() == "no" else _ZERO
+            if len(market.contracts) == 2:
+                return _HALF
+        return super().settlement_payout(market, contract, result)
+
+    @classmethod
+    def valid_size(
+        cls,
+        market: Market,
+        side: Side,
+        price: Decimal,
+        size: Decimal,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+    ) -> Decimal:
+        """GTC/GTD: the 0.01 grid and ``min_size``; FOK/FAK: also the amount precision the
+        exchange enforces on immediate orders (:func:`signing.immediate_size`)."""
+        valid = super().valid_size(market, side, price, size, time_in_force)
+        if not valid or time_in_force not in (TimeInForce.FOK, TimeInForce.IOC):
+            return valid
+        try:
+            valid = signing.immediate_size(side, price, valid, market.tick_size)
+        except InvalidOrder:
+            return _ZERO
+        return valid if valid >= market.min_size else _ZERO
+
+    @classmethod
     def read_recording(cls, directory: Path) -> Recording:
         """``events.json``, ``books.json`` and optional ``stream.jsonl`` (docs/replay-format.md).
 
@@ -248,11 +294,16 @@ class PolymarketVenue(_Venue):
         stamps = [int(b.timestamp.timestamp() * 1000) for b in books if b.timestamp]
         if stream.first_ms is not None:
             stamps.append(stream.first_ms)
+        resolved_path = directory / "resolved.json"
+        settlements: list[Settlement] = []
+        if resolved_path.exists():
+            settlements = settle.parse_settlements(_read_nested_safe(resolved_path, list))
         return Recording(
             markets=tuple(markets),
             books=tuple(books),
             stream=stream,
             first_timestamp_ms=min(stamps) if stamps else None,
+            settlements=tuple(settlements),
         )
 
     # -- market data -----------------------------------------------------------------------------
@@ -629,6 +680,18 @@ class PolymarketVenue(_Venue):
     async def aclose(self) -> None:
         for http in (self._gamma_http, self._clob_http, self._data_http):
             await http.aclose()
+
+
+_ZERO = Decimal(0)
+_HALF = Decimal("0.5")
+_ONE = Decimal(1)
+_YES_NO = frozenset({"yes", "no"})
+
+
+def _is_yes_no(market: Market) -> bool:
+    """A market whose two tokens are "Yes" and "No" (a claim and its negation), not two teams."""
+    outcomes = {c.outcome.strip().lower() for c in market.contracts}
+    return outcomes == _YES_NO
 
 
 def _read_nested_safe(path: Path, kind: type) -> Any:
