@@ -76,9 +76,16 @@ def test_config_path(isolated_user_dir: Path, tmp_path: Path, invoke: Any) -> No
 
 
 def test_placeholder_groups_exist(invoke: Any) -> None:
+    result = invoke(["backtest", "--help"])
+    assert result.exit_code == 0
+    assert "recorded data" in result.stdout
+
+
+def test_trade_says_paper_is_the_default_and_live_is_opt_in(invoke: Any) -> None:
     result = invoke(["trade", "--help"])
     assert result.exit_code == 0
-    assert "live trading is opt-in" in result.stdout
+    assert "Paper-trade (default)" in result.stdout
+    assert "--live" in result.stdout
 
 
 def test_sandbox_on_a_venue_without_one_is_an_error_never_production(capsys):

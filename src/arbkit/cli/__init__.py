@@ -44,7 +44,7 @@ def _optional_modules() -> list[object]:
     import importlib
 
     found: list[object] = []
-    for name in ("match", "scan", "trade", "risk"):
+    for name in ("match", "scan", "trade", "risk", "portfolio"):
         try:
             found.append(importlib.import_module(f"arbkit.cli.{name}"))
         except ModuleNotFoundError as exc:

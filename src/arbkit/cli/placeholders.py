@@ -5,8 +5,6 @@ from __future__ import annotations
 import click
 
 GROUPS = {
-    "trade": "Paper- or live-trade opportunities (live trading is opt-in).",
-    "positions": "Open positions and their exits.",
     "report": "P&L and activity reports from the database.",
     "record": "Record venue data into a replay directory.",
     "backtest": "Run strategies over recorded data.",

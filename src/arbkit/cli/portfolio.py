@@ -1,0 +1,191 @@
+"""``arbkit positions``, ``arbkit orders`` and ``arbkit pnl``: what a trading book holds and made.
+
+They read the database only (what ``arbkit trade`` stored), so they work while a trade runs and
+after it ended. Each shows the newest book unless ``--book`` names another (``arbkit positions
+--books`` lists them); ``--json`` prints exact decimals as strings.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+
+from arbkit.cli.output import echo_json, render_table
+from arbkit.cli.state import AppState
+from arbkit.errors import ConfigError
+from arbkit.trading.pnl import summarize
+from arbkit.trading.positions import position_json
+from arbkit.trading.tradestore import latest_book, stored_positions, trade_runs
+
+
+def _book_option(command: Any) -> Any:
+    return click.option(
+        "--book", help="Which trading book (default: the newest; see `arbkit positions --books`)."
+    )(command)
+
+
+def _resolve_book(state: AppState, book: str | None) -> str:
+    chosen = book or latest_book(state.store)
+    if chosen is None:
+        raise ConfigError("no trading book in this database yet: run `arbkit trade --sample`")
+    return chosen
+
+
+def parse_since(text: str | None, now: datetime | None = None) -> datetime | None:
+    """``2026-11-24``, an ISO time, or an age such as ``12h`` / ``7d`` / ``30m``."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*([mhd])\s*", text)
+    if match:
+        amount, unit = int(match[1]), match[2]
+        span = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount)}.get(
+            unit, timedelta(days=amount)
+        )
+        return (now or datetime.now(UTC)) - span
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is neither a date/time (2026-11-24T20:00) nor an age (12h, 7d)",
+            param_hint="--since",
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def register(cli: click.Group) -> None:
+    @cli.command(name="positions")
+    @_book_option
+    @click.option("--open", "open_only", is_flag=True, help="Only open positions.")
+    @click.option("--books", "list_books", is_flag=True, help="List the trading books instead.")
+    @click.option("--json", "json_", is_flag=True, help="Machine-readable output.")
+    @click.pass_obj
+    def positions_command(
+        state: AppState, book: str | None, open_only: bool, list_books: bool, json_: bool
+    ) -> None:
+        """Positions per game, with their legs, fills and P&L.
+
+        \b
+        Examples:
+          arbkit trade --sample && arbkit positions
+          arbkit positions --open --json
+        """
+        if list_books:
+            rows = _books(state)
+            if json_:
+                echo_json(rows)
+            else:
+                click.echo(render_table(rows, ["book", "mode", "source", "runs", "last_status"]))
+            return
+        chosen = _resolve_book(state, book)
+        positions = stored_positions(state.store, chosen)
+        if open_only:
+            positions = [p for p in positions if p.is_open]
+        if json_:
+            echo_json({"book": chosen, "positions": [position_json(p) for p in positions]})
+            return
+        rows = [
+            {
+                "game": p.game_id,
+                "status": p.status.value,
+                "legs": " + ".join(
+                    f"{leg.venue}:{leg.outcome} {leg.bought}" for leg in p.legs.values()
+                ),
+                "cost": p.cost,
+                "fees": p.fees,
+                "proceeds": p.proceeds,
+                "unrealized": p.unrealized_pnl,
+                "exit": p.exit_reason,
+            }
+            for p in positions
+        ]
+        click.echo(f"book {chosen}")
+        click.echo(
+            render_table(
+                rows,
+                ["game", "status", "legs", "cost", "fees", "proceeds", "unrealized", "exit"],
+            )
+        )
+
+    @cli.command(name="orders")
+    @_book_option
+    @click.option("--trade", "trade_id", help="Only this trade's orders.")
+    @click.option("--json", "json_", is_flag=True, help="Machine-readable output.")
+    @click.pass_obj
+    def orders_command(
+        state: AppState, book: str | None, trade_id: str | None, json_: bool
+    ) -> None:
+        """The order journal: every order with its client order id, state and fills."""
+        chosen = _resolve_book(state, book)
+        db = state.store.db
+        rows = list(
+            db.query(
+                "select o.*, t.state as trade_state from orders o "
+                "left join trades t on t.trade_id = o.trade_id "
+                "where o.trade_id like ? and (? is null or o.trade_id = ?) "
+                "order by o.created_at, o.client_order_id",
+                [chosen + "/%", trade_id, trade_id],
+            )
+        )
+        if json_:
+            echo_json({"book": chosen, "orders": rows})
+            return
+        columns = ["client_order_id", "venue", "side", "size", "price", "filled", "status"]
+        click.echo(f"book {chosen}")
+        click.echo(render_table(rows, [*columns, "trade_state"]))
+
+    @cli.command(name="pnl")
+    @_book_option
+    @click.option("--since", help="Only positions opened since (2026-11-24, 12h, 7d).")
+    @click.option("--json", "json_", is_flag=True, help="Machine-readable output.")
+    @click.pass_obj
+    def pnl_command(state: AppState, book: str | None, since: str | None, json_: bool) -> None:
+        """Realized and unrealized P&L, fees, breakdowns and the three seed checks."""
+        chosen = _resolve_book(state, book)
+        positions = stored_positions(state.store, chosen)
+        report = summarize(positions, since=parse_since(since)).to_json()
+        if json_:
+            echo_json({"book": chosen, **report})
+            return
+        click.echo(f"book {chosen}")
+        click.echo(
+            f"realized {report['realized']}  unrealized {report['unrealized']}  "
+            f"fees {report['fees']}"
+        )
+        for group in ("league", "venue", "strategy", "day"):
+            rows = report.get(f"by_{group}") or {}
+            if rows:
+                click.echo(f"\nby {group}")
+                click.echo(
+                    render_table(
+                        [{group: k, **v} for k, v in rows.items()],
+                        [group, "realized", "unrealized", "fees"],
+                    )
+                )
+        checks = report["checks"]
+        click.echo(
+            f"\nchecks: exits within 15 s of entry {checks['exits_within_min_hold']}, "
+            f"entries above the max entry price {checks['entries_above_max_price']}, "
+            f"one-legged {checks['one_legged']}"
+        )
+
+
+def _books(state: AppState) -> list[dict[str, Any]]:
+    books: dict[str, dict[str, Any]] = {}
+    for run in trade_runs(state.store):
+        if not run["book"]:
+            continue
+        entry = books.setdefault(
+            run["book"],
+            {
+                "book": run["book"],
+                "mode": run["mode"],
+                "source": run["source"],
+                "runs": 0,
+                "last_status": run["status"],
+            },
+        )
+        entry["runs"] += 1
+    return list(books.values())

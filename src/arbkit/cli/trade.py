@@ -1,0 +1,294 @@
+"""``arbkit trade``: opportunities → risk gate → executor → positions → exits → settlement.
+
+Paper trading is the default and needs nothing but data (``--sample``, ``--replay DIR`` or the
+live venues' public feeds). Live trading needs ``--live``, credentials and a confirmation, and
+says what it will risk before it starts. The pipeline is the engine's and the trader's
+(:mod:`arbkit.trading`); this module turns options into settings and prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import click
+
+from arbkit.cli.options import (
+    FiniteFloat,
+    ReplayDir,
+    decimal_at_least,
+    non_negative_decimal,
+    venue_list,
+)
+from arbkit.cli.output import echo_json
+from arbkit.cli.state import AppState
+from arbkit.cli.tradeview import StatusLine, final_report, print_report
+from arbkit.engine import EngineSettings, HookSink, RunStatus, StoreSink, build_engine
+from arbkit.errors import ConfigError
+from arbkit.trading.books import choose_book
+from arbkit.trading.killswitch import KillSwitch
+from arbkit.trading.model import Mode, RiskLimits
+from arbkit.trading.setup import TradeSettings, build_trader
+
+_price = decimal_at_least(Decimal(0), inclusive=False, why="a price > 0")
+_dollars = decimal_at_least(Decimal(0), inclusive=True, why="dollars ≥ 0")
+
+
+def register(cli: click.Group) -> None:
+    @cli.command(name="trade")
+    @click.option("--sample", is_flag=True, help="Paper-trade the offline sample evening.")
+    @click.option(
+        "--replay", "replay_dir", type=ReplayDir(), help="Paper-trade a recorded replay directory."
+    )
+    @click.option("--live", is_flag=True, help="Trade real money (needs credentials).")
+    @click.option("--yes", is_flag=True, help="Confirm live trading without a prompt.")
+    @click.option("--venues", "venue_list", callback=venue_list, help="Comma list of venues.")
+    @click.option("--league", "leagues", multiple=True, help="Only this league (repeatable).")
+    @click.option("--strategy", "strategy_names", multiple=True, help="Only this strategy.")
+    @click.option(
+        "--min-edge",
+        metavar="DOLLARS",
+        callback=non_negative_decimal,
+        help="Minimum net edge per contract after fees [0.01].",
+    )
+    @click.option(
+        "--max-entry-price", metavar="PRICE", callback=_price, help="No leg above this [0.85]."
+    )
+    @click.option(
+        "--min-confidence", type=FiniteFloat(0, 1), help="Minimum match confidence [0.9]."
+    )
+    @click.option(
+        "--kelly", metavar="FRACTION", callback=_price, help="Fraction of full Kelly [0.25]."
+    )
+    @click.option(
+        "--bankroll",
+        "bankrolls",
+        multiple=True,
+        metavar="VENUE=DOLLARS",
+        help="Paper cash on a venue (repeatable) [1000 each].",
+    )
+    @click.option(
+        "--max-per-game", metavar="DOLLARS", callback=_dollars, help="Dollars at risk per game."
+    )
+    @click.option(
+        "--latency",
+        type=FiniteFloat(low=0),
+        default=0.25,
+        show_default=True,
+        help="Paper: seconds from decision to fill (the book at that later moment is used).",
+    )
+    @click.option(
+        "--speed",
+        type=FiniteFloat(low=0),
+        default=0.0,
+        show_default=True,
+        help="Replay speed (0: as fast as possible, 1: recorded).",
+    )
+    @click.option("--no-status", is_flag=True, help="No live status line on stderr.")
+    @click.option("--json", "json_", is_flag=True, help="End with one JSON object on stdout.")
+    @click.pass_obj
+    def trade_command(state: AppState, **opts: Any) -> None:
+        """Paper-trade (default) or live-trade the opportunities the engine finds.
+
+        \b
+        Examples:
+          arbkit trade --sample
+          arbkit trade --sample --json
+          arbkit trade --replay DIR --latency 0.5 --min-edge 0.02
+          arbkit trade --live --league nba          (real money: asks first)
+        """
+        run = TradeRun(state, opts)
+        try:
+            asyncio.run(run.main())
+        except asyncio.CancelledError:
+            if run.stopped_by is None:
+                raise
+        if run.stopped_by is not None:
+            said = "Interrupted." if run.stopped_by == signal.SIGINT else "Terminated."
+            click.echo(said, err=True)
+            sys.exit(128 + run.stopped_by)
+
+
+def limits_from(opts: dict[str, Any], config: Any) -> RiskLimits:
+    """Risk limits: the defaults, then the config's ``[trade]`` section, then the flags."""
+    values: dict[str, Any] = {}
+    section = config.section("trade") if config is not None else {}
+    decimals = {
+        "min_edge",
+        "max_entry_price",
+        "max_per_game",
+        "max_per_venue",
+        "max_per_league",
+        "max_total",
+        "daily_loss_limit",
+        "kelly_fraction",
+    }
+    for key, value in section.items():
+        if key in decimals:
+            values[key] = _decimal(f"[trade] {key}", value)
+        elif key == "min_confidence":
+            values[key] = float(value)
+        elif key == "max_open_positions":
+            values[key] = int(value)
+        elif key in ("start_cutoff_minutes", "min_persist_seconds"):
+            name = "start_cutoff" if key.startswith("start") else "min_persist"
+            amount = float(value)
+            values[name] = (
+                timedelta(minutes=amount) if name == "start_cutoff" else timedelta(seconds=amount)
+            )
+    flags = {
+        "min_edge": opts["min_edge"],
+        "max_entry_price": opts["max_entry_price"],
+        "min_confidence": opts["min_confidence"],
+        "kelly_fraction": opts["kelly"],
+        "max_per_game": opts["max_per_game"],
+    }
+    values.update({k: v for k, v in flags.items() if v is not None})
+    bankroll = {}
+    for item in opts["bankrolls"]:
+        venue, sep, amount = item.partition("=")
+        if not sep or not venue.strip():
+            raise click.BadParameter(f"{item!r} is not VENUE=DOLLARS", param_hint="--bankroll")
+        bankroll[venue.strip()] = _decimal("--bankroll", amount)
+    if bankroll:
+        values["bankroll"] = bankroll
+    return RiskLimits(**values)
+
+
+def _decimal(where: str, value: Any) -> Decimal:
+    try:
+        result = Decimal(str(value))
+    except ArithmeticError:
+        raise ConfigError(f"{where}: {value!r} is not a number") from None
+    if not result.is_finite() or result < 0:
+        raise ConfigError(f"{where}: {value!r} must be a finite number ≥ 0")
+    return result
+
+
+class TradeRun:
+    """One invocation of ``arbkit trade``."""
+
+    def __init__(self, state: AppState, opts: dict[str, Any]) -> None:
+        self.state = state
+        self.opts = opts
+        self.json = bool(opts["json_"])
+        self.mode = Mode.LIVE if opts["live"] else Mode.PAPER
+        self.stopped_by: signal.Signals | None = None
+
+    def progress(self, message: str) -> None:
+        if not (self.state.quiet or (self.json and not sys.stderr.isatty())):
+            click.echo(f"… {message}", err=True)
+
+    async def main(self) -> None:
+        opts = self.opts
+        if self.mode is Mode.LIVE and (opts["sample"] or opts["replay_dir"]):
+            raise click.UsageError("--live trades on the live venues: not with --sample/--replay")
+        engine_settings = EngineSettings(
+            sample=bool(opts["sample"]),
+            replay_dir=opts["replay_dir"],
+            venues=tuple(opts["venue_list"].split(",")) if opts["venue_list"] else (),
+            leagues=tuple(opts["leagues"]),
+            strategies=tuple(opts["strategy_names"]),
+            min_edge=Decimal(0),  # the gate applies the minimum edge, and says so when it refuses
+            speed=opts["speed"],
+        )
+        pm = self.state.plugin_manager
+        store = self.state.store
+        limits = limits_from(opts, self.state.config)
+        engine = build_engine(
+            pm,
+            engine_settings,
+            venue_factory=self.state.venue,
+            overrides=store.db,
+            progress=self.progress,
+        )
+        source = engine_settings.source
+        book = choose_book(store, self.mode, source)
+        store_sink = StoreSink(
+            store,
+            command="trade",
+            source=source,
+            options={"book": book.book_id, "mode": self.mode.value, "latency": opts["latency"]},
+        )
+        engine.attach(HookSink(pm))
+        engine.attach(store_sink)
+        if self.mode is Mode.LIVE:
+            limits = await self._confirm_live(engine, limits)
+        settings = TradeSettings(
+            mode=self.mode,
+            limits=limits,
+            latency=timedelta(seconds=opts["latency"]),
+            exits=self.state.config.section("exits"),
+        )
+        kill_switch = KillSwitch(KillSwitch.default_path(store.path))
+        trader = build_trader(
+            pm,
+            engine,
+            store,
+            settings,
+            run_id=store_sink.run_id,
+            book_id=book.book_id,
+            kill_switch=kill_switch,
+        )
+        for line in book.notes + trader.restore():
+            self.progress(line)
+        if self.mode is Mode.LIVE:
+            for line in await trader.executor.resume():  # type: ignore[attr-defined]
+                self.progress(line)
+        status = StatusLine(trader, source=source, enabled=self._status_enabled())
+        engine.attach(status)
+        self._handle_signals(engine, kill_switch)
+        with status:
+            end = await engine.run(watch=True)
+            await trader.executor.drain()
+        trader.settle_up()
+        report = final_report(trader)
+        if self.json:
+            echo_json(report)
+        else:
+            print_report(report)
+        store_sink.check()
+        if end.status is RunStatus.FAILED:
+            raise ConfigError(end.reason)
+
+    def _status_enabled(self) -> bool:
+        return not (self.opts["no_status"] or self.state.quiet) and sys.stderr.isatty()
+
+    async def _confirm_live(self, engine: Any, limits: RiskLimits) -> RiskLimits:
+        """Read each venue's cash, say what is at risk, and ask (unless --yes)."""
+        from attrs import evolve
+
+        cash = {}
+        for venue in engine.session.venues:
+            cash[venue.name] = await venue.balance()
+        click.echo("LIVE TRADING — real orders on: " + ", ".join(sorted(cash)), err=True)
+        for name, amount in sorted(cash.items()):
+            click.echo(f"  cash on {name}: ${amount}", err=True)
+        click.echo(
+            f"  at most ${limits.max_per_game} a game, ${limits.max_total} in total, "
+            f"{limits.max_open_positions} open positions; entries ≤ {limits.max_entry_price}; "
+            f"a daily loss of ${limits.daily_loss_limit} halts",
+            err=True,
+        )
+        if not self.opts["yes"] and not click.confirm("Trade real money?", err=True):
+            raise click.Abort()
+        return evolve(limits, bankroll={**cash, **limits.bankroll})
+
+    def _handle_signals(self, engine: Any, kill_switch: KillSwitch) -> None:
+        statuses = {signal.SIGINT: RunStatus.INTERRUPTED, signal.SIGTERM: RunStatus.TERMINATED}
+
+        def stop(signum: signal.Signals) -> None:
+            self.stopped_by = signum
+            engine.stop(statuses[signum])
+
+        loop = asyncio.get_running_loop()
+        try:
+            for signum in statuses:
+                loop.add_signal_handler(signum, stop, signum)
+            kill_switch.install_signal_handler(loop)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            return

@@ -1,0 +1,393 @@
+"""The trader: the engine sink that turns opportunities into positions and back into money.
+
+It wires the pieces in one direction — risk gate → executor → position book → exit rules —
+and keeps every record: each gate verdict, each two-leg trade and its states, each fill, each
+settlement and the positions they make. Paper and live differ only in the executor (and in
+who journals a trade: a live executor writes each transition itself, before its next action;
+for paper the trader writes what the executor reports, on the same task, at once).
+
+All of it runs on the engine's task and clock, so a replay trades on its recorded time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from arbkit.engine.sinks import RunEnd, Sink
+from arbkit.models import Market, OrderBook, Settlement, Side
+from arbkit.scan.shard import Change, ChangeKind
+from arbkit.streaming import BookUpdate, MarketSettled, StreamEvent
+from arbkit.trading.executor import BookLookup, ExecutionListener, Executor
+from arbkit.trading.exits import ExitManager, exit_plan
+from arbkit.trading.journal import TradeJournal
+from arbkit.trading.model import (
+    ZERO,
+    Decision,
+    GamePosition,
+    Mode,
+    PlanKind,
+    PositionStatus,
+    TradeFill,
+    TradePlan,
+    TradeState,
+)
+from arbkit.trading.positions import PositionBook, realized_pnl
+from arbkit.trading.risk import RiskGate
+from arbkit.trading.tradestore import TradeStore
+
+if TYPE_CHECKING:
+    from arbkit.engine.core import Engine
+
+log = logging.getLogger(__name__)
+
+MarketLookup = Callable[[str], Market | None]
+#: builds the executor once the trader (its listener) and the book lookups exist
+ExecutorFactory = Callable[[ExecutionListener, BookLookup, MarketLookup], Executor]
+
+_REPORTED = frozenset({ChangeKind.APPEARED, ChangeKind.CHANGED})
+
+
+class Trader(Sink):
+    """Risk gate → executor → positions → exits → settlement, for one trading book.
+
+    Args:
+        gate: the risk gate (limits, exposure, kill switch).
+        executor: a factory for the paper or live executor (it needs this trader as listener).
+        exits: the exit rules to run on every mark of an open position.
+        journal: the order and trade journal (the store).
+        records: decisions, settlements and positions in the store.
+        book_id: which trading book this is; trade ids start with it, so a resumed run finds
+            its own trades and a fresh paper replay never sees another's.
+        mark_every: positions are marked on every book update of theirs and at least this
+            often on the engine's clock.
+    """
+
+    def __init__(
+        self,
+        *,
+        gate: RiskGate,
+        executor: ExecutorFactory,
+        exits: ExitManager,
+        journal: TradeJournal,
+        records: TradeStore,
+        mode: Mode,
+        book_id: str,
+        mark_every: timedelta = timedelta(seconds=1),
+    ) -> None:
+        self.gate = gate
+        self.exits = exits
+        self.journal = journal
+        self.records = records
+        self.mode = mode
+        self.book_id = book_id
+        self.mark_every = mark_every
+        self.positions = PositionBook(mode)
+        self.engine: Engine | None = None
+        self.executor = executor(self, self.book, self.market)
+        self.seen: set[str] = set()  #: opportunity keys the gate has looked at
+        self.taken = 0
+        self.rejections: Counter[str] = Counter()
+        self.one_legged = 0  #: trades that ended BROKEN (a person must look)
+        self._plans: dict[str, TradePlan] = {}
+        self._last_verdict: dict[str, str] = {}
+        self._held_books: dict[str, OrderBook] = {}  #: last book of every held contract
+        self._game_of: dict[str, str] = {}  #: held contract id -> its game
+        self._held_markets: dict[str, Market] = {}
+        self._settled: set[tuple[str, str]] = set()
+        self._trade_seq = 0
+        self._last_mark: datetime | None = None
+
+    # -- lookups (the executor's and the exit rules' view of the books) ---------------------
+
+    def book(self, contract_id: str) -> OrderBook | None:
+        """The current book of a contract: the engine's, else the last one seen while held
+        (a game's shard stops at its start, its positions are still marked)."""
+        live = self.engine.book(contract_id) if self.engine is not None else None
+        return live if live is not None else self._held_books.get(contract_id)
+
+    def market(self, contract_id: str) -> Market | None:
+        live = self.engine.market(contract_id) if self.engine is not None else None
+        return live if live is not None else self._held_markets.get(contract_id)
+
+    def now(self) -> datetime:
+        assert self.engine is not None
+        return self.engine.clock.now()
+
+    # -- restoring a book after a restart ----------------------------------------------------
+
+    def restore(self) -> list[str]:
+        """Rebuild this book's positions from its stored fills and settlements, and hold
+        every game that has a position or a trade in flight (no re-entry after a restart)."""
+        said: list[str] = []
+        for plan, fill in self.journal.all_fills():
+            if self._ours(plan.trade_id):
+                self._plans[plan.trade_id] = plan
+                self.positions.apply(plan, fill)
+                self._hold_contract(fill.contract_id, plan.game_id)
+        for settlement in self.records.settlements():
+            self._apply_settlement(settlement, settlement.settled_at, store=False)
+        for position in self.positions.all():
+            if position.is_open:
+                self.gate.committed(_holding_plan(position, self.mode))
+        for plan, state in self.journal.open_trades():
+            if self._ours(plan.trade_id):
+                self._plans[plan.trade_id] = plan
+                if plan.kind is PlanKind.ENTRY and self.positions.get(plan.game_id) is None:
+                    self.gate.committed(plan)
+                said.append(f"trade {plan.trade_id} ({plan.game_id}) was left {state.value}")
+        self._trade_seq = max((_seq(t) for t in self._plans), default=0)
+        if self.positions.all():
+            said.append(f"restored {len(self.positions.all())} position(s) from the journal")
+        return said
+
+    def _ours(self, trade_id: str) -> bool:
+        return trade_id.startswith(self.book_id + "/")
+
+    # -- the engine sink -----------------------------------------------------------------------
+
+    def started(self, engine: Engine) -> None:
+        self.engine = engine
+        self._last_mark = engine.clock.now()
+
+    def event(self, event: StreamEvent, at: datetime) -> None:
+        """Every stream event, before the engine applies it: the paper executor fills on it,
+        held positions are marked (with the new book) and their exits evaluated."""
+        self.executor.on_event(event, at)
+        if isinstance(event, BookUpdate):
+            contract_id = event.book.contract_id
+            if contract_id in self._game_of:
+                self._held_books[contract_id] = event.book
+                position = self.positions.get(self._game_of.get(contract_id, ""))
+                if position is not None and position.is_open:
+                    self._mark_and_exit(position, at)
+        elif isinstance(event, MarketSettled):
+            self._apply_settlement(event.settlement, event.settlement.settled_at or at)
+        if self._last_mark is None or at - self._last_mark >= self.mark_every:
+            self._last_mark = at
+            for position in self.positions.open_positions():
+                self._mark_and_exit(position, at)
+
+    def change(self, change: Change) -> None:
+        opportunity = change.opportunity
+        if opportunity is None or self.engine is None:
+            return
+        if change.kind is ChangeKind.VANISHED:
+            self.gate.vanished(opportunity.key)
+            return
+        if change.kind not in _REPORTED:
+            return
+        shard = self.engine.shards.get(change.game_id)
+        if shard is None:
+            return
+        self.seen.add(opportunity.key)
+        now = change.at or self.now()
+        trade_id = self._next_trade_id(change.game_id)
+        decision, plan = self.gate.evaluate(opportunity, shard.state, now, trade_id=trade_id)
+        self._record_decision(decision)
+        if plan is None:
+            self._trade_seq -= 1  # the id was not used
+            return
+        self.taken += 1
+        self._plans[plan.trade_id] = plan
+        for leg in plan.legs:
+            self._hold_contract(leg.contract_id, plan.game_id)
+        if self.mode is Mode.PAPER:
+            self.journal.plan(plan, now)
+        self.gate.committed(plan)
+        self.executor.submit(plan)
+
+    def finished(self, engine: Engine, end: RunEnd) -> None:
+        self.mark_all(engine.clock.now())
+
+    # -- the executor's listener ----------------------------------------------------------------
+
+    def filled(self, plan: TradePlan, fill: TradeFill) -> None:
+        if self.mode is Mode.PAPER:
+            self.journal.fill(fill, mode=self.mode)
+        position = self.positions.apply(plan, fill)
+        self._hold_contract(fill.contract_id, plan.game_id)
+        if fill.side is Side.BUY:
+            self.gate.filled(fill.venue, fill.price * fill.size + fill.fee)
+        self.records.position(position, self.journal_run_id)
+        if not position.is_open:
+            self._finish(position)
+
+    def trade_state(self, plan: TradePlan, state: TradeState, detail: str) -> None:
+        if self.mode is Mode.PAPER:
+            self.journal.transition(plan.trade_id, state, self.now(), detail)
+        if state is TradeState.BROKEN:
+            self.one_legged += 1
+            log.error("trade %s in %s is one-legged: %s", plan.trade_id, plan.game_id, detail)
+        if state.is_final and plan.kind is PlanKind.ENTRY:
+            position = self.positions.get(plan.game_id)
+            if position is None:  # missed: nothing was bought
+                self.gate.released(plan.game_id, {})
+
+    # -- positions ---------------------------------------------------------------------------
+
+    def mark_all(self, now: datetime) -> None:
+        for position in self.positions.open_positions():
+            self.positions.mark(position, self.book, self.market, now)
+
+    def _mark_and_exit(self, position: GamePosition, now: datetime) -> None:
+        self.positions.mark(position, self.book, self.market, now)
+        if self.executor.busy(position.game_id):
+            return
+        contracts = [c for c, leg in position.legs.items() if leg.size > 0]
+        books = {c: b for c in contracts if (b := self.book(c)) is not None}
+        markets = {c: m for c in contracts if (m := self.market(c)) is not None}
+        reason = self.exits.evaluate(position, books, markets, now)
+        if reason is None:
+            return
+        plan = exit_plan(
+            position,
+            self.book,
+            self.market,
+            trade_id=self._next_trade_id(position.game_id),
+            mode=self.mode,
+            now=now,
+            reason=reason,
+        )
+        if plan is None:
+            self._trade_seq -= 1
+            return
+        self._plans[plan.trade_id] = plan
+        if self.mode is Mode.PAPER:
+            self.journal.plan(plan, now)
+        self.executor.submit(plan)
+
+    def _apply_settlement(
+        self, settlement: Settlement, at: datetime | None, *, store: bool = True
+    ) -> None:
+        key = (settlement.venue, settlement.market_id)
+        if key in self._settled:
+            return
+        self._settled.add(key)
+        if store:
+            self.records.settlement(settlement, self.journal_run_id)
+        for position in self.positions.settle(settlement, at or self.now()):
+            if store:
+                self.records.position(position, self.journal_run_id)
+            if not position.is_open:
+                self._finish(position)
+
+    def _finish(self, position: GamePosition) -> None:
+        """A position is closed or settled: free its exposure, count its P&L for the day."""
+        cash_back: dict[str, Decimal] = {}
+        for leg in position.legs.values():
+            cash_back[leg.venue] = cash_back.get(leg.venue, ZERO) + leg.proceeds
+        for fill in (f for leg in position.legs.values() for f in leg.fills):
+            if fill.side is Side.SELL:
+                cash_back[fill.venue] = cash_back.get(fill.venue, ZERO) - fill.fee
+        self.gate.released(position.game_id, cash_back)
+        if position.closed_at is not None:
+            self.gate.realized(realized_pnl(position), position.closed_at)
+
+    def _hold_contract(self, contract_id: str, game_id: str | None) -> None:
+        if game_id is not None:
+            self._game_of[contract_id] = game_id
+        book = self.engine.book(contract_id) if self.engine is not None else None
+        if book is not None:
+            self._held_books[contract_id] = book
+        market = self.engine.market(contract_id) if self.engine is not None else None
+        if market is not None:
+            self._held_markets[contract_id] = market
+
+    # -- records -------------------------------------------------------------------------------
+
+    @property
+    def journal_run_id(self) -> str:
+        return self.records.run_id
+
+    def _record_decision(self, decision: Decision) -> None:
+        """Store a verdict when it differs from the last one for the same opportunity: an
+        opportunity refused for the same reason on every tick is one record, not thousands."""
+        verdict = "taken" if decision.accepted else str(decision.reason)
+        if self._last_verdict.get(decision.key) == verdict:
+            return
+        self._last_verdict[decision.key] = verdict
+        if not decision.accepted and decision.reason is not None:
+            self.rejections[decision.reason.value] += 1
+        self.records.decision(decision, self.mode)
+
+    def _next_trade_id(self, game_id: str) -> str:
+        self._trade_seq += 1
+        return f"{self.book_id}/{self._trade_seq:05d}"
+
+    async def drain(self) -> None:
+        """Let the executor finish what is in flight (end of a replay, shutdown)."""
+        await self.executor.drain()
+
+    def settle_up(self) -> None:
+        """The last marks, and every position stored as it stands (end of a run)."""
+        if self.engine is not None:
+            self.mark_all(self.now())
+        for position in self.positions.all():
+            self.records.position(position, self.journal_run_id)
+
+    # -- what front ends show ----------------------------------------------------------------
+
+    def pnl_now(self) -> tuple[Decimal, Decimal]:
+        """(realized, unrealized) over every position of this book."""
+        positions = self.positions.all()
+        realized = sum((realized_pnl(p) for p in positions), ZERO)
+        unrealized = sum((p.unrealized_pnl for p in positions if p.is_open), ZERO)
+        return realized, unrealized
+
+    def status(self) -> dict[str, object]:
+        """A compact, JSON-able status: what the live status line and the TUI show."""
+        positions = self.positions.all()
+        open_ = [p for p in positions if p.status is PositionStatus.OPEN]
+        return {
+            "mode": self.mode.value,
+            "risk": self.gate.state.value,
+            "seen": len(self.seen),
+            "taken": self.taken,
+            "rejected": dict(self.rejections),
+            "open_positions": len(open_),
+            "positions": len(positions),
+        }
+
+
+def _seq(trade_id: str) -> int:
+    tail = trade_id.rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _holding_plan(position: GamePosition, mode: Mode) -> TradePlan:
+    """A stand-in entry plan for a restored position, so the gate counts its exposure."""
+    from arbkit.trading.model import LegPlan
+
+    legs = tuple(
+        LegPlan(
+            venue=leg.venue,
+            market_id=leg.market_id,
+            contract_id=contract_id,
+            outcome=leg.outcome,
+            side=Side.BUY,
+            size=leg.size,
+            limit_price=leg.avg_price or ZERO,
+            expected_price=leg.avg_price or ZERO,
+            expected_fee=leg.fees,
+        )
+        for contract_id, leg in position.legs.items()
+    )
+    return TradePlan(
+        trade_id=f"restored/{position.game_id}",
+        kind=PlanKind.ENTRY,
+        mode=mode,
+        game_id=position.game_id,
+        league=position.league,
+        strategy=position.strategy,
+        opportunity_key="",
+        legs=legs,
+        size=max((leg.size for leg in position.legs.values()), default=ZERO),
+        decided_at=position.opened_at,
+        start_time=position.start_time,
+        expected_cost=position.cost + position.fees,
+    )
