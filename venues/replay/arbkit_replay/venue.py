@@ -4,6 +4,11 @@ A :class:`ReplaySession` reads every venue's part of a replay directory with tha
 ``read_recording``, sets a :class:`~arbkit.ReplayClock` to the recording's "now" (the manifest's
 ``captured_at``, else the first recorded timestamp), and offers one :class:`ReplayVenue` per
 recorded venue plus a feed that plays all streams merged in timestamp order.
+
+Recorded settlements (``Recording.settlements``) play on the same timeline as
+:class:`~arbkit.streaming.MarketSettled` events at their ``settled_at``, after any stream message
+with the same millisecond, whether or not their venue recorded a stream; one without
+``settled_at`` plays after everything else, without moving the clock.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +37,13 @@ from arbkit import (
     load_recordings,
     recorded_now,
 )
+from arbkit.models import Settlement
+from arbkit.streaming import MarketSettled
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+#: Order of items with the same timestamp: stream messages first, then settlements.
+_MESSAGE, _SETTLEMENT = 0, 1
 
 
 class ReplayVenue(Venue):
@@ -108,22 +121,46 @@ class ReplaySession:
             decoder = venue.inner.stream_decoder(venue_markets)
             decoder.seed(venue.recording.books)
             decoders[venue.name] = decoder
+        timed, undated = self._settlement_timeline()
         previous: int | None = None
-        for ts, name, message in heapq.merge(*self._timelines(decoders), key=lambda item: item[0]):
+        merged = heapq.merge(*self._timelines(decoders), timed, key=lambda item: item[:2])
+        for ts, rank, name, item in merged:
             if self.speed > 0 and previous is not None and ts > previous:
                 await asyncio.sleep((ts - previous) / 1000 / self.speed)
             previous = ts
             self.clock.advance_to(from_epoch_ms(ts))
-            for event in decoders[name].feed(message):
-                yield event
-            decoders[name].outbox.clear()  # a recording cannot answer re-snapshot requests
+            if rank == _SETTLEMENT:
+                yield MarketSettled(item)
+            else:
+                for event in decoders[name].feed(item):
+                    yield event
+                decoders[name].outbox.clear()  # a recording cannot answer re-snapshot requests
             await asyncio.sleep(0)
+        for settlement in undated:
+            yield MarketSettled(settlement)
 
-    def _timelines(self, decoders: Mapping[str, Any]) -> list[Iterator[tuple[int, str, Any]]]:
+    def _timelines(self, decoders: Mapping[str, Any]) -> list[Iterator[tuple[int, int, str, Any]]]:
         """One timeline per streaming venue, each already in time order (read as it plays)."""
         return [_timeline(v.name, v.recording.stream) for v in self.venues if v.name in decoders]
 
+    def _settlement_timeline(
+        self,
+    ) -> tuple[list[tuple[int, int, str, Settlement]], list[Settlement]]:
+        """Every venue's recorded settlements: those with a time in time order (stable: equal
+        times keep venue and file order), and those without one, in venue and file order."""
+        timed: list[tuple[int, int, str, Settlement]] = []
+        undated: list[Settlement] = []
+        for venue in self.venues:
+            for settlement in venue.recording.settlements:
+                if settlement.settled_at is None:
+                    undated.append(settlement)
+                else:
+                    ms = (settlement.settled_at - _EPOCH) // _MS
+                    timed.append((ms, _SETTLEMENT, venue.name, settlement))
+        timed.sort(key=lambda item: item[0])
+        return timed, undated
 
-def _timeline(name: str, stream: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, str, Any]]:
+
+def _timeline(name: str, stream: Iterable[tuple[int, Any]]) -> Iterator[tuple[int, int, str, Any]]:
     for ts, message in stream:
-        yield ts, name, message
+        yield ts, _MESSAGE, name, message
