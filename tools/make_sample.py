@@ -1475,6 +1475,142 @@ def kalshi_orderbook(book: KBook) -> Json:
     }
 
 
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Result:
+    """How one game ended: one fact that both venues' settlement payloads are built from."""
+
+    game: Game
+    away_score: int
+    home_score: int
+    ended_at: datetime  # the final whistle
+
+    @property
+    def away_won(self) -> bool:
+        return self.away_score > self.home_score
+
+    @property
+    def margin(self) -> int:
+        """Away score minus home score."""
+        return self.away_score - self.home_score
+
+
+#: (losing score range, winning margin range, game length in minutes, extra minutes) by league.
+_SCORING = {
+    "nba": ((96, 118), (1, 17), 140, 25),
+    "nhl": ((0, 3), (1, 3), 150, 30),
+    "cbb": ((58, 76), (1, 15), 125, 20),
+}
+
+
+def game_result(game: Game) -> Result:
+    """A plausible final score: the favourite (by the venues' prices) usually wins."""
+    if game.pm is not None:
+        away_chance = (dec(game.pm.bid) + dec(game.pm.ask)) / 2
+    else:
+        assert game.k_away is not None
+        away_chance = (dec(game.k_away.bid) + dec(game.k_away.ask)) / 2
+    away_won = Decimal(pick(0, 999, "result", game.key)) < away_chance * 1000
+    (low, high), (least, most), minutes, extra = _SCORING[game.league]
+    loser = pick(low, high, "loser", game.key)
+    winner = loser + pick(least, most, "margin", game.key)
+    away, home = (winner, loser) if away_won else (loser, winner)
+    ended = game.start + timedelta(minutes=minutes + pick(0, extra, "length", game.key))
+    return Result(game, away, home, ended)
+
+
+RESULTS = {game.key: game_result(game) for game in GAMES}
+
+
+def pm_winner(m: PmMarket, result: Result) -> int:
+    """The index of the outcome that won ``m``: moneyline team, spread cover, over/under."""
+    if m.kind == "moneyline":
+        return 0 if result.away_won else 1
+    assert m.line is not None
+    if m.kind == "spreads":  # outcomes are (favourite, underdog); the line is the favourite's
+        extra = next(e for e in m.game.extras if e.kind == "spreads" and dec(e.line) == m.line)
+        favourite_margin = result.margin if extra.favourite == "away" else -result.margin
+        return 0 if favourite_margin + m.line > 0 else 1
+    return 0 if result.away_score + result.home_score > m.line else 1
+
+
+def pm_resolution_times(m: PmMarket, result: Result) -> tuple[datetime, datetime]:
+    """(UMA resolution, Gamma close): the proposal settles some minutes after the final
+    whistle, and Gamma marks the market closed a while after that."""
+    uma = result.ended_at + timedelta(minutes=pick(12, 25, "uma", m.slug))
+    return uma, uma + timedelta(minutes=pick(20, 50, "closed", m.slug), seconds=pick(0, 59, m.slug))
+
+
+def gamma_resolved_market(m: PmMarket, result: Result) -> Json:
+    """The Gamma market object after resolution (GET /markets?slug=...): closed, final
+    ``outcomePrices``, UMA status resolved, no order book left."""
+    winner = pm_winner(m, result)
+    uma, closed = pm_resolution_times(m, result)
+    obj = gamma_market(m)
+    for key in ("bestBid", "bestAsk", "spread"):
+        del obj[key]
+    prices = ["1" if index == winner else "0" for index in range(2)]
+    obj |= {
+        "outcomePrices": json.dumps(prices),
+        "liquidity": "0",
+        "closed": True,
+        "updatedAt": iso_micro(closed + timedelta(seconds=4), m.slug, "resolved"),
+        "closedTime": gamma_time(closed),
+        "liquidityNum": 0,
+        "liquidityClob": 0,
+        "acceptingOrders": False,
+        "lastTradePrice": 0.999 if winner == 0 else 0.001,
+        "umaEndDate": iso(uma),
+        "umaResolutionStatus": "resolved",
+        "umaResolutionStatuses": json.dumps(["proposed", "resolved"]),
+        "automaticallyResolved": True,
+    }
+    return obj
+
+
+def kalshi_settlement_ts(km: KMarket, result: Result) -> datetime:
+    """Kalshi determines the result minutes after the game and settles once its timer ran."""
+    return result.ended_at + timedelta(minutes=pick(4, 14, "settle", km.ticker), seconds=37)
+
+
+def kalshi_settled_market(km: KMarket, result: Result) -> Json:
+    """The market object after settlement (GET /markets/{ticker}): status finalized, result,
+    settlement value, no book left."""
+    won = result.away_won == (km.side == "away")
+    settled = kalshi_settlement_ts(km, result)
+    obj = kalshi_market(km)
+    obj |= {
+        "close_time": iso(result.ended_at),
+        "expiration_time": iso(settled),
+        "expiration_value": km.team.kalshi_label if won else "",
+        "last_price_dollars": k_price(Decimal("0.99") if won else CENT),
+        "no_ask_dollars": k_price(ZERO),
+        "no_bid_dollars": k_price(ZERO),
+        "result": "yes" if won else "no",
+        "settlement_ts": iso(settled),
+        "settlement_value_dollars": k_price(ONE if won else ZERO),
+        "status": "finalized",
+        "updated_time": iso_micro(settled + timedelta(seconds=2), km.ticker, "settled"),
+        "yes_ask_dollars": k_price(ZERO),
+        "yes_ask_size_fp": k_count(ZERO),
+        "yes_bid_dollars": k_price(ZERO),
+        "yes_bid_size_fp": k_count(ZERO),
+    }
+    return dict(sorted(obj.items()))
+
+
+def settlement_payloads(slate: Slate) -> tuple[list[Json], list[Json]]:
+    """resolved.json (every Polymarket market) and settled.json (every Kalshi market)."""
+    resolved = [gamma_resolved_market(m, RESULTS[m.game.key]) for m in slate.pm_markets]
+    settled = [
+        kalshi_settled_market(km, RESULTS[km.game.key])
+        for km in sorted(slate.k_markets, key=lambda km: km.ticker)
+    ]
+    return resolved, settled
+
+
 # --------------------------------------------------------------------------- streams
 
 
@@ -2457,6 +2593,9 @@ def generate(out: Path, report: bool = False) -> None:
     write_json(out / "kalshi" / "events.json", k_events)
     write_json(out / "kalshi" / "orderbooks.json", orderbooks)
     write_jsonl(out / "kalshi" / "stream.jsonl", rec.k_lines)
+    resolved, settled = settlement_payloads(slate)
+    write_json(out / "polymarket" / "resolved.json", resolved)
+    write_json(out / "kalshi" / "settled.json", settled)
     write_json(out / "EXPECTED.json", expected_json(slate, tl))
     if report:
         print_report(slate, view0, tl, moments)
@@ -2482,6 +2621,16 @@ def print_report(slate: Slate, view: View, tl: Timeline, moments: dict[str, Mome
             f"{g.away_team.full_name} at {g.home_team.full_name} | "
             f"{'`' + g.slug + '`' if g.on_polymarket else '—'} | "
             f"{'`' + g.kalshi_event + '`' if g.on_kalshi else '—'} | {g.role} |"
+        )
+    emit("\n## Results\n")
+    emit("| key | final score (away-home) | final whistle (UTC) | winner |")
+    emit("|---|---|---|---|")
+    for g in GAMES:
+        r = RESULTS[g.key]
+        winner = g.away_team if r.away_won else g.home_team
+        emit(
+            f"| {g.key} | {r.away_score}-{r.home_score} | {r.ended_at:%m-%d %H:%M} | "
+            f"{winner.full_name} |"
         )
     emit("\n## Opportunities at capture\n")
     emit(
