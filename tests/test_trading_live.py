@@ -1,0 +1,361 @@
+"""The live executor against the fake venues over real sockets on 127.0.0.1.
+
+Kalshi leg: buy YES at 0.40 (thin: it goes first, FOK); Polymarket leg: buy token B at 0.55
+(IOC). Fees are recomputed here from the venues' formulas, not read from the code under test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from decimal import ROUND_CEILING
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from arbkit_kalshi.fees import KalshiFees
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from live_helpers import (
+    CREATE,
+    KX,
+    KX_YES,
+    Crash,
+    Recorder,
+    build_rig,
+    dump,
+    entry_plan,
+    exit_plan,
+    spec,
+    stock_kalshi,
+)
+
+from arbkit.models import Side
+from arbkit.testing.fake_kalshi import FakeKalshi
+from arbkit.testing.fake_polymarket import FakePolymarket
+from arbkit.trading.model import TradeState
+
+S = TradeState
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture(scope="module")
+def rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def pem(rsa_key) -> str:
+    return rsa_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@pytest.fixture
+def kalshi(rsa_key):
+    key_id = str(uuid.uuid4())
+    server = FakeKalshi(rsa_key.public_key(), key_id, page_size=100, fees=KalshiFees().order_fee)
+    stock_kalshi(server)
+    with server:
+        yield server
+
+
+@pytest.fixture
+def poly():
+    with FakePolymarket(events=1) as server:
+        server.fill_ratio = D("1")
+        yield server
+
+
+@pytest.fixture
+def rig_spec(kalshi, poly, pem, tmp_path):
+    return spec(kalshi, poly, pem, kalshi.key_id, tmp_path / "live.db")
+
+
+def kalshi_creates(fake: FakeKalshi) -> list[dict]:
+    return [r.json() for r in fake.requests if r.path == CREATE and r.method == "POST"]
+
+
+def pm_posts(fake: FakePolymarket) -> list:
+    return [r for r in fake.requests if r.path == "/order" and r.method == "POST"]
+
+
+def kalshi_fee(price: str, size: str) -> D:
+    """Kalshi's taker fee: 0.07 × C × P × (1 − P), rounded up to the cent."""
+    p, c = D(price), D(size)
+    return (D("0.07") * c * p * (1 - p)).quantize(D("0.01"), rounding=ROUND_CEILING)
+
+
+def pm_fee(price: str, size: str) -> D:
+    """Polymarket sports fee of the fake's market: C × 0.05 × p × (1 − p) (exponent 1)."""
+    p, c = D(price), D(size)
+    return c * D("0.05") * p * (1 - p)
+
+
+def no_duplicates(rig, kalshi: FakeKalshi, poly: FakePolymarket) -> None:
+    """Each journaled client id reached its venue at most once, and nothing else did."""
+    journaled = {r["client_order_id"]: r["venue"] for r in rig.journal.orders()}
+    sent_kalshi = [body["client_order_id"] for body in kalshi_creates(kalshi)]
+    assert len(sent_kalshi) == len(set(sent_kalshi))
+    assert set(sent_kalshi) <= {c for c, v in journaled.items() if v == "kalshi"}
+    assert len(kalshi.orders) == len(sent_kalshi)
+    assert len(poly.orders) <= len([c for c, v in journaled.items() if v == "polymarket"])
+
+
+async def test_clean_two_leg_fill_is_hedged_and_journaled_once(rig_spec, kalshi, poly) -> None:
+    rig = build_rig(rig_spec, run_id="r1")
+    plan = entry_plan(rig_spec["pm_token"])
+    try:
+        rig.executor.submit(plan)
+        assert rig.executor.busy(plan.game_id)
+        await rig.executor.drain()
+        assert not rig.executor.busy(plan.game_id)
+    finally:
+        await rig.close()
+    assert rig.listener.of("T1") == [S.PLANNED, S.LEG1_SENT, S.LEG1_FILLED, S.LEG2_SENT, S.HEDGED]
+    (sent,) = kalshi_creates(kalshi)
+    assert (sent["client_order_id"], sent["time_in_force"]) == ("T1-0-1", "fill_or_kill")
+    assert (sent["side"], sent["price"], sent["count"]) == ("bid", "0.4000", "10.00")
+    (posted,) = pm_posts(poly)
+    assert posted.json()["orderType"] == "FAK"
+    fills = rig.journal.fills("T1")
+    assert [(f.venue, f.side, f.size, f.price) for f in fills] == [
+        ("kalshi", Side.BUY, D("10"), D("0.40")),
+        ("polymarket", Side.BUY, D("10"), D("0.55")),
+    ]
+    assert fills[0].fee == kalshi_fee("0.40", "10") == D("0.17")
+    assert fills[1].fee == pm_fee("0.55", "10")
+    assert fills[0].fill_id == kalshi.fills[0]["fill_id"]  # the venue's own fill id
+    assert fills[1].fill_id == poly.trades[0]["id"]
+    assert rig.listener.fills == fills
+    assert kalshi.positions[KX] == 10
+    assert rig.journal.pending_orders() == []
+
+
+async def test_leg2_refused_then_hedge_retry_then_unwind_to_flat(rig_spec, kalshi, poly) -> None:
+    poly.reject_orders = "not enough balance / allowance"
+    rig = build_rig(rig_spec, run_id="r1")
+    try:
+        rig.executor.submit(entry_plan(rig_spec["pm_token"]))
+        await rig.executor.drain()
+        drift = await rig.executor.reconcile_positions({("kalshi", KX_YES): D(0)})
+    finally:
+        await rig.close()
+    assert rig.listener.of("T1") == [
+        S.PLANNED,
+        S.LEG1_SENT,
+        S.LEG1_FILLED,
+        S.LEG2_SENT,
+        S.UNWINDING,
+        S.FLAT,
+    ]
+    rows = {r["client_order_id"]: r for r in rig.journal.orders("T1")}
+    assert {c: (r["side"], r["price"], r["status"]) for c, r in rows.items()} == {
+        "T1-0-1": ("buy", "0.40", "filled"),
+        "T1-1-1": ("buy", "0.55", "rejected"),
+        "T1-1-2": ("buy", "0.57", "rejected"),  # limit + 0.02, one retry
+        "T1-0-3": ("sell", "0.36", "filled"),  # IOC at best bid 0.38 − 0.02
+    }
+    assert len(pm_posts(poly)) == 2 and not poly.orders
+    sells = [b for b in kalshi_creates(kalshi) if b["side"] == "ask"]
+    assert [(b["client_order_id"], b["price"], b["count"]) for b in sells] == [
+        ("T1-0-3", "0.3600", "10.00")
+    ]
+    fills = rig.journal.fills("T1")
+    assert [(f.side, f.size, f.price) for f in fills] == [
+        (Side.BUY, D("10"), D("0.40")),
+        (Side.SELL, D("10"), D("0.38")),  # the IOC took the 0.38 bid
+    ]
+    assert kalshi.positions[KX] == 0  # exposure flat at the venue
+    assert drift == []
+    assert rig.executor.blocked == {}
+
+
+async def test_leg1_timeout_is_reconciled_by_client_id_without_resending(
+    rig_spec, kalshi, poly
+) -> None:
+    kalshi.order_delay = 1.0  # Kalshi acts, then answers after the executor gave up
+    rig = build_rig(rig_spec, run_id="r1", order_timeout=0.3)
+    seen_blocked: list[dict] = []
+    original = rig.executor._reconcile
+
+    async def watching(*args, **kwargs):
+        task = asyncio.ensure_future(original(*args, **kwargs))
+        await asyncio.sleep(0)
+        seen_blocked.append(dict(rig.executor.blocked))
+        return await task
+
+    rig.executor._reconcile = watching
+    try:
+        rig.executor.submit(entry_plan(rig_spec["pm_token"]))
+        await rig.executor.drain()
+    finally:
+        await rig.close()
+    assert rig.listener.of("T1")[-1] is S.HEDGED
+    assert "kalshi" in seen_blocked[0]  # new writes there waited for the reconcile
+    assert rig.executor.blocked == {}
+    assert [b["client_order_id"] for b in kalshi_creates(kalshi)] == ["T1-0-1"]
+    assert len(kalshi.orders) == 1
+    assert [f.venue for f in rig.journal.fills("T1")] == ["kalshi", "polymarket"]
+
+
+async def test_entry_on_a_blocked_venue_sends_nothing(rig_spec, kalshi, poly) -> None:
+    rig = build_rig(rig_spec, run_id="r1")
+    try:
+        drift = await rig.executor.reconcile_positions({("kalshi", KX_YES): D(4)})
+        rig.executor.submit(entry_plan(rig_spec["pm_token"]))
+        await rig.executor.drain()
+    finally:
+        await rig.close()
+    assert drift == [f"kalshi {KX_YES}: journal says 4, venue holds 0"]
+    assert "position drift" in rig.executor.blocked["kalshi"]
+    assert rig.listener.of("T1") == [S.PLANNED, S.MISSED]
+    assert kalshi_creates(kalshi) == [] and pm_posts(poly) == []
+
+
+async def test_exit_sells_both_legs(rig_spec, kalshi, poly) -> None:
+    rig = build_rig(rig_spec, run_id="r1")
+    entry = entry_plan(rig_spec["pm_token"])
+    try:
+        rig.executor.submit(entry)
+        await rig.executor.drain()
+        rig.executor.submit(exit_plan(entry, "X1", ("0.36", "0.45")))
+        await rig.executor.drain()
+    finally:
+        await rig.close()
+    assert rig.listener.of("X1") == [S.PLANNED, S.LEG1_SENT, S.LEG2_SENT, S.FLAT]
+    sold = [(f.venue, f.side, f.size) for f in rig.journal.fills("X1")]
+    assert sold == [("kalshi", Side.SELL, D("10")), ("polymarket", Side.SELL, D("10"))]
+    assert kalshi.positions[KX] == 0
+
+
+# -- restarts --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("crash_at", "refuse_leg2", "final"),
+    [
+        (S.PLANNED, False, S.HEDGED),
+        (S.LEG1_SENT, False, S.HEDGED),
+        (S.LEG1_FILLED, False, S.HEDGED),
+        (S.LEG2_SENT, False, S.HEDGED),
+        (S.LEG2_SENT, True, S.FLAT),
+        (S.UNWINDING, True, S.FLAT),
+    ],
+)
+async def test_restart_from_each_stored_state(
+    rig_spec, kalshi, poly, crash_at, refuse_leg2, final
+) -> None:
+    if refuse_leg2:
+        poly.reject_orders = "not enough balance / allowance"
+    first = build_rig(rig_spec, run_id="r1", listener=Recorder(crash_at=crash_at))
+    plan = entry_plan(rig_spec["pm_token"])
+    try:
+        try:
+            first.executor.submit(plan)
+        except Crash:
+            pass  # died right after storing PLANNED
+        await first.executor.drain()
+    finally:
+        await first.close()
+    assert first.listener.of("T1")[-1] is crash_at
+    sent_before = len(kalshi_creates(kalshi)) + len(pm_posts(poly))
+
+    second = build_rig(rig_spec, run_id="r2")
+    try:
+        done = await second.executor.resume()
+    finally:
+        await second.close()
+    assert done[0] == f"T1: resumed from {crash_at.value}"
+    assert second.listener.of("T1")[-1] is final
+    assert second.journal.state("T1") is final
+    no_duplicates(second, kalshi, poly)
+    held = sum(
+        (
+            f.size if f.side is Side.BUY else -f.size
+            for f in second.journal.fills("T1")
+            if f.venue == "kalshi"
+        ),
+        D(0),
+    )
+    assert kalshi.positions[KX] == held == (10 if final is S.HEDGED else 0)
+    # nothing already sent before the crash was sent again
+    assert len(kalshi_creates(kalshi)) + len(pm_posts(poly)) >= sent_before
+
+
+async def test_restart_with_leg1_answer_lost_in_flight(rig_spec, kalshi, poly) -> None:
+    """The order reached Kalshi, then the process died before reading the answer."""
+    first = build_rig(rig_spec, run_id="r1")
+    venue = first.venues["kalshi"]
+    real = venue.place_order
+
+    async def dies_after_sending(request):
+        await real(request)
+        raise Crash("answer lost with the process")
+
+    venue.place_order = dies_after_sending
+    try:
+        first.executor.submit(entry_plan(rig_spec["pm_token"]))
+        await first.executor.drain()
+    finally:
+        await first.close()
+    assert first.journal.pending_orders()[0]["client_order_id"] == "T1-0-1"
+
+    second = build_rig(rig_spec, run_id="r2")
+    try:
+        done = await second.executor.resume()
+    finally:
+        await second.close()
+    assert "T1-0-1: reconciled as filled" in done
+    assert second.journal.state("T1") is S.HEDGED
+    assert [b["client_order_id"] for b in kalshi_creates(kalshi)] == ["T1-0-1"]
+    assert len(second.journal.fills("T1")) == 2
+
+
+def test_sigkill_with_an_order_in_flight_then_restart(rig_spec, kalshi, poly, tmp_path) -> None:
+    """A child process runs the executor; Kalshi holds leg 1's answer; SIGKILL; restart."""
+    kalshi.order_delay = 30.0  # the fake acts at once and holds the answer
+    spec_file = tmp_path / "spec.json"
+    dump(spec_file, rig_spec)
+    env = {**os.environ, "PYTHONPATH": str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    child = subprocess.Popen(
+        [sys.executable, str(HERE / "scripts" / "live_child.py"), str(spec_file)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(2000):  # wait on state, not time: the order exists at the venue
+            if kalshi.orders or child.poll() is not None:
+                break
+            time.sleep(0.01)
+        assert kalshi.orders, child.communicate(timeout=5)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL
+    kalshi.order_delay = 0.0
+
+    async def restart():
+        rig = build_rig(rig_spec, run_id="after-kill")
+        try:
+            return rig, await rig.executor.resume()
+        finally:
+            await rig.close()
+
+    rig, done = asyncio.run(restart())
+    assert done[0] == "T1: resumed from leg1_sent"
+    assert rig.journal.state("T1") is S.HEDGED
+    assert [b["client_order_id"] for b in kalshi_creates(kalshi)] == ["T1-0-1"]
+    assert len(poly.orders) == 1
+    assert kalshi.positions[KX] == 10
+    no_duplicates(rig, kalshi, poly)
