@@ -282,8 +282,7 @@ def test_a_rule_that_raises_keeps_the_position(pm, caplog) -> None:
     assert "exit rule test-broken failed" in caplog.text
 
 
-def test_the_base_rule_holds_nothing_and_must_be_written() -> None:
+def test_the_base_rule_neither_holds_nor_exits() -> None:
     rule = ExitRule({"a": 1})
     assert rule.options == {"a": 1} and rule.holds(position(), T0) is None
-    with pytest.raises(NotImplementedError):
-        rule.should_exit(position(), {}, {}, T0)
+    assert rule.should_exit(position(), UP, MARKETS, START) is None

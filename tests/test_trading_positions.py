@@ -347,3 +347,16 @@ def test_position_json_has_the_issues_shape_with_decimal_strings() -> None:
         "size": "4",
         "fee": "0.04872",
     }
+
+
+def test_holding_finds_the_open_positions_a_book_update_re_marks() -> None:
+    book = entered()
+    position = book.get("NCAAF:2026-11-24:USC@WIS")
+    assert book.holding(PM) == [position] and book.holding(K) == [position]
+    assert book.holding("tok-wis") == []
+    book.settle(settlement(*PM_SETTLES, {PM: "1"}), START)
+    book.settle(settlement(*K_SETTLES, {K: "1"}), START)
+    assert book.holding(PM) == []  # settled: nothing left to mark
+    again = PositionBook(Mode.PAPER)
+    again.load([position_from_row(position_row(entered().all()[0], None))])
+    assert [p.game_id for p in again.holding(K)] == ["NCAAF:2026-11-24:USC@WIS"]

@@ -44,7 +44,8 @@ class ExitRule:
         markets: Mapping[str, Market],
         now: datetime,
     ) -> str | None:
-        """A reason to sell every held leg of ``position`` now, or None to keep it.
+        """A reason to sell every held leg of ``position`` now, or None (the default: a rule
+        may only hold).
 
         Args:
             position: the game's open position; ``legs`` by contract id.
@@ -52,4 +53,4 @@ class ExitRule:
             markets: each leg's market by contract id, with its ``fees`` model.
             now: arbkit's clock (recorded time in a replay): never call ``datetime.now()``.
         """
-        raise NotImplementedError
+        return None

@@ -66,15 +66,6 @@ class MinHold(ExitRule):
             return f"held under the minimum {_money(Decimal(self.hold.total_seconds()))} s"
         return None
 
-    def should_exit(
-        self,
-        position: GamePosition,
-        books: Mapping[str, OrderBook],
-        markets: Mapping[str, Market],
-        now: datetime,
-    ) -> str | None:
-        return None
-
 
 class Convergence(ExitRule):
     """Sells both legs once their bids bring more than they cost (after every fee, both ways)
@@ -207,15 +198,6 @@ class HoldToSettlement(ExitRule):
 
     def holds(self, position: GamePosition, now: datetime) -> str | None:
         return "held to settlement" if self.exclusive else None
-
-    def should_exit(
-        self,
-        position: GamePosition,
-        books: Mapping[str, OrderBook],
-        markets: Mapping[str, Market],
-        now: datetime,
-    ) -> str | None:
-        return None
 
 
 #: In evaluation order: the first rule with a reason names the exit.

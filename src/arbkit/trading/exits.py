@@ -19,7 +19,12 @@ from arbkit.exits import ExitRule
 from arbkit.models import Market, OrderBook, Side
 from arbkit.trading.executor import BookLookup
 from arbkit.trading.model import ZERO, GamePosition, LegPlan, Mode, PlanKind, TradePlan
-from arbkit.trading.positions import MarketLookup, held_cost, sell_into_bids, usable
+from arbkit.trading.positions import (
+    MarketLookup,
+    held_cost,
+    sell_into_bids,
+    usable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +38,11 @@ class ExitManager:
 
     def __init__(self, rules: Sequence[ExitRule]) -> None:
         self.rules = tuple(rules)
+        # Only rules that override a round take part in it (the base answers None).
+        self._holders = tuple(r for r in self.rules if type(r).holds is not ExitRule.holds)
+        self._exiters = tuple(
+            r for r in self.rules if type(r).should_exit is not ExitRule.should_exit
+        )
 
     def evaluate(
         self,
@@ -46,16 +56,16 @@ class ExitManager:
         A rule that raises is logged and taken as a hold (round 1) or no exit (round 2): a
         broken plugin can keep a position, never sell one.
         """
-        if not position.is_open or not any(leg.size for leg in position.legs.values()):
+        if not position.is_open or not _holds_any(position):
             return None
-        for rule in self.rules:
+        for rule in self._holders:
             try:
                 if rule.holds(position, now):
                     return None
             except Exception:
                 log.exception("exit rule %s failed deciding a hold: holding", rule.name)
                 return None
-        for rule in self.rules:
+        for rule in self._exiters:
             try:
                 reason = rule.should_exit(position, books, markets, now)
             except Exception:
@@ -64,6 +74,13 @@ class ExitManager:
             if reason:
                 return f"{rule.name}: {reason}"
         return None
+
+
+def _holds_any(position: GamePosition) -> bool:
+    for leg in position.legs.values():
+        if leg.size:
+            return True
+    return False
 
 
 def exit_plan(

@@ -136,27 +136,60 @@ class CloseValue:
         return self.realized + self.unrealized
 
 
+#: id(position) -> (position, the inputs of its close value, the value): every exit rule of
+#: every pass asks about positions whose books mostly did not change
+_CLOSES: dict[int, tuple[GamePosition, tuple[Any, ...], CloseValue | None]] = {}
+
+
 def close_value(
     position: GamePosition, books: Mapping[str, OrderBook], markets: Mapping[str, Market]
 ) -> CloseValue | None:
     """Closing ``position`` now, or None when a held leg cannot be sold whole right now.
 
     None covers a leg with no usable book, no market (no fee model), or bids too thin for
-    every contract it holds: an exit rule cannot judge a sale that cannot be made.
+    every contract it holds: an exit rule cannot judge a sale that cannot be made. The answer
+    is remembered until one of its inputs (a book snapshot, a fee model, a leg's figures)
+    changes.
     """
-    net = basis = ZERO
+    parts: list[Any] = []
     for contract_id, leg in position.legs.items():
+        market = markets.get(contract_id)
+        parts += (
+            books.get(contract_id),
+            None if market is None else market.fees,
+            leg.size,
+            leg.cost,
+            leg.bought,
+            leg.proceeds,
+            leg.fees,
+        )
+    inputs = tuple(parts)
+    hit = _CLOSES.get(id(position))
+    if hit is not None and hit[0] is position and hit[1] == inputs:
+        return hit[2]
+    value = _close_value(position, inputs)
+    if len(_CLOSES) >= _SALES_MAX:
+        _CLOSES.clear()
+    _CLOSES[id(position)] = (position, inputs, value)
+    return value
+
+
+def _close_value(position: GamePosition, inputs: tuple[Any, ...]) -> CloseValue | None:
+    net = basis = realized = ZERO
+    for n, leg in enumerate(position.legs.values()):
+        book, fees = inputs[7 * n], inputs[7 * n + 1]
+        held = held_cost(leg)
+        realized += leg.proceeds - (leg.cost - held) - leg.fees
         if not leg.size:
             continue
-        book, market = books.get(contract_id), markets.get(contract_id)
-        if market is None or book is None or not usable(book):
+        if fees is None or book is None or not usable(book):
             return None
-        sale = sell_into_bids(book, leg.size, market.fees)
+        sale = sell_into_bids(book, leg.size, fees)
         if sale.size < leg.size:
             return None
-        net += sale.net
-        basis += held_cost(leg)
-    return CloseValue(net=net, basis=basis, realized=realized_pnl(position))
+        net += sale.gross - sale.fee
+        basis += held
+    return CloseValue(net=net, basis=basis, realized=realized)
 
 
 # -- the position book --------------------------------------------------------------------
@@ -168,6 +201,7 @@ class PositionBook:
     def __init__(self, mode: Mode) -> None:
         self.mode = mode
         self._positions: dict[str, GamePosition] = {}
+        self._holding: dict[str, list[str]] = {}  #: contract id -> games with a leg in it
         #: the last usable book and market of each contract id: a leg's mark when it has none
         self._last: dict[str, tuple[OrderBook, Market]] = {}
 
@@ -175,6 +209,8 @@ class PositionBook:
         """Take back stored positions (a restart): later fills and settlements apply on top."""
         for position in positions:
             self._positions[position.game_id] = position
+            for contract_id in position.legs:
+                self._index(contract_id, position.game_id)
 
     def apply(self, plan: TradePlan, fill: TradeFill) -> GamePosition:
         """Book one fill of ``plan``; a fill already booked (same ``fill_id``) changes nothing.
@@ -213,6 +249,7 @@ class PositionBook:
                     outcome=outcome,
                 )
                 position.legs[fill.contract_id] = leg
+                self._index(fill.contract_id, plan.game_id)
             leg.size += fill.size
             leg.bought += fill.size
             leg.cost += fill.price * fill.size
@@ -239,8 +276,18 @@ class PositionBook:
             position.unrealized_pnl = ZERO
         return position
 
+    def _index(self, contract_id: str, game_id: str) -> None:
+        games = self._holding.setdefault(contract_id, [])
+        if game_id not in games:
+            games.append(game_id)
+
     def get(self, game_id: str) -> GamePosition | None:
         return self._positions.get(game_id)
+
+    def holding(self, contract_id: str) -> list[GamePosition]:
+        """The open positions with a leg in ``contract_id``: what one book update re-marks."""
+        found = (self._positions[g] for g in self._holding.get(contract_id, ()))
+        return [p for p in found if p.is_open]
 
     def open_positions(self) -> list[GamePosition]:
         return [p for p in self._positions.values() if p.is_open]
@@ -264,18 +311,21 @@ class PositionBook:
             position.unrealized_pnl, position.marked_at = ZERO, now
             return ZERO
         unrealized = ZERO
+        seen = self._last
         for contract_id, leg in position.legs.items():
-            if not leg.size:
+            size = leg.size
+            if not size:
                 continue
             book, market = books(contract_id), markets(contract_id)
-            if market is not None and book is not None and usable(book):
-                self._last[contract_id] = (book, market)
+            if market is not None and book is not None and book.continuous and book.bids:
+                seen[contract_id] = (book, market)
             else:
-                last = self._last.get(contract_id)
+                last = seen.get(contract_id)
                 if last is None:
                     continue  # never marked: neither gain nor loss
                 book, market = last
-            unrealized += sell_into_bids(book, leg.size, market.fees).net - held_cost(leg)
+            sale = sell_into_bids(book, size, market.fees)
+            unrealized += sale.gross - sale.fee - held_cost(leg)
         position.unrealized_pnl, position.marked_at = unrealized, now
         return unrealized
 

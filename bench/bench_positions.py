@@ -1,0 +1,199 @@
+"""Benchmark a trader's position pass: mark every open position, then ask the exit rules.
+
+Builds 1,000 open two-leg positions (a Polymarket token and a Kalshi side each, 10 to 500
+contracts, bought near a fair price), books of 10 bid levels a side and markets with the
+venues' real fee models, the built-in rules that are on by default (min_hold, convergence,
+hold_to_settlement) plus take_profit and stop_loss. Each pass first swaps in new books for
+``--changed`` of the contracts (a new book is a new snapshot: nothing of the last walk is
+reused for it), then runs ``PositionBook.mark_all`` and ``ExitManager.evaluate`` on every
+open position, building the per-position book and market mappings as a trader does. Then it
+times single book updates: re-marking and re-asking only the positions that hold the contract
+(``PositionBook.holding``), as a trader does between its once-a-second passes.
+
+    python bench/bench_positions.py [--positions 1000] [--passes 300] [--changed 1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from arbkit_kalshi.fees import KalshiFees
+from arbkit_polymarket.fees import PolymarketFees
+
+from arbkit.models import Market, OrderBook, Side
+from arbkit.plugins import make_plugin_manager
+from arbkit.registry import get_exits
+from arbkit.trading.exits import ExitManager, build_exit_rules
+from arbkit.trading.model import LegPlan, Mode, PlanKind, TradeFill, TradePlan
+from arbkit.trading.positions import PositionBook
+
+D = Decimal
+NOW = datetime(2026, 11, 24, 23, 0, tzinfo=UTC)
+
+
+def make_markets(index: int) -> tuple[Market, Market]:
+    pm = Market(
+        venue="polymarket",
+        market_id=f"pm-{index}",
+        event_id=f"pm-{index}",
+        title="A vs. B",
+        fees=PolymarketFees(rate=D("0.03")),
+        size_increment=D("0.01"),
+        min_size=D(5),
+    )
+    kalshi = Market(
+        venue="kalshi",
+        market_id=f"K{index}",
+        event_id=f"K{index}",
+        title="A at B",
+        fees=KalshiFees("quadratic_with_maker_fees", 1),
+    )
+    return pm, kalshi
+
+
+def make_book(rng: random.Random, venue: str, contract_id: str, paid: int) -> OrderBook:
+    """Bids around the price the leg was bought at (in cents): mostly a little below, as the
+    spread leaves them, now and then above (an exit's chance)."""
+    best = D(max(3, min(97, paid + rng.choice([-4, -3, -2, -2, -1, -1, 0, 1])))) / 100
+    bids = tuple((best - D(i) / 100, D(rng.randint(10, 2000))) for i in range(10))
+    return OrderBook(venue=venue, contract_id=contract_id, bids=bids, timestamp=NOW)
+
+
+def build(rng: random.Random, count: int):
+    book = PositionBook(Mode.PAPER)
+    markets: dict[str, Market] = {}
+    paid: dict[str, tuple[str, int]] = {}
+    for i in range(count):
+        pm, kalshi = make_markets(i)
+        fair = rng.randint(25, 75)
+        legs = ((pm, f"pm-{i}-a", fair), (kalshi, f"K{i}:no", 100 - fair - 3))
+        size = D(rng.randint(10, 500))
+        plan_legs = tuple(
+            LegPlan(
+                venue=m.venue,
+                market_id=m.market_id,
+                contract_id=cid,
+                outcome=cid,
+                side=Side.BUY,
+                size=size,
+                limit_price=D(p) / 100,
+                expected_price=D(p) / 100,
+            )
+            for m, cid, p in legs
+        )
+        plan = TradePlan(
+            trade_id=f"t{i}",
+            kind=PlanKind.ENTRY,
+            mode=Mode.PAPER,
+            game_id=f"NBA:{i}",
+            league="NBA",
+            strategy="cross_venue",
+            opportunity_key=f"k{i}",
+            legs=plan_legs,
+            size=size,
+            decided_at=NOW,
+            start_time=NOW + timedelta(hours=2),
+        )
+        for n, (m, cid, p) in enumerate(legs):
+            price = D(p) / 100
+            markets[cid] = m
+            paid[cid] = (m.venue, p)
+            fill = TradeFill(
+                trade_id=plan.trade_id,
+                leg=n,
+                venue=m.venue,
+                market_id=m.market_id,
+                contract_id=cid,
+                side=Side.BUY,
+                price=price,
+                size=size,
+                fee=m.fees.fee(price, size),
+                at=NOW,
+                fill_id=f"{plan.trade_id}-{n}",
+            )
+            book.apply(plan, fill)
+    return book, markets, paid
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--positions", type=int, default=1000)
+    parser.add_argument("--passes", type=int, default=300)
+    parser.add_argument("--changed", type=float, default=1.0, help="share of books new a pass")
+    args = parser.parse_args()
+    rng = random.Random(13)
+    positions, markets, paid = build(rng, args.positions)
+    books = {cid: make_book(rng, venue, cid, cents) for cid, (venue, cents) in paid.items()}
+    config: dict[str, dict[str, str]] = {}  # the default rules
+    manager = ExitManager(build_exit_rules(get_exits(make_plugin_manager()), config))
+    contract_ids = list(books)
+    changed = max(0, min(len(contract_ids), round(args.changed * len(contract_ids))))
+    # Pre-built replacement books: building them is the feed's work, not the pass's.
+    alternatives = {
+        cid: [make_book(rng, venue, cid, cents) for _ in range(4)]
+        for cid, (venue, cents) in paid.items()
+    }
+    gc.freeze()  # as the engine does once its state is built (arbkit.engine.heap)
+    timings: list[float] = []
+    exits = 0
+    for n in range(args.passes):
+        rng.shuffle(contract_ids)
+        for cid in contract_ids[:changed]:
+            new = alternatives[cid][n % 4]  # copied: a new snapshot object, as a feed makes
+            books[cid] = OrderBook(venue=new.venue, contract_id=cid, bids=new.bids)
+        now = NOW + timedelta(seconds=20 + n)
+        started = time.perf_counter()
+        positions.mark_all(books.get, markets.get, now)
+        for position in positions.open_positions():
+            legs = position.legs
+            exits += (
+                manager.evaluate(
+                    position,
+                    {cid: books[cid] for cid in legs},
+                    {cid: markets[cid] for cid in legs},
+                    now,
+                )
+                is not None
+            )
+        timings.append((time.perf_counter() - started) * 1000)
+    p50, p99 = percentiles(timings)
+    print(
+        f"{args.positions} open positions, {changed} of {len(contract_ids)} books new a pass, "
+        f"{args.passes} passes: mark + exits p50 {p50:.2f} ms, p99 {p99:.2f} ms "
+        f"({exits} exit decisions)"
+    )
+    # On a book update the trader re-marks and re-asks only the positions holding it.
+    updates: list[float] = []
+    for n in range(20_000):
+        cid = contract_ids[n % len(contract_ids)]
+        new = alternatives[cid][n % 4]
+        books[cid] = OrderBook(venue=new.venue, contract_id=cid, bids=new.bids)
+        now = NOW + timedelta(seconds=20 + args.passes + n // 1000)
+        started = time.perf_counter()
+        for position in positions.holding(cid):
+            positions.mark(position, books.get, markets.get, now)
+            legs = position.legs
+            manager.evaluate(
+                position,
+                {c: books[c] for c in legs},
+                {c: markets[c] for c in legs},
+                now,
+            )
+        updates.append((time.perf_counter() - started) * 1e6)
+    p50, p99 = percentiles(updates)
+    print(f"one book update (its position re-marked and asked): p50 {p50:.1f} µs, p99 {p99:.1f} µs")
+
+
+def percentiles(values: list[float]) -> tuple[float, float]:
+    ordered = sorted(values)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+if __name__ == "__main__":
+    main()
