@@ -67,7 +67,14 @@ def register_strategies(register: Callable[[type[Strategy]], None]) -> None:
 def register_exits(register: Callable[[type[ExitRule]], None]) -> None:
     """Offer :class:`arbkit.ExitRule` subclasses; ``cls.name`` must be unique.
 
-    Exit rules look at an open position and its books and say whether (and why) to close it.
+    A rule is built with its options (the config's ``[exits.<name>]`` table) and sees a whole
+    game's position, every leg of it: ``holds(position, now)`` may veto every exit (a reason
+    keeps the position), ``should_exit(position, books, markets, now)`` gives a reason to sell
+    every held leg now, or None. Holds are asked first; then the first enabled rule in load
+    order (built-ins first) with a reason closes the position. A rule that raises is logged
+    and counts as a hold / no exit. ``min_hold``, ``convergence`` and ``hold_to_settlement``
+    are on unless the config turns them off; any other rule is on when its table exists.
+    Call mode: all implementations, in load order.
     """
 
 
