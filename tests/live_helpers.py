@@ -269,14 +269,23 @@ def build_rig(
     run_id: str,
     listener: Recorder | None = None,
     venue_timeout: float = 5.0,
+    pm_first: bool = False,
     **options: Any,
 ) -> Rig:
+    """``pm_first``: the engine's Polymarket book shows 5 contracts only, so that leg goes
+    first (the fake still fills it)."""
     venues = build_venues(spec, timeout=venue_timeout)
     store = open_store(spec["db"])
     journal = TradeJournal(store, run_id=run_id, mode=Mode.LIVE)
     listener = listener or Recorder()
     book_map, market_map = books(spec["pm_token"]), markets(spec["pm_token"])
+    if pm_first:
+        token = spec["pm_token"]
+        book_map[token] = OrderBook(
+            venue="polymarket", contract_id=token, asks=((D("0.52"), D("5")),)
+        )
     options.setdefault("reconcile_backoff", (0.02, 0.2))
+    options.setdefault("unknown_grace", 1.0)
     executor = LiveExecutor(
         listener,
         venues,

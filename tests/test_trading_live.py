@@ -19,12 +19,14 @@ from pathlib import Path
 
 import pytest
 from arbkit_kalshi.fees import KalshiFees
+from attrs import evolve
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from live_helpers import (
     CREATE,
     KX,
     KX_YES,
+    T0,
     Crash,
     Recorder,
     build_rig,
@@ -35,9 +37,11 @@ from live_helpers import (
     stock_kalshi,
 )
 
-from arbkit.models import Side
+from arbkit.models import Fill, Order, OrderStatus, Side
+from arbkit.testing import Fault
 from arbkit.testing.fake_kalshi import FakeKalshi
 from arbkit.testing.fake_polymarket import FakePolymarket
+from arbkit.trading.live_orders import leg_fills
 from arbkit.trading.model import TradeState
 
 S = TradeState
@@ -359,3 +363,131 @@ def test_sigkill_with_an_order_in_flight_then_restart(rig_spec, kalshi, poly, tm
     assert len(poly.orders) == 1
     assert kalshi.positions[KX] == 10
     no_duplicates(rig, kalshi, poly)
+
+
+async def test_restart_with_polymarket_answer_lost_finds_the_order_by_shape(
+    rig_spec, kalshi, poly
+) -> None:
+    """Polymarket has no client ids: after a restart its plugin cannot look the order up by
+    one, so the executor finds the unclaimed fill of the same shape instead of re-sending."""
+    first = build_rig(rig_spec, run_id="r1")
+    venue = first.venues["polymarket"]
+    real = venue.place_order
+
+    async def dies_after_sending(request):
+        await real(request)
+        raise Crash("answer lost with the process")
+
+    venue.place_order = dies_after_sending
+    try:
+        first.executor.submit(entry_plan(rig_spec["pm_token"]))
+        await first.executor.drain()
+    finally:
+        await first.close()
+    assert first.journal.state("T1") is S.LEG2_SENT
+
+    second = build_rig(rig_spec, run_id="r2")
+    try:
+        done = await second.executor.resume()
+    finally:
+        await second.close()
+    assert "T1-1-1: reconciled as filled" in done
+    assert second.journal.state("T1") is S.HEDGED
+    assert len(pm_posts(poly)) == 1 and len(poly.orders) == 1
+    (row,) = [r for r in second.journal.orders("T1") if r["venue"] == "polymarket"]
+    assert row["order_id"] == next(iter(poly.orders))
+    assert [f.venue for f in second.journal.fills("T1")] == ["kalshi", "polymarket"]
+
+
+async def test_polymarket_leg1_answer_dropped_is_reconciled(rig_spec, kalshi, poly) -> None:
+    poly.inject(Fault(status=502, swallow=True, path="/order"))  # acted, answer lost
+    rig = build_rig(rig_spec, run_id="r1", pm_first=True)
+    try:
+        rig.executor.submit(entry_plan(rig_spec["pm_token"]))
+        await rig.executor.drain()
+    finally:
+        await rig.close()
+    assert rig.listener.of("T1")[-1] is S.HEDGED
+    assert [r["client_order_id"] for r in rig.journal.orders("T1")] == ["T1-1-1", "T1-0-1"]
+    assert len(pm_posts(poly)) == 1 and len(poly.orders) == 1
+    assert rig.executor.blocked == {}
+
+
+async def test_partial_fok_on_leg1_sizes_leg2_to_what_was_delivered(rig_spec, kalshi, poly) -> None:
+    poly.fill_ratio = D("0.5")  # the fake fills half even of a FOK: handled anyway
+    rig = build_rig(rig_spec, run_id="r1", pm_first=True)
+    try:
+        rig.executor.submit(entry_plan(rig_spec["pm_token"]))
+        await rig.executor.drain()
+    finally:
+        await rig.close()
+    assert rig.listener.of("T1") == [S.PLANNED, S.LEG1_SENT, S.LEG1_PARTIAL, S.LEG2_SENT, S.HEDGED]
+    (sent,) = kalshi_creates(kalshi)
+    assert (sent["count"], sent["time_in_force"]) == ("5.00", "immediate_or_cancel")
+    assert kalshi.positions[KX] == 5
+    assert rig.journal.holdings() == {
+        ("polymarket", rig_spec["pm_token"]): D("5"),
+        ("kalshi", KX_YES): D("5"),
+    }
+
+
+def test_a_fill_on_the_complementary_contract_is_turned_into_the_leg() -> None:
+    """Kalshi reports buying NO at 0.62 as selling YES at 0.38 (the YES book)."""
+    plan = entry_plan("tok")
+    no_leg = evolve(plan.legs[0], contract_id=f"{KX}:no")
+    order = Order(
+        venue="kalshi",
+        order_id="o1",
+        client_order_id="T1-0-1",
+        contract_id=f"{KX}:no",
+        side=Side.BUY,
+        price="0.62",
+        size="10",
+        filled="10",
+        status=OrderStatus.FILLED,
+        average_price="0.62",
+        fee="0.17",
+    )
+    fills = [
+        Fill(
+            venue="kalshi",
+            fill_id="f1",
+            order_id="o1",
+            contract_id=KX_YES,
+            side=Side.SELL,
+            price="0.38",
+            size="6",
+            fee="0.17",
+        ),
+        Fill(
+            venue="kalshi",
+            fill_id="f2",
+            order_id="o1",
+            contract_id=KX_YES,
+            side=Side.SELL,
+            price="0.39",
+            size="4",
+        ),
+        Fill(
+            venue="kalshi",
+            fill_id="x",
+            order_id="other",
+            contract_id=KX_YES,
+            side=Side.SELL,
+            price="0.5",
+            size="4",
+        ),
+    ]
+    got = leg_fills(plan, 0, no_leg, order, fills, T0)
+    assert [(f.fill_id, f.contract_id, f.side, f.price, f.size) for f in got] == [
+        ("f1", f"{KX}:no", Side.BUY, D("0.62"), D("6")),
+        ("f2", f"{KX}:no", Side.BUY, D("0.61"), D("4")),
+    ]
+    # a fill list that lags: the rest comes from the order, at its average price
+    (rest,) = leg_fills(plan, 0, no_leg, order, [], T0)
+    assert (rest.size, rest.price, rest.fee, rest.fill_id) == (
+        D("10"),
+        D("0.62"),
+        D("0.17"),
+        "o1:rest:0",
+    )

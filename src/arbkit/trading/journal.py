@@ -320,6 +320,16 @@ class TradeJournal:
             )
         return cursor.rowcount == 1
 
+    def holdings(self) -> dict[tuple[str, str], Decimal]:
+        """``(venue, contract id)`` → contracts held per this mode's fills (bought − sold):
+        what :meth:`LiveExecutor.reconcile_positions` compares with the venues."""
+        held: dict[tuple[str, str], Decimal] = {}
+        for _, fill in self.all_fills():
+            key = (fill.venue, fill.contract_id)
+            change = fill.size if fill.side is Side.BUY else -fill.size
+            held[key] = held.get(key, Decimal(0)) + change
+        return held
+
     def fills(self, trade_id: str) -> list[TradeFill]:
         """One trade's fills, in time order."""
         return [fill for _, fill in self._fills("f.trade_id = ?", [trade_id])]

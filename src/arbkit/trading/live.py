@@ -50,6 +50,7 @@ from arbkit.trading.live_orders import (
     leg_fills,
     snap,
 )
+from arbkit.trading.live_reconcile import find_by_shape
 from arbkit.trading.model import Mode, PlanKind, TradePlan, TradeState
 from arbkit.venue import Venue
 
@@ -76,6 +77,7 @@ class LiveExecutor:
             far under the best bid an unwind may sell.
         order_timeout: seconds a venue gets to answer an order before its outcome is unknown.
         reconcile_backoff: first and longest wait between look-ups of an unknown order.
+        unknown_grace: seconds after which an order no venue look-up finds was never placed.
     """
 
     mode = Mode.LIVE
@@ -92,6 +94,7 @@ class LiveExecutor:
         hedge_slippage: Decimal = Decimal("0.02"),
         order_timeout: float = 10.0,
         reconcile_backoff: tuple[float, float] = (0.05, 2.0),
+        unknown_grace: float = 30.0,
     ) -> None:
         if journal.mode is not Mode.LIVE:
             raise ValueError("the live executor needs a live journal")
@@ -104,6 +107,7 @@ class LiveExecutor:
         self.hedge_slippage = hedge_slippage
         self.order_timeout = order_timeout
         self.reconcile_backoff = reconcile_backoff
+        self.unknown_grace = unknown_grace
         #: venue → why new writes there are blocked (an unknown outcome, a position drift)
         self.blocked: dict[str, str] = {}
         self._unknown: dict[str, set[str]] = {}  #: venue → client ids being reconciled
@@ -409,7 +413,10 @@ class LiveExecutor:
     async def _reconcile(self, venue: Venue, request: OrderRequest, order_id: str | None) -> Order:
         """Block the venue, look the order up until the venue knows its outcome, unblock.
 
-        A venue that says it has no such order (NotFound) confirms it was never placed.
+        A venue that does not know the client id (NotFound) is searched for an unclaimed
+        order of the same shape (a venue without client ids, after a restart); only when none
+        has surfaced ``unknown_grace`` seconds after the order was journaled is it taken as
+        never placed.
         """
         cid = request.client_order_id
         unknown = self._unknown.setdefault(venue.name, set())
@@ -426,7 +433,12 @@ class LiveExecutor:
                     if found.status is not OrderStatus.UNKNOWN:
                         return evolve(found, client_order_id=cid)
                 except NotFound:
-                    return _rejected(request)
+                    found = await self._by_shape(venue, cid)
+                    if found is not None:
+                        return evolve(found, client_order_id=cid)
+                    if self._age(cid) >= self.unknown_grace:
+                        log.info("live: %s unknown to %s: never placed", cid, venue.name)
+                        return _rejected(request)
                 except VenueError as exc:
                     log.warning("live: looking up %s failed: %s", cid, exc)
                 await asyncio.sleep(delay)
@@ -436,6 +448,21 @@ class LiveExecutor:
             if not unknown and self.blocked.get(venue.name, "").startswith("order "):
                 del self.blocked[venue.name]
                 self._unblocked.set()
+
+    async def _by_shape(self, venue: Venue, cid: str) -> Order | None:
+        """The venue's unclaimed order shaped like journaled ``cid`` (see live_reconcile)."""
+        row = self.journal.order(cid)
+        if row is None:
+            return None
+        claimed = {r["order_id"] for r in self.journal.orders() if r["order_id"]}
+        return await find_by_shape(venue, row, claimed)
+
+    def _age(self, cid: str) -> float:
+        """Seconds since ``cid`` was journaled (infinite if it never was)."""
+        row = self.journal.order(cid)
+        if row is None:
+            return float("inf")
+        return (self.clock.now() - datetime.fromisoformat(row["created_at"])).total_seconds()
 
     async def _writable(self, venue: str) -> None:
         """Wait while an unknown outcome on ``venue`` is being reconciled."""

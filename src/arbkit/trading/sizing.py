@@ -25,15 +25,17 @@ size actually sent; if rounding of fees pushes a cap over, the size steps down.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from functools import lru_cache
 
 from attrs import define, frozen
 
 from arbkit.errors import ArbkitError
 from arbkit.models import Leg, Level, Market, Opportunity, OrderBook, Side, TimeInForce
 from arbkit.money import format_decimal, round_down, to_decimal
-from arbkit.scan.walk import LegFill, buy_through
+from arbkit.scan.walk import LegFill, buy_through, marginal_cost
 from arbkit.strategy import GameState
 from arbkit.trading.model import Reject, RiskLimits
 from arbkit.trading.settlement import SettlementCheck
@@ -45,8 +47,9 @@ ONE = Decimal(1)
 #: (the paper executor's default retry premium).
 HEDGE_SLIPPAGE = Decimal("0.02")
 _MAX_ROUNDS = 50
-_KELLY_ROUNDS = 8
-_UNDER = Decimal("0.99")
+_KELLY_ROUNDS = 6
+#: the search stops within this share of the Kelly size (its inputs are estimates anyway)
+_CLOSE_ENOUGH = Decimal("0.005")
 
 
 @frozen(kw_only=True)
@@ -59,6 +62,11 @@ class SizeResult:
     kelly: Decimal  #: full-Kelly ``f*`` (of the cash on the legs' venues) at ``size``
     fills: tuple[LegFill, ...] = ()  #: each leg bought through its book at ``size``, in leg order
     cost: Decimal = ZERO  #: dollars out at ``size``, fees included
+
+
+@lru_cache(maxsize=1024)
+def _decimal(probability: float) -> Decimal:
+    return to_decimal(probability)
 
 
 def kelly_fraction(
@@ -76,7 +84,7 @@ def kelly_fraction(
     """
     if cost <= 0 or edge <= 0:
         return ZERO, ONE
-    q = ONE - to_decimal(confidence)
+    q = ONE - _decimal(confidence)
     if unknown:
         q += limits.void_probability
     q += limits.leg_miss_probability * hedge_slippage / cost
@@ -122,20 +130,25 @@ def size_for(
         per_contract = leg.price + (leg.fee / leg.size if leg.size else ZERO)
         unit[leg.venue] = unit.get(leg.venue, ZERO) + per_contract
     pair_cost = sum(unit.values(), ZERO)
-    caps: list[tuple[Decimal, Reject, str]] = [
-        (opportunity.size, Reject.TOO_SMALL, "the strategy's depth-limited size")
+    # (contracts, refusal, what the cap is): labels are formatted only for the one that binds
+    caps: list[tuple[Decimal, Reject, tuple[str, ...]]] = [
+        (opportunity.size, Reject.TOO_SMALL, ("the strategy's depth-limited size",))
     ]
     for index, leg in enumerate(legs):
-        depth = sum((round_down(s, markets[index].size_increment) for _, s in asks[index]), ZERO)
-        caps.append((depth, Reject.TOO_SMALL, f"{leg.venue} depth within {leg.worst_price}"))
+        increment = markets[index].size_increment
+        depth = sum(
+            (s if not s % increment else round_down(s, increment) for _, s in asks[index]), ZERO
+        )
+        caps.append((depth, Reject.TOO_SMALL, (leg.venue, " depth within ", str(leg.worst_price))))
     for venue, per_contract in unit.items():
-        caps.append((cash.get(venue, ZERO) / per_contract, Reject.NO_CASH, f"cash on {venue}"))
+        caps.append((cash.get(venue, ZERO) / per_contract, Reject.NO_CASH, ("cash on ", venue)))
         if venue_room is not None and venue in venue_room:
             caps.append(
-                (venue_room[venue] / per_contract, Reject.EXPOSURE_VENUE, f"{venue} exposure")
+                (venue_room[venue] / per_contract, Reject.EXPOSURE_VENUE, (venue, " exposure"))
             )
-    caps.append((room / pair_cost, room_reason, room_reason.value.replace("_", " ")))
-    target, binding, why = min(caps, key=lambda cap: cap[0])
+    caps.append((room / pair_cost, room_reason, (room_reason.value.replace("_", " "),)))
+    target, binding, label = min(caps, key=lambda cap: cap[0])
+    why = "".join(label)
     capped = round_down(max(target, ZERO), step)
     if capped <= 0:
         return _refuse(binding, f"{why} leaves no contract to buy")
@@ -145,7 +158,16 @@ def size_for(
         unknown=bool(check.unknown),
         hedge_slippage=hedge_slippage,
         bankroll=sum((cash.get(v, ZERO) for v in unit), ZERO),
-        walk=lambda n: _walk(markets, asks, n),
+        cost=_Estimate(markets, asks),
+    )
+    # The best edge there is, the top of both books: if Kelly refuses it, it refuses every size.
+    top_cost = (
+        sum(
+            (marginal_cost(m.fees, levels[0][0]) for m, levels in zip(markets, asks, strict=True)),
+            ZERO,
+        )
+        if all(asks)
+        else ZERO
     )
     top = max(
         min(
@@ -154,7 +176,13 @@ def size_for(
         ),
         max(m.min_size for m in markets),
     )
-    best = kelly.search(capped, step, min(top, capped))
+    at_top = min(top, capped)
+    if top_cost > 0:
+        kelly.fits_cost(at_top, top_cost * at_top)
+    if top_cost <= 0 or kelly.f <= 0:
+        best = ZERO
+    else:
+        best = kelly.search(capped, step, at_top)
     if best <= 0:
         return _refuse(
             Reject.TOO_SMALL,
@@ -192,7 +220,12 @@ def size_for(
             continue
         if any(size < m.min_size for m in markets):
             break
-        kelly.fits(size)  # f* at the size actually sent (rounding moved it)
+        # Kelly at the size actually sent, with the venues' rounded fees
+        ok, allowed = kelly.fits_cost(size, total)
+        if not ok and kelly_bound:
+            # the venues' rounded fees cost a little more than the search's estimate
+            size = _common_size(venues, legs, markets, min(round_down(allowed, step), size - step))
+            continue
         if kelly_bound:
             why = f"Kelly (f* = {kelly.f:.4f})"
         return SizeResult(
@@ -226,7 +259,7 @@ class _Kelly:
     unknown: bool
     hedge_slippage: Decimal
     bankroll: Decimal
-    walk: Callable[[Decimal], tuple[LegFill, ...] | None]
+    cost: Callable[[Decimal], Decimal | None]  #: dollars for a size (None: no depth)
     f: Decimal = ZERO  #: f* at the last size tried
     q: Decimal = ONE
     edge: Decimal = ZERO
@@ -240,12 +273,16 @@ class _Kelly:
 
     def fits(self, size: Decimal) -> tuple[bool, Decimal]:
         """Whether ``size`` is within its own Kelly stake, and the contracts that stake buys."""
-        fills = self.walk(size)
-        self.at = size
-        if fills is None:
-            self.f, self.q, self.edge = ZERO, ONE, ZERO
+        total = self.cost(size)
+        if total is None:
+            self.at, self.f, self.q, self.edge = size, ZERO, ONE, ZERO
             return False, ZERO
-        cost = sum((fill.cost for fill in fills), ZERO) / size
+        return self.fits_cost(size, total)
+
+    def fits_cost(self, size: Decimal, total: Decimal) -> tuple[bool, Decimal]:
+        """:meth:`fits` for ``size`` pairs costing ``total`` dollars."""
+        self.at = size
+        cost = total / size
         payout = self.opportunity.payout / self.opportunity.size
         self.edge = payout - cost
         self.f, self.q = kelly_fraction(
@@ -265,6 +302,7 @@ class _Kelly:
 
     def search(self, capped: Decimal, step: Decimal, top: Decimal) -> Decimal:
         lo, hi = ZERO, None
+        ceiling = capped  # just above the smallest stake a failed size allowed
         size = capped
         tried_top = False
         for _ in range(_KELLY_ROUNDS):
@@ -277,14 +315,18 @@ class _Kelly:
                     break  # the capped size itself fits
             else:
                 hi = size
-            # Fee rounding makes the stake jagged in the size: aim 1 % under what it allows.
-            guess = round_down(allowed if ok else allowed * _UNDER, step)
-            if lo < guess < hi:
+                if allowed > 0:
+                    ceiling = min(ceiling, allowed + step)
+            upper = min(hi, ceiling)
+            if lo > 0 and upper - lo <= lo * _CLOSE_ENOUGH:
+                break
+            guess = round_down(allowed, step)
+            if lo < guess < upper:
                 size = guess
             elif lo == 0 and not tried_top:
                 tried_top, size = True, min(top, hi - step)
             else:
-                size = round_down((lo + hi) / 2, step)
+                size = round_down((lo + upper) / 2, step)
         return lo
 
 
@@ -317,6 +359,46 @@ def _walk(
             return None
         fills.append(fill)
     return tuple(fills)
+
+
+class _Estimate:
+    """Dollars for any size of every leg at the marginal (unrounded) fee: the Kelly search's
+    cheap estimate (the size finally sent is priced exactly). Cumulative depth and cost per
+    level are built once, so each size asked costs a bisection, not a walk."""
+
+    def __init__(self, markets: Sequence[Market], asks: Sequence[Sequence[Level]]) -> None:
+        self.legs: list[tuple[list[Decimal], list[Decimal], list[Decimal]]] = []
+        for market, levels in zip(markets, asks, strict=True):
+            depth, cost = ZERO, ZERO
+            depths, costs, units = [], [], []
+            for price, available in levels:
+                take = (
+                    available
+                    if not available % market.size_increment
+                    else round_down(available, market.size_increment)
+                )
+                if take <= 0:
+                    continue
+                unit = marginal_cost(market.fees, price)
+                depths.append(depth)
+                costs.append(cost)
+                units.append(unit)
+                depth += take
+                cost += take * unit
+            depths.append(depth)
+            costs.append(cost)
+            self.legs.append((depths, costs, units))
+
+    def __call__(self, size: Decimal) -> Decimal | None:
+        total = ZERO
+        for depths, costs, units in self.legs:
+            if size > depths[-1]:
+                return None
+            index = bisect_left(depths, size) - 1  # the level the size ends in
+            if index < 0:
+                return ZERO if size <= 0 else None
+            total += costs[index] + (size - depths[index]) * units[index]
+        return total
 
 
 def _common_size(
