@@ -491,3 +491,22 @@ def test_a_fill_on_the_complementary_contract_is_turned_into_the_leg() -> None:
         D("0.17"),
         "o1:rest:0",
     )
+
+
+async def test_unwind_that_cannot_sell_is_broken_and_alerted(
+    rig_spec, kalshi, poly, caplog
+) -> None:
+    poly.reject_orders = "not enough balance / allowance"
+    kalshi.set_book(KX, yes=[], no=[("0.60", "10")])  # nobody bids for leg 1 at the venue
+    rig = build_rig(rig_spec, run_id="r1")
+    try:
+        rig.executor.submit(entry_plan(rig_spec["pm_token"]))
+        await rig.executor.drain()
+    finally:
+        await rig.close()
+    trade, state, detail = rig.listener.states[-1]
+    assert (trade, state, detail) == ("T1", S.BROKEN, "leg 0 one-legged by 10.00")
+    assert rig.journal.state("T1") is S.BROKEN
+    alerts = [r for r in caplog.records if r.levelname == "ERROR" and "BROKEN" in r.message]
+    assert len(alerts) == 1 and "T1" in alerts[0].message
+    assert kalshi.positions[KX] == 10  # still held: a person must look
