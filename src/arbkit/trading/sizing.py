@@ -50,6 +50,7 @@ _MAX_ROUNDS = 50
 _KELLY_ROUNDS = 6
 #: the search stops within this share of the Kelly size (its inputs are estimates anyway)
 _CLOSE_ENOUGH = Decimal("0.005")
+_UNDER = Decimal("0.98")
 
 
 @frozen(kw_only=True)
@@ -177,12 +178,11 @@ def size_for(
         max(m.min_size for m in markets),
     )
     at_top = min(top, capped)
-    if top_cost > 0:
-        kelly.fits_cost(at_top, top_cost * at_top)
+    top_fits = top_cost > 0 and kelly.fits_cost(at_top, top_cost * at_top)[0]
     if top_cost <= 0 or kelly.f <= 0:
         best = ZERO
     else:
-        best = kelly.search(capped, step, at_top)
+        best = kelly.search(capped, step, at_top, top_fits)
     if best <= 0:
         return _refuse(
             Reject.TOO_SMALL,
@@ -300,21 +300,26 @@ class _Kelly:
         allowed = self.limits.kelly_fraction * self.f * self.bankroll / cost
         return size <= allowed, allowed
 
-    def search(self, capped: Decimal, step: Decimal, top: Decimal) -> Decimal:
-        lo, hi = ZERO, None
+    def search(self, capped: Decimal, step: Decimal, top: Decimal, top_fits: bool) -> Decimal:
+        """The largest size found ≤ ``capped`` that fits; ``top`` (fitting if ``top_fits``)
+        is the top of the books, already tried."""
+        lo, f_lo = (top, self.f) if top_fits else (ZERO, ZERO)
+        self.best_f = f_lo
+        hi: Decimal | None = None
+        f_hi = ZERO
         ceiling = capped  # just above the smallest stake a failed size allowed
         size = capped
-        tried_top = False
+        tried_top = top_fits
         for _ in range(_KELLY_ROUNDS):
             if size <= lo or size <= 0 or (hi is not None and size >= hi):
                 break
             ok, allowed = self.fits(size)
             if ok:
-                lo, self.best_f = size, self.f
+                lo, f_lo, self.best_f = size, self.f, self.f
                 if hi is None:
                     break  # the capped size itself fits
             else:
-                hi = size
+                hi, f_hi = size, self.f
                 if allowed > 0:
                     ceiling = min(ceiling, allowed + step)
             upper = min(hi, ceiling)
@@ -325,6 +330,12 @@ class _Kelly:
                 size = guess
             elif lo == 0 and not tried_top:
                 tried_top, size = True, min(top, hi - step)
+            elif lo > 0 and f_hi <= 0 < f_lo:
+                # the edge runs out between lo and hi: where f* would cross 0, a little under
+                cross = lo + (hi - lo) * f_lo / (f_lo - f_hi)
+                size = round_down(min(cross, upper) * _UNDER, step)
+                if size <= lo:
+                    size = round_down((lo + upper) / 2, step)
             else:
                 size = round_down((lo + upper) / 2, step)
         return lo
