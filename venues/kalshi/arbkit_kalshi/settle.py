@@ -18,10 +18,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from arbkit.clock import from_epoch_ms, parse_optional_timestamp
-from arbkit.errors import BadResponse
-from arbkit.models import Settlement
-from arbkit.money import to_decimal
+from arbkit import BadResponse, from_epoch_ms, parse_optional_timestamp, to_decimal
+from arbkit.models import Settlement  # not in arbkit.__all__ yet
 from arbkit_kalshi.parse import VENUE, _unwrap, short
 
 log = logging.getLogger(__name__)

@@ -45,7 +45,7 @@ from arbkit import (
     seconds_option,
     to_decimal,
 )
-from arbkit.models import Settlement
+from arbkit.models import Settlement  # not in arbkit.__all__ yet
 from arbkit_kalshi import parse, settle
 from arbkit_kalshi.auth import KalshiSigner
 from arbkit_kalshi.client import KalshiClient, check_options

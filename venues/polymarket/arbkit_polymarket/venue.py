@@ -19,6 +19,7 @@ from arbkit import (
     BadResponse,
     Clock,
     ConfigError,
+    Contract,
     DiscoveryQuery,
     DuplicateOrderId,
     Fill,
@@ -46,7 +47,7 @@ from arbkit import (
     to_decimal,
 )
 from arbkit import Venue as _Venue
-from arbkit.models import Contract, Settlement, SubjectResult
+from arbkit.models import Settlement, SubjectResult  # not in arbkit.__all__ yet
 from arbkit_polymarket import auth, parse, settle, signing
 from arbkit_polymarket.clob import ClobClient, parse_order, parse_trade
 from arbkit_polymarket.errors import map_error, order_refusal

@@ -37,8 +37,8 @@ from arbkit import (
     load_recordings,
     recorded_now,
 )
-from arbkit.models import Settlement
-from arbkit.streaming import MarketSettled
+from arbkit.models import Settlement  # not in arbkit.__all__ yet
+from arbkit.streaming import MarketSettled  # not in arbkit.__all__ yet
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
