@@ -2,10 +2,8 @@
 
 Markets and contracts are built the way the venue parsers build them (Polymarket token ids and
 two-team or Yes/No outcomes, Kalshi ``<ticker>:yes``/``:no`` with the NO negated), links the
-way the matcher relates a Polymarket token to a Kalshi YES, and the venues' real fee models.
-``PolymarketRules`` states Polymarket's settlement rules from venue-notes §00 (a tied or
-cancelled two-team game resolves 50-50; a Yes/No market's "No" pays on a draw; a void pays
-0.5 each) and its FOK size precision, so these tests do not depend on the plugin's own override.
+way the matcher relates a Polymarket token to a Kalshi YES, and the venues' real fee models
+and venue classes (settlement rules, FOK sizes).
 """
 
 from __future__ import annotations
@@ -17,9 +15,8 @@ from decimal import Decimal
 from arbkit_kalshi.fees import KalshiFees
 from arbkit_kalshi.venue import KalshiVenue
 from arbkit_polymarket.fees import PolymarketFees
-from arbkit_polymarket.signing import immediate_size
+from arbkit_polymarket.venue import PolymarketVenue
 
-from arbkit.errors import ArbkitError
 from arbkit.models import (
     Contract,
     ContractLink,
@@ -32,8 +29,6 @@ from arbkit.models import (
     OrderBook,
     Relation,
     Side,
-    SubjectResult,
-    TimeInForce,
 )
 from arbkit.strategy import GameState
 from arbkit.venue import Venue
@@ -44,46 +39,8 @@ START = NOW + timedelta(hours=1)
 HALF = D("0.5")
 
 
-class PolymarketRules(Venue):
-    """Polymarket's settlement and FOK size rules, as venue-notes §00 states them."""
-
-    name = "polymarket"
-
-    @classmethod
-    def settlement_payout(
-        cls, market: Market, contract: Contract, result: SubjectResult
-    ) -> Decimal | None:
-        yes_no = {c.outcome.lower() for c in market.contracts} == {"yes", "no"}
-        if result is SubjectResult.VOID:
-            return HALF
-        if yes_no:
-            # "Will A win?": result is seen from A; "No" pays unless A wins.
-            wins = result is SubjectResult.WINS
-            return D(1) if wins == (contract.outcome.lower() == "yes") else D(0)
-        if result is SubjectResult.LEVEL:
-            return HALF
-        return D(1) if result is SubjectResult.WINS else D(0)
-
-    @classmethod
-    def valid_size(
-        cls,
-        market: Market,
-        side: Side,
-        price: Decimal,
-        size: Decimal,
-        time_in_force: TimeInForce = TimeInForce.GTC,
-    ) -> Decimal:
-        base = super().valid_size(market, side, price, size, time_in_force)
-        if time_in_force not in (TimeInForce.FOK, TimeInForce.IOC) or base <= 0:
-            return base
-        try:
-            valid = immediate_size(side, price, base, market.tick_size)
-        except ArbkitError:
-            return D(0)
-        return valid if valid >= market.min_size else D(0)
-
-
-VENUES: dict[str, type[Venue]] = {"polymarket": PolymarketRules, "kalshi": KalshiVenue}
+#: the venues' own classes: their settlement_payout and valid_size rules
+VENUES: dict[str, type[Venue]] = {"polymarket": PolymarketVenue, "kalshi": KalshiVenue}
 
 PM_FEES = PolymarketFees(rate=D("0.03"))
 K_FEES = KalshiFees()

@@ -165,17 +165,6 @@ def _is_draw_market(market: Market) -> bool:
     )
 
 
-def negated_claim(contract: Contract, market: Market | None) -> bool:
-    """Whether the contract's claim is "its subject does NOT win".
-
-    A Kalshi NO says so (``negated``); a Polymarket "No" token of a Yes/No market ("Will A
-    win?") is the same claim, though its contract carries the outcome label only.
-    """
-    if contract.negated:
-        return True
-    return market is not None and contract.outcome.strip().lower() == "no" and _is_yes_no(market)
-
-
 def _label(contract: Contract, market: Market) -> str:
     if _is_yes_no(market):
         yes = market.identity.yes if market.identity is not None else None
@@ -193,7 +182,7 @@ def _edges(game: GameState) -> dict[str, list[tuple[str, bool]]]:
             return
         if _is_draw_market(market_a) or _is_draw_market(market_b):
             return
-        negations_differ = negated_claim(a, market_a) != negated_claim(b, market_b)
+        negations_differ = a.negated != b.negated
         same = relation_same != negations_differ
         edges.setdefault(a.contract_id, []).append((b.contract_id, same))
         edges.setdefault(b.contract_id, []).append((a.contract_id, same))
