@@ -6,6 +6,9 @@ socket (the core :class:`arbkit.WebSocketFeed` notices both) loses every token; 
 ``price_change`` carries the venue's own best bid/ask, which must agree with the local book after
 the change is applied. A disagreement or an unreadable update loses that token and asks for a
 fresh snapshot by resubscribing it.
+
+``market_resolved`` (a ``custom_feature_enabled`` message) for a followed market becomes a
+:class:`~arbkit.streaming.MarketSettled`: its ``winning_asset_id`` pays 1, the other token 0.
 """
 
 from __future__ import annotations
