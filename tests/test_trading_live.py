@@ -323,11 +323,15 @@ async def test_restart_with_leg1_answer_lost_in_flight(rig_spec, kalshi, poly) -
     assert len(second.journal.fills("T1")) == 2
 
 
-def test_sigkill_with_an_order_in_flight_then_restart(rig_spec, kalshi, poly, tmp_path) -> None:
-    """A child process runs the executor; Kalshi holds leg 1's answer; SIGKILL; restart."""
+@pytest.mark.parametrize(("pm_first", "state"), [(False, S.LEG1_SENT), (True, S.LEG2_SENT)])
+def test_sigkill_with_an_order_in_flight_then_restart(
+    rig_spec, kalshi, poly, tmp_path, pm_first, state
+) -> None:
+    """A child process runs the executor; Kalshi (leg 1, or leg 2 after Polymarket) holds
+    its order's answer; the child is SIGKILLed; a restart here ends hedged, nothing resent."""
     kalshi.order_delay = 30.0  # the fake acts at once and holds the answer
     spec_file = tmp_path / "spec.json"
-    dump(spec_file, rig_spec)
+    dump(spec_file, {**rig_spec, "pm_first": pm_first})
     env = {**os.environ, "PYTHONPATH": str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     child = subprocess.Popen(
         [sys.executable, str(HERE / "scripts" / "live_child.py"), str(spec_file)],
@@ -357,9 +361,11 @@ def test_sigkill_with_an_order_in_flight_then_restart(rig_spec, kalshi, poly, tm
             await rig.close()
 
     rig, done = asyncio.run(restart())
-    assert done[0] == "T1: resumed from leg1_sent"
+    assert done[0] == f"T1: resumed from {state.value}"
+    kalshi_id = "T1-0-1"
+    assert f"{kalshi_id}: reconciled as filled" in done
     assert rig.journal.state("T1") is S.HEDGED
-    assert [b["client_order_id"] for b in kalshi_creates(kalshi)] == ["T1-0-1"]
+    assert [b["client_order_id"] for b in kalshi_creates(kalshi)] == [kalshi_id]
     assert len(poly.orders) == 1
     assert kalshi.positions[KX] == 10
     no_duplicates(rig, kalshi, poly)

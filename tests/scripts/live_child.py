@@ -16,7 +16,13 @@ from live_helpers import build_rig, entry_plan
 async def main(path: str) -> None:
     with open(path) as handle:
         spec = json.load(handle)
-    rig = build_rig(spec, run_id="child", venue_timeout=60.0, order_timeout=60.0)
+    rig = build_rig(
+        spec,
+        run_id="child",
+        venue_timeout=60.0,
+        order_timeout=60.0,
+        pm_first=spec.get("pm_first", False),
+    )
     try:
         rig.executor.submit(entry_plan(spec["pm_token"]))
         await rig.executor.drain()
