@@ -99,6 +99,10 @@ def main() -> None:
             timings.append((time.perf_counter_ns() - start) / 1000)
             if round_ == 0:
                 outcomes[decision.reason.value if decision.reason else "accepted"] += 1
+    # Each opportunity's median over the rounds: what it costs, without the scheduler's spikes
+    per_opportunity = sorted(
+        statistics.median(timings[i :: len(samples)]) for i in range(len(samples))
+    )
     timings.sort()
     p50 = statistics.median(timings)
     p99 = timings[int(len(timings) * 0.99) - 1]
@@ -106,6 +110,10 @@ def main() -> None:
     print(f"limits: {args.limits}; decisions: {dict(outcomes)}")
     print(f"gate + sizing per opportunity: p50 {p50:.1f} µs, p99 {p99:.1f} µs", end="")
     print(f", max {timings[-1]:.1f} µs")
+    print(
+        f"per-opportunity medians: lowest {per_opportunity[0]:.1f} µs, "
+        f"highest {per_opportunity[-1]:.1f} µs"
+    )
 
 
 if __name__ == "__main__":
