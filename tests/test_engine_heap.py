@@ -8,6 +8,7 @@ process that froze objects of its own keeps them frozen.
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Iterator
 
 import pytest
@@ -42,6 +43,27 @@ def test_a_host_that_froze_first_keeps_its_objects_frozen() -> None:
     heap.settle()
     heap.release()
     assert gc.get_freeze_count() >= before
+
+
+def test_renew_collects_the_cycles_frozen_since_the_last_settle() -> None:
+    heap = HeapSettler()
+    heap.settle()
+
+    class Node:
+        pass
+
+    node = Node()
+    node.me = node  # type: ignore[attr-defined]  # a reference cycle: only the collector frees it
+    gc.freeze()  # frozen with the rest, as a later settle would
+    probe = weakref.ref(node)
+    del node
+    gc.collect()
+    assert probe() is not None  # frozen: the collector does not see it
+    heap.renew()
+    assert probe() is None
+    assert gc.get_freeze_count() > 0  # and what is alive is frozen again
+    heap.release()
+    assert gc.get_freeze_count() == 0
 
 
 def test_release_without_settle_touches_nothing() -> None:

@@ -178,6 +178,7 @@ class Engine:
                 finally:
                     await events.aclose()  # type: ignore[attr-defined]
                 changes = await scanner.refresh()
+                heap.renew()  # one full collection a rediscovery period, then frozen again
                 self._emit(changes)
                 for change in changes:
                     yield change
