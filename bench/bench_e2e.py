@@ -11,6 +11,14 @@ stream rate at 100 / 500 / 2,000 games (same total messages) and discovery + mat
 ``scan --replay DIR --json --lookahead 0``) at 1,000 and 5,000 games a venue. Each figure is
 min / median / max over ``--runs`` runs.
 
+The per-message cost is measured as a *marginal* rate: the same games with half the messages,
+``(M - M/2) / (t(M) - t(M/2))``, so everything done once per game (discovery, matching, seeding
+the stream decoders with every book, Kalshi's opening snapshot of each market, the interpreter's
+exit) cancels out and what is left is what one more message costs.
+
+Children run without ``PYTHONDONTWRITEBYTECODE`` (an installed arbkit has its bytecode), and
+each figure also gives the child's CPU time (user + sys), steadier than wall time on a busy box.
+
     python bench/bench_e2e.py [--games 500 --messages 100000 --runs 3] [--scaling] [--profile]
 """
 
@@ -39,6 +47,10 @@ ARBKIT = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "arbkit"
 SCAN_FLAGS = ["--json", "--min-edge", "0", "--lookahead", "0"]
 
 
+#: The children's environment: a user's, where Python writes and reuses bytecode.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 @dataclass
 class Run:
     seconds: float
@@ -46,6 +58,7 @@ class Run:
     stdout: str
     returncode: int
     stderr: str = ""
+    cpu_seconds: float = 0.0  #: the child's user + system time
 
 
 def run(args: list[str], *, capture: bool = True) -> Run:
@@ -53,7 +66,7 @@ def run(args: list[str], *, capture: bool = True) -> Run:
     out = tempfile.TemporaryFile(mode="w+", encoding="utf-8") if capture else subprocess.DEVNULL
     start = time.perf_counter()
     with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as err:
-        child = subprocess.Popen(args, stdout=out, stderr=err)
+        child = subprocess.Popen(args, stdout=out, stderr=err, env=CHILD_ENV)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)
@@ -65,7 +78,8 @@ def run(args: list[str], *, capture: bool = True) -> Run:
         out.seek(0)
         text = out.read()
         out.close()
-    return Run(seconds, usage.ru_maxrss / 1024, text, child.returncode, errors)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, usage.ru_maxrss / 1024, text, child.returncode, errors, cpu)
 
 
 def spread(values: list[float], fmt: str = "{:.2f}") -> str:
@@ -119,6 +133,7 @@ def report_stream(label: str, key: dict, runs: list[Run], oneshot: list[Run]) ->
     verdict = loadgen.check(key, runs[0].stdout.splitlines())
     print(f"{label}:")
     print(f"  wall s            {spread([r.seconds for r in runs])}")
+    print(f"  cpu s             {spread([r.cpu_seconds for r in runs])}")
     print(f"  messages/s        {spread(rates, '{:,.0f}')}   (whole process)")
     print(f"  stream msg/s      {spread(stream_rates, '{:,.0f}')}   (minus one-shot {base:.2f} s)")
     print(f"  peak RSS MB       {spread([r.rss_mb for r in runs], '{:.0f}')}")
@@ -151,16 +166,40 @@ def bench_startup(runs: int) -> None:
             "arbkit scan --sample": ARBKIT + ["--db", db, "scan", "--sample"],
         }
         for label, command in commands.items():
-            times = [run(command, capture=False).seconds for _ in range(runs)]
-            print(f"  {label:22s} {spread(times)} s")
+            run(command, capture=False)  # the first run writes the bytecode: not timed
+            done = [run(command, capture=False) for _ in range(runs)]
+            print(
+                f"  {label:22s} {spread([r.seconds for r in done])} s"
+                f"  (cpu {spread([r.cpu_seconds for r in done])} s)"
+            )
+
+
+def report_marginal(messages: int, full: list[Run], half: list[Run]) -> None:
+    """What one more message costs: the time the second half of the messages adds, paired by run.
+
+    Both loads hold the same games, so the work done once per game cancels out.
+    """
+    extra = messages - messages // 2
+    rates = [extra / max(f.seconds - h.seconds, 1e-9) for f, h in zip(full, half, strict=True)]
+    cpu = [
+        extra / max(f.cpu_seconds - h.cpu_seconds, 1e-9) for f, h in zip(full, half, strict=True)
+    ]
+    print(f"  per message       {spread(rates, '{:,.0f}')} msg/s marginal (wall), ", end="")
+    print(f"{spread(cpu, '{:,.0f}')} (cpu); {1e6 / statistics.median(rates):.1f} µs a message")
 
 
 def bench_scaling(messages: int, seed: int, runs: int) -> None:
     """Stream rate against the number of games (same total messages), then discovery cost."""
     for games in (100, 500, 2000):
         load, key = ensure_load(games, messages, seed)
+        half_load, _ = ensure_load(games, messages // 2, seed)
         oneshot = time_scan(load, runs, watch=False)
-        report_stream(f"{games} games, {messages:,} messages", key, time_scan(load, runs), oneshot)
+        full, half = [], []
+        for _ in range(runs):  # interleaved, so a slow spell of the machine hits both alike
+            full += time_scan(load, 1)
+            half += time_scan(half_load, 1)
+        report_stream(f"{games} games, {messages:,} messages", key, full, oneshot)
+        report_marginal(messages, full, half)
     for games in (1000, 5000):
         load, _ = ensure_load(games, 2 * games + 200, seed)
         oneshot = time_scan(load, runs, watch=False)
