@@ -516,3 +516,38 @@ async def test_unwind_that_cannot_sell_is_broken_and_alerted(
     alerts = [r for r in caplog.records if r.levelname == "ERROR" and "BROKEN" in r.message]
     assert len(alerts) == 1 and "T1" in alerts[0].message
     assert kalshi.positions[KX] == 10  # still held: a person must look
+
+
+async def test_restart_after_the_outcome_but_before_its_fills_records_them_once(
+    rig_spec, kalshi, poly
+) -> None:
+    first = build_rig(rig_spec, run_id="r1")
+    real = first.journal.fill
+
+    def dies_before_the_fill(fill, **kwargs):
+        raise Crash("killed between order_update and fill")
+
+    first.journal.fill = dies_before_the_fill
+    try:
+        first.executor.submit(entry_plan(rig_spec["pm_token"]))
+        await first.executor.drain()
+    finally:
+        await first.close()
+    first.journal.fill = real
+    (row,) = first.journal.orders("T1")
+    assert (row["status"], row["filled"]) == ("filled", "10.00")
+    assert first.journal.fills("T1") == []
+
+    second = build_rig(rig_spec, run_id="r2")
+    try:
+        done = await second.executor.resume()
+    finally:
+        await second.close()
+    assert "T1-0-1: missing fills recorded" in done
+    assert second.journal.state("T1") is S.HEDGED
+    fills = second.journal.fills("T1")
+    assert [(f.venue, f.size, f.fill_id) for f in fills] == [
+        ("kalshi", D("10"), kalshi.fills[0]["fill_id"]),
+        ("polymarket", D("10"), poly.trades[0]["id"]),
+    ]
+    assert [b["client_order_id"] for b in kalshi_creates(kalshi)] == ["T1-0-1"]

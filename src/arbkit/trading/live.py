@@ -510,13 +510,40 @@ class LiveExecutor:
     async def _settle_trade(self, plan: TradePlan, notes: list[str] | None) -> None:
         """Reconcile the trade's orders the journal does not know the end of, and record
         every fill of its filled orders that is missing from the journal."""
+        recorded: dict[str, Decimal] = {}
+        for fill in self.journal.fills(plan.trade_id):
+            recorded[fill.client_order_id] = recorded.get(fill.client_order_id, ZERO) + fill.size
         for row in self.journal.orders(plan.trade_id):
+            cid = row["client_order_id"]
             if OrderStatus(row["status"]).is_final:
+                # died after storing the outcome, before storing all its fills
+                if Decimal(row["filled"] or "0") > recorded.get(cid, ZERO):
+                    await self._record(plan, row["leg"], _order_from_row(row))
+                    if notes is not None:
+                        notes.append(f"{cid}: missing fills recorded")
                 continue
             order = await self._settle(row)
             await self._record(plan, row["leg"], order)
             if notes is not None:
-                notes.append(f"{row['client_order_id']}: reconciled as {order.status.value}")
+                notes.append(f"{cid}: reconciled as {order.status.value}")
+
+
+def _order_from_row(row: Mapping[str, Any]) -> Order:
+    """A journaled order as the venue last reported it."""
+    average = row["average_price"]
+    return Order(
+        venue=row["venue"],
+        order_id=row["order_id"],
+        client_order_id=row["client_order_id"],
+        contract_id=row["contract_id"],
+        side=Side(row["side"]),
+        price=row["price"],
+        size=row["size"],
+        filled=row["filled"] or "0",
+        status=OrderStatus(row["status"]),
+        average_price=average,
+        fee=row["fee"] or "0",
+    )
 
 
 def _rejected(request: OrderRequest) -> Order:
