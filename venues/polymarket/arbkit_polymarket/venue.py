@@ -236,16 +236,18 @@ class PolymarketVenue(_Venue):
 
         A two-team moneyline (the tokens are the teams, as in the NFL) pays 0.5 per token on a
         tie or a void (venue-notes §00). A Yes/No market pays 0.5 on a void, and on a tie its
-        "No" token pays (the "Yes" claim did not happen).
+        "No" token pays (the "Yes" claim did not happen), unless "Yes" is the draw itself.
         """
         if result is SubjectResult.VOID:
             return _HALF
-        yes_no = _is_yes_no(market)
-        if result is SubjectResult.LEVEL:
-            if yes_no:
-                return _ONE if contract.outcome.strip().lower() == "no" else _ZERO
-            if len(market.contracts) == 2:
-                return _HALF
+        if _is_yes_no(market):
+            said_yes = contract.outcome.strip().lower() == "yes"
+            if market.identity is not None and market.identity.yes_is_draw:
+                return _ONE if (result is SubjectResult.LEVEL) == said_yes else _ZERO
+            if result is SubjectResult.LEVEL:
+                return _ZERO if said_yes else _ONE
+        elif result is SubjectResult.LEVEL and len(market.contracts) == 2:
+            return _HALF
         return super().settlement_payout(market, contract, result)
 
     @classmethod

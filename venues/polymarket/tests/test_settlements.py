@@ -273,6 +273,19 @@ def test_a_yes_no_market_pays_no_on_a_tie_and_half_on_a_void() -> None:
     assert pay(market, yes, SubjectResult.LOSES) == D(0)
 
 
+def test_a_draw_market_pays_yes_on_a_tie_only() -> None:
+    gamma = load(MONEYLINE)[0]
+    gamma.update(outcomes=json.dumps(["Yes", "No"]), slug="nfl-phi-ten-2026-09-20-draw")
+    market = parsed_market(gamma)
+    assert market.identity is not None and market.identity.yes_is_draw
+    yes, no = market.contracts
+    pay = PolymarketVenue.settlement_payout
+    assert (pay(market, yes, SubjectResult.LEVEL), pay(market, no, SubjectResult.LEVEL)) == (1, 0)
+    for result in (SubjectResult.WINS, SubjectResult.LOSES):
+        assert (pay(market, yes, result), pay(market, no, result)) == (0, 1)
+    assert pay(market, yes, SubjectResult.VOID) == D("0.5")
+
+
 # --------------------------------------------------------------------------- order sizes
 
 
