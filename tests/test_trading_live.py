@@ -29,10 +29,12 @@ from live_helpers import (
     T0,
     Crash,
     Recorder,
+    books,
     build_rig,
     dump,
     entry_plan,
     exit_plan,
+    markets,
     spec,
     stock_kalshi,
 )
@@ -41,7 +43,7 @@ from arbkit.models import Fill, Order, OrderStatus, Side
 from arbkit.testing import Fault
 from arbkit.testing.fake_kalshi import FakeKalshi
 from arbkit.testing.fake_polymarket import FakePolymarket
-from arbkit.trading.live_orders import leg_fills
+from arbkit.trading.live_orders import bounded, first_leg, leg_fills, snap
 from arbkit.trading.model import TradeState
 
 S = TradeState
@@ -551,3 +553,41 @@ async def test_restart_after_the_outcome_but_before_its_fills_records_them_once(
         ("polymarket", D("10"), poly.trades[0]["id"]),
     ]
     assert [b["client_order_id"] for b in kalshi_creates(kalshi)] == ["T1-0-1"]
+
+
+class _BandedVenue:
+    """A venue with its own grid rule (as Kalshi's price bands would offer it)."""
+
+    name = "banded"
+
+    def __init__(self) -> None:
+        self.asked: list[tuple] = []
+
+    def snap_price(self, market, contract_id, price, *, up=False):
+        self.asked.append((contract_id, price, up))
+        return D("0.333")
+
+
+def test_prices_are_snapped_never_worse_than_the_limit() -> None:
+    market = markets("tok")[KX]
+    plain = object()
+    assert snap(plain, market, KX_YES, D("0.5789"), Side.BUY) == D("0.57")  # a buy rounds down
+    assert snap(plain, market, KX_YES, D("0.3611"), Side.SELL) == D("0.37")  # a sell rounds up
+    banded = _BandedVenue()
+    assert snap(banded, market, KX_YES, D("0.3401"), Side.SELL) == D("0.333")
+    assert banded.asked == [(KX_YES, D("0.3401"), True)]
+    assert bounded(D("1.01"), Side.BUY) == D("0.99")
+    assert bounded(D("-0.01"), Side.SELL) == D("0.01")
+
+
+def test_leg1_is_the_thinner_leg_and_a_tie_keeps_plan_order() -> None:
+    plan = entry_plan("tok")
+    shown = books("tok")
+    assert first_leg(plan, shown.get) == 0  # Kalshi shows 10 within 0.40, Polymarket 120
+    thin_pm = {**shown, "tok": evolve(shown["tok"], asks=((D("0.55"), D("4")),))}
+    assert first_leg(plan, thin_pm.get) == 1
+    same = {**shown, "tok": evolve(shown["tok"], asks=((D("0.55"), D("10")),))}
+    assert first_leg(plan, same.get) == 0
+    doubtful = {**shown, KX_YES: evolve(shown[KX_YES], continuous=False)}
+    assert first_leg(plan, doubtful.get) == 0  # a doubtful book counts as empty
+    assert first_leg(plan, {KX_YES: shown[KX_YES]}.get) == 1  # no book at all: goes first

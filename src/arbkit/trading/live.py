@@ -268,9 +268,7 @@ class LiveExecutor:
                     break
                 price = leg2.limit_price
                 if attempt == HEDGE:
-                    market = self.markets(leg2.market_id)
-                    raw = bounded(price + self.hedge_slippage, Side.BUY)
-                    price = snap(self.venues[leg2.venue], market, raw, Side.BUY)
+                    price = bounded(price + self.hedge_slippage, Side.BUY)  # _order snaps it
                 size = self._valid(leg2.venue, leg2.market_id, Side.BUY, price, want)
                 if size <= 0:
                     break
@@ -296,9 +294,7 @@ class LiveExecutor:
             if bid is None:
                 self._state(plan, TradeState.BROKEN, f"leg {first}: no bid to unwind {excess}")
                 return
-            market = self.markets(leg.market_id)
-            raw = bounded(bid - self.hedge_slippage, Side.SELL)
-            price = snap(self.venues[leg.venue], market, raw, Side.SELL)
+            price = bounded(bid - self.hedge_slippage, Side.SELL)  # _order snaps it
             size = self._valid(leg.venue, leg.market_id, Side.SELL, price, excess)
             if size > 0:
                 await self._order(plan, first, UNWIND, Side.SELL, price, size, TimeInForce.IOC)
@@ -364,7 +360,7 @@ class LiveExecutor:
             venue=spec.venue,
             contract_id=spec.contract_id,
             side=side,
-            price=snap(venue, market, price, side),
+            price=snap(venue, market, spec.contract_id, price, side),
             size=size,
             client_order_id=client_order_id(plan.trade_id, leg, attempt),
             time_in_force=tif,

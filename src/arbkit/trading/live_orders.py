@@ -33,15 +33,18 @@ def attempt_of(client_id: str) -> int:
     return int(client_id.rsplit("-", 1)[1])
 
 
-def snap(venue: Venue, market: Market | None, price: Decimal, side: Side) -> Decimal:
+def snap(
+    venue: Venue, market: Market | None, contract_id: str, price: Decimal, side: Side
+) -> Decimal:
     """``price`` on the venue's grid, never worse than asked: a buy rounds down, a sell up.
 
-    A venue with a finer rule than one tick (Kalshi's price bands) offers ``snap_price(market,
-    price, up=...)``; otherwise the market's ``tick_size`` is the grid.
+    A venue whose grid is finer than one tick (Kalshi's price bands) may offer
+    ``snap_price(market, contract_id, price, up=...)``; otherwise the market's ``tick_size``
+    is the grid (and the venue's own price check refuses, before sending, what is off it).
     """
     snapper = getattr(venue, "snap_price", None)
     if callable(snapper) and market is not None:
-        return Decimal(snapper(market, price, up=side is Side.SELL))
+        return Decimal(snapper(market, contract_id, price, up=side is Side.SELL))
     tick = market.tick_size if market is not None else Decimal("0.01")
     return round_down(price, tick) if side is Side.BUY else round_up(price, tick)
 
