@@ -39,7 +39,7 @@ from live_helpers import (
     stock_kalshi,
 )
 
-from arbkit.models import Fill, Order, OrderStatus, Side
+from arbkit.models import Fill, Order, OrderRequest, OrderStatus, Side, TimeInForce
 from arbkit.testing import Fault
 from arbkit.testing.fake_kalshi import FakeKalshi
 from arbkit.testing.fake_polymarket import FakePolymarket
@@ -591,3 +591,33 @@ def test_leg1_is_the_thinner_leg_and_a_tie_keeps_plan_order() -> None:
     doubtful = {**shown, KX_YES: evolve(shown[KX_YES], continuous=False)}
     assert first_leg(plan, doubtful.get) == 0  # a doubtful book counts as empty
     assert first_leg(plan, {KX_YES: shown[KX_YES]}.get) == 1  # no book at all: goes first
+
+
+async def test_resume_reconciles_a_pending_order_of_a_trade_already_final(
+    rig_spec, kalshi, poly
+) -> None:
+    rig = build_rig(rig_spec, run_id="r1")
+    plan = entry_plan(rig_spec["pm_token"])
+    request = OrderRequest(
+        venue="kalshi",
+        contract_id=KX_YES,
+        side=Side.BUY,
+        price="0.40",
+        size="10",
+        client_order_id="T1-0-1",
+        time_in_force=TimeInForce.FOK,
+    )
+    try:
+        rig.journal.plan(plan, T0)
+        rig.journal.order_intent(plan, 0, request, T0)
+        await rig.venues["kalshi"].place_order(request)  # the answer "never arrived"
+        rig.journal.transition("T1", S.BROKEN, T0, "marked by hand")
+        done = await rig.executor.resume()
+    finally:
+        await rig.close()
+    assert done == ["T1-0-1: reconciled as filled"]
+    (row,) = rig.journal.orders("T1")
+    assert (row["status"], row["order_id"]) == ("filled", next(iter(kalshi.orders)))
+    assert [(f.size, f.price) for f in rig.journal.fills("T1")] == [(D("10"), D("0.40"))]
+    assert rig.journal.state("T1") is S.BROKEN  # a person decides; nothing was sent
+    assert len(kalshi_creates(kalshi)) == 1

@@ -154,8 +154,10 @@ class LiveExecutor:
             done.append(f"{plan.trade_id}: resumed from {state.value}")
             self._start(plan, state, notes=done)
         await self.drain()
-        for row in self.journal.pending_orders():  # an order outside any open trade
+        plans = {plan.trade_id: plan for plan, _ in self.journal.trades()}
+        for row in self.journal.pending_orders():  # an order of a trade already final
             order = await self._settle(row)
+            await self._record(plans[row["trade_id"]], row["leg"], order)
             done.append(f"{row['client_order_id']}: reconciled as {order.status.value}")
         return done
 
