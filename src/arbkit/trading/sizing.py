@@ -179,10 +179,15 @@ def size_for(
     )
     at_top = min(top, capped)
     top_fits = top_cost > 0 and kelly.fits_cost(at_top, top_cost * at_top)[0]
+    exact: tuple[LegFill, ...] | None = None
     if top_cost <= 0 or kelly.f <= 0:
         best = ZERO
     else:
-        best = kelly.search(capped, step, at_top, top_fits)
+        # The capped size, priced exactly: when it fits (the common case) it is the answer and
+        # its walk is reused below.
+        exact = _walk(markets, asks, capped)
+        first = kelly.fits_cost(capped, sum((f.cost for f in exact), ZERO)) if exact else None
+        best = kelly.search(capped, step, at_top, top_fits, first)
     if best <= 0:
         return _refuse(
             Reject.TOO_SMALL,
@@ -201,7 +206,7 @@ def size_for(
     for _ in range(_MAX_ROUNDS):
         if size <= 0:
             break
-        fills = _walk(markets, asks, size)
+        fills = exact if size == capped and exact is not None else _walk(markets, asks, size)
         if fills is None:
             size = _common_size(venues, legs, markets, size - step)
             continue
@@ -300,9 +305,17 @@ class _Kelly:
         allowed = self.limits.kelly_fraction * self.f * self.bankroll / cost
         return size <= allowed, allowed
 
-    def search(self, capped: Decimal, step: Decimal, top: Decimal, top_fits: bool) -> Decimal:
+    def search(
+        self,
+        capped: Decimal,
+        step: Decimal,
+        top: Decimal,
+        top_fits: bool,
+        first: tuple[bool, Decimal] | None = None,
+    ) -> Decimal:
         """The largest size found ≤ ``capped`` that fits; ``top`` (fitting if ``top_fits``)
-        is the top of the books, already tried."""
+        is the top of the books, already tried; ``first``: :meth:`fits` of ``capped``, if
+        already known."""
         lo, f_lo = (top, self.f) if top_fits else (ZERO, ZERO)
         self.best_f = f_lo
         hi: Decimal | None = None
@@ -313,7 +326,10 @@ class _Kelly:
         for _ in range(_KELLY_ROUNDS):
             if size <= lo or size <= 0 or (hi is not None and size >= hi):
                 break
-            ok, allowed = self.fits(size)
+            if first is not None and size == capped:
+                ok, allowed = first
+            else:
+                ok, allowed = self.fits(size)
             if ok:
                 lo, f_lo, self.best_f = size, self.f, self.f
                 if hi is None:
@@ -378,8 +394,11 @@ class _Estimate:
     level are built once, so each size asked costs a bisection, not a walk."""
 
     def __init__(self, markets: Sequence[Market], asks: Sequence[Sequence[Level]]) -> None:
+        self.markets, self.asks = markets, asks
         self.legs: list[tuple[list[Decimal], list[Decimal], list[Decimal]]] = []
-        for market, levels in zip(markets, asks, strict=True):
+
+    def _build(self) -> None:
+        for market, levels in zip(self.markets, self.asks, strict=True):
             depth, cost = ZERO, ZERO
             depths, costs, units = [], [], []
             for price, available in levels:
@@ -401,6 +420,8 @@ class _Estimate:
             self.legs.append((depths, costs, units))
 
     def __call__(self, size: Decimal) -> Decimal | None:
+        if not self.legs:
+            self._build()
         total = ZERO
         for depths, costs, units in self.legs:
             if size > depths[-1]:
