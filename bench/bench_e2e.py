@@ -102,7 +102,11 @@ def ensure_load(games: int, messages: int, seed: int) -> tuple[Path, dict]:
     key_path = out / "answer_key.json"
     if not key_path.exists():
         print(f"generating {out} ...", flush=True)
-        loadgen.generate(out, games, messages, seed)
+        # In a child process: Linux carries a process's peak RSS across fork and exec, so a
+        # bench grown by generating a load in-process would lend its peak to every scan it times.
+        command = [sys.executable, loadgen.__file__, "--games", str(games)]
+        command += ["--messages", str(messages), "--seed", str(seed), "--out", str(out)]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return out, json.loads(key_path.read_text("utf-8"))
 
 
