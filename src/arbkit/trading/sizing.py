@@ -179,15 +179,10 @@ def size_for(
     )
     at_top = min(top, capped)
     top_fits = top_cost > 0 and kelly.fits_cost(at_top, top_cost * at_top)[0]
-    exact: tuple[LegFill, ...] | None = None
     if top_cost <= 0 or kelly.f <= 0:
         best = ZERO
     else:
-        # The capped size, priced exactly: when it fits (the common case) it is the answer and
-        # its walk is reused below.
-        exact = _walk(markets, asks, capped)
-        first = kelly.fits_cost(capped, sum((f.cost for f in exact), ZERO)) if exact else None
-        best = kelly.search(capped, step, at_top, top_fits, first)
+        best = kelly.search(capped, step, at_top, top_fits)
     if best <= 0:
         return _refuse(
             Reject.TOO_SMALL,
@@ -206,7 +201,7 @@ def size_for(
     for _ in range(_MAX_ROUNDS):
         if size <= 0:
             break
-        fills = exact if size == capped and exact is not None else _walk(markets, asks, size)
+        fills = _walk(markets, asks, size)
         if fills is None:
             size = _common_size(venues, legs, markets, size - step)
             continue
@@ -311,11 +306,9 @@ class _Kelly:
         step: Decimal,
         top: Decimal,
         top_fits: bool,
-        first: tuple[bool, Decimal] | None = None,
     ) -> Decimal:
         """The largest size found ≤ ``capped`` that fits; ``top`` (fitting if ``top_fits``)
-        is the top of the books, already tried; ``first``: :meth:`fits` of ``capped``, if
-        already known."""
+        is the top of the books, already tried."""
         lo, f_lo = (top, self.f) if top_fits else (ZERO, ZERO)
         self.best_f = f_lo
         hi: Decimal | None = None
@@ -326,10 +319,7 @@ class _Kelly:
         for _ in range(_KELLY_ROUNDS):
             if size <= lo or size <= 0 or (hi is not None and size >= hi):
                 break
-            if first is not None and size == capped:
-                ok, allowed = first
-            else:
-                ok, allowed = self.fits(size)
+            ok, allowed = self.fits(size)
             if ok:
                 lo, f_lo, self.best_f = size, self.f, self.f
                 if hi is None:
