@@ -64,3 +64,7 @@ class KillSwitch:
     def install_signal_handler(self, loop: asyncio.AbstractEventLoop) -> None:
         """SIGUSR1 trips the switch (``kill -USR1 <pid>`` halts a running trader's entries)."""
         loop.add_signal_handler(signal.SIGUSR1, self.trip, "SIGUSR1")
+
+
+#: ``default_path(db_path)``: the halt file of a database (also ``KillSwitch.default_path``).
+default_path = KillSwitch.default_path
