@@ -325,13 +325,25 @@ async def test_restart_with_leg1_answer_lost_in_flight(rig_spec, kalshi, poly) -
     assert len(second.journal.fills("T1")) == 2
 
 
-@pytest.mark.parametrize(("pm_first", "state"), [(False, S.LEG1_SENT), (True, S.LEG2_SENT)])
+@pytest.mark.parametrize(
+    ("pm_first", "holder", "state"),
+    [
+        (False, "kalshi", S.LEG1_SENT),  # Kalshi leg 1 in flight
+        (True, "kalshi", S.LEG2_SENT),  # Polymarket filled, Kalshi leg 2 in flight
+        (True, "polymarket", S.LEG1_SENT),  # Polymarket leg 1 in flight (no client ids)
+    ],
+)
 def test_sigkill_with_an_order_in_flight_then_restart(
-    rig_spec, kalshi, poly, tmp_path, pm_first, state
+    rig_spec, kalshi, poly, tmp_path, pm_first, holder, state
 ) -> None:
-    """A child process runs the executor; Kalshi (leg 1, or leg 2 after Polymarket) holds
-    its order's answer; the child is SIGKILLed; a restart here ends hedged, nothing resent."""
-    kalshi.order_delay = 30.0  # the fake acts at once and holds the answer
+    """A child process runs the executor; a fake acts on an order at once and holds the
+    answer; the child is SIGKILLed; a restart in this process ends hedged, nothing resent."""
+    if holder == "kalshi":
+        kalshi.order_delay = 30.0
+        venue_orders = kalshi.orders
+    else:
+        poly.inject(Fault(hold=30.0, path="/order"))
+        venue_orders = poly.orders
     spec_file = tmp_path / "spec.json"
     dump(spec_file, {**rig_spec, "pm_first": pm_first})
     env = {**os.environ, "PYTHONPATH": str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", "")}
@@ -342,11 +354,11 @@ def test_sigkill_with_an_order_in_flight_then_restart(
         stderr=subprocess.PIPE,
     )
     try:
-        for _ in range(2000):  # wait on state, not time: the order exists at the venue
-            if kalshi.orders or child.poll() is not None:
+        for _ in range(2000):  # wait on state, not time: the held order exists at the venue
+            if (venue_orders and (holder == "polymarket" or kalshi.orders)) or child.poll():
                 break
             time.sleep(0.01)
-        assert kalshi.orders, child.communicate(timeout=5)
+        assert venue_orders, child.communicate(timeout=5)
         os.kill(child.pid, signal.SIGKILL)
         child.wait(timeout=10)
     finally:
@@ -354,6 +366,7 @@ def test_sigkill_with_an_order_in_flight_then_restart(
             child.kill()
     assert child.returncode == -signal.SIGKILL
     kalshi.order_delay = 0.0
+    sent_before = (len(kalshi_creates(kalshi)), len(pm_posts(poly)))
 
     async def restart():
         rig = build_rig(rig_spec, run_id="after-kill")
@@ -364,12 +377,16 @@ def test_sigkill_with_an_order_in_flight_then_restart(
 
     rig, done = asyncio.run(restart())
     assert done[0] == f"T1: resumed from {state.value}"
-    kalshi_id = "T1-0-1"
-    assert f"{kalshi_id}: reconciled as filled" in done
+    held_id = "T1-0-1" if holder == "kalshi" else "T1-1-1"
+    assert f"{held_id}: reconciled as filled" in done
     assert rig.journal.state("T1") is S.HEDGED
-    assert [b["client_order_id"] for b in kalshi_creates(kalshi)] == [kalshi_id]
-    assert len(poly.orders) == 1
+    assert [b["client_order_id"] for b in kalshi_creates(kalshi)] == ["T1-0-1"]
+    assert len(pm_posts(poly)) == len(poly.orders) == 1
     assert kalshi.positions[KX] == 10
+    # what the killed child had sent (Kalshi creates, Polymarket posts): none of it again
+    assert sent_before == {(False, "kalshi"): (1, 0), (True, "kalshi"): (1, 1)}.get(
+        (pm_first, holder), (0, 1)
+    )
     no_duplicates(rig, kalshi, poly)
 
 

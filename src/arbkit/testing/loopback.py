@@ -58,7 +58,9 @@ class Fault:
 
     ``path`` limits it to paths starting with that prefix; ``delay`` sleeps before answering
     (client timeouts); ``malformed`` answers 200 with broken JSON; ``status`` answers that status;
-    ``drop`` closes the connection without answering (the answer lost on the way back).
+    ``drop`` closes the connection without answering (the answer lost on the way back);
+    ``hold`` lets the venue act at once, then holds its real answer that many seconds (an
+    order in flight: the client may time out, or die, before it hears what happened).
     """
 
     status: int | None = None
@@ -70,6 +72,7 @@ class Fault:
     path: str | None = None
     swallow: bool = False  #: still run the real handler (the venue acts) before failing
     drop: bool = False
+    hold: float = 0.0
 
     @property
     def fails(self) -> bool:
@@ -196,7 +199,10 @@ class LoopbackServer:
         if fault and fault.delay:
             time.sleep(fault.delay)
         if fault is None or not fault.fails:
-            return self._dispatch(request)
+            answer = self._dispatch(request)
+            if fault is not None and fault.hold:
+                time.sleep(fault.hold)
+            return answer
         if fault.swallow:
             self._dispatch(request)  # the venue acts; its answer is then replaced or lost
         return self._fault_response(fault)
