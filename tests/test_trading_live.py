@@ -638,3 +638,31 @@ async def test_resume_reconciles_a_pending_order_of_a_trade_already_final(
     assert [(f.size, f.price) for f in rig.journal.fills("T1")] == [(D("10"), D("0.40"))]
     assert rig.journal.state("T1") is S.BROKEN  # a person decides; nothing was sent
     assert len(kalshi_creates(kalshi)) == 1
+
+
+async def test_restart_after_the_intent_but_before_sending_never_resends(
+    rig_spec, kalshi, poly
+) -> None:
+    """Died between journaling leg 1 and sending it: the venue never heard of the client id,
+    so after the grace period the order counts as never placed and the trade as missed."""
+    first = build_rig(rig_spec, run_id="r1")
+
+    async def dies_before_sending(request):
+        raise Crash("killed before the request left")
+
+    first.venues["kalshi"].place_order = dies_before_sending
+    try:
+        first.executor.submit(entry_plan(rig_spec["pm_token"]))
+        await first.executor.drain()
+    finally:
+        await first.close()
+    assert [r["status"] for r in first.journal.orders("T1")] == ["pending"]
+
+    second = build_rig(rig_spec, run_id="r2", unknown_grace=0.2)
+    try:
+        done = await second.executor.resume()
+    finally:
+        await second.close()
+    assert done == ["T1: resumed from leg1_sent", "T1-0-1: reconciled as rejected"]
+    assert second.journal.state("T1") is S.MISSED
+    assert kalshi_creates(kalshi) == [] and pm_posts(poly) == []
