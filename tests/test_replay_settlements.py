@@ -39,9 +39,10 @@ def write(directory: Path, relative: str, data: Any) -> None:
     (directory / relative).write_text(json.dumps(data))
 
 
-async def play(directory: Path) -> list[tuple[Any, datetime]]:
+async def play(directory: Path, *, with_settlements: bool = True) -> list[tuple[Any, datetime]]:
     """Every event of the replay with the replay clock's time when it was yielded."""
     session = open_replay(make_plugin_manager(), directory)
+    session.play_settlements = with_settlements  # type: ignore[attr-defined]
     markets: Mapping[str, Sequence[Any]] = {v.name: v.recording.markets for v in session.venues}
     played = []
     async for event in session.events(markets):
@@ -179,3 +180,15 @@ async def test_both_venues_agree_on_who_won_each_game() -> None:
         for settlement in recording.settlements:
             assert settlement.settled_at is not None and settlement.settled_at > captured
     await session.aclose()
+
+
+async def test_a_scan_replay_ends_with_its_stream_without_the_settlements(tmp_path: Path) -> None:
+    played = await play(SAMPLE, with_settlements=False)
+    assert played and not settlements(played)
+    last_stream_ms = max(
+        json.loads(line)["ts"]
+        for name in ("polymarket", "kalshi")
+        for line in (SAMPLE / name / "stream.jsonl").read_text().splitlines()
+        if line.strip()
+    )
+    assert max(now for _, now in played) <= at_datetime(last_stream_ms)

@@ -45,6 +45,8 @@ class EngineSettings:
     speed: float = 0.0  #: replay speed (0: as fast as possible)
     poll_seconds: float = 5.0  #: live: REST polling interval for venues without a stream
     rediscover_minutes: float = 10.0  #: live: rediscovery interval (0: never)
+    #: a replay also plays its recorded settlements (trading); a scan ends with the stream
+    settlements: bool = False
 
     @property
     def source(self) -> str:
@@ -113,6 +115,8 @@ def open_session(
     directory = sample_dir() if settings.sample else settings.replay_dir
     if directory is not None:
         session = open_replay(pm, Path(directory), speed=settings.speed)
+        if settings.settlements and hasattr(session, "play_settlements"):
+            session.play_settlements = True
         wanted = pick_venues(settings.venues, {v.name for v in session.venues})
         session.venues[:] = [v for v in session.venues if v.name in wanted]
         return session

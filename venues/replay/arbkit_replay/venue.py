@@ -92,6 +92,8 @@ class ReplaySession:
     """Everything recorded in one directory, on the recording's clock (an engine Session)."""
 
     live = False
+    #: play the recorded settlements (trading front ends); a scan ends with the stream instead
+    play_settlements = False
 
     def __init__(self, pm: pluggy.PluginManager, directory: Path, *, speed: float = 0.0) -> None:
         self.directory = directory
@@ -121,11 +123,12 @@ class ReplaySession:
             decoder = venue.inner.stream_decoder(venue_markets)
             decoder.seed(venue.recording.books)
             decoders[venue.name] = decoder
-        timed, undated = self._settlement_timeline()
+        timed, undated = self._settlement_timeline() if self.play_settlements else ([], [])
         previous: int | None = None
         merged = heapq.merge(*self._timelines(decoders), timed, key=lambda item: item[:2])
         for ts, rank, name, item in merged:
-            if self.speed > 0 and previous is not None and ts > previous:
+            # Settlements come hours after the stream: the clock jumps there, nobody waits.
+            if self.speed > 0 and previous is not None and ts > previous and rank != _SETTLEMENT:
                 await asyncio.sleep((ts - previous) / 1000 / self.speed)
             previous = ts
             self.clock.advance_to(from_epoch_ms(ts))
