@@ -195,6 +195,7 @@ class TradeRun:
             strategies=tuple(opts["strategy_names"]),
             min_edge=Decimal(0),  # the gate applies the minimum edge, and says so when it refuses
             speed=opts["speed"],
+            settlements=True,
         )
         pm = self.state.plugin_manager
         store = self.state.store

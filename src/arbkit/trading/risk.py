@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from attrs import define, field
 
-from arbkit.models import Opportunity, Side
+from arbkit.models import Opportunity, OrderBook, Side
 from arbkit.money import format_decimal
 from arbkit.strategy import GameState
 from arbkit.trading.killswitch import KillSwitch
@@ -102,6 +102,8 @@ class RiskGate:
         self._daily: dict[date, Decimal] = {}
         self._now: datetime | None = None
         self.events: list[tuple[datetime, str, str]] = []
+        #: venue -> when its feed last delivered a book (the trader keeps it up to date)
+        self.last_heard: dict[str, datetime] = {}
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -417,6 +419,16 @@ class RiskGate:
             checks[opportunity.key] = check
         return check
 
+    def _as_of(self, book: OrderBook) -> datetime | None:
+        """When ``book`` was last known to be current: its own time, or later, the last time
+        its venue's feed delivered anything (an unchanged book on a live feed is current;
+        silence and gaps arrive as continuity losses, which refuse the book outright)."""
+        heard = self.last_heard.get(book.venue)
+        stamp = book.timestamp
+        if heard is None or (stamp is not None and stamp > heard):
+            return stamp
+        return heard
+
     def _doubtful_book(self, opportunity: Opportunity, game: GameState, now: datetime) -> str:
         max_age = self.limits.max_book_age
         for leg in opportunity.legs:
@@ -427,11 +439,12 @@ class RiskGate:
             if not book.continuous or cid in game.suspect:
                 return f"{leg.venue} '{leg.outcome}': stream continuity in doubt"
             if max_age is not None:
-                if book.timestamp is None:
+                as_of = self._as_of(book)
+                if as_of is None:
                     return f"{leg.venue} '{leg.outcome}': book age unknown"
-                if now - book.timestamp > max_age:
+                if now - as_of > max_age:
                     return (
-                        f"{leg.venue} '{leg.outcome}': book is {now - book.timestamp} old "
-                        f"(max {max_age})"
+                        f"{leg.venue} '{leg.outcome}': book is {now - as_of} old, its feed "
+                        f"silent as long (max {max_age})"
                     )
         return ""

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from arbkit.engine.sinks import RunEnd, Sink
-from arbkit.models import Market, OrderBook, Settlement, Side
+from arbkit.models import Market, Opportunity, OrderBook, Settlement, Side
 from arbkit.scan.shard import Change, ChangeKind
 from arbkit.streaming import BookUpdate, MarketSettled, StreamEvent
 from arbkit.trading.executor import BookLookup, ExecutionListener, Executor
@@ -32,6 +32,7 @@ from arbkit.trading.model import (
     Mode,
     PlanKind,
     PositionStatus,
+    Reject,
     TradeFill,
     TradePlan,
     TradeState,
@@ -50,6 +51,21 @@ MarketLookup = Callable[[str], Market | None]
 ExecutorFactory = Callable[[ExecutionListener, BookLookup, MarketLookup], Executor]
 
 _REPORTED = frozenset({ChangeKind.APPEARED, ChangeKind.CHANGED})
+#: refusals that time alone can lift: the opportunity is asked again every ``mark_every``
+_TRANSIENT = frozenset(
+    {
+        Reject.HALTED,
+        Reject.REDUCING,
+        Reject.VENUE_BLOCKED,
+        Reject.DOUBTFUL_BOOK,
+        Reject.NOT_PERSISTED,
+        Reject.NO_CASH,
+        Reject.MAX_POSITIONS,
+        Reject.EXPOSURE_VENUE,
+        Reject.EXPOSURE_LEAGUE,
+        Reject.EXPOSURE_TOTAL,
+    }
+)
 
 
 class Trader(Sink):
@@ -95,19 +111,29 @@ class Trader(Sink):
         self.one_legged = 0  #: trades that ended BROKEN (a person must look)
         self._plans: dict[str, TradePlan] = {}
         self._last_verdict: dict[str, str] = {}
+        self._retry: dict[str, str] = {}  #: refused for a passing reason: key -> game id
         self._held_books: dict[str, OrderBook] = {}  #: last book of every held contract
         self._game_of: dict[str, str] = {}  #: held contract id -> its game
         self._held_markets: dict[str, Market] = {}
         self._settled: set[tuple[str, str]] = set()
         self._trade_seq = 0
         self._last_mark: datetime | None = None
+        #: when each venue's feed last delivered a book: a book that has not changed is still
+        #: current while its feed is heard from (silence and gaps arrive as ContinuityLost)
+        self.heard: dict[str, datetime] = {}
+        gate.last_heard = self.heard
 
     # -- lookups (the executor's and the exit rules' view of the books) ---------------------
 
     def book(self, contract_id: str) -> OrderBook | None:
-        """The current book of a contract: the engine's, else the last one seen while held
-        (a game's shard stops at its start, its positions are still marked)."""
-        live = self.engine.book(contract_id) if self.engine is not None else None
+        """The current book of a contract of a watched game: what orders and exits act on.
+        Once a game's shard stops (its start) there is none, and nothing is traded on it."""
+        return self.engine.book(contract_id) if self.engine is not None else None
+
+    def last_book(self, contract_id: str) -> OrderBook | None:
+        """The current book, else the last one seen while held: what marks use (a position
+        keeps its last mark after its game's books stop, until the venues settle it)."""
+        live = self.book(contract_id)
         return live if live is not None else self._held_books.get(contract_id)
 
     def market(self, contract_id: str) -> Market | None:
@@ -152,13 +178,16 @@ class Trader(Sink):
 
     def started(self, engine: Engine) -> None:
         self.engine = engine
-        self._last_mark = engine.clock.now()
+        self._last_mark = now = engine.clock.now()
+        for venue in engine.venues:  # every book was just fetched
+            self.heard[venue] = now
 
     def event(self, event: StreamEvent, at: datetime) -> None:
         """Every stream event, before the engine applies it: the paper executor fills on it,
         held positions are marked (with the new book) and their exits evaluated."""
         self.executor.on_event(event, at)
         if isinstance(event, BookUpdate):
+            self.heard[event.book.venue] = at
             contract_id = event.book.contract_id
             if contract_id in self._game_of:
                 self._held_books[contract_id] = event.book
@@ -171,6 +200,8 @@ class Trader(Sink):
             self._last_mark = at
             for position in self.positions.open_positions():
                 self._mark_and_exit(position, at)
+            if self._retry:
+                self._reconsider(at)
 
     def change(self, change: Change) -> None:
         opportunity = change.opportunity
@@ -178,17 +209,25 @@ class Trader(Sink):
             return
         if change.kind is ChangeKind.VANISHED:
             self.gate.vanished(opportunity.key)
+            self._retry.pop(opportunity.key, None)
             return
-        if change.kind not in _REPORTED:
-            return
-        shard = self.engine.shards.get(change.game_id)
+        if change.kind in _REPORTED:
+            self._consider(opportunity, change.game_id, change.at or self.now())
+
+    def _consider(self, opportunity: Opportunity, game_id: str, now: datetime) -> None:
+        """Ask the gate; an accepted plan goes to the executor at once."""
+        assert self.engine is not None
+        shard = self.engine.shards.get(game_id)
         if shard is None:
             return
         self.seen.add(opportunity.key)
-        now = change.at or self.now()
-        trade_id = self._next_trade_id(change.game_id)
+        trade_id = self._next_trade_id(game_id)
         decision, plan = self.gate.evaluate(opportunity, shard.state, now, trade_id=trade_id)
         self._record_decision(decision)
+        if decision.reason in _TRANSIENT:
+            self._retry[opportunity.key] = game_id
+        else:
+            self._retry.pop(opportunity.key, None)
         if plan is None:
             self._trade_seq -= 1  # the id was not used
             return
@@ -196,10 +235,20 @@ class Trader(Sink):
         self._plans[plan.trade_id] = plan
         for leg in plan.legs:
             self._hold_contract(leg.contract_id, plan.game_id)
-        if self.mode is Mode.PAPER:
-            self.journal.plan(plan, now)
         self.gate.committed(plan)
         self.executor.submit(plan)
+
+    def _reconsider(self, now: datetime) -> None:
+        """Opportunities refused for a reason that passes with time (a book not yet fresh, not
+        yet seen long enough, a halt since lifted) are asked again while they stay open."""
+        assert self.engine is not None
+        for key, game_id in list(self._retry.items()):
+            shard = self.engine.shards.get(game_id)
+            opportunity = shard.current.get(key) if shard is not None else None
+            if opportunity is None:
+                del self._retry[key]
+            else:
+                self._consider(opportunity, game_id, now)
 
     def finished(self, engine: Engine, end: RunEnd) -> None:
         self.mark_all(engine.clock.now())
@@ -218,8 +267,11 @@ class Trader(Sink):
             self._finish(position)
 
     def trade_state(self, plan: TradePlan, state: TradeState, detail: str) -> None:
-        if self.mode is Mode.PAPER:
-            self.journal.transition(plan.trade_id, state, self.now(), detail)
+        if self.mode is Mode.PAPER:  # a live executor stores each state itself, first
+            if state is TradeState.PLANNED:
+                self.journal.plan(plan, self.now())
+            else:
+                self.journal.transition(plan.trade_id, state, self.now(), detail)
         if state is TradeState.BROKEN:
             self.one_legged += 1
             log.error("trade %s in %s is one-legged: %s", plan.trade_id, plan.game_id, detail)
@@ -232,10 +284,10 @@ class Trader(Sink):
 
     def mark_all(self, now: datetime) -> None:
         for position in self.positions.open_positions():
-            self.positions.mark(position, self.book, self.market, now)
+            self.positions.mark(position, self.last_book, self.market, now)
 
     def _mark_and_exit(self, position: GamePosition, now: datetime) -> None:
-        self.positions.mark(position, self.book, self.market, now)
+        self.positions.mark(position, self.last_book, self.market, now)
         if self.executor.busy(position.game_id):
             return
         contracts = [c for c, leg in position.legs.items() if leg.size > 0]
@@ -257,8 +309,6 @@ class Trader(Sink):
             self._trade_seq -= 1
             return
         self._plans[plan.trade_id] = plan
-        if self.mode is Mode.PAPER:
-            self.journal.plan(plan, now)
         self.executor.submit(plan)
 
     def _apply_settlement(
