@@ -10,7 +10,7 @@ instance methods talk to the venue. Anything a venue does not offer raises
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -172,6 +172,17 @@ class Venue:
         step = market.size_increment
         valid = (size // step) * step if step > 0 else size
         return valid if valid >= market.min_size and valid > 0 else ZERO
+
+    @classmethod
+    def snap_price(
+        cls, market: Market, contract_id: str, price: Decimal, *, up: bool = False
+    ) -> Decimal:
+        """``price`` on the market's price grid: down (a buy's limit, never worse than asked)
+        or ``up`` (a sell's). The default grid is ``tick_size``; venues with finer, banded
+        grids (Kalshi's ``price_ranges``) override it."""
+        tick = market.tick_size
+        steps = (price / tick).to_integral_value(rounding=ROUND_CEILING if up else ROUND_FLOOR)
+        return steps * tick
 
     @classmethod
     def read_recording(cls, directory: Path) -> Recording:

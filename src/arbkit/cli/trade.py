@@ -169,6 +169,24 @@ def _decimal(where: str, value: Any) -> Decimal:
     return result
 
 
+async def live_timers(
+    engine: Any, trader: Any, *, tick: float = 1.0, reconcile_every: float = 60.0
+) -> None:
+    """On live data: a pass every second however quiet the feeds are, and (live trading)
+    the venues' positions compared with the book every minute."""
+    since_reconcile = 0.0
+    while True:
+        await asyncio.sleep(tick)
+        if trader.engine is None:
+            continue
+        trader.tick(engine.now())
+        since_reconcile += tick
+        if since_reconcile >= reconcile_every:
+            since_reconcile = 0.0
+            for line in await trader.reconcile():
+                click.echo(f"POSITION DRIFT: {line} (entries there are halted)", err=True)
+
+
 class TradeRun:
     """One invocation of ``arbkit trade``."""
 
@@ -240,12 +258,18 @@ class TradeRun:
         if self.mode is Mode.LIVE:
             for line in await trader.executor.resume():  # type: ignore[attr-defined]
                 self.progress(line)
+            for line in await trader.reconcile():
+                click.echo(f"POSITION DRIFT: {line} (entries there are halted)", err=True)
         status = StatusLine(trader, source=source, enabled=self._status_enabled())
         engine.attach(status)
         self._handle_signals(engine, kill_switch)
-        with status:
-            end = await engine.run(watch=True)
-            await trader.executor.drain()
+        timers = asyncio.create_task(live_timers(engine, trader)) if engine.session.live else None
+        try:
+            with status:
+                end = await engine.run(watch=True)  # the trader's work in flight drains first
+        finally:
+            if timers is not None:
+                timers.cancel()
         trader.settle_up()
         report = final_report(trader)
         if self.json:

@@ -219,9 +219,12 @@ class Engine:
             self._task.cancel()
 
     async def close(self, end: RunEnd) -> None:
-        """Tell every sink how the run ended, then close the venues."""
+        """Let the sinks finish what is in flight (a live trade's second leg), tell every sink
+        how the run ended, then close the venues."""
         self.end = end
         try:
+            for sink in self.sinks:
+                await sink.drain()
             for sink in self.sinks:
                 sink.finished(self, end)
         finally:

@@ -56,6 +56,9 @@ class Sink:
     def change(self, change: Change) -> None:
         """An opportunity appeared, changed or vanished; a game suspended, restored or stopped."""
 
+    async def drain(self) -> None:
+        """Finish work in flight before the venues close (a trader's open orders)."""
+
     def finished(self, engine: Engine, end: RunEnd) -> None:
         """The run is over (also after an error or a signal)."""
 

@@ -37,7 +37,7 @@ from arbkit.trading.model import (
     TradePlan,
     TradeState,
 )
-from arbkit.trading.positions import PositionBook, realized_pnl
+from arbkit.trading.positions import PositionBook, held_sizes, realized_pnl
 from arbkit.trading.risk import RiskGate
 from arbkit.trading.tradestore import TradeStore
 
@@ -112,6 +112,7 @@ class Trader(Sink):
         self._plans: dict[str, TradePlan] = {}
         self._last_verdict: dict[str, str] = {}
         self._retry: dict[str, str] = {}  #: refused for a passing reason: key -> game id
+        self._venue_blocks: dict[str, str] = {}  #: venue -> the executor's reason, as gated
         self._held_books: dict[str, OrderBook] = {}  #: last book of every held contract
         self._game_of: dict[str, str] = {}  #: held contract id -> its game
         self._held_markets: dict[str, Market] = {}
@@ -197,11 +198,28 @@ class Trader(Sink):
         elif isinstance(event, MarketSettled):
             self._apply_settlement(event.settlement, event.settlement.settled_at or at)
         if self._last_mark is None or at - self._last_mark >= self.mark_every:
-            self._last_mark = at
-            for position in self.positions.open_positions():
-                self._mark_and_exit(position, at)
-            if self._retry:
-                self._reconsider(at)
+            self.tick(at)
+
+    def tick(self, now: datetime) -> None:
+        """The once-a-``mark_every`` pass: mark every open position, run its exits, and ask
+        again about opportunities refused for a passing reason. Live runs also call it on a
+        timer, so a quiet feed still gets its marks."""
+        self._last_mark = now
+        for position in self.positions.open_positions():
+            self._mark_and_exit(position, now)
+        if self._retry:
+            self._reconsider(now)
+        self._store_risk_events()
+
+    async def reconcile(self) -> list[str]:
+        """Live: compare what the venues hold with this book's positions; a drift blocks
+        entries on that venue (the executor's ``blocked``) and is logged as an error."""
+        check = getattr(self.executor, "reconcile_positions", None)
+        if check is None:
+            return []
+        drifts: list[str] = await check(held_sizes(self.positions.open_positions()))
+        self._sync_blocks()
+        return drifts
 
     def change(self, change: Change) -> None:
         opportunity = change.opportunity
@@ -221,9 +239,12 @@ class Trader(Sink):
         if shard is None:
             return
         self.seen.add(opportunity.key)
+        self._sync_blocks()
         trade_id = self._next_trade_id(game_id)
         decision, plan = self.gate.evaluate(opportunity, shard.state, now, trade_id=trade_id)
         self._record_decision(decision)
+        if self.gate.events:
+            self._store_risk_events()
         if decision.reason in _TRANSIENT:
             self._retry[opportunity.key] = game_id
         else:
@@ -237,6 +258,25 @@ class Trader(Sink):
             self._hold_contract(leg.contract_id, plan.game_id)
         self.gate.committed(plan)
         self.executor.submit(plan)
+
+    def _sync_blocks(self) -> None:
+        """The executor's blocked venues (an unknown-outcome write, a position drift) block
+        entries there at the gate, and are lifted there once the executor lifts them."""
+        blocked: dict[str, str] = getattr(self.executor, "blocked", {})
+        for venue, why in blocked.items():
+            if self._venue_blocks.get(venue) != why:
+                self.gate.block_venue(venue, why)
+                self._venue_blocks[venue] = why
+        for venue in [v for v in self._venue_blocks if v not in blocked]:
+            self.gate.unblock_venue(venue)
+            del self._venue_blocks[venue]
+
+    def _store_risk_events(self) -> None:
+        while self.gate.events:
+            at, state, reason = self.gate.events.pop(0)
+            self.records.risk_event(
+                at=at, state=state, reason=reason, source="trader", mode=self.mode
+            )
 
     def _reconsider(self, now: datetime) -> None:
         """Opportunities refused for a reason that passes with time (a book not yet fresh, not
@@ -261,7 +301,7 @@ class Trader(Sink):
         position = self.positions.apply(plan, fill)
         self._hold_contract(fill.contract_id, plan.game_id)
         if fill.side is Side.BUY:
-            self.gate.filled(fill.venue, fill.price * fill.size + fill.fee)
+            self.gate.filled(fill.venue, fill.price * fill.size + fill.fee, game_id=plan.game_id)
         self.records.position(position, self.journal_run_id)
         if not position.is_open:
             self._finish(position)

@@ -62,6 +62,7 @@ from arbkit_kalshi.orders import (
     order_from_v2,
     position_from_object,
     price_bands,
+    snap_price,
     split_contract,
     v2_order_body,
 )
@@ -180,6 +181,20 @@ class KalshiVenue(Venue):
     @classmethod
     def stream_decoder(cls, markets: Sequence[Market]) -> KalshiStreamDecoder:
         return KalshiStreamDecoder((market.market_id for market in markets), markets=markets)
+
+    @classmethod
+    def snap_price(
+        cls, market: Market, contract_id: str, price: Decimal, *, up: bool = False
+    ) -> Decimal:
+        """``price`` on the step of its ``price_ranges`` band (multi-band grids are finer at
+        the edges). A NO price is the YES book's 1 − p, snapped the other way round."""
+        bands = price_bands(market.raw) if market.raw else ()
+        if not bands:
+            return super().snap_price(market, contract_id, price, up=up)
+        _, outcome = split_contract(contract_id)
+        if outcome == "yes":
+            return snap_price(bands, price, up=up)
+        return ONE - snap_price(bands, ONE - price, up=not up)
 
     @classmethod
     def parse_settlements(cls, objects: Iterable[Mapping[str, Any]]) -> list[Settlement]:
