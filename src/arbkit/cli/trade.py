@@ -88,6 +88,11 @@ def register(cli: click.Group) -> None:
         show_default=True,
         help="Replay speed (0: as fast as possible, 1: recorded).",
     )
+    @click.option(
+        "--duration",
+        type=FiniteFloat(low=0),
+        help="Stop after this many minutes (e.g. 120 for a two-hour paper session).",
+    )
     @click.option("--no-status", is_flag=True, help="No live status line on stderr.")
     @click.option("--json", "json_", is_flag=True, help="End with one JSON object on stdout.")
     @click.pass_obj
@@ -196,6 +201,11 @@ class TradeRun:
         self.json = bool(opts["json_"])
         self.mode = Mode.LIVE if opts["live"] else Mode.PAPER
         self.stopped_by: signal.Signals | None = None
+        self.time_up = False  #: --duration ran out
+
+    def _time_up(self, engine: Any) -> None:
+        self.time_up = True
+        engine.stop(RunStatus.COMPLETED)
 
     def progress(self, message: str) -> None:
         if not (self.state.quiet or (self.json and not sys.stderr.isatty())):
@@ -264,9 +274,18 @@ class TradeRun:
         engine.attach(status)
         self._handle_signals(engine, kill_switch)
         timers = asyncio.create_task(live_timers(engine, trader)) if engine.session.live else None
+        if opts["duration"]:
+            asyncio.get_running_loop().call_later(opts["duration"] * 60, self._time_up, engine)
         try:
             with status:
                 end = await engine.run(watch=True)  # the trader's work in flight drains first
+        except asyncio.CancelledError:
+            if engine.end is None or not (self.stopped_by or self.time_up):
+                raise
+            end = engine.end  # stopped on purpose: the run was closed cleanly, report it
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
         finally:
             if timers is not None:
                 timers.cancel()
