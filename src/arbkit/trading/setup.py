@@ -17,6 +17,7 @@ import pluggy
 from attrs import field, frozen
 
 from arbkit.errors import ConfigError
+from arbkit.models import Market, Side, TimeInForce
 from arbkit.registry import get_exits, get_venues
 from arbkit.store import Store
 from arbkit.trading.executor import BookLookup, ExecutionListener, Executor
@@ -27,9 +28,11 @@ from arbkit.trading.model import Mode, RiskLimits
 from arbkit.trading.risk import RiskGate
 from arbkit.trading.trader import MarketLookup, Trader
 from arbkit.trading.tradestore import TradeStore
+from arbkit.venue import Venue
 
 if TYPE_CHECKING:
     from arbkit.engine.core import Engine
+    from arbkit.trading.paper import SizeRule
 
 #: paper cash per venue when the user gives no bankroll (dollars)
 DEFAULT_PAPER_BANKROLL = Decimal(1000)
@@ -55,6 +58,19 @@ def bankroll_for(settings: TradeSettings, venues: list[str]) -> dict[str, Decima
                 raise ConfigError(f"live trading needs the cash on {venue}: none was read")
             cash[venue] = DEFAULT_PAPER_BANKROLL
     return cash
+
+
+def venue_size_rule(venue_classes: Mapping[str, type[Venue]]) -> SizeRule:
+    """Each market's own venue's order-size rule (Polymarket FOK amounts have their own
+    precision); the venue-neutral rule for a venue no plugin registers."""
+
+    def rule(
+        market: Market, side: Side, price: Decimal, size: Decimal, tif: TimeInForce
+    ) -> Decimal:
+        cls = venue_classes.get(market.venue, Venue)
+        return cls.valid_size(market, side, price, size, tif)
+
+    return rule
 
 
 def build_trader(
@@ -89,6 +105,7 @@ def build_trader(
                 markets,
                 latency=settings.latency,
                 hedge_slippage=settings.hedge_slippage,
+                size_rule=venue_size_rule(venue_classes),
             )
         from arbkit.trading.live import LiveExecutor
 
