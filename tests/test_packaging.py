@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,3 +71,34 @@ def test_venues_import_only_the_public_api(path: Path) -> None:
         if rest not in public:
             offending.append(f"{path.relative_to(ROOT)}:{line}: {name}")
     assert offending == [], "venues may import only names in arbkit.__all__"
+
+
+#: What ``arbkit --version`` and ``--help`` must never import: each is for a few commands only
+#: (the HTTP client, fuzzy matching, the TUI and rich output, the venues' signing crypto).
+HEAVY_FOR_START_UP = ("httpx", "rapidfuzz", "textual", "rich", "cryptography", "eth_account")
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"]])
+def test_start_up_imports_nothing_heavy(argv: list[str]) -> None:
+    """Start-up with the built-in venues and every command registered (issue 12: ≤ 0.3 s)."""
+    code = (
+        "import sys\n"
+        "from arbkit.cli import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print([m for m in {HEAVY_FOR_START_UP!r} if m in sys.modules], file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+    assert "arbkit" in done.stdout  # the version line, or the help listing the commands
+
+
+def test_help_still_lists_plugin_commands() -> None:
+    """Lazy imports must not lose a command (each module registers its own at start-up)."""
+    code = "from arbkit.cli import main\nmain(['--help'])\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    listed = {line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line}
+    assert {"scan", "match", "markets", "venues", "plugins", "db", "config"} <= listed

@@ -31,6 +31,10 @@ def _resolve_book(state: AppState, book: str | None) -> str:
     chosen = book or latest_book(state.store)
     if chosen is None:
         raise ConfigError("no trading book in this database yet: run `arbkit trade --sample`")
+    if book is not None:
+        known = [row["book"] for row in _books(state)]
+        if book not in known:
+            raise ConfigError(f"no trading book {book!r} (books: {', '.join(known)})")
     return chosen
 
 
@@ -143,9 +147,10 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def pnl_command(state: AppState, book: str | None, since: str | None, json_: bool) -> None:
         """Realized and unrealized P&L, fees, breakdowns and the three seed checks."""
+        start = parse_since(since)
         chosen = _resolve_book(state, book)
         positions = stored_positions(state.store, chosen)
-        report = summarize(positions, since=parse_since(since)).to_json()
+        report = summarize(positions, since=start).to_json()
         if json_:
             echo_json({"book": chosen, **report})
             return

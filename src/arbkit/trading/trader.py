@@ -19,7 +19,17 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from arbkit.engine.sinks import RunEnd, Sink
-from arbkit.models import Market, Opportunity, OrderBook, Settlement, Side
+from arbkit.models import (
+    Market,
+    Opportunity,
+    Order,
+    OrderBook,
+    OrderRequest,
+    OrderStatus,
+    Settlement,
+    Side,
+    TimeInForce,
+)
 from arbkit.scan.shard import Change, ChangeKind
 from arbkit.streaming import BookUpdate, MarketSettled, StreamEvent
 from arbkit.trading.executor import BookLookup, ExecutionListener, Executor
@@ -112,6 +122,7 @@ class Trader(Sink):
         self._plans: dict[str, TradePlan] = {}
         self._last_verdict: dict[str, str] = {}
         self._retry: dict[str, str] = {}  #: refused for a passing reason: key -> game id
+        self._paper_orders: dict[str, list[Decimal]] = {}  #: cid -> filled, notional, fee
         self._venue_blocks: dict[str, str] = {}  #: venue -> the executor's reason, as gated
         self._held_books: dict[str, OrderBook] = {}  #: last book of every held contract
         self._game_of: dict[str, str] = {}  #: held contract id -> its game
@@ -296,8 +307,8 @@ class Trader(Sink):
     # -- the executor's listener ----------------------------------------------------------------
 
     def filled(self, plan: TradePlan, fill: TradeFill) -> None:
-        if self.mode is Mode.PAPER:
-            self.journal.fill(fill, mode=self.mode)
+        if self.mode is Mode.PAPER and not self._journal_paper_fill(plan, fill):
+            return  # already recorded (a resumed run)
         position = self.positions.apply(plan, fill)
         self._hold_contract(fill.contract_id, plan.game_id)
         if fill.side is Side.BUY:
@@ -305,6 +316,51 @@ class Trader(Sink):
         self.records.position(position, self.journal_run_id)
         if not position.is_open:
             self._finish(position)
+
+    def _journal_paper_fill(self, plan: TradePlan, fill: TradeFill) -> bool:
+        """A paper fill, and the simulated order it belongs to, in the journal (a live
+        executor journals its orders itself, before sending them). False: seen before."""
+        if not self.journal.fill(fill, mode=self.mode):
+            return False
+        cid = fill.client_order_id
+        leg = plan.legs[fill.leg]
+        total = self._paper_orders.get(cid)
+        if total is None:
+            total = self._paper_orders[cid] = [ZERO, ZERO, ZERO]
+            if self.journal.order(cid) is None:
+                first_try = fill.side is leg.side and cid.endswith("-1")
+                request = OrderRequest(
+                    venue=fill.venue,
+                    contract_id=fill.contract_id,
+                    side=fill.side,
+                    price=leg.limit_price if first_try else fill.price,
+                    size=leg.size if first_try else fill.size,
+                    client_order_id=cid,
+                    time_in_force=TimeInForce.IOC,
+                )
+                self.journal.order_intent(plan, fill.leg, request, fill.at)
+        total[0] += fill.size
+        total[1] += fill.price * fill.size
+        total[2] += fill.fee
+        row = self.journal.order(cid) or {}
+        size = max(Decimal(row.get("size") or 0), total[0])
+        self.journal.order_update(
+            Order(
+                venue=fill.venue,
+                order_id=fill.order_id,
+                client_order_id=cid,
+                contract_id=fill.contract_id,
+                side=fill.side,
+                price=Decimal(row.get("price") or fill.price),
+                size=size,
+                filled=total[0],
+                status=OrderStatus.FILLED if total[0] >= size else OrderStatus.PARTIALLY_FILLED,
+                average_price=total[1] / total[0],
+                fee=total[2],
+            ),
+            fill.at,
+        )
+        return True
 
     def trade_state(self, plan: TradePlan, state: TradeState, detail: str) -> None:
         if self.mode is Mode.PAPER:  # a live executor stores each state itself, first
@@ -354,15 +410,14 @@ class Trader(Sink):
     def _apply_settlement(
         self, settlement: Settlement, at: datetime | None, *, store: bool = True
     ) -> None:
+        """Pay the held legs of a settled market (the position book pays each once, so a
+        settlement seen again — a resumed run, a replayed message — changes nothing)."""
         key = (settlement.venue, settlement.market_id)
-        if key in self._settled:
-            return
-        self._settled.add(key)
-        if store:
+        if store and key not in self._settled:
+            self._settled.add(key)
             self.records.settlement(settlement, self.journal_run_id)
         for position in self.positions.settle(settlement, at or self.now()):
-            if store:
-                self.records.position(position, self.journal_run_id)
+            self.records.position(position, self.journal_run_id)
             if not position.is_open:
                 self._finish(position)
 
