@@ -96,7 +96,7 @@ def test_start_up_imports_nothing_heavy(argv: list[str]) -> None:
     assert "arbkit" in done.stdout  # the version line, or the help listing the commands
 
 
-def test_help_still_lists_plugin_commands() -> None:
+def test_help_still_lists_every_core_command() -> None:
     """Lazy imports must not lose a command (each module registers its own at start-up)."""
     code = "from arbkit.cli import main\nmain(['--help'])\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
