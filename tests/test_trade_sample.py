@@ -1,0 +1,314 @@
+"""``arbkit trade --sample`` (issue 13): the recorded evening paper-traded to positions and P&L.
+
+Every figure of the command's JSON is recomputed here from the outside, without
+:mod:`arbkit.trading`: each entry's plan is read from the store; the recorded books at the
+fill moment are rebuilt by replaying the sample's streams through the venue plugins' own
+decoders (they define what a recorded book is), merged by timestamp as the replay venue
+merges them; the fill moment is the latency rule (the books as they stand just before the
+first stream event at or after ``decided_at + latency``, i.e. after every message stamped
+earlier); the fees are the venues' published formulas written out below; the payouts come
+from the raw settlement files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_CEILING, Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from arbkit_kalshi.venue import KalshiVenue
+from arbkit_polymarket.venue import PolymarketVenue
+from trade_helpers import SAMPLE, entry_plans, rows, run_trade, runs
+
+from arbkit.models import OrderBook
+from arbkit.streaming import BookUpdate, ContinuityLost, ContinuityRestored
+
+D = Decimal
+DEFAULT_LATENCY = timedelta(milliseconds=250)  #: documented default of --latency
+MIN_HOLD = timedelta(seconds=15)
+MAX_ENTRY_PRICE = D("0.85")
+KALSHI_TAKER = D("0.07")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: the replay merges venues' streams by timestamp; equal stamps keep venue order (by name)
+VENUES = {"kalshi": KalshiVenue, "polymarket": PolymarketVenue}
+
+
+def ceil_to(value: Decimal, step: str) -> Decimal:
+    return (value / D(step)).to_integral_value(ROUND_CEILING) * D(step)
+
+
+def when(text: str) -> datetime:
+    """ISO 8601, or Gamma's ``2026-11-25 03:09:46+00``."""
+    text = text.replace(" ", "T")
+    return datetime.fromisoformat(text + ":00" if text[-3] in "+-" else text)
+
+
+# -- the raw sample, read as a reader of the venue docs would ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict[str, Any]:
+    def load(*parts: str) -> Any:
+        return json.loads(SAMPLE.joinpath(*parts).read_text())
+
+    pm_rate: dict[str, Decimal] = {}
+    for event in load("polymarket", "events.json"):
+        for market in event["markets"]:
+            schedule = market.get("feeSchedule") or {}
+            assert int(schedule.get("exponent", 1)) == 1, "only exponent 1 is written out here"
+            rate = D(str(schedule.get("rate", 0))) if market.get("feesEnabled") else D(0)
+            for token in json.loads(market["clobTokenIds"]):
+                pm_rate[token] = rate
+    multiplier = {s["ticker"]: D(str(s["fee_multiplier"])) for s in load("kalshi", "series.json")}
+    k_multiplier = {
+        market["ticker"]: multiplier.get(event["series_ticker"], D(1))
+        for event in load("kalshi", "events.json")
+        for market in event["markets"]
+    }
+    payout: dict[str, Decimal] = {}
+    settled_at: dict[str, datetime] = {}
+    for market in load("polymarket", "resolved.json"):
+        if market.get("closed") is not True or market.get("umaResolutionStatus") != "resolved":
+            continue
+        prices = [D(p) for p in json.loads(market["outcomePrices"])]
+        for token, price in zip(json.loads(market["clobTokenIds"]), prices, strict=True):
+            payout[token] = price
+            settled_at[token] = when(market["closedTime"])
+    for market in load("kalshi", "settled.json"):
+        if market.get("status", "finalized") != "finalized":
+            continue
+        yes = D(market["settlement_value_dollars"])
+        assert yes == (D(1) if market["result"] == "yes" else D(0)), market["ticker"]
+        for side, value in (("yes", yes), ("no", 1 - yes)):
+            payout[f"{market['ticker']}:{side}"] = value
+            settled_at[f"{market['ticker']}:{side}"] = when(market["settlement_ts"])
+    return {"pm_rate": pm_rate, "k_multiplier": k_multiplier, "payout": payout, "at": settled_at}
+
+
+def books_before(moment: datetime) -> dict[str, OrderBook]:
+    """Every contract's recorded book after each stream message stamped before ``moment``
+    (a book whose continuity is lost is left out: nothing may trade on it)."""
+    timeline = []
+    decoders = {}
+    books: dict[str, OrderBook] = {}
+    for rank, (name, venue) in enumerate(VENUES.items()):
+        recording = venue.read_recording(SAMPLE / name)
+        decoders[name] = venue.stream_decoder(list(recording.markets))
+        decoders[name].seed(list(recording.books))
+        books.update({book.contract_id: book for book in recording.books})
+        timeline += [(ts, rank, n, name, msg) for n, (ts, msg) in enumerate(recording.stream)]
+    lost: set[str] = set()
+    for ts, _, _, name, message in sorted(timeline, key=lambda item: item[:3]):
+        if EPOCH + timedelta(milliseconds=ts) >= moment:
+            break
+        for event in decoders[name].feed(message):
+            if isinstance(event, BookUpdate):
+                books[event.book.contract_id] = event.book
+            elif isinstance(event, ContinuityLost):
+                lost.update(event.contract_ids)
+            elif isinstance(event, ContinuityRestored):
+                lost.difference_update(event.contract_ids)
+    return {c: b for c, b in books.items() if c not in lost and b.continuous}
+
+
+def walk_asks(book: OrderBook, size: Decimal, limit: Decimal) -> list[tuple[Decimal, Decimal]]:
+    """A buy of ``size`` through the asks, cheapest first, no level above ``limit``."""
+    takes, left = [], size
+    for price, available in sorted((p, s) for p, s in book.asks if s > 0):
+        if left <= 0 or price > limit:
+            break
+        takes.append((price, min(left, available)))
+        left -= takes[-1][1]
+    return takes
+
+
+def fees(leg: dict[str, Any], takes: list[tuple[Decimal, Decimal]], raw: dict) -> list[Decimal]:
+    """What each fill of one order adds to the order's fee, by the venue's published rule."""
+    if leg["venue"] == "polymarket":  # each level: C × rate × p × (1 − p), rounded up to 1e-5
+        rate = raw["pm_rate"][leg["contract_id"]]
+        return [ceil_to(size * rate * price * (1 - price), "0.00001") for price, size in takes]
+    assert leg["venue"] == "kalshi"
+    multiplier = raw["k_multiplier"][leg["market_id"]]
+    charged, running, result = D(0), D(0), []
+    for price, size in takes:  # each fill up to $0.0001, the order's total up to the cent
+        running += ceil_to(KALSHI_TAKER * multiplier * size * price * (1 - price), "0.0001")
+        total = ceil_to(running, "0.01")
+        result.append(total - charged)
+        charged = total
+    return result
+
+
+def expected_fills(plan: dict[str, Any], latency: timedelta, raw: dict) -> dict[str, list]:
+    """contract id → ``[(at, price, size, fee)]`` the plan must have filled."""
+    due = datetime.fromisoformat(plan["decided_at"]) + latency
+    books = books_before(due)
+    result = {}
+    for leg in plan["legs"]:
+        assert leg["side"] == "buy"
+        takes = walk_asks(books[leg["contract_id"]], D(leg["size"]), D(leg["limit_price"]))
+        assert sum(s for _, s in takes) == D(plan["size"]), "the recorded book lacks the size"
+        charged = fees(leg, takes, raw)
+        result[leg["contract_id"]] = [
+            (due, price, size, fee) for (price, size), fee in zip(takes, charged, strict=True)
+        ]
+    return result
+
+
+# -- the command --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=[None, "90"], ids=["default-latency", "latency-90s"])
+def traded(request, tmp_path_factory) -> dict[str, Any]:
+    """One ``arbkit trade --sample`` on a fresh database (default latency, then 90 s)."""
+    db = tmp_path_factory.mktemp("trade") / "arbkit.db"
+    args = ["--sample"] + (["--latency", request.param] if request.param else [])
+    stdout = run_trade(db, *args)
+    latency = timedelta(seconds=float(request.param)) if request.param else DEFAULT_LATENCY
+    (run,) = runs(db)
+    return {"db": db, "out": json.loads(stdout), "latency": latency, "book": run["book"]}
+
+
+def test_two_fresh_databases_give_byte_identical_output(tmp_path: Path) -> None:
+    first = run_trade(tmp_path / "a.db", "--sample")
+    second = run_trade(tmp_path / "b.db", "--sample")
+    assert first == second
+    assert json.loads(first)["positions"], "the sample must trade something"
+
+
+def test_a_second_run_on_the_same_database_gives_byte_identical_output(tmp_path: Path) -> None:
+    db = tmp_path / "arbkit.db"
+    first = run_trade(db, "--sample")
+    second = run_trade(db, "--sample")
+    assert len({run["book"] for run in runs(db)}) == 2, "each completed replay is a fresh book"
+    assert json.loads(second)["positions"] == json.loads(first)["positions"]
+    assert second == first
+
+
+def test_every_fill_recomputes_from_the_recorded_books_latency_and_fee_formulas(traded, raw):
+    out, db = traded["out"], traded["db"]
+    plans = entry_plans(db, traded["book"])
+    assert plans and len(plans) == out["opportunities"]["taken"]
+    shown = {(p["game"], leg["contract"]): leg for p in out["positions"] for leg in p["legs"]}
+    for trade in plans:
+        plan = trade["plan"]
+        assert trade["state"] == "hedged"
+        for contract, fills in expected_fills(plan, traded["latency"], raw).items():
+            leg = shown.pop((plan["game_id"], contract))
+            got = [
+                (datetime.fromisoformat(f["at"]), D(f["price"]), D(f["size"]), D(f["fee"]))
+                for f in leg["fills"]
+            ]
+            assert got == fills, (plan["game_id"], contract)
+            assert leg["side"] == "buy" and all(f["side"] == "buy" for f in leg["fills"])
+            assert D(leg["size"]) == sum(size for _, _, size, _ in fills)
+            assert D(leg["fees"]) == sum(fee for *_, fee in fills)
+            cost = sum(price * size for _, price, size, _ in fills)
+            assert D(leg["avg_price"]) == cost / D(leg["size"])
+    assert not shown, f"legs no plan explains: {sorted(shown)}"
+
+
+def test_the_store_holds_exactly_the_fills_the_json_shows(traded):
+    out, db = traded["out"], traded["db"]
+    stored = rows(db, "select * from fills where trade_id like ?", [traded["book"] + "/%"])
+    assert len({(f["venue"], f["fill_id"]) for f in stored}) == len(stored)
+    shown = Counter(
+        (leg["contract"], f["at"], D(f["price"]), D(f["size"]), D(f["fee"]))
+        for p in out["positions"]
+        for leg in p["legs"]
+        for f in leg["fills"]
+    )
+    kept = Counter(
+        (f["contract_id"], f["filled_at"], D(f["price"]), D(f["size"]), D(f["fee"])) for f in stored
+    )
+    assert {(c, datetime.fromisoformat(a), *r) for (c, a, *r) in shown} == {
+        (c, datetime.fromisoformat(a), *r) for (c, a, *r) in kept
+    }
+    assert sum(shown.values()) == sum(kept.values())
+
+
+def test_positions_settle_to_the_recorded_payouts_and_pnl_adds_up(traded, raw):
+    out = traded["out"]
+    total_realized = total_fees = D(0)
+    for position in out["positions"]:
+        cost = fees_paid = proceeds = D(0)
+        settled = []
+        for leg in position["legs"]:
+            size = D(leg["size"])
+            cost += sum(D(f["price"]) * D(f["size"]) for f in leg["fills"])
+            fees_paid += sum(D(f["fee"]) for f in leg["fills"])
+            proceeds += raw["payout"][leg["contract"]] * size
+            settled.append(raw["at"][leg["contract"]])
+            assert D(leg["held"]) == 0
+        opened = min(
+            datetime.fromisoformat(f["at"]) for lg in position["legs"] for f in lg["fills"]
+        )
+        assert position["status"] == "settled" and position["exit_reason"] == "settled"
+        assert datetime.fromisoformat(position["opened_at"]) == opened
+        assert datetime.fromisoformat(position["closed_at"]) == max(settled)
+        assert D(position["cost"]) == cost
+        assert D(position["proceeds"]) == proceeds
+        assert D(position["fees"]) == fees_paid
+        assert D(position["realized_pnl"]) == proceeds - cost - fees_paid
+        assert D(position["unrealized_pnl"]) == 0
+        total_realized += proceeds - cost - fees_paid
+        total_fees += fees_paid
+    assert D(out["pnl"]["realized"]) == total_realized
+    assert D(out["pnl"]["fees"]) == total_fees
+    assert D(out["pnl"]["unrealized"]) == 0
+
+
+def test_checks_are_zero_and_mean_what_they_say(traded):
+    out = traded["out"]
+    early = above = one_legged = 0
+    for position in out["positions"]:
+        opened = datetime.fromisoformat(position["opened_at"])
+        fills = [f for leg in position["legs"] for f in leg["fills"]]
+        early += any(
+            f["side"] == "sell" and datetime.fromisoformat(f["at"]) - opened < MIN_HOLD
+            for f in fills
+        )
+        above += sum(1 for f in fills if f["side"] == "buy" and D(f["price"]) > MAX_ENTRY_PRICE)
+        venues = {leg["venue"] for leg in position["legs"]}
+        sizes = {D(leg["size"]) for leg in position["legs"]}
+        one_legged += len(position["legs"]) != 2 or len(venues) != 2 or len(sizes) != 1
+    assert out["checks"] == {
+        "exits_within_min_hold": early,
+        "entries_above_max_price": above,
+        "one_legged": one_legged,
+    }
+    assert (early, above, one_legged) == (0, 0, 0)
+
+
+def test_each_rejection_count_is_the_stored_decisions_with_that_reason(traded):
+    out, db = traded["out"], traded["db"]
+    decided = rows(db, "select accepted, reason from decisions where book = ?", [traded["book"]])
+    refused = Counter(d["reason"] for d in decided if not d["accepted"])
+    assert out["rejections"] == dict(refused)
+    assert out["rejections"], "the sample has refusals (edge, size, doubtful book)"
+    assert sum(d["accepted"] for d in decided) == out["opportunities"]["taken"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="paper.py fills a pre-game plan after the game started: _entry never compares the "
+    "fill moment with plan.start_time, and the started game's book is still there until the "
+    "engine's next event stops its shard",
+)
+def test_a_fill_due_after_the_game_started_is_missed(tmp_path: Path) -> None:
+    """With a latency of 3700 s the plans decided at 23:00 fall due at 00:01:40: DUKE@MICH
+    started at 00:00, so its entry can no longer fill (USC@WIS starts at 01:00 and can)."""
+    db = tmp_path / "arbkit.db"
+    out = json.loads(run_trade(db, "--sample", "--latency", "3700"))
+    (run,) = runs(db)
+    for trade in entry_plans(db, run["book"]):
+        plan = trade["plan"]
+        due = datetime.fromisoformat(plan["decided_at"]) + timedelta(seconds=3700)
+        late = due >= datetime.fromisoformat(plan["start_time"])
+        fills = rows(db, "select filled_at from fills where trade_id = ?", [trade["trade_id"]])
+        assert not late or (trade["state"] == "missed" and not fills), plan["game_id"]
+    games = {p["game"] for p in out["positions"]}
+    assert games == {"NCAAB:2026-11-24:USC@WIS"}

@@ -1,0 +1,173 @@
+"""Running ``arbkit trade`` as a user does, and reading what it stored, for the trade tests.
+
+Nothing here imports :mod:`arbkit.trading`: the tests that use these helpers check the trading
+code from the outside, through the command's JSON and the store's tables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from arbkit.cli import make_cli
+from arbkit.cli.state import AppState
+from arbkit.plugins import make_plugin_manager
+from arbkit.recordings import sample_dir
+
+SAMPLE = sample_dir()
+#: a trade in one of these states needs nothing more (arbkit.trading.model's final states)
+FINAL_STATES = frozenset({"hedged", "broken", "missed", "flat"})
+
+
+def run_trade(db: Path, *args: str) -> str:
+    """``arbkit --db DB trade ARGS --json`` in-process; its stdout (exit status 0 asserted)."""
+    pm = make_plugin_manager()
+    result = CliRunner().invoke(
+        make_cli(pm), ["--db", str(db), "trade", *args, "--json"], obj=AppState(pm=pm)
+    )
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def rows(db: Path, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """The rows of a query, as dicts (a fresh connection: the writer may be another process)."""
+    conn = sqlite3.connect(db, timeout=5)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in conn.execute(sql, list(args))]
+    finally:
+        conn.close()
+
+
+def count(db: Path, sql: str) -> int:
+    """One number from the store, 0 while the database or its tables do not exist yet."""
+    if not db.exists():
+        return 0
+    try:
+        return int(next(iter(rows(db, sql)[0].values())) or 0)
+    except sqlite3.Error:
+        return 0
+
+
+def runs(db: Path) -> list[dict[str, Any]]:
+    """The ``arbkit trade`` runs, oldest first, with their book."""
+    found = rows(db, "select * from runs where command = 'trade' order by started_at, run_id")
+    for run in found:
+        run["book"] = json.loads(run["options"] or "{}").get("book")
+    return found
+
+
+def entry_plans(db: Path, book: str) -> list[dict[str, Any]]:
+    """Each entry trade of ``book`` with its stored plan (JSON decoded) and state."""
+    found = rows(
+        db,
+        "select trade_id, game_id, state, plan from trades where kind = 'entry'"
+        " and trade_id like ? order by trade_id",
+        [book + "/%"],
+    )
+    for trade in found:
+        trade["plan"] = json.loads(trade["plan"])
+    return found
+
+
+# -- subprocesses for the crash tests ------------------------------------------------------------
+
+
+def copy_sample(where: Path) -> Path:
+    """A replay directory that is a copy of the shipped sample."""
+    target = where / "replay"
+    shutil.copytree(SAMPLE, target)
+    return target
+
+
+def user_env(user: Path) -> dict[str, str]:
+    """The environment of a user whose config and database live in ``user``."""
+    user.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARBKIT_")}
+    env.update(
+        ARBKIT_USER_PATH=str(user),
+        ARBKIT_DB=str(user / "arbkit.db"),
+        ARBKIT_CONFIG=str(user / "config.toml"),
+    )
+    return env
+
+
+def trade_command(replay: Path, *args: str) -> list[str]:
+    """``arbkit trade --replay DIR ARGS --json --no-status`` through this interpreter."""
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from arbkit.cli import main; sys.exit(main(sys.argv[1:]))",
+        "trade",
+        "--replay",
+        str(replay),
+        *args,
+        "--json",
+        "--no-status",
+    ]
+
+
+#: Runs the command, and SIGKILLs it right after the Nth fill it commits to the journal
+#: (``KILL_AFTER_FILL`` in the environment): a crash between two exact writes, which no
+#: polling from outside can land reliably. Only the moment is chosen; the kill is real.
+_KILL_AFTER_FILL = """
+import os, signal, sys
+from arbkit.trading.journal import TradeJournal
+wanted, done, original = int(os.environ["KILL_AFTER_FILL"]), [0], TradeJournal.fill
+def fill(self, *args, **kwargs):
+    result = original(self, *args, **kwargs)
+    done[0] += 1
+    if done[0] == wanted:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return result
+TradeJournal.fill = fill
+from arbkit.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def killed_after_fill(command: list[str], env: dict[str, str], fills: int) -> int:
+    """Run ``command`` (from :func:`trade_command`) until its ``fills``-th journaled fill."""
+    argv = [command[0], "-c", _KILL_AFTER_FILL, *command[3:]]
+    done = subprocess.run(
+        argv, env={**env, "KILL_AFTER_FILL": str(fills)}, capture_output=True, timeout=60
+    )
+    return done.returncode
+
+
+def kill_when(
+    command: list[str], env: dict[str, str], db: Path, ready: Callable[[Path], bool]
+) -> tuple[int, bool]:
+    """Start ``command``; SIGKILL it once ``ready(db)`` holds. (exit status, killed in time)."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            if ready(db):
+                process.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.02)
+        process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return process.returncode, process.returncode == -signal.SIGKILL
+
+
+def finish(command: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run ``command`` to its end; its JSON report."""
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
