@@ -156,11 +156,12 @@ class Engine:
                 seeded = False  # the feed seeds its decoders with every book on its first event
                 try:
                     while True:
-                        timeout = None
-                        if due is not None:
-                            timeout = max(0.0, (due - self.clock.now()).total_seconds())
                         try:
-                            event = await asyncio.wait_for(anext(events), timeout)
+                            if due is None:  # a replay, or no rediscovery: no timer per event
+                                event = await anext(events)
+                            else:
+                                timeout = max(0.0, (due - self.clock.now()).total_seconds())
+                                event = await asyncio.wait_for(anext(events), timeout)
                         except StopAsyncIteration:
                             return
                         except TimeoutError:
