@@ -2,15 +2,19 @@
 
 Builds 1,000 open two-leg positions (a Polymarket token and a Kalshi side each, 10 to 500
 contracts, bought near a fair price), books of 10 bid levels a side and markets with the
-venues' real fee models, the built-in rules that are on by default (min_hold, convergence,
-hold_to_settlement) plus take_profit and stop_loss. Each pass first swaps in new books for
-``--changed`` of the contracts (a new book is a new snapshot: nothing of the last walk is
-reused for it), then runs ``PositionBook.mark_all`` and ``ExitManager.evaluate`` on every
-open position, building the per-position book and market mappings as a trader does. Then it
-times single book updates: re-marking and re-asking only the positions that hold the contract
-(``PositionBook.holding``), as a trader does between its once-a-second passes.
+venues' real fee models, and the rules min_hold, convergence and hold_to_settlement (on by
+default) plus take_profit and stop_loss (``--rules default`` for the defaults alone). Each pass
+first swaps in new books for ``--changed`` of the contracts (a new book is a new snapshot
+object: nothing of the last walk is reused for it; ~10 % a second is what a live run of
+1,000 games sees, 100 % is the worst case), then does what ``Trader`` does once a second:
+for every open position, ``PositionBook.mark``, the held legs' book and market mappings,
+``ExitManager.evaluate``. Wall time and the thread's CPU time are both reported (CPU time
+is what the pass costs on a shared machine), both for the flow ``Trader`` has now (it
+builds the held legs' book and market dicts for every position) and with the mappings
+``PositionBook.marked_with`` hands back. Then it times single book updates: re-marking
+and re-asking the position that holds the contract, as a trader does between its passes.
 
-    python bench/bench_positions.py [--positions 1000] [--passes 300] [--changed 1.0]
+    python bench/bench_positions.py [--positions 1000] [--passes 300] [--changed 0,0.1,1]
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from arbkit.models import Market, OrderBook, Side
 from arbkit.plugins import make_plugin_manager
 from arbkit.registry import get_exits
 from arbkit.trading.exits import ExitManager, build_exit_rules
-from arbkit.trading.model import LegPlan, Mode, PlanKind, TradeFill, TradePlan
+from arbkit.trading.model import GamePosition, LegPlan, Mode, PlanKind, TradeFill, TradePlan
 from arbkit.trading.positions import PositionBook
 
 D = Decimal
@@ -125,66 +129,78 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--positions", type=int, default=1000)
     parser.add_argument("--passes", type=int, default=300)
-    parser.add_argument("--changed", type=float, default=1.0, help="share of books new a pass")
+    parser.add_argument(
+        "--changed", default="0,0.1,1", help="share(s) of books new a pass, comma-separated"
+    )
+    parser.add_argument("--rules", choices=["default", "all"], default="all")
     args = parser.parse_args()
     rng = random.Random(13)
     positions, markets, paid = build(rng, args.positions)
     books = {cid: make_book(rng, venue, cid, cents) for cid, (venue, cents) in paid.items()}
     config: dict[str, dict[str, str]] = {}  # the default rules
+    if args.rules == "all":
+        config = {"take_profit": {"percent": "5"}, "stop_loss": {"percent": "20"}}
     manager = ExitManager(build_exit_rules(get_exits(make_plugin_manager()), config))
     contract_ids = list(books)
-    changed = max(0, min(len(contract_ids), round(args.changed * len(contract_ids))))
     # Pre-built replacement books: building them is the feed's work, not the pass's.
     alternatives = {
         cid: [make_book(rng, venue, cid, cents) for _ in range(4)]
         for cid, (venue, cents) in paid.items()
     }
+    book, market = books.get, markets.get
+
+    def mark_and_exit(position: GamePosition, now: datetime) -> bool:
+        """What ``Trader._mark_and_exit`` does before it plans an exit."""
+        positions.mark(position, book, market, now)
+        contracts = [c for c, leg in position.legs.items() if leg.size > 0]
+        held_books = {c: b for c in contracts if (b := book(c)) is not None}
+        held_markets = {c: m for c in contracts if (m := market(c)) is not None}
+        return manager.evaluate(position, held_books, held_markets, now) is not None
+
+    def mark_and_exit_reusing(position: GamePosition, now: datetime) -> bool:
+        """The same, asking the rules with the mappings the mark looked up."""
+        positions.mark(position, book, market, now)
+        held_books, held_markets = positions.marked_with(position)
+        return manager.evaluate(position, held_books, held_markets, now) is not None
+
     gc.freeze()  # as the engine does once its state is built (arbkit.engine.heap)
-    timings: list[float] = []
-    exits = 0
-    for n in range(args.passes):
-        rng.shuffle(contract_ids)
-        for cid in contract_ids[:changed]:
-            new = alternatives[cid][n % 4]  # copied: a new snapshot object, as a feed makes
-            books[cid] = OrderBook(venue=new.venue, contract_id=cid, bids=new.bids)
-        now = NOW + timedelta(seconds=20 + n)
-        started = time.perf_counter()
-        positions.mark_all(books.get, markets.get, now)
-        for position in positions.open_positions():
-            legs = position.legs
-            exits += (
-                manager.evaluate(
-                    position,
-                    {cid: books[cid] for cid in legs},
-                    {cid: markets[cid] for cid in legs},
-                    now,
-                )
-                is not None
+    print(f"{args.positions} open positions, {len(manager.rules)} exit rules, {args.passes} passes")
+    second = 20
+    flows = (("as Trader does now", mark_and_exit), ("with marked_with", mark_and_exit_reusing))
+    for share in (float(s) for s in args.changed.split(",")):
+        changed = max(0, min(len(contract_ids), round(share * len(contract_ids))))
+        for label, flow in flows:
+            wall: list[float] = []
+            cpu: list[float] = []
+            exits = 0
+            for n in range(args.passes):
+                rng.shuffle(contract_ids)
+                for cid in contract_ids[:changed]:
+                    new = alternatives[cid][n % 4]  # copied: a new snapshot, as a feed makes
+                    books[cid] = OrderBook(venue=new.venue, contract_id=cid, bids=new.bids)
+                second += 1
+                now = NOW + timedelta(seconds=second)
+                started, started_cpu = time.perf_counter(), time.thread_time()
+                for position in positions.open_positions():
+                    exits += flow(position, now)
+                cpu.append((time.thread_time() - started_cpu) * 1000)
+                wall.append((time.perf_counter() - started) * 1000)
+            (p50, p99), (c50, c99) = percentiles(wall), percentiles(cpu)
+            print(
+                f"  {changed:>4} of {len(contract_ids)} books new a pass, {label}: "
+                f"p50 {p50:.2f} ms, p99 {p99:.2f} ms (CPU p50 {c50:.2f}, p99 {c99:.2f}, "
+                f"min {min(cpu):.2f} ms; {exits} exits)"
             )
-        timings.append((time.perf_counter() - started) * 1000)
-    p50, p99 = percentiles(timings)
-    print(
-        f"{args.positions} open positions, {changed} of {len(contract_ids)} books new a pass, "
-        f"{args.passes} passes: mark + exits p50 {p50:.2f} ms, p99 {p99:.2f} ms "
-        f"({exits} exit decisions)"
-    )
-    # On a book update the trader re-marks and re-asks only the positions holding it.
+    # On a book update the trader re-marks and re-asks only the position holding it.
     updates: list[float] = []
     for n in range(20_000):
         cid = contract_ids[n % len(contract_ids)]
         new = alternatives[cid][n % 4]
         books[cid] = OrderBook(venue=new.venue, contract_id=cid, bids=new.bids)
-        now = NOW + timedelta(seconds=20 + args.passes + n // 1000)
+        now = NOW + timedelta(seconds=second + n // 1000)
         started = time.perf_counter()
         for position in positions.holding(cid):
-            positions.mark(position, books.get, markets.get, now)
-            legs = position.legs
-            manager.evaluate(
-                position,
-                {c: books[c] for c in legs},
-                {c: markets[c] for c in legs},
-                now,
-            )
+            mark_and_exit(position, now)
         updates.append((time.perf_counter() - started) * 1e6)
     p50, p99 = percentiles(updates)
     print(f"one book update (its position re-marked and asked): p50 {p50:.1f} µs, p99 {p99:.1f} µs")

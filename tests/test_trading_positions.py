@@ -12,6 +12,7 @@ from decimal import Decimal as D
 import pytest
 from arbkit_kalshi.fees import KalshiFees
 from arbkit_polymarket.fees import PolymarketFees
+from attrs import evolve
 
 from arbkit.models import Market, OrderBook, Settlement, Side
 from arbkit.store.db import open_store
@@ -360,3 +361,78 @@ def test_holding_finds_the_open_positions_a_book_update_re_marks() -> None:
     again = PositionBook(Mode.PAPER)
     again.load([position_from_row(position_row(entered().all()[0], None))])
     assert [p.game_id for p in again.holding(K)] == ["NCAAF:2026-11-24:USC@WIS"]
+
+
+# -- what a mark remembers (the once-a-second pass over every position) --------------------
+
+GAME = "NCAAF:2026-11-24:USC@WIS"
+
+
+def pm_book(*levels: tuple[str, str], continuous: bool = True) -> OrderBook:
+    bids = tuple((D(p), D(s)) for p, s in levels)
+    return OrderBook(venue="polymarket", contract_id=PM, bids=bids, continuous=continuous)
+
+
+def test_a_remembered_mark_is_redone_when_a_book_or_a_leg_changes() -> None:
+    book = entered()
+    position = book.get(GAME)
+    assert position is not None
+    current = books(pm=(("0.45", "6"), ("0.44", "10")), k=(("0.52", "20"),))
+    pm_net = D("4.46") - D("0.07425") - D("0.04928")  # as in the first mark test
+    first = book.mark(position, current.get, MARKETS.get, T0)
+    assert first == pm_net + D("5.20") - D("0.18") - D("9.58")
+    assert book.mark(position, current.get, MARKETS.get, T0) == first
+    # A new Kalshi book (a new snapshot object): 5.50, fee ceil¢(0.17325) = 0.18
+    current[K] = OrderBook(venue="kalshi", contract_id=K, bids=((D("0.55"), D(20)),))
+    second = book.mark(position, current.get, MARKETS.get, T0)
+    assert second == pm_net + D("5.50") - D("0.18") - D("9.58")
+    # The same book objects, but 4 PM sold at 0.45: 6 held cost 4.08 × 6 / 10 = 2.448 and
+    # sell for 2.70 − 6 × 0.05 × 0.45 × 0.55 (0.07425)
+    book.apply(plan(PlanKind.EXIT, trade_id="x1"), fill(PM, Side.SELL, "0.45", "4", "0", 20, "s"))
+    third = book.mark(position, current.get, MARKETS.get, T0)
+    assert third == D("2.70") - D("0.07425") - D("2.448") + D("5.50") - D("0.18") - D("5.50")
+
+
+def test_a_leg_without_a_book_follows_the_newest_usable_book_another_position_saw() -> None:
+    book = entered()
+    first = book.get(GAME)
+    assert first is not None
+    second_game = evolve(plan(trade_id="t2"), game_id="NBA:other")
+    book.apply(second_game, fill(PM, Side.BUY, "0.40", "10", "0", 1, "o1"))
+    second = book.get("NBA:other")
+    assert second is not None
+    kalshi = books(pm=(("0.45", "10"),), k=(("0.52", "20"),))[K]
+    doubtful = pm_book(("0.99", "10"), continuous=False)
+    newer = pm_book(("0.47", "10"))
+    lookups = {PM: pm_book(("0.45", "10")), K: kalshi}
+    book.mark(first, lookups.get, MARKETS.get, T0)
+    lookups[PM] = doubtful
+    book.mark(first, lookups.get, MARKETS.get, T0)  # valued against the 0.45 book
+    book.mark(second, {PM: newer}.get, MARKETS.get, T0)  # the newest usable PM book
+    # The same doubtful book object as last time, but the last usable book is the newer one
+    valued = book.mark(first, lookups.get, MARKETS.get, T0)
+    fresh = entered()
+    twin = fresh.get(GAME)
+    assert twin is not None
+    assert str(valued) == str(fresh.mark(twin, {PM: newer, K: kalshi}.get, MARKETS.get, T0))
+
+
+def test_marked_with_hands_back_what_the_mark_looked_up_read_only() -> None:
+    book = entered()
+    position = book.get(GAME)
+    assert position is not None
+    current = books(pm=(("0.45", "10"),), k=(("0.52", "20"),))
+    book.mark(position, current.get, MARKETS.get, T0)
+    found_books, found_markets = book.marked_with(position)
+    assert dict(found_books) == current and dict(found_markets) == MARKETS
+    with pytest.raises(TypeError):
+        found_books[PM] = current[K]  # type: ignore[index]
+    book.mark(position, current.get, MARKETS.get, T0)
+    assert book.marked_with(position)[0] is found_books  # nothing changed: the same mapping
+    current[PM] = pm_book(("0.46", "10"))
+    book.mark(position, current.get, MARKETS.get, T0)
+    assert book.marked_with(position)[0][PM] is current[PM]
+    book.apply(plan(PlanKind.EXIT, trade_id="x1"), fill(PM, Side.SELL, "0.46", "10", "0", 20, "s"))
+    book.mark(position, {K: current[K]}.get, MARKETS.get, T0)  # PM sold: only Kalshi held
+    assert dict(book.marked_with(position)[0]) == {K: current[K]}
+    assert book.marked_with(entered().all()[0]) == ({}, {})  # never marked

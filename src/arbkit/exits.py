@@ -10,7 +10,9 @@ current books and markets of its contracts, and arbkit's clock. The exit manager
    first rule (in load order) that gives one closes the position.
 
 A rule that raises is logged and counts as "hold" in round 1 and "no exit" in round 2: a
-broken plugin never sells anything.
+broken plugin never sells anything. A rule whose answer depends only on the legs and their
+books and markets (not on time) may say so with ``timeless = True``: it is then asked again
+only when one of those changes.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ class ExitRule:
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    #: True when ``should_exit``'s answer depends only on the position's legs (their figures)
+    #: and the books and markets of their contracts: never on ``now``, the rule's own state
+    #: or anything else. The exit manager then does not ask it again while those are the
+    #: very same objects as when it last said "no exit" (the once-a-second pass over every
+    #: position stays cheap). Leave it False if in doubt: a False rule is asked every time.
+    timeless: ClassVar[bool] = False
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         self.options = dict(options or {})

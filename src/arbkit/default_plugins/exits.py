@@ -21,7 +21,7 @@ from arbkit.hookspecs import hookimpl
 from arbkit.models import Market, OrderBook
 from arbkit.money import format_decimal, to_decimal
 from arbkit.trading.model import GamePosition
-from arbkit.trading.positions import close_value
+from arbkit.trading.positions import CloseValue, close_value
 
 
 def _where(rule: ExitRule) -> str:
@@ -73,6 +73,7 @@ class Convergence(ExitRule):
 
     name = "convergence"
     description = "Sell when the legs can be sold for more than they cost, after fees."
+    timeless = True  # a function of the close value alone
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
@@ -103,11 +104,20 @@ class _Threshold(ExitRule):
         if self.dollars is None and self.percent is None:
             raise ConfigError(f"{_where(self)} needs dollars or percent")
 
-    def thresholds(self, position: GamePosition) -> list[Decimal]:
-        found = [] if self.dollars is None else [self.dollars]
+    def reached(self, value: CloseValue, loss: bool) -> Decimal | None:
+        """The smallest threshold the close value's P&L reaches (a profit of at least it, or
+        with ``loss`` a loss of at least it), or None; the dollar one first on a tie."""
+        total = value.total
+        if loss and total > 0 or not loss and total <= 0:
+            return None  # thresholds are 0 or more: a profit is no loss, and the reverse
+        hit = None
+        if self.dollars is not None and (total <= -self.dollars if loss else total >= self.dollars):
+            hit = self.dollars
         if self.percent is not None:
-            found.append(position.cost * self.percent / 100)
-        return found
+            share = value.cost * self.percent / 100
+            if (total <= -share if loss else total >= share) and (hit is None or share < hit):
+                hit = share
+        return hit
 
 
 class TakeProfit(_Threshold):
@@ -115,6 +125,7 @@ class TakeProfit(_Threshold):
 
     name = "take_profit"
     description = "Sell when the P&L reaches X dollars or X % of the cost."
+    timeless = True  # a function of the close value alone
 
     def should_exit(
         self,
@@ -124,12 +135,10 @@ class TakeProfit(_Threshold):
         now: datetime,
     ) -> str | None:
         value = close_value(position, books, markets)
-        if value is None:
+        hit = None if value is None else self.reached(value, loss=False)
+        if value is None or hit is None:
             return None
-        hit = [t for t in self.thresholds(position) if value.total >= t]
-        if hit and value.total > 0:
-            return f"profit {_money(value.total)} reached {_money(min(hit))}"
-        return None
+        return f"profit {_money(value.total)} reached {_money(hit)}"
 
 
 class StopLoss(_Threshold):
@@ -137,6 +146,7 @@ class StopLoss(_Threshold):
 
     name = "stop_loss"
     description = "Sell when the P&L falls to −X dollars or −X % of the cost."
+    timeless = True  # a function of the close value alone
 
     def should_exit(
         self,
@@ -146,12 +156,10 @@ class StopLoss(_Threshold):
         now: datetime,
     ) -> str | None:
         value = close_value(position, books, markets)
-        if value is None:
+        hit = None if value is None else self.reached(value, loss=True)
+        if value is None or hit is None:
             return None
-        hit = [t for t in self.thresholds(position) if value.total <= -t]
-        if hit:
-            return f"loss {_money(-value.total)} reached {_money(min(hit))}"
-        return None
+        return f"loss {_money(-value.total)} reached {_money(hit)}"
 
 
 class PreStartCutoff(ExitRule):

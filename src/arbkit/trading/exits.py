@@ -18,11 +18,25 @@ from arbkit.errors import ConfigError
 from arbkit.exits import ExitRule
 from arbkit.models import Market, OrderBook, Side
 from arbkit.trading.executor import BookLookup
-from arbkit.trading.model import ZERO, GamePosition, LegPlan, Mode, PlanKind, TradePlan
+from arbkit.trading.model import (
+    ZERO,
+    GamePosition,
+    LegPlan,
+    Mode,
+    PlanKind,
+    PositionStatus,
+    TradePlan,
+)
 from arbkit.trading.positions import (
+    Inputs,
     MarketLookup,
+    end_sharing,
     held_cost,
+    inputs_of,
+    remembered_inputs,
+    same_inputs,
     sell_into_bids,
+    share_close_value,
     usable,
 )
 
@@ -31,6 +45,7 @@ log = logging.getLogger(__name__)
 #: The rules on when the config's ``[exits]`` names none: take the arbitrage's profit early
 #: if the books allow, otherwise let the venues pay it; never sell in the first 15 s.
 DEFAULT_RULES = ("min_hold", "convergence", "hold_to_settlement")
+_OPEN = PositionStatus.OPEN  # compared by identity: an enum attribute lookup is slow on 3.11
 
 
 class ExitManager:
@@ -43,6 +58,10 @@ class ExitManager:
         self._exiters = tuple(
             r for r in self.rules if type(r).should_exit is not ExitRule.should_exit
         )
+        #: the exiters asked even when nothing a timeless rule looks at has changed
+        self._timed = tuple(r for r in self._exiters if not r.timeless)
+        #: id(position) -> (position, its inputs when every timeless exiter said no exit)
+        self._quiet: dict[int, tuple[GamePosition, Inputs]] = {}
 
     def evaluate(
         self,
@@ -54,10 +73,18 @@ class ExitManager:
         """The exit reason for ``position`` now, or None to keep it.
 
         A rule that raises is logged and taken as a hold (round 1) or no exit (round 2): a
-        broken plugin can keep a position, never sell one.
+        broken plugin can keep a position, never sell one. Timeless rules
+        (:attr:`ExitRule.timeless`) that said no exit are not asked again while the legs,
+        their figures and their books and markets are the same objects: they would say the
+        same.
         """
-        if not position.is_open or not _holds_any(position):
+        if position.status is not _OPEN:
             return None
+        for leg in position.legs.values():
+            if leg.size:
+                break
+        else:
+            return None  # nothing held
         for rule in self._holders:
             try:
                 if rule.holds(position, now):
@@ -65,22 +92,44 @@ class ExitManager:
             except Exception:
                 log.exception("exit rule %s failed deciding a hold: holding", rule.name)
                 return None
-        for rule in self._exiters:
-            try:
-                reason = rule.should_exit(position, books, markets, now)
-            except Exception:
-                log.exception("exit rule %s failed: it does not exit", rule.name)
-                continue
-            if reason:
-                return f"{rule.name}: {reason}"
+        quiet = self._quiet.get(id(position))
+        if (
+            quiet is not None
+            and quiet[0] is position
+            and same_inputs(quiet[1], position, books, markets)
+        ):
+            rules = self._timed
+        else:
+            rules, quiet = self._exiters, None
+        if not rules:
+            return None
+        # The price rules (convergence, take_profit, stop_loss) all ask what closing now
+        # would make: one answer for them all.
+        outer = share_close_value(position, books, markets)
+        failed = False
+        try:
+            for rule in rules:
+                try:
+                    reason = rule.should_exit(position, books, markets, now)
+                except Exception:
+                    log.exception("exit rule %s failed: it does not exit", rule.name)
+                    failed = True
+                    continue
+                if reason:
+                    return f"{rule.name}: {reason}"
+        finally:
+            end_sharing(outer)
+        if quiet is None and not failed and len(rules) > len(self._timed):
+            if len(self._quiet) >= _QUIET_MAX:
+                self._quiet.clear()
+            inputs = remembered_inputs(position)  # what close_value just looked at
+            if inputs is None or not same_inputs(inputs, position, books, markets):
+                inputs = inputs_of(position, books, markets)
+            self._quiet[id(position)] = (position, inputs)
         return None
 
 
-def _holds_any(position: GamePosition) -> bool:
-    for leg in position.legs.values():
-        if leg.size:
-            return True
-    return False
+_QUIET_MAX = 100_000
 
 
 def exit_plan(

@@ -21,9 +21,10 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
-from attrs import frozen
+from attrs import define
 
 from arbkit.fees import FeeModel
 from arbkit.models import Level, Market, OrderBook, Settlement, Side
@@ -50,14 +51,20 @@ SETTLEMENT = "settlement"
 SETTLED = "settled"
 #: Exit reason of a position sold back without an exit rule (a missed second leg's unwind).
 UNWOUND = "unwound"
+#: ``position.status is _OPEN`` is ``position.is_open`` without an enum class attribute
+#: lookup (slow on Python 3.11): the once-a-second pass asks it of every position
+_OPEN = PositionStatus.OPEN
 
 
 # -- selling into bids --------------------------------------------------------------------
 
 
-@frozen
-class Sale:
-    """What selling ``size`` contracts into a book's bids would do right now."""
+class Sale(NamedTuple):
+    """What selling ``size`` contracts into a book's bids would do right now.
+
+    Immutable (it is shared by every position and rule that asks) and a tuple because one is
+    built on every walk of a new book, on the once-a-second pass over every position.
+    """
 
     size: Decimal  #: contracts the bids absorb (≤ what was asked)
     gross: Decimal  #: Σ price × size over the levels walked
@@ -118,27 +125,127 @@ def held_cost(leg: LegPosition) -> Decimal:
     return leg.cost * leg.size / leg.bought
 
 
-@frozen
-class CloseValue:
-    """What selling every held leg of a position into the current bids would make."""
+class CloseValue(NamedTuple):
+    """What selling every held leg of a position into the current bids would make.
+
+    Immutable and cheap to build for the same reasons as :class:`Sale`; build one with
+    :meth:`of`, which works out ``total``.
+    """
 
     net: Decimal  #: proceeds after the venues' sell fees
     basis: Decimal  #: cost of the held contracts
     realized: Decimal  #: what the position has already made (fees paid included)
+    #: the position's whole P&L if it were closed now, every fee counted: ``realized +
+    #: unrealized`` (stored: every price rule of every pass reads it)
+    total: Decimal
+    cost: Decimal  #: dollars ever paid for the position's contracts, before fees
+
+    @classmethod
+    def of(cls, net: Decimal, basis: Decimal, realized: Decimal, cost: Decimal) -> CloseValue:
+        return cls(net, basis, realized, realized + (net - basis), cost)
 
     @property
     def unrealized(self) -> Decimal:
         return self.net - self.basis
 
-    @property
-    def total(self) -> Decimal:
-        """The position's whole P&L if it were closed now, every fee counted."""
-        return self.realized + self.unrealized
+
+@define
+class LegInputs:
+    """What one leg's close value (and any rule that only looks at legs, books and markets)
+    is made of, compared by identity: all are immutable, so the same objects mean the same
+    answer, and another object (even an equal one) only costs a recomputation."""
+
+    contract_id: str
+    leg: LegPosition
+    book: OrderBook | None
+    market: Market | None
+    size: Decimal
+    cost: Decimal
+    bought: Decimal
+    proceeds: Decimal
+    fees: Decimal
 
 
-#: id(position) -> (position, the inputs of its close value, the value): every exit rule of
-#: every pass asks about positions whose books mostly did not change
-_CLOSES: dict[int, tuple[GamePosition, tuple[Any, ...], CloseValue | None]] = {}
+#: every leg's inputs, in the position's order
+Inputs = tuple[LegInputs, ...]
+
+
+def inputs_of(
+    position: GamePosition, books: Mapping[str, OrderBook], markets: Mapping[str, Market]
+) -> Inputs:
+    """The inputs ``position``'s legs have now, for :func:`same_inputs` to compare later."""
+    return tuple(
+        LegInputs(
+            contract_id,
+            leg,
+            books.get(contract_id),
+            markets.get(contract_id),
+            leg.size,
+            leg.cost,
+            leg.bought,
+            leg.proceeds,
+            leg.fees,
+        )
+        for contract_id, leg in position.legs.items()
+    )
+
+
+def same_inputs(
+    inputs: Inputs,
+    position: GamePosition,
+    books: Mapping[str, OrderBook],
+    markets: Mapping[str, Market],
+) -> bool:
+    """Whether ``position``'s legs, their figures and their books and markets are the very
+    objects ``inputs`` recorded (no leg added, none replaced)."""
+    legs = position.legs
+    if len(inputs) != len(legs):
+        return False
+    for seen in inputs:
+        contract_id, leg = seen.contract_id, seen.leg
+        if not (
+            legs.get(contract_id) is leg
+            and seen.size is leg.size
+            and seen.book is books.get(contract_id)
+            and seen.market is markets.get(contract_id)
+            and seen.cost is leg.cost
+            and seen.bought is leg.bought
+            and seen.proceeds is leg.proceeds
+            and seen.fees is leg.fees
+        ):
+            return False
+    return True
+
+
+#: id(position) -> (position, its legs' inputs, the close value): every exit rule of every
+#: pass asks about positions whose books mostly did not change
+_CLOSES: dict[int, tuple[GamePosition, tuple[LegInputs, ...], CloseValue | None]] = {}
+
+
+_UNSET: Any = object()
+
+
+#: (position, books, markets, [its close value]) of the exit evaluation running now
+_Shared = tuple[GamePosition, Mapping[str, OrderBook], Mapping[str, Market], list[Any]]
+_shared: _Shared | None = None
+
+
+def share_close_value(
+    position: GamePosition, books: Mapping[str, OrderBook], markets: Mapping[str, Market]
+) -> object:
+    """Until :func:`end_sharing`, :func:`close_value` of ``position`` with these very mappings
+    is one computation, whichever rule asks (the exit manager's round of price rules: the
+    mappings are read-only to rules and nothing sells while they are asked). Returns what
+    :func:`end_sharing` takes back; other positions or mappings are computed as usual."""
+    global _shared
+    outer, _shared = _shared, (position, books, markets, [_UNSET])
+    return outer
+
+
+def end_sharing(outer: object) -> None:
+    """End the sharing :func:`share_close_value` began (``outer``: what it returned)."""
+    global _shared
+    _shared = outer  # type: ignore[assignment]
 
 
 def close_value(
@@ -148,48 +255,79 @@ def close_value(
 
     None covers a leg with no usable book, no market (no fee model), or bids too thin for
     every contract it holds: an exit rule cannot judge a sale that cannot be made. The answer
-    is remembered until one of its inputs (a book snapshot, a fee model, a leg's figures)
-    changes.
+    is remembered until one of its inputs (a book snapshot, a market, a leg's figures) is
+    another object.
     """
-    parts: list[Any] = []
-    for contract_id, leg in position.legs.items():
-        market = markets.get(contract_id)
-        parts += (
-            books.get(contract_id),
-            None if market is None else market.fees,
-            leg.size,
-            leg.cost,
-            leg.bought,
-            leg.proceeds,
-            leg.fees,
-        )
-    inputs = tuple(parts)
+    shared = _shared
+    if shared is not None and shared[0] is position and shared[1] is books and shared[2] is markets:
+        cell = shared[3]
+        if cell[0] is _UNSET:
+            cell[0] = _remembered_close_value(position, books, markets)
+        return cell[0]  # type: ignore[no-any-return]
+    return _remembered_close_value(position, books, markets)
+
+
+def _remembered_close_value(
+    position: GamePosition, books: Mapping[str, OrderBook], markets: Mapping[str, Market]
+) -> CloseValue | None:
     hit = _CLOSES.get(id(position))
-    if hit is not None and hit[0] is position and hit[1] == inputs:
+    if hit is not None and hit[0] is position and same_inputs(hit[1], position, books, markets):
         return hit[2]
-    value = _close_value(position, inputs)
+    inputs = inputs_of(position, books, markets)
+    value = _close_value(inputs)
     if len(_CLOSES) >= _SALES_MAX:
         _CLOSES.clear()
     _CLOSES[id(position)] = (position, inputs, value)
     return value
 
 
-def _close_value(position: GamePosition, inputs: tuple[Any, ...]) -> CloseValue | None:
-    net = basis = realized = ZERO
-    for n, leg in enumerate(position.legs.values()):
-        book, fees = inputs[7 * n], inputs[7 * n + 1]
+def remembered_inputs(position: GamePosition) -> Inputs | None:
+    """The inputs of ``position``'s last computed close value (to compare before reuse)."""
+    hit = _CLOSES.get(id(position))
+    return hit[1] if hit is not None and hit[0] is position else None
+
+
+def _close_value(inputs: tuple[LegInputs, ...]) -> CloseValue | None:
+    net = basis = realized = cost = ZERO
+    for seen in inputs:
+        leg, book, market = seen.leg, seen.book, seen.market
         held = held_cost(leg)
         realized += leg.proceeds - (leg.cost - held) - leg.fees
+        cost += leg.cost
         if not leg.size:
             continue
-        if fees is None or book is None or not usable(book):
+        if market is None or book is None or not usable(book):
             return None
-        sale = sell_into_bids(book, leg.size, fees)
+        sale = sell_into_bids(book, leg.size, market.fees)
         if sale.size < leg.size:
             return None
         net += sale.gross - sale.fee
         basis += held
-    return CloseValue(net=net, basis=basis, realized=realized)
+    return CloseValue.of(net, basis, realized, cost)
+
+
+@define
+class _Mark:
+    """One held leg's last mark and what it was made from, compared by identity."""
+
+    leg: LegPosition
+    book: OrderBook | None  #: the lookup's answer (usable or not)
+    market: Market | None
+    last: tuple[OrderBook, Market] | None  #: the last usable book it was valued against
+    size: Decimal
+    cost: Decimal
+    bought: Decimal
+    value: Decimal | None  #: sell-now value minus cost basis (None: never marked)
+
+
+@define
+class _View:
+    """The books and markets one position's last mark used (see ``marked_with``)."""
+
+    position: GamePosition
+    held: int  #: legs holding contracts then
+    books: Mapping[str, OrderBook]
+    markets: Mapping[str, Market]
 
 
 # -- the position book --------------------------------------------------------------------
@@ -204,6 +342,10 @@ class PositionBook:
         self._holding: dict[str, list[str]] = {}  #: contract id -> games with a leg in it
         #: the last usable book and market of each contract id: a leg's mark when it has none
         self._last: dict[str, tuple[OrderBook, Market]] = {}
+        #: id(leg) -> its last mark: a leg whose inputs are the same objects keeps it
+        self._marks: dict[int, _Mark] = {}
+        #: game id -> the books and markets its last mark looked up (see marked_with)
+        self._views: dict[str, _View] = {}
 
     def load(self, positions: Iterable[GamePosition]) -> None:
         """Take back stored positions (a restart): later fills and settlements apply on top."""
@@ -287,10 +429,10 @@ class PositionBook:
     def holding(self, contract_id: str) -> list[GamePosition]:
         """The open positions with a leg in ``contract_id``: what one book update re-marks."""
         found = (self._positions[g] for g in self._holding.get(contract_id, ()))
-        return [p for p in found if p.is_open]
+        return [p for p in found if p.status is _OPEN]
 
     def open_positions(self) -> list[GamePosition]:
-        return [p for p in self._positions.values() if p.is_open]
+        return [p for p in self._positions.values() if p.status is _OPEN]
 
     def all(self) -> list[GamePosition]:
         """Every position, in opened order."""
@@ -307,31 +449,81 @@ class PositionBook:
         keeps its last mark: it is valued against the last usable book seen for its contract;
         a leg never seen with one is valued at its cost (it adds 0).
         """
-        if not position.is_open:
+        if position.status is not _OPEN:
             position.unrealized_pnl, position.marked_at = ZERO, now
             return ZERO
         unrealized = ZERO
-        seen = self._last
+        seen, marks = self._last, self._marks
+        fresh = False
         for contract_id, leg in position.legs.items():
             size = leg.size
             if not size:
                 continue
             book, market = books(contract_id), markets(contract_id)
+            # The same book, market and leg figures as last time (and the same last usable
+            # book behind them): the same mark, without walking the bids again.
+            memo = marks.get(id(leg))
+            if (
+                memo is not None
+                and memo.book is book
+                and memo.market is market
+                and memo.size is size
+                and memo.leg is leg
+                and memo.cost is leg.cost
+                and memo.bought is leg.bought
+                and seen.get(contract_id) is memo.last
+            ):
+                if memo.value is not None:
+                    unrealized += memo.value
+                continue
+            fresh = True
             if market is not None and book is not None and book.continuous and book.bids:
-                seen[contract_id] = (book, market)
+                last: tuple[OrderBook, Market] | None = (book, market)
+                seen[contract_id] = last
             else:
                 last = seen.get(contract_id)
-                if last is None:
-                    continue  # never marked: neither gain nor loss
-                book, market = last
-            sale = sell_into_bids(book, size, market.fees)
-            unrealized += sale.gross - sale.fee - held_cost(leg)
+            value = None
+            if last is not None:  # else never marked: neither gain nor loss
+                sale = sell_into_bids(last[0], size, last[1].fees)
+                value = sale.gross - sale.fee - held_cost(leg)
+                unrealized += value
+            marks[id(leg)] = _Mark(leg, book, market, last, size, leg.cost, leg.bought, value)
         position.unrealized_pnl, position.marked_at = unrealized, now
+        if fresh:
+            self._views.pop(position.game_id, None)  # built again when asked for
         return unrealized
+
+    def marked_with(
+        self, position: GamePosition
+    ) -> tuple[Mapping[str, OrderBook], Mapping[str, Market]]:
+        """The books and markets of ``position``'s held legs as its last :meth:`mark` looked
+        them up (contracts the lookups knew nothing of left out): what the exit rules are
+        asked with right after a mark, without looking every leg up again. Read-only, and
+        the same objects from mark to mark while nothing changed; a leg not marked yet is
+        left out.
+        """
+        held = [(c, leg) for c, leg in position.legs.items() if leg.size]
+        view = self._views.get(position.game_id)
+        if view is None or view.position is not position or view.held != len(held):
+            found_books: dict[str, OrderBook] = {}
+            found_markets: dict[str, Market] = {}
+            for contract_id, leg in held:
+                memo = self._marks.get(id(leg))
+                if memo is None or memo.leg is not leg:
+                    continue  # not marked yet
+                if memo.book is not None:
+                    found_books[contract_id] = memo.book
+                if memo.market is not None:
+                    found_markets[contract_id] = memo.market
+            view = _View(
+                position, len(held), MappingProxyType(found_books), MappingProxyType(found_markets)
+            )
+            self._views[position.game_id] = view
+        return view.books, view.markets
 
     def mark_all(self, books: BookLookup, markets: MarketLookup, now: datetime) -> None:
         for position in self._positions.values():
-            if position.is_open:
+            if position.status is _OPEN:
                 self.mark(position, books, markets, now)
 
     def settle(self, settlement: Settlement, at: datetime) -> list[GamePosition]:
