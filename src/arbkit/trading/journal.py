@@ -16,6 +16,7 @@ from typing import Any
 
 from arbkit.models import Order, OrderRequest, OrderStatus, Side
 from arbkit.store.db import Store
+from arbkit.store.writes import writes_for
 from arbkit.trading.model import (
     LegPlan,
     Mode,
@@ -129,6 +130,7 @@ class TradeJournal:
     def __init__(self, store: Store, *, run_id: str, mode: Mode) -> None:
         self.store = store
         self.db = store.db
+        self.writes = writes_for(store)
         self.run_id = run_id
         self.mode = mode
 
@@ -137,7 +139,7 @@ class TradeJournal:
     def plan(self, plan: TradePlan, at: datetime) -> None:
         """Store a new trade in state PLANNED (and its first transition), in one commit."""
         stamp = iso(at)
-        with self.db.conn:
+        with self.writes.commit():
             self.db.execute(
                 "INSERT INTO trades (trade_id, run_id, mode, kind, game_id, league, strategy,"
                 " opportunity_key, state, plan, size, created_at, updated_at)"
@@ -163,7 +165,7 @@ class TradeJournal:
     def transition(self, trade_id: str, state: TradeState, at: datetime, detail: str = "") -> None:
         """Move a trade to ``state``; committed before this returns."""
         stamp = iso(at)
-        with self.db.conn:
+        with self.writes.commit():
             cursor = self.db.execute(
                 "UPDATE trades SET state = ?, updated_at = ? WHERE trade_id = ?",
                 [state.value, stamp, trade_id],
@@ -216,7 +218,7 @@ class TradeJournal:
         """Write the order (status pending) BEFORE it is sent; its client order id is the key,
         so the same order can never be journaled (nor, by the executor, sent) twice."""
         stamp = iso(at)
-        with self.db.conn:
+        with self.writes.commit():
             self.db.execute(
                 "INSERT INTO orders (client_order_id, venue, order_id, contract_id, side, price,"
                 " size, filled, status, average_price, fee, mode, created_at, updated_at,"
@@ -244,7 +246,7 @@ class TradeJournal:
         """What the venue says about a journaled order (found by its client order id)."""
         if not order.client_order_id:
             raise ValueError("order_update needs the order's client_order_id")
-        with self.db.conn:
+        with self.writes.commit():
             cursor = self.db.execute(
                 "UPDATE orders SET status = ?, filled = ?, average_price = ?, fee = ?,"
                 " order_id = COALESCE(?, order_id), size = ?, updated_at = ?"
@@ -294,7 +296,7 @@ class TradeJournal:
         stored, so fills seen again after a restart are never counted twice."""
         if not fill.fill_id:
             raise ValueError("a journaled fill needs the venue's fill id")
-        with self.db.conn:
+        with self.writes.commit():
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO fills (venue, fill_id, order_id, client_order_id,"
                 " contract_id, side, price, size, fee, fee_shares, is_taker, mode, filled_at,"

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from attrs import define
+
 from arbkit.engine.sinks import RunEnd, Sink
 from arbkit.models import (
     Market,
@@ -122,7 +124,10 @@ class Trader(Sink):
         self._plans: dict[str, TradePlan] = {}
         self._last_verdict: dict[str, str] = {}
         self._retry: dict[str, str] = {}  #: refused for a passing reason: key -> game id
-        self._paper_orders: dict[str, list[Decimal]] = {}  #: cid -> filled, notional, fee
+        self._paper_orders: dict[str, _PaperOrder] = {}  #: by client order id
+        self._dirty: set[str] = set()  #: games whose stored position is behind
+        self._in_flight = 0  #: plans submitted and not yet final
+        self._writes = journal.writes
         self._venue_blocks: dict[str, str] = {}  #: venue -> the executor's reason, as gated
         self._held_books: dict[str, OrderBook] = {}  #: last book of every held contract
         self._game_of: dict[str, str] = {}  #: held contract id -> its game
@@ -173,15 +178,37 @@ class Trader(Sink):
             if position.is_open:
                 self.gate.committed(_holding_plan(position, self.mode))
         for plan, state in self.journal.open_trades():
-            if self._ours(plan.trade_id):
-                self._plans[plan.trade_id] = plan
-                if plan.kind is PlanKind.ENTRY and self.positions.get(plan.game_id) is None:
-                    self.gate.committed(plan)
-                said.append(f"trade {plan.trade_id} ({plan.game_id}) was left {state.value}")
+            if not self._ours(plan.trade_id):
+                continue
+            self._plans[plan.trade_id] = plan
+            said.append(f"trade {plan.trade_id} ({plan.game_id}) was left {state.value}")
+            if self.mode is Mode.PAPER:
+                said.append(self._close_paper_trade(plan))
+            elif plan.kind is PlanKind.ENTRY and self.positions.get(plan.game_id) is None:
+                self.gate.committed(plan)  # the live executor resumes it
         self._trade_seq = max((_seq(t) for t in self._plans), default=0)
         if self.positions.all():
             said.append(f"restored {len(self.positions.all())} position(s) from the journal")
         return said
+
+    def _close_paper_trade(self, plan: TradePlan) -> str:
+        """A simulated trade the killed run left in flight cannot be resumed (its moment has
+        passed): it ends as its stored fills left it — nothing filled: missed; equal legs:
+        hedged (or flat, for an exit); anything else: broken, and the position shows it."""
+        position = self.positions.get(plan.game_id)
+        legs = [] if position is None else [leg for leg in position.legs.values() if leg.fills]
+        mine = [f for leg in legs for f in leg.fills if f.trade_id == plan.trade_id]
+        if not mine:
+            state = TradeState.MISSED if plan.kind is PlanKind.ENTRY else TradeState.BROKEN
+        elif position is not None and not position.is_open:
+            state = TradeState.FLAT
+        elif position is not None and len({leg.size for leg in legs}) == 1 and len(legs) == 2:
+            state = TradeState.HEDGED
+        else:
+            state = TradeState.BROKEN
+        at = max((f.at for f in mine), default=plan.decided_at)
+        self.journal.transition(plan.trade_id, state, at, "the run ended before it finished")
+        return f"trade {plan.trade_id} closed as {state.value}"
 
     def _ours(self, trade_id: str) -> bool:
         return trade_id.startswith(self.book_id + "/")
@@ -197,7 +224,11 @@ class Trader(Sink):
     def event(self, event: StreamEvent, at: datetime) -> None:
         """Every stream event, before the engine applies it: the paper executor fills on it,
         held positions are marked (with the new book) and their exits evaluated."""
-        self.executor.on_event(event, at)
+        if self._in_flight and self.mode is Mode.PAPER:
+            with self._writes.atomic():  # simulated fills due now: one transaction
+                self.executor.on_event(event, at)
+        else:
+            self.executor.on_event(event, at)
         if isinstance(event, BookUpdate):
             self.heard[event.book.venue] = at
             contract_id = event.book.contract_id
@@ -268,7 +299,16 @@ class Trader(Sink):
         for leg in plan.legs:
             self._hold_contract(leg.contract_id, plan.game_id)
         self.gate.committed(plan)
-        self.executor.submit(plan)
+        self._submit(plan)
+
+    def _submit(self, plan: TradePlan) -> None:
+        """Hand a plan to the executor; a paper trade's rows are written as one transaction."""
+        self._in_flight += 1
+        if self.mode is Mode.PAPER:
+            with self._writes.atomic():
+                self.executor.submit(plan)
+        else:
+            self.executor.submit(plan)
 
     def _sync_blocks(self) -> None:
         """The executor's blocked venues (an unknown-outcome write, a position drift) block
@@ -313,9 +353,18 @@ class Trader(Sink):
         self._hold_contract(fill.contract_id, plan.game_id)
         if fill.side is Side.BUY:
             self.gate.filled(fill.venue, fill.price * fill.size + fill.fee, game_id=plan.game_id)
-        self.records.position(position, self.journal_run_id)
+        self._dirty.add(position.game_id)
+        if self.mode is Mode.LIVE:
+            self._flush_positions()  # a real fill is on disk at once
         if not position.is_open:
             self._finish(position)
+
+    def _flush_positions(self) -> None:
+        for game_id in sorted(self._dirty):
+            position = self.positions.get(game_id)
+            if position is not None:
+                self.records.position(position, self.journal_run_id)
+        self._dirty.clear()
 
     def _journal_paper_fill(self, plan: TradePlan, fill: TradeFill) -> bool:
         """A paper fill, and the simulated order it belongs to, in the journal (a live
@@ -323,43 +372,27 @@ class Trader(Sink):
         if not self.journal.fill(fill, mode=self.mode):
             return False
         cid = fill.client_order_id
-        leg = plan.legs[fill.leg]
-        total = self._paper_orders.get(cid)
-        if total is None:
-            total = self._paper_orders[cid] = [ZERO, ZERO, ZERO]
+        order = self._paper_orders.get(cid)
+        if order is None:
+            leg = plan.legs[fill.leg]
+            first_try = fill.side is leg.side and cid.endswith("-1")
+            order = self._paper_orders[cid] = _PaperOrder(
+                price=leg.limit_price if first_try else fill.price,
+                size=leg.size if first_try else fill.size,
+            )
             if self.journal.order(cid) is None:
-                first_try = fill.side is leg.side and cid.endswith("-1")
                 request = OrderRequest(
                     venue=fill.venue,
                     contract_id=fill.contract_id,
                     side=fill.side,
-                    price=leg.limit_price if first_try else fill.price,
-                    size=leg.size if first_try else fill.size,
+                    price=order.price,
+                    size=order.size,
                     client_order_id=cid,
                     time_in_force=TimeInForce.IOC,
                 )
                 self.journal.order_intent(plan, fill.leg, request, fill.at)
-        total[0] += fill.size
-        total[1] += fill.price * fill.size
-        total[2] += fill.fee
-        row = self.journal.order(cid) or {}
-        size = max(Decimal(row.get("size") or 0), total[0])
-        self.journal.order_update(
-            Order(
-                venue=fill.venue,
-                order_id=fill.order_id,
-                client_order_id=cid,
-                contract_id=fill.contract_id,
-                side=fill.side,
-                price=Decimal(row.get("price") or fill.price),
-                size=size,
-                filled=total[0],
-                status=OrderStatus.FILLED if total[0] >= size else OrderStatus.PARTIALLY_FILLED,
-                average_price=total[1] / total[0],
-                fee=total[2],
-            ),
-            fill.at,
-        )
+        order.add(fill)
+        self.journal.order_update(order.as_order(fill, cid), fill.at)
         return True
 
     def trade_state(self, plan: TradePlan, state: TradeState, detail: str) -> None:
@@ -368,6 +401,9 @@ class Trader(Sink):
                 self.journal.plan(plan, self.now())
             else:
                 self.journal.transition(plan.trade_id, state, self.now(), detail)
+        if state.is_final:
+            self._in_flight -= 1
+            self._flush_positions()
         if state is TradeState.BROKEN:
             self.one_legged += 1
             log.error("trade %s in %s is one-legged: %s", plan.trade_id, plan.game_id, detail)
@@ -405,7 +441,7 @@ class Trader(Sink):
             self._trade_seq -= 1
             return
         self._plans[plan.trade_id] = plan
-        self.executor.submit(plan)
+        self._submit(plan)
 
     def _apply_settlement(
         self, settlement: Settlement, at: datetime | None, *, store: bool = True
@@ -417,9 +453,10 @@ class Trader(Sink):
             self._settled.add(key)
             self.records.settlement(settlement, self.journal_run_id)
         for position in self.positions.settle(settlement, at or self.now()):
-            self.records.position(position, self.journal_run_id)
+            self._dirty.add(position.game_id)
             if not position.is_open:
                 self._finish(position)
+        self._flush_positions()
 
     def _finish(self, position: GamePosition) -> None:
         """A position is closed or settled: free its exposure, count its P&L for the day."""
@@ -466,7 +503,11 @@ class Trader(Sink):
 
     async def drain(self) -> None:
         """Let the executor finish what is in flight (end of a replay, shutdown)."""
-        await self.executor.drain()
+        if self.mode is Mode.PAPER:
+            with self._writes.atomic():
+                await self.executor.drain()
+        else:
+            await self.executor.drain()
 
     def settle_up(self) -> None:
         """The last marks, and every position stored as it stands (end of a run)."""
@@ -497,6 +538,38 @@ class Trader(Sink):
             "open_positions": len(open_),
             "positions": len(positions),
         }
+
+
+@define
+class _PaperOrder:
+    """What a simulated order has filled so far (the journal row says the same)."""
+
+    price: Decimal
+    size: Decimal
+    filled: Decimal = ZERO
+    notional: Decimal = ZERO
+    fee: Decimal = ZERO
+
+    def add(self, fill: TradeFill) -> None:
+        self.filled += fill.size
+        self.notional += fill.price * fill.size
+        self.fee += fill.fee
+        self.size = max(self.size, self.filled)
+
+    def as_order(self, fill: TradeFill, client_order_id: str) -> Order:
+        return Order(
+            venue=fill.venue,
+            order_id=fill.order_id,
+            client_order_id=client_order_id,
+            contract_id=fill.contract_id,
+            side=fill.side,
+            price=self.price,
+            size=self.size,
+            filled=self.filled,
+            status=OrderStatus.FILLED if self.filled >= self.size else OrderStatus.PARTIALLY_FILLED,
+            average_price=self.notional / self.filled,
+            fee=self.fee,
+        )
 
 
 def _seq(trade_id: str) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 
 from arbkit.models import Settlement
 from arbkit.store import Store
+from arbkit.store.writes import writes_for
 from arbkit.trading.model import Decision, GamePosition, Mode
 from arbkit.trading.positions import position_from_row, position_row
 
@@ -29,15 +30,34 @@ def _time(text: str | None) -> datetime | None:
 
 
 class TradeStore:
-    """Writes and reads one trading book's records."""
+    """Writes and reads one trading book's records (prepared SQL: these sit on the path from
+    a decision to its fill, where a generic upsert's schema lookups would cost more than
+    the write)."""
 
     def __init__(self, store: Store, *, run_id: str, book_id: str) -> None:
         self.db = store.db
+        self.writes = writes_for(store)
         self.run_id = run_id
         self.book_id = book_id
 
+    def _put(self, table: str, row: dict[str, Any], *, key: tuple[str, ...] = ()) -> None:
+        """Insert ``row`` (or, with ``key``, replace the row with that key) and commit."""
+        columns = tuple(row)
+        sql = _SQL.get((table, columns, key))
+        if sql is None:
+            names = ", ".join(columns)
+            marks = ", ".join("?" for _ in columns)
+            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+            if key:
+                updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+                sql += f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+            _SQL[(table, columns, key)] = sql
+        with self.writes.commit() as conn:
+            conn.execute(sql, list(row.values()))
+
     def decision(self, decision: Decision, mode: Mode) -> None:
-        self.db["decisions"].insert(
+        self._put(
+            "decisions",
             {
                 "run_id": self.run_id,
                 "book": self.book_id,
@@ -50,11 +70,12 @@ class TradeStore:
                 "reason": decision.reason.value if decision.reason is not None else None,
                 "detail": decision.detail,
                 "size": str(decision.size),
-            }
+            },
         )
 
     def settlement(self, settlement: Settlement, run_id: str | None = None) -> None:
-        self.db["settlements"].upsert(
+        self._put(
+            "settlements",
             {
                 "venue": settlement.venue,
                 "market_id": settlement.market_id,
@@ -63,13 +84,11 @@ class TradeStore:
                 "settled_at": _iso(settlement.settled_at),
                 "seen_at": _iso(settlement.settled_at),
             },
-            pk=("venue", "market_id"),
+            key=("venue", "market_id"),
         )
 
     def settlements(self) -> list[Settlement]:
         """Every stored settlement (they are venue facts, shared by all books)."""
-        if not self.db["settlements"].exists():
-            return []
         return [
             Settlement(
                 venue=row["venue"],
@@ -78,16 +97,17 @@ class TradeStore:
                 settled_at=_time(row["settled_at"]),
                 void=bool(row["void"]),
             )
-            for row in self.db["settlements"].rows
+            for row in self.db.query("select * from settlements order by settled_at")
         ]
 
     def position(self, position: GamePosition, run_id: str | None = None) -> None:
         row = position_row(position, run_id or self.run_id)
         row["book"] = self.book_id
-        self.db["game_positions"].upsert(row, pk=("book", "game_id"))
+        self._put("game_positions", row, key=("book", "game_id"))
 
     def risk_event(self, *, at: datetime, state: str, reason: str, source: str, mode: Mode) -> None:
-        self.db["risk_events"].insert(
+        self._put(
+            "risk_events",
             {
                 "book": self.book_id,
                 "mode": mode.value,
@@ -95,8 +115,12 @@ class TradeStore:
                 "state": state,
                 "reason": reason,
                 "source": source,
-            }
+            },
         )
+
+
+#: prepared statements by (table, columns, conflict key)
+_SQL: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
 
 
 def stored_positions(store: Store, book_id: str) -> list[GamePosition]:
