@@ -145,6 +145,8 @@ class FakeKalshi(LoopbackServer):
         #: Also send the deprecated ``side``/``action`` on orders and fills (off: as today).
         self.legacy_direction_fields = False
         self.order_delay = 0.0
+        #: test knob: refuse every new order (400 ``insufficient_balance`` with this message)
+        self.reject_orders: str | None = None
         self.auth_failures = 0
         self.subscriptions: list[Subscription] = []
         self.commands: list[dict[str, Any]] = []
@@ -361,6 +363,8 @@ class FakeKalshi(LoopbackServer):
     def _create_order_v2(self, request: Request) -> Any:
         if not self.v2_enabled:
             return Response({"error": "not found"}, status=404)
+        if self.reject_orders:
+            return _error(400, "insufficient_balance", self.reject_orders)
         body = request.json()
         missing = [k for k in V2_REQUIRED if k not in body]
         if missing:

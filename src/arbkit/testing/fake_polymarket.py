@@ -217,6 +217,13 @@ def _market_order_precision_error(signed: dict[str, Any]) -> str | None:
     )
 
 
+def _id_list(value: Any) -> list[str]:
+    """Gamma's id lists arrive as JSON strings; captured data may hold them as lists."""
+    if isinstance(value, str):
+        value = json.loads(value or "[]")
+    return [str(item) for item in value or []]
+
+
 class FakePolymarket(LoopbackServer):
     """Gamma + CLOB + market websocket on one loopback port pair (see module docstring)."""
 
@@ -263,6 +270,8 @@ class FakePolymarket(LoopbackServer):
             self.subscriptions: list[Any] = []
             self.silent = False
             self.key_created = False  #: POST /auth/api-key succeeds once, then "already exists"
+            #: test knob: /positions answers what the matched trades hold (off: a fixed row)
+            self.positions_from_trades = False
         self._ids = itertools.count(1)
 
     def tokens(self) -> list[str]:
@@ -341,8 +350,8 @@ class FakePolymarket(LoopbackServer):
         with self.lock:
             for event in self.events:
                 for market in event["markets"]:
-                    ids = json.loads(market.get("clobTokenIds") or "[]")
-                    ids += json.loads(market.get("positionIds") or "[]")
+                    ids = _id_list(market.get("clobTokenIds"))
+                    ids += _id_list(market.get("positionIds"))
                     if market["conditionId"] == condition_id or token in ids:
                         return market
         return None
@@ -568,7 +577,15 @@ class FakePolymarket(LoopbackServer):
         return self._l2_error(request) or {"balance": self.balance_units, "allowances": {}}
 
     def _positions(self, request: Request) -> Any:
-        return [{"asset": self.tokens()[0], "size": "12.5", "avgPrice": "0.4"}]
+        if not self.positions_from_trades:
+            return [{"asset": self.tokens()[0], "size": "12.5", "avgPrice": "0.4"}]
+        held: dict[str, Decimal] = {}
+        with self.lock:
+            for trade in self.trades:
+                size = Decimal(trade["size"])
+                signed = size if trade["side"] == "BUY" else -size
+                held[trade["asset_id"]] = held.get(trade["asset_id"], Decimal(0)) + signed
+        return [{"asset": a, "size": str(s), "avgPrice": "0"} for a, s in held.items() if s]
 
     # -- market channel ------------------------------------------------------------------------
 

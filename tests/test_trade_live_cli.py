@@ -1,0 +1,375 @@
+"""The whole ``arbkit trade --live`` command against the fake venues on 127.0.0.1.
+
+Discovery over HTTP on both fakes, their books, the gate, the live executor's two legs, the
+journal and positions in the database and the final JSON: issue 13's acceptance, run as a user
+runs it (CliRunner in this process; a subprocess for the SIGKILL test). The game and its prices
+are described in tests/trade_live_helpers.py; fees are recomputed here from the venues' formulas.
+
+All but one test run with ``market_id_shim`` (see its docstring): without it no live entry of
+the command is ever sent, which the strict xfail test below records.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from arbkit_kalshi.fees import KalshiFees
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from trade_live_helpers import (
+    KX_MIN,
+    config_text,
+    credentials_env,
+    duplicates,
+    kalshi_creates,
+    kalshi_fee,
+    market_id_shim,
+    pm_fee,
+    pm_held,
+    pm_posts,
+    pm_tokens,
+    stock_kalshi,
+    stock_polymarket,
+)
+
+from arbkit.cli import make_cli
+from arbkit.cli.state import AppState
+from arbkit.clock import ReplayClock, parse_timestamp
+from arbkit.plugins import make_plugin_manager
+from arbkit.testing import Fault
+from arbkit.testing.fake_kalshi import FakeKalshi
+from arbkit.testing.fake_polymarket import FakePolymarket
+from arbkit.trading.trader import Trader
+
+HERE = Path(__file__).resolve().parent
+NUGGETS = pm_tokens()["Nuggets"]
+KX_MIN_YES = f"{KX_MIN}:yes"
+#: a run long enough to discover, trade both legs and report (minutes)
+SHORT = "0.05"
+
+
+@pytest.fixture(scope="module")
+def rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def pem(rsa_key) -> str:
+    return rsa_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+@pytest.fixture
+def kalshi(rsa_key):
+    server = FakeKalshi(
+        rsa_key.public_key(), str(uuid.uuid4()), page_size=5, fees=KalshiFees().order_fee
+    )
+    stock_kalshi(server)
+    with server:
+        yield server
+
+
+@pytest.fixture
+def poly():
+    server = FakePolymarket(events=0)
+    stock_polymarket(server)
+    with server:
+        yield server
+
+
+class Home:
+    """A config naming the fakes' URLs and a database; ``run`` is ``arbkit ARGS`` in-process."""
+
+    def __init__(self, root: Path, polymarket: FakePolymarket, kalshi: FakeKalshi) -> None:
+        self.root = root
+        self.polymarket = polymarket
+        self.kalshi = kalshi
+        self.config = root / "config.toml"
+        self.db = root / "arbkit.db"
+        self.configure()
+
+    def configure(self, extra: str = "") -> None:
+        self.config.write_text(config_text(self.polymarket, self.kalshi, extra))
+
+    def args(self, *args: str) -> list[str]:
+        return ["--config", str(self.config), "--db", str(self.db), *args]
+
+    def run(self, *args: str, input: str | None = None):
+        pm = make_plugin_manager()
+        return CliRunner().invoke(make_cli(pm), self.args(*args), obj=AppState(pm=pm), input=input)
+
+    def command(self, *args: str) -> list[str]:
+        """``arbkit ARGS`` as a process (arbkit.cli.main, the console script's own handling)."""
+        return [sys.executable, str(HERE / "trade_live_helpers.py"), *self.args(*args)]
+
+    def process(self, *args: str, input: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run(
+            self.command(*args),
+            env=child_env(),
+            input=input,  # a pipe: not a terminal
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def json(self, *args: str) -> dict:
+        result = self.run(*args)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    def trade(self, minutes: str = SHORT) -> dict:
+        return self.json("trade", "--live", "--yes", "--duration", minutes, "--json")
+
+    def sql(self, query: str) -> list[tuple]:
+        with sqlite3.connect(self.db) as conn:
+            return conn.execute(query).fetchall()
+
+
+def child_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+    }
+
+
+def _pinned_clock() -> ReplayClock:
+    from trade_live_helpers import captured_at
+
+    return ReplayClock(parse_timestamp(captured_at()))
+
+
+@pytest.fixture
+def unshimmed(tmp_path, kalshi, poly, pem, monkeypatch) -> Home:
+    """Credentials in the environment, the engine's clock pinned to the sample's time."""
+    for name, value in credentials_env(pem, kalshi.key_id).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr("arbkit.engine.session.WallClock", _pinned_clock)
+    return Home(tmp_path, poly, kalshi)
+
+
+@pytest.fixture
+def home(unshimmed, monkeypatch) -> Home:
+    monkeypatch.setattr(Trader, "market", Trader.market)  # undone after the test
+    market_id_shim()
+    return unshimmed
+
+
+def check_hedged(report: dict, kalshi: FakeKalshi, poly: FakePolymarket) -> D:
+    """One open position, both legs bought at equal size, the venues holding exactly that, the
+    fees as each venue charges them; returns the size."""
+    (position,) = report["positions"]
+    assert position["status"] == "open"
+    legs = {leg["venue"]: leg for leg in position["legs"]}
+    assert set(legs) == {"kalshi", "polymarket"}
+    assert (legs["kalshi"]["contract"], legs["polymarket"]["contract"]) == (KX_MIN_YES, NUGGETS)
+    size = D(legs["kalshi"]["held"])
+    assert size > 0 and D(legs["polymarket"]["held"]) == size
+    for venue, fee in (("kalshi", kalshi_fee), ("polymarket", pm_fee)):
+        fills = legs[venue]["fills"]
+        assert sum(D(f["size"]) for f in fills) == size
+        assert D(legs[venue]["fees"]) == sum(fee(D(f["price"]), D(f["size"])) for f in fills)
+    assert kalshi.positions[KX_MIN] == size  # the exposure at the venues: hedged
+    assert pm_held(poly) == {NUGGETS: size}
+    assert report["checks"]["one_legged"] == 0
+    return size
+
+
+# -- a clean fill ----------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="live.py asks the market lookup for leg.market_id (lines 339, 360) but the trader's "
+    "lookup takes a contract id (trader.py Trader.market): every live entry is MISSED "
+    "with 'leg 0: N is no valid size' and nothing is sent",
+)
+def test_clean_two_leg_fill_with_the_commands_own_market_lookup(unshimmed, kalshi, poly) -> None:
+    report = unshimmed.trade()
+    assert report["opportunities"]["taken"] == 1
+    check_hedged(report, kalshi, poly)
+
+
+def test_clean_two_leg_fill(home, kalshi, poly) -> None:
+    report = home.trade()
+    assert report["mode"] == "live"
+    assert report["opportunities"]["taken"] == 1
+    size = check_hedged(report, kalshi, poly)
+    # each client order id reached its venue once; nothing else was sent
+    (sent,) = kalshi_creates(kalshi)
+    assert (sent["ticker"], sent["side"], D(sent["count"])) == (KX_MIN, "bid", size)
+    assert len(kalshi.orders) == 1 and duplicates(kalshi) == {}
+    (posted,) = pm_posts(poly)
+    assert (posted["order"]["tokenId"], posted["order"]["side"]) == (NUGGETS, "BUY")
+    assert len(poly.orders) == 1
+    # the journal, as `arbkit orders` shows it: both legs filled, ids as the venues gave them
+    orders = home.json("orders", "--json")["orders"]
+    by_venue = {row["venue"]: row for row in orders}
+    assert len(orders) == 2 and set(by_venue) == {"kalshi", "polymarket"}
+    assert by_venue["kalshi"]["client_order_id"] == sent["client_order_id"]
+    assert by_venue["kalshi"]["order_id"] == next(iter(kalshi.orders))
+    assert by_venue["polymarket"]["order_id"] == next(iter(poly.orders))
+    assert {(r["status"], D(r["filled"]), r["trade_state"]) for r in orders} == {
+        ("filled", size, "hedged")
+    }
+    stored = home.json("positions", "--json")["positions"]
+    assert [p["legs"] for p in stored] == [p["legs"] for p in report["positions"]]
+
+
+# -- the second leg refused --------------------------------------------------------------------
+
+
+def test_second_leg_refused_is_retried_then_unwound_to_flat(home, kalshi, poly) -> None:
+    """Polymarket (the thinner book) goes first and fills; Kalshi refuses leg 2 and its one
+    retry 0.02 worse; the Polymarket shares are sold back: flat at both venues."""
+    kalshi.reject_orders = "insufficient balance"
+    report = home.trade()
+    creates = kalshi_creates(kalshi)
+    assert [(b["side"], b["price"]) for b in creates] == [("bid", "0.4800"), ("bid", "0.5000")]
+    assert duplicates(kalshi) == {} and kalshi.orders == {}
+    posts = [p["order"]["side"] for p in pm_posts(poly)]
+    assert posts == ["BUY", "SELL"]
+    assert pm_held(poly) == {}  # bought and sold back: nothing held
+    assert kalshi.positions.get(KX_MIN, 0) == 0
+    (position,) = report["positions"]
+    assert position["status"] == "closed"
+    assert all(D(leg["held"]) == 0 for leg in position["legs"])
+    assert report["checks"]["one_legged"] == 0
+    states = [s for (s,) in home.sql("select state from trade_transitions order by id")]
+    assert states == ["planned", "leg1_sent", "leg1_filled", "leg2_sent", "unwinding", "flat"]
+
+
+# -- the kill switch ---------------------------------------------------------------------------
+
+
+def test_kill_switch_present_sends_no_order(home, kalshi, poly) -> None:
+    assert home.run("halt", "--reason", "test halt").exit_code == 0
+    report = home.trade()
+    assert kalshi_creates(kalshi) == [] and pm_posts(poly) == []
+    assert report["positions"] == [] and report["opportunities"]["taken"] == 0
+    assert report["rejections"].get("halted", 0) >= 1
+    assert report["risk"] == "halted"
+
+
+def test_kill_switch_does_not_stop_an_exit(home, kalshi, poly) -> None:
+    """A position held from a first run; the halt file is written, and a stop loss of $1 is
+    configured (the legs' bids are worth less than they cost); the second run sells both legs
+    and buys nothing."""
+    size = check_hedged(home.trade(), kalshi, poly)
+    assert home.run("halt").exit_code == 0
+    # min_hold off: the engine's clock is pinned to the sample's time, the fills carry the
+    # venues' (real) times, so a position would look forever younger than any minimum hold
+    home.configure("[exits.min_hold]\nenabled = false\n[exits.stop_loss]\ndollars = 1\n")
+    report = home.trade()
+    sells = [b for b in kalshi_creates(kalshi) if b["side"] == "ask"]
+    assert [(b["ticker"], D(b["count"])) for b in sells] == [(KX_MIN, size)]
+    assert [p["order"]["side"] for p in pm_posts(poly)] == ["BUY", "SELL"]
+    assert kalshi.positions[KX_MIN] == 0 and pm_held(poly) == {}
+    (position,) = report["positions"]
+    assert position["status"] == "closed" and "loss" in position["exit_reason"]
+    assert report["opportunities"]["taken"] == 0  # the exit is no entry: none was made
+    assert len(kalshi_creates(kalshi)) == 2 and duplicates(kalshi) == {}
+
+
+# -- SIGKILL with a leg in flight, then a restart ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "holder",
+    [
+        pytest.param(
+            "polymarket",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="trade.py resumes the executor before engine.run (trader.engine is None,"
+                " so its book and market lookups answer None): leg 2 of a trade resumed after "
+                "LEG1_SENT gets size 0, is never sent, the unwind finds no bid and the trade is "
+                "BROKEN with leg 1 held unhedged",
+            ),
+        ),
+        "kalshi",
+    ],
+)
+def test_sigkill_with_a_leg_in_flight_then_restart(home, kalshi, poly, holder) -> None:
+    """The venue acts on the order at once and holds its answer; the command is SIGKILLed
+    while waiting; the same command on the same database ends hedged, nothing sent twice, and
+    makes no new entry in the game."""
+    if holder == "polymarket":  # leg 1 in flight
+        poly.inject(Fault(hold=30.0, path="/order"))
+        acted = poly.orders
+    else:  # leg 1 (Polymarket) filled, leg 2 in flight
+        kalshi.order_delay = 30.0
+        acted = kalshi.orders
+    child = subprocess.Popen(
+        home.command("trade", "--live", "--yes", "--json", "--duration", "1"),
+        env=child_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(3000):  # wait on state, not time: the held order exists at the venue
+            if acted or child.poll() is not None:
+                break
+            time.sleep(0.01)
+        assert acted, child.communicate(timeout=5)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL
+    kalshi.order_delay = 0.0
+    sent = (len(kalshi_creates(kalshi)), len(pm_posts(poly)))
+    assert sent == ((0, 1) if holder == "polymarket" else (1, 1))
+
+    report = home.trade()
+    size = check_hedged(report, kalshi, poly)
+    assert report["opportunities"]["taken"] == 0  # no re-entry into the held game
+    assert len(kalshi.orders) == 1 and duplicates(kalshi) == {}
+    assert len(pm_posts(poly)) == len(poly.orders) == 1
+    assert home.sql("select trade_id, state from trades") == [("live/00001", "hedged")]
+    assert D(home.sql("select size from trades")[0][0]) == size
+
+
+# -- refusals before anything is sent ----------------------------------------------------------
+
+
+def test_live_without_credentials_is_one_line(unshimmed, kalshi, poly, monkeypatch) -> None:
+    for name in credentials_env("", ""):
+        monkeypatch.delenv(name)
+    done = unshimmed.process("trade", "--live", "--yes", "--json")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    (line,) = [line for line in done.stderr.splitlines() if line.startswith("Error")]
+    assert "credentials" in line
+    assert kalshi_creates(kalshi) == [] and pm_posts(poly) == []
+
+
+def test_live_without_yes_on_a_pipe_aborts(home, kalshi, poly) -> None:
+    done = home.process("trade", "--live", "--json", input="")
+    assert done.returncode != 0
+    assert "Aborted" in done.stderr and "Traceback" not in done.stderr
+    assert "Trade real money?" in done.stderr
+    assert kalshi_creates(kalshi) == [] and pm_posts(poly) == []
+    assert home.sql("select count(*) from trades") == [(0,)]
+
+
+def test_live_with_sample_is_a_usage_error(home, kalshi, poly) -> None:
+    done = home.process("trade", "--live", "--sample", "--yes")
+    assert done.returncode == 2, done.stderr
+    assert "--live" in done.stderr and "Traceback" not in done.stderr
+    assert kalshi.requests == [] and poly.requests == []
