@@ -14,7 +14,7 @@ import re
 import sys
 import types
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,8 @@ from arbkit.registry import (
     get_venues,
 )
 from arbkit.store import open_store
+from arbkit.trading.exits import ExitManager, build_exit_rules
+from arbkit.trading.model import GamePosition, LegPosition, Mode
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOK_NAMES = sorted(
@@ -64,13 +66,12 @@ class ToyExit(arbkit.ExitRule):
 
     def should_exit(
         self,
-        position: arbkit.Position,
+        position: GamePosition,
         books: Mapping[str, arbkit.OrderBook],
+        markets: Mapping[str, arbkit.Market],
         now: datetime,
-        *,
-        start_time: datetime | None = None,
     ) -> str | None:
-        return "always" if position.size else None
+        return "always" if any(leg.size for leg in position.legs.values()) else None
 
 
 class ToyScorer:
@@ -196,9 +197,26 @@ def test_hook_register_strategies(pm: ArbkitPluginManager, toy: ToyPlugin) -> No
 
 
 def test_hook_register_exits(pm: ArbkitPluginManager, toy: ToyPlugin) -> None:
-    rule = get_exits(pm)["toy-exit"]()
-    position = arbkit.Position(venue="toyvenue", contract_id="c1", size="3")
-    assert rule.should_exit(position, {}, datetime(2026, 1, 1)) == "always"
+    """The registered rule is enabled by its table and asked by the trader's exit manager."""
+    manager = ExitManager(build_exit_rules(get_exits(pm), {"toy-exit": {}}))
+    assert [rule.name for rule in manager.rules][-1] == "toy-exit"
+    opened = datetime(2026, 1, 8, 23, 0, tzinfo=UTC)
+    leg = LegPosition(
+        venue="toyvenue", market_id="m1", contract_id="c1", outcome="Lakers", size=Decimal(3)
+    )
+    position = GamePosition(
+        game_id="NBA:2026-01-08:LAL@BOS",
+        league="NBA",
+        strategy="toy-strategy",
+        mode=Mode.PAPER,
+        opened_at=opened,
+        legs={"c1": leg},
+    )
+    later = opened + timedelta(minutes=1)  # after min_hold's 15 s
+    assert manager.evaluate(position, {}, {}, later) == "toy-exit: always"
+    assert manager.evaluate(position, {}, {}, opened) is None  # min_hold still vetoes
+    leg.size = Decimal(0)
+    assert manager.evaluate(position, {}, {}, later) is None  # nothing held: never asked
 
 
 def test_hook_register_matchers(pm: ArbkitPluginManager, toy: ToyPlugin) -> None:

@@ -24,6 +24,8 @@ from arbkit.cli import make_cli
 from arbkit.cli.state import AppState
 from arbkit.plugins import make_plugin_manager
 from arbkit.registry import get_exits, get_strategies
+from arbkit.trading.exits import ExitManager, build_exit_rules
+from arbkit.trading.model import GamePosition, LegPosition, Mode
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "plugins.md"
 MARKER = "<!-- tests/test_third_party_strategy.py runs the next python block -->"
@@ -146,22 +148,56 @@ def test_it_honours_the_users_settings(scan) -> None:
 START = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
 
 
-def test_the_exit_rule_closes_shortly_before_the_start(example) -> None:
-    rule = example.BeforeStart({"seconds": 600})
-    held = arbkit.Position(venue="kalshi", contract_id="K:yes", size="10", cost="4.2")
+def game_position(*, start_time: datetime | None = START, held: str = "10") -> GamePosition:
+    """Both legs of one arbitrage, opened an hour before the start, as the trader holds them."""
+
+    def leg(venue: str, contract_id: str, price: str) -> LegPosition:
+        size = Decimal(held)
+        return LegPosition(
+            venue=venue,
+            market_id=contract_id.split(":")[0],
+            contract_id=contract_id,
+            outcome=contract_id,
+            size=size,
+            bought=Decimal(10),
+            cost=Decimal(price) * 10,
+        )
+
+    return GamePosition(
+        game_id="NCAAF:2026-11-24:USC@WIS",
+        league="NCAAF",
+        strategy=STRATEGY,
+        mode=Mode.PAPER,
+        opened_at=START - timedelta(hours=1),
+        start_time=start_time,
+        legs={
+            c: leg(v, c, p)
+            for v, c, p in (("polymarket", "tok-usc", "0.41"), ("kalshi", "K:yes", "0.55"))
+        },
+    )
+
+
+def manager(pm, **options: object) -> ExitManager:
+    """The exit manager ``arbkit trade`` builds with ``[exits.example-before-start]`` set."""
+    return ExitManager(build_exit_rules(get_exits(pm), {EXIT: options}))
+
+
+def test_the_exit_rule_closes_shortly_before_the_start(pm) -> None:
+    exits = manager(pm, seconds=600)
     early, late = START - timedelta(minutes=11), START - timedelta(minutes=9)
-    assert rule.should_exit(held, {}, early, start_time=START) is None
-    reason = rule.should_exit(held, {}, late, start_time=START)
-    assert reason == "the game starts at 2026-11-25T01:00:00+00:00, in under 600 s"
+    # No books: the price rules (convergence) cannot judge, this one needs none.
+    assert exits.evaluate(game_position(), {}, {}, early) is None
+    reason = exits.evaluate(game_position(), {}, {}, late)
+    assert reason == f"{EXIT}: the game starts at 2026-11-25T01:00:00+00:00, in under 600 s"
 
 
-def test_the_exit_rule_keeps_what_it_cannot_judge(example) -> None:
-    rule = example.BeforeStart()
-    held = arbkit.Position(venue="kalshi", contract_id="K:yes", size="10", cost="4.2")
-    empty = arbkit.Position(venue="kalshi", contract_id="K:yes")
-    assert rule.lead == timedelta(seconds=300)
-    assert rule.should_exit(held, {}, START) is None  # start unknown
-    assert rule.should_exit(empty, {}, START, start_time=START) is None  # nothing held
+def test_the_exit_rule_keeps_what_it_cannot_judge(example, pm) -> None:
+    assert example.BeforeStart().lead == timedelta(seconds=300)
+    exits = manager(pm)
+    assert exits.evaluate(game_position(start_time=None), {}, {}, START) is None  # no start
+    assert exits.evaluate(game_position(held="0"), {}, {}, START) is None  # nothing held
+    rule = example.BeforeStart()  # asked directly too: an empty position is no exit
+    assert rule.should_exit(game_position(held="0"), {}, {}, START) is None
 
 
 @pytest.mark.parametrize("bad", ["soon", -1, True, float("nan")])

@@ -286,3 +286,73 @@ def test_the_base_rule_neither_holds_nor_exits() -> None:
     rule = ExitRule({"a": 1})
     assert rule.options == {"a": 1} and rule.holds(position(), T0) is None
     assert rule.should_exit(position(), UP, MARKETS, START) is None
+
+
+# -- what the manager does not ask again ---------------------------------------------------
+
+
+class Counting(ExitRule):
+    """Counts its questions; exits when ``exit`` is set."""
+
+    name = "test-counting"
+    asked = 0
+
+    def should_exit(self, position: GamePosition, books, markets, now) -> str | None:
+        type(self).asked += 1
+        return "asked to" if self.options.get("exit") else None
+
+
+class CountingTimeless(Counting):
+    name = "test-counting-timeless"
+    timeless = True
+    asked = 0
+
+
+def counting(**options: Any) -> tuple[ExitManager, type[Counting], type[Counting]]:
+    Counting.asked = CountingTimeless.asked = 0
+    timed, timeless = Counting(options), CountingTimeless(options)
+    return ExitManager([timeless, timed]), Counting, CountingTimeless
+
+
+def test_a_timeless_rule_is_asked_again_only_when_a_book_or_a_leg_changes() -> None:
+    manager, timed, timeless = counting()
+    held = position()
+    for _ in range(3):
+        assert manager.evaluate(held, dict(UP), dict(MARKETS), AFTER_HOLD) is None
+    assert (timeless.asked, timed.asked) == (1, 3)  # new mappings, the same books inside
+    assert manager.evaluate(held, {**UP, K: book(K, ("0.55", "10"))}, MARKETS, AFTER_HOLD) is None
+    assert timeless.asked == 2  # a new (even if equal) book: asked again
+    held.legs[PM].fees += D("0.01")  # a leg's figures changed
+    assert manager.evaluate(held, UP, MARKETS, AFTER_HOLD) is None
+    assert manager.evaluate(held, UP, MARKETS, AFTER_HOLD) is None
+    assert timeless.asked == 3  # after the change once, then remembered again
+    assert manager.evaluate(position(), UP, MARKETS, AFTER_HOLD) is None  # another position
+    assert timeless.asked == 4
+
+
+def test_a_timeless_rule_that_exits_is_asked_every_time() -> None:
+    manager, _, timeless = counting(exit=True)
+    held = position()
+    for _ in range(2):
+        assert manager.evaluate(held, UP, MARKETS, AFTER_HOLD) == "test-counting-timeless: asked to"
+    assert timeless.asked == 2
+
+
+def test_the_price_rules_share_one_close_value_per_evaluation(pm, monkeypatch) -> None:
+    from arbkit.trading import positions
+
+    computed: list[object] = []
+    real = positions._close_value
+
+    def counted(inputs: Any) -> Any:
+        computed.append(inputs)
+        return real(inputs)
+
+    monkeypatch.setattr(positions, "_close_value", counted)
+    config = {"take_profit": {"dollars": "5"}, "stop_loss": {"dollars": "5"}}
+    manager = rules(config, pm)
+    fresh = {cid: book(cid, *((str(p), str(s)) for p, s in b.bids)) for cid, b in DOWN.items()}
+    assert manager.evaluate(position(), fresh, MARKETS, AFTER_HOLD) is None
+    assert len(computed) == 1  # stop_loss, take_profit and convergence: one computation
+    shared = positions.close_value(position(), fresh, MARKETS)
+    assert shared is not None and str(shared.total) == "-0.08492"  # the file's DOWN figure

@@ -124,33 +124,47 @@ def position_closed(position: arbkit.Position, pnl: Decimal) -> None:
 
 
 class PriceTargetExit(arbkit.ExitRule):
-    """Close a position once its best bid reaches ``target`` (default 0.95).
+    """Close a position once the best bid of one of its held legs reaches ``target`` (default
+    0.95): that side is then all but certain, and selling both legs takes the profit now.
 
     Options come from the config's ``[exits.notify-price-target]`` table. The id is prefixed
     with the plugin's name because exit ids must be unique across every installed plugin.
     """
 
     name = "notify-price-target"
-    description = "Close when the best bid reaches a target price (example plugin)."
+    description = "Close when a held leg's best bid reaches a target price (example plugin)."
+    timeless = True  # its answer depends on the legs' books alone
 
-    @property
-    def target(self) -> Decimal:
-        return arbkit.to_decimal(self.options.get("target", "0.95"))
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        super().__init__(options)
+        value = self.options.get("target", "0.95")
+        try:
+            target = arbkit.to_decimal(value)
+        except (arbkit.ArbkitError, TypeError, ValueError):
+            target = None
+        if target is None or not 0 < target <= 1:
+            raise arbkit.ConfigError(
+                f"[exits.{self.name}] target must be a price above 0 and at most 1, got {value!r}"
+            )
+        self.target = target
 
     def should_exit(
         self,
-        position: arbkit.Position,
+        position: Any,  # the game's whole position (every leg, by contract id)
         books: Mapping[str, arbkit.OrderBook],
+        markets: Mapping[str, arbkit.Market],
         now: datetime,
-        *,
-        start_time: datetime | None = None,
     ) -> str | None:
-        book = books.get(position.contract_id)
-        if not position.size or book is None or not book.continuous or book.best_bid is None:
-            return None  # nothing held, or no bid we can trust
-        bid = book.best_bid[0]
-        if bid >= self.target:
-            return f"best bid {arbkit.format_decimal(bid)} reached target {self.target}"
+        for contract_id, leg in position.legs.items():
+            book = books.get(contract_id)
+            if not leg.size or book is None or not book.continuous or book.best_bid is None:
+                continue  # nothing held there, or no bid we can trust
+            bid = book.best_bid[0]
+            if bid >= self.target:
+                return (
+                    f"{leg.venue} {contract_id} best bid {arbkit.format_decimal(bid)} reached "
+                    f"target {arbkit.format_decimal(self.target)}"
+                )
         return None
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from arbkit.cli import make_cli
 from arbkit.cli.state import AppState
 from arbkit.plugins import make_plugin_manager, plugin_info
 from arbkit.registry import get_exits
+from arbkit.trading.exits import ExitManager, build_exit_rules
+from arbkit.trading.model import GamePosition, LegPosition, Mode
 
 NOW = datetime(2026, 1, 8, 23, 0, tzinfo=UTC)
 
@@ -168,18 +170,50 @@ def _book(bid: str, *, continuous: bool = True) -> arbkit.OrderBook:
     )
 
 
+def _position(held: str = "10") -> GamePosition:
+    """Both legs of one arbitrage, opened a minute before NOW (past min_hold's 15 s)."""
+    legs = {
+        contract_id: LegPosition(
+            venue=venue,
+            market_id=contract_id.split(":")[0],
+            contract_id=contract_id,
+            outcome=contract_id,
+            size=Decimal(held),
+            bought=Decimal(10),
+            cost=Decimal(cost),
+        )
+        for venue, contract_id, cost in (("polymarket", "tok-a", "4.1"), ("kalshi", "KX:no", "5.5"))
+    }
+    return GamePosition(
+        game_id="NBA:2026-01-08:LAL@BOS",
+        league="NBA",
+        strategy="cross_venue",
+        mode=Mode.PAPER,
+        opened_at=NOW - timedelta(minutes=1),
+        legs=legs,
+    )
+
+
 def test_exit_rule_is_registered_and_decides(pm: Any) -> None:
-    rule = get_exits(pm)["notify-price-target"]({"target": "0.9"})
-    held = arbkit.Position(venue="kalshi", contract_id="KX:no", size="10", cost="5.5")
-    assert rule.should_exit(held, {"KX:no": _book("0.85")}, NOW) is None
-    assert rule.should_exit(held, {"KX:no": _book("0.91")}, NOW) == (
-        "best bid 0.91 reached target 0.9"
+    """Enabled by its table, the rule is asked by the exit manager ``arbkit trade`` builds."""
+    config = {"notify-price-target": {"target": "0.9"}, "convergence": {"enabled": False}}
+    manager = ExitManager(build_exit_rules(get_exits(pm), config))
+    held = _position()
+    assert manager.evaluate(held, {"KX:no": _book("0.85")}, {}, NOW) is None
+    assert manager.evaluate(held, {"KX:no": _book("0.91")}, {}, NOW) == (
+        "notify-price-target: kalshi KX:no best bid 0.91 reached target 0.9"
     )
     # A book whose stream continuity is in doubt is never acted on.
-    assert rule.should_exit(held, {"KX:no": _book("0.99", continuous=False)}, NOW) is None
-    assert rule.should_exit(held, {}, NOW) is None
-    empty = arbkit.Position(venue="kalshi", contract_id="KX:no")
-    assert rule.should_exit(empty, {"KX:no": _book("0.99")}, NOW) is None
+    assert manager.evaluate(held, {"KX:no": _book("0.99", continuous=False)}, {}, NOW) is None
+    assert manager.evaluate(held, {}, {}, NOW) is None
+    rule = get_exits(pm)["notify-price-target"]({"target": "0.9"})
+    assert rule.should_exit(_position(held="0"), {"KX:no": _book("0.99")}, {}, NOW) is None
+
+
+@pytest.mark.parametrize("bad", ["high", "0", "1.5", True])
+def test_a_bad_target_is_one_config_error(pm: Any, bad: Any) -> None:
+    with pytest.raises(arbkit.ConfigError, match=r"\[exits.notify-price-target\] target"):
+        build_exit_rules(get_exits(pm), {"notify-price-target": {"target": bad}})
 
 
 def test_notify_test_command(pm: Any, notify_file: Path) -> None:
