@@ -267,12 +267,6 @@ async def one_database(
     pm = make_plugin_manager()
     path = folder / "arbkit.db"
     store = open_store(path, extra=get_migrations(pm))
-    if synchronous:
-        store.db.execute(f"PRAGMA synchronous = {synchronous}")
-    pragmas = {
-        "journal_mode": store.db.execute("PRAGMA journal_mode").fetchone()[0],
-        "synchronous": store.db.execute("PRAGMA synchronous").fetchone()[0],
-    }
     settings = EngineSettings(sample=True, settlements=True, min_edge=Decimal(0))
     engine = build_engine(pm, settings, overrides=store.db)
     store_sink = StoreSink(store, command="trade", source=settings.source, options={"book": BOOK})
@@ -286,6 +280,12 @@ async def one_database(
         run_id=store_sink.run_id,
         book_id=BOOK,
     )
+    if synchronous:  # a what-if over what build_trader chose
+        store.db.execute(f"PRAGMA synchronous = {synchronous}")
+    pragmas = {
+        "journal_mode": store.db.execute("PRAGMA journal_mode").fetchone()[0],
+        "synchronous": store.db.execute("PRAGMA synchronous").fetchone()[0],
+    }
     sampler = Sampler(trader, path, probe)
     repeater = Repeater(trader, repeats)
     engine.attach(repeater)

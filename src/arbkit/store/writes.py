@@ -14,7 +14,11 @@ from contextlib import contextmanager
 
 
 class Writes:
-    """Wraps one connection: :meth:`commit` for a write, :meth:`atomic` around several."""
+    """Wraps one connection: :meth:`commit` for a write, :meth:`atomic` around several.
+
+    Transactions are opened explicitly (``BEGIN IMMEDIATE``): sqlite-utils commits a statement
+    at once when no transaction is open, which would split a write of several rows.
+    """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -23,16 +27,13 @@ class Writes:
     @contextmanager
     def commit(self) -> Iterator[sqlite3.Connection]:
         """A write committed on exit, unless inside :meth:`atomic` (then with the rest)."""
-        if self._depth:
-            yield self.conn
-            return
-        with self.conn:
+        with self.atomic():
             yield self.conn
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """Every write inside is one transaction (nested calls join the outer one)."""
-        if self._depth:
+        if self._depth or self.conn.in_transaction:
             self._depth += 1
             try:
                 yield
@@ -40,9 +41,14 @@ class Writes:
                 self._depth -= 1
             return
         self._depth = 1
+        self.conn.execute("BEGIN IMMEDIATE")
         try:
-            with self.conn:
-                yield
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        else:
+            self.conn.commit()
         finally:
             self._depth = 0
 

@@ -92,6 +92,10 @@ def build_trader(
         mode=settings.mode,
         kill_switch=kill_switch,
     )
+    if settings.mode is Mode.PAPER:
+        # WAL with synchronous=NORMAL: a commit survives the process being killed (what paper
+        # needs), only an OS crash or power cut can lose the last ones; no fsync per trade.
+        store.db.execute("PRAGMA synchronous=NORMAL")
     journal = TradeJournal(store, run_id=run_id, mode=settings.mode)
     exits = ExitManager(build_exit_rules(get_exits(pm), settings.exits))
 

@@ -284,16 +284,30 @@ class Trader(Sink):
         self._sync_blocks()
         trade_id = self._next_trade_id(game_id)
         decision, plan = self.gate.evaluate(opportunity, shard.state, now, trade_id=trade_id)
+        if plan is not None and self.mode is Mode.PAPER:
+            with self._writes.atomic():  # the verdict and the whole simulated trade: one commit
+                self._record_decision(decision)
+                self._accept(plan, opportunity.key, game_id)
+            return
         self._record_decision(decision)
         if self.gate.events:
             self._store_risk_events()
-        if decision.reason in _TRANSIENT:
-            self._retry[opportunity.key] = game_id
-        else:
-            self._retry.pop(opportunity.key, None)
         if plan is None:
-            self._trade_seq -= 1  # the id was not used
-            return
+            self._refused(decision, opportunity.key, game_id)
+        else:
+            self._accept(plan, opportunity.key, game_id)
+
+    def _refused(self, decision: Decision, key: str, game_id: str) -> None:
+        if decision.reason in _TRANSIENT:
+            self._retry[key] = game_id
+        else:
+            self._retry.pop(key, None)
+        self._trade_seq -= 1  # the trade id was not used
+
+    def _accept(self, plan: TradePlan, key: str, game_id: str) -> None:
+        self._retry.pop(key, None)
+        if self.gate.events:
+            self._store_risk_events()
         self.taken += 1
         self._plans[plan.trade_id] = plan
         for leg in plan.legs:
