@@ -9,7 +9,7 @@ The replay is a copy of the sample, played at ``--speed 60`` (about 6 s) with ``
 so that the plans decided at 23:00 stay pending for 2 s of wall time before they fill at 23:02,
 and the positions then stay open until the settlements after the stream. Two kills are timed by
 polling the database; two land between two exact journal writes (see
-:func:`trade_helpers.killed_after_fill`). Every run uses the same replay directory (so the
+:func:`trade_helpers.killed_at`). Every run uses the same replay directory (so the
 same book id) and its own database; all of them run at the same time.
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from trade_helpers import (
     count,
     finish,
     kill_when,
-    killed_after_fill,
+    killed_at,
     rows,
     runs,
     trade_command,
@@ -35,12 +36,8 @@ from trade_helpers import (
 )
 
 ARGS = ("--speed", "60", "--latency", "120")
-
-RESUME_BUG = (
-    "trader.restore() (src/arbkit/trading/trader.py, the open_trades() loop) only notes a "
-    "paper trade left planned/leg1_sent/leg2_sent and holds its game; the paper executor is "
-    "never given it again and it is never closed, so its position is lost or left one-legged"
-)
+#: settles (02:20:37) before the Polymarket side of DUKE@MICH (03:09:46)
+HALF_SETTLED = "KXNCAAMBGAME-26NOV24DUKEMICH-MICH"
 
 
 def _planned(db: Path) -> bool:
@@ -58,31 +55,28 @@ def _open(db: Path) -> bool:
 #: scenario → how the first run dies
 KILLS = {
     "plans-pending": lambda cmd, env, db: kill_when(cmd, env, db, _planned)[1],
-    "after-leg-1-fill": lambda cmd, env, db: killed_after_fill(cmd, env, 1) == -9,
-    "after-both-legs-of-trade-1": lambda cmd, env, db: killed_after_fill(cmd, env, 2) == -9,
+    "after-leg-1-fill": lambda cmd, env, db: killed_at(cmd, env, "fill:1"),
+    "after-both-legs-of-trade-1": lambda cmd, env, db: killed_at(cmd, env, "fill:2"),
     "positions-open": lambda cmd, env, db: kill_when(cmd, env, db, _open)[1],
+    "one-leg-settled": lambda cmd, env, db: killed_at(cmd, env, f"settlement:{HALF_SETTLED}"),
 }
-#: (check, scenario) pairs that fail because of the resume bug
-BROKEN = {
-    ("positions", "plans-pending"),
-    ("positions", "after-leg-1-fill"),
-    ("positions", "after-both-legs-of-trade-1"),
-    ("final", "plans-pending"),
-    ("final", "after-leg-1-fill"),
-    ("final", "after-both-legs-of-trade-1"),
-}
+#: (check, scenario) → why it fails today (an xfail, strict)
+FUTURE_SETTLEMENT = (
+    "Trader.restore() (src/arbkit/trading/trader.py:175) applies every stored settlement, "
+    "also those after the replay's clock: the resumed replay restarts at 23:00 holding "
+    "DUKE@MICH with its Kalshi leg already paid (settled 02:20:37), and the convergence exit "
+    "sells the Polymarket leg at 23:04:20 on that knowledge of the future (realized 16.84 "
+    "instead of the clean run's 1.70)"
+)
+KNOWN: dict[tuple[str, str], str] = {("positions", "one-leg-settled"): FUTURE_SETTLEMENT}
 
 
 def cases(check: str) -> list[Any]:
-    return [
-        pytest.param(
-            name,
-            marks=[pytest.mark.xfail(strict=True, reason=RESUME_BUG)]
-            if (check, name) in BROKEN
-            else [],
-        )
-        for name in KILLS
-    ]
+    def marks(name: str) -> list[Any]:
+        reason = KNOWN.get((check, name))
+        return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+
+    return [pytest.param(name, marks=marks(name)) for name in KILLS]
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +98,9 @@ def evening(tmp_path_factory) -> dict[str, Any]:
             "trades": rows(db, "select trade_id, state from trades"),
             "fills": count(db, "select count(*) from fills"),
             "open": count(db, "select count(*) from game_positions where status = 'open'"),
+            "settled": [r["market_id"] for r in rows(db, "select market_id from settlements")]
+            if count(db, "select count(*) from settlements")
+            else [],
         }
         return {"killed": killed, "after_kill": after_kill, "out": finish(command, env), "db": db}
 
@@ -124,10 +121,15 @@ def test_each_kill_landed_where_it_was_meant_to(evening):
     assert all(evening[name]["killed"] for name in KILLS), seen
     pending = seen["plans-pending"]
     assert pending["trades"] and pending["fills"] == 0
-    assert seen["after-leg-1-fill"]["fills"] == 1
-    assert seen["after-both-legs-of-trade-1"]["fills"] == 2
+    for name in ("after-leg-1-fill", "after-both-legs-of-trade-1"):  # mid-execution: the
+        # trades' rows may be one transaction (then none of it is stored), never all of it
+        assert {t["state"] for t in seen[name]["trades"]} - FINAL_STATES, seen[name]
+        assert seen[name]["fills"] < 4
     opened = seen["positions-open"]
     assert opened["open"] > 0 and {t["state"] for t in opened["trades"]} <= FINAL_STATES
+    assert not opened["settled"]
+    half = seen["one-leg-settled"]
+    assert half["open"] == 2 and HALF_SETTLED in half["settled"]
     for name in KILLS:  # the killed run is stored as not completed, and then resumed
         db = evening[name]["db"]
         assert [run["status"] for run in runs(db)] == ["running", "completed"]
@@ -148,34 +150,45 @@ def test_no_fill_is_recorded_twice(evening, name):
     db = evening[name]["db"]
     book = book_of(db)
     fills = rows(db, "select * from fills where trade_id like ?", [book + "/%"])
+    assert fills
     assert len({(f["venue"], f["fill_id"]) for f in fills}) == len(fills)
-    orders = Counter(f["client_order_id"] for f in fills)
-    shown = Counter(
-        (leg["contract"], f["price"], f["size"])
-        for p in evening[name]["out"]["positions"]
-        for leg in p["legs"]
-        for f in leg["fills"]
-    )
-    assert sum(shown.values()) == len(fills), "a stored fill counted twice (or not at all)"
-    by_order: dict[str, set[tuple[str, int]]] = {}
+    owners: dict[str, set[tuple[str, int]]] = {}
+    for f in fills:  # a client order id is one order of one leg of one trade
+        owners.setdefault(f["client_order_id"], set()).add((f["trade_id"], f["leg"]))
+    assert all(len(found) == 1 for found in owners.values()), owners
+    shown = sum(len(leg["fills"]) for p in evening[name]["out"]["positions"] for leg in p["legs"])
+    assert shown == len(fills), "the report shows a stored fill twice, or misses one"
+    bought: Counter[tuple[str, int]] = Counter()
     for f in fills:
-        by_order.setdefault(f["client_order_id"], set()).add((f["trade_id"], f["leg"]))
-    assert all(len(owners) == 1 for owners in by_order.values()), by_order
-    clean = rows(evening["clean"]["db"], "select client_order_id from fills")
-    assert orders <= Counter(f["client_order_id"] for f in clean)
+        if f["side"] == "buy":
+            bought[(f["trade_id"], f["leg"])] += Decimal(f["size"])
+    sizes = {
+        t["trade_id"]: Decimal(t["size"])
+        for t in rows(db, "select trade_id, size from trades where kind = 'entry'")
+    }
+    assert all(total <= sizes[trade] for (trade, _), total in bought.items()), bought
 
 
 @pytest.mark.parametrize("name", cases("entries"))
 def test_no_game_already_held_is_entered_again(evening, name):
+    """A game has one entry that bought anything, and no entry is planned after it (a plan
+    the killed run left unfilled may end missed; the replay may then enter the game anew)."""
     db = evening[name]["db"]
     book = book_of(db)
     entries = rows(
         db,
-        "select game_id, count(*) as n from trades where kind = 'entry' and trade_id like ?"
-        " group by game_id",
+        "select t.game_id, t.trade_id, count(f.fill_id) as fills from trades t"
+        " left join fills f on f.trade_id = t.trade_id"
+        " where t.kind = 'entry' and t.trade_id like ? group by t.trade_id order by t.trade_id",
         [book + "/%"],
     )
-    assert entries and all(entry["n"] == 1 for entry in entries), entries
+    by_game: dict[str, list[int]] = {}
+    for entry in entries:
+        by_game.setdefault(entry["game_id"], []).append(entry["fills"])
+    assert by_game, "the book must hold entries"
+    for game, fills in by_game.items():
+        assert sum(1 for n in fills if n) == 1, (game, entries)
+        assert fills[-1], f"{game}: an entry planned after the one that bought: {entries}"
 
 
 @pytest.mark.parametrize("name", cases("final"))
@@ -184,3 +197,16 @@ def test_every_trade_ends_in_a_final_state(evening, name):
     trades = rows(db, "select trade_id, state from trades")
     assert trades
     assert {t["trade_id"]: t["state"] for t in trades if t["state"] not in FINAL_STATES} == {}
+
+
+@pytest.mark.parametrize("name", cases("one-legged"))
+def test_a_position_that_is_not_a_hedged_pair_is_counted_one_legged(evening, name):
+    """Whatever the restart did, the report's ``one_legged`` check must see a position whose
+    legs are not one equal pair of contracts on two venues."""
+    out = evening[name]["out"]
+    unpaired = [
+        p["game"]
+        for p in out["positions"]
+        if len(p["legs"]) != 2 or len({leg["size"] for leg in p["legs"]}) != 1
+    ]
+    assert out["checks"]["one_legged"] == len(unpaired), unpaired

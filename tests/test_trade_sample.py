@@ -13,6 +13,7 @@ from the raw settlement files.
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
@@ -89,14 +90,14 @@ def raw() -> dict[str, Any]:
     return {"pm_rate": pm_rate, "k_multiplier": k_multiplier, "payout": payout, "at": settled_at}
 
 
-def books_before(moment: datetime) -> dict[str, OrderBook]:
+def books_before(directory: Path, moment: datetime) -> dict[str, OrderBook]:
     """Every contract's recorded book after each stream message stamped before ``moment``
     (a book whose continuity is lost is left out: nothing may trade on it)."""
     timeline = []
     decoders = {}
     books: dict[str, OrderBook] = {}
     for rank, (name, venue) in enumerate(VENUES.items()):
-        recording = venue.read_recording(SAMPLE / name)
+        recording = venue.read_recording(directory / name)
         decoders[name] = venue.stream_decoder(list(recording.markets))
         decoders[name].seed(list(recording.books))
         books.update({book.contract_id: book for book in recording.books})
@@ -142,10 +143,12 @@ def fees(leg: dict[str, Any], takes: list[tuple[Decimal, Decimal]], raw: dict) -
     return result
 
 
-def expected_fills(plan: dict[str, Any], latency: timedelta, raw: dict) -> dict[str, list]:
+def expected_fills(
+    directory: Path, plan: dict[str, Any], latency: timedelta, raw: dict
+) -> dict[str, list]:
     """contract id → ``[(at, price, size, fee)]`` the plan must have filled."""
     due = datetime.fromisoformat(plan["decided_at"]) + latency
-    books = books_before(due)
+    books = books_before(directory, due)
     result = {}
     for leg in plan["legs"]:
         assert leg["side"] == "buy"
@@ -161,15 +164,73 @@ def expected_fills(plan: dict[str, Any], latency: timedelta, raw: dict) -> dict[
 # -- the command --------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=[None, "90"], ids=["default-latency", "latency-90s"])
+#: DUKE@MICH's books thinned just after the 23:00 decision, so that its legs walk several
+#: levels: the Kalshi MICH snapshot at .455 (YES bids 0.40 → 18.40, 0.39 → 14.49, so NO
+#: asks 18.40 @ 0.60, 14.49 @ 0.61, 13.91 of 1200 @ 0.62) and a Polymarket ``book`` for the
+#: Michigan token at .500 (10.37 @ 0.34, then 900 @ 0.35). Sizes are chosen so that rounding
+#: each Kalshi fill to $0.0001 first gives 0.79 where the unrounded sum gives 0.78, and
+#: rounding each Polymarket level gives 0.31846 where the order rounded once gives 0.31845.
+THIN_KALSHI = ("KXNCAAMBGAME-26NOV24DUKEMICH-MICH", {"0.4000": "18.40", "0.3900": "14.49"})
+THIN_PM_TOKEN = "77795463211898279382073422802072864022655166503075404232000053614605405448907"
+THIN_PM_ASKS = {"0.34": "10.37", "0.35": "900"}
+
+
+def thin_books(where: Path) -> Path:
+    """A copy of the sample with DUKE@MICH's books thinned (see ``THIN_KALSHI``)."""
+    replay = where / "thin"
+    shutil.copytree(SAMPLE, replay)
+    path = replay / "kalshi" / "stream.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    ticker, sizes = THIN_KALSHI
+    for line in lines:
+        body = line["msg"].get("msg", {})
+        if line["msg"]["type"] == "orderbook_snapshot" and body["market_ticker"] == ticker:
+            body["yes_dollars_fp"] = [[p, sizes.get(p, s)] for p, s in body["yes_dollars_fp"]]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    (rest,) = [
+        b
+        for b in json.loads((SAMPLE / "polymarket" / "books.json").read_text())
+        if b["asset_id"] == THIN_PM_TOKEN
+    ]
+    asks = [
+        {"price": a["price"], "size": THIN_PM_ASKS.get(a["price"], a["size"])} for a in rest["asks"]
+    ]
+    book = {**rest, "event_type": "book", "asks": asks, "timestamp": "1795561200500"}
+    path = replay / "polymarket" / "stream.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    lines.append({"ts": 1795561200500, "msg": book})
+    lines.sort(key=lambda line: line["ts"])
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return replay
+
+
+@pytest.fixture(
+    scope="module",
+    params=[None, "90", "thin"],
+    ids=["default-latency", "latency-90s", "thin-books-latency-1s"],
+)
 def traded(request, tmp_path_factory) -> dict[str, Any]:
-    """One ``arbkit trade --sample`` on a fresh database (default latency, then 90 s)."""
-    db = tmp_path_factory.mktemp("trade") / "arbkit.db"
-    args = ["--sample"] + (["--latency", request.param] if request.param else [])
+    """One ``arbkit trade`` on a fresh database: the sample with the default latency, the
+    sample with 90 s, and the thinned copy with 1 s (fills walking several levels)."""
+    where = tmp_path_factory.mktemp("trade")
+    db = where / "arbkit.db"
+    if request.param == "thin":
+        directory, latency = thin_books(where), timedelta(seconds=1)
+        args = ["--replay", str(directory), "--latency", "1"]
+    elif request.param:
+        directory, latency = SAMPLE, timedelta(seconds=float(request.param))
+        args = ["--sample", "--latency", request.param]
+    else:
+        directory, latency, args = SAMPLE, DEFAULT_LATENCY, ["--sample"]
     stdout = run_trade(db, *args)
-    latency = timedelta(seconds=float(request.param)) if request.param else DEFAULT_LATENCY
     (run,) = runs(db)
-    return {"db": db, "out": json.loads(stdout), "latency": latency, "book": run["book"]}
+    return {
+        "db": db,
+        "dir": directory,
+        "out": json.loads(stdout),
+        "latency": latency,
+        "book": run["book"],
+    }
 
 
 def test_two_fresh_databases_give_byte_identical_output(tmp_path: Path) -> None:
@@ -196,7 +257,7 @@ def test_every_fill_recomputes_from_the_recorded_books_latency_and_fee_formulas(
     for trade in plans:
         plan = trade["plan"]
         assert trade["state"] == "hedged"
-        for contract, fills in expected_fills(plan, traded["latency"], raw).items():
+        for contract, fills in expected_fills(traded["dir"], plan, traded["latency"], raw).items():
             leg = shown.pop((plan["game_id"], contract))
             got = [
                 (datetime.fromisoformat(f["at"]), D(f["price"]), D(f["size"]), D(f["fee"]))

@@ -118,32 +118,38 @@ def trade_command(replay: Path, *args: str) -> list[str]:
     ]
 
 
-#: Runs the command, and SIGKILLs it right after the Nth fill it commits to the journal
-#: (``KILL_AFTER_FILL`` in the environment): a crash between two exact writes, which no
-#: polling from outside can land reliably. Only the moment is chosen; the kill is real.
-_KILL_AFTER_FILL = """
+#: Runs the command and SIGKILLs it right after one exact journal write: ``KILL_AT`` is
+#: ``fill:N`` (the Nth fill committed) or ``settlement:MARKET`` (that market's settlement
+#: stored, before any position is paid from it). No polling from outside can land between two
+#: writes of one burst reliably; only the moment is chosen here, the kill is real.
+_KILL_AT = """
 import os, signal, sys
 from arbkit.trading.journal import TradeJournal
-wanted, done, original = int(os.environ["KILL_AFTER_FILL"]), [0], TradeJournal.fill
+from arbkit.trading.tradestore import TradeStore
+kind, _, target = os.environ["KILL_AT"].partition(":")
+fills, original_fill, original_settlement = [0], TradeJournal.fill, TradeStore.settlement
 def fill(self, *args, **kwargs):
-    result = original(self, *args, **kwargs)
-    done[0] += 1
-    if done[0] == wanted:
+    result = original_fill(self, *args, **kwargs)
+    fills[0] += 1
+    if kind == "fill" and fills[0] == int(target):
         os.kill(os.getpid(), signal.SIGKILL)
     return result
-TradeJournal.fill = fill
+def settlement(self, settlement, *args, **kwargs):
+    original_settlement(self, settlement, *args, **kwargs)
+    if kind == "settlement" and settlement.market_id == target:
+        os.kill(os.getpid(), signal.SIGKILL)
+TradeJournal.fill, TradeStore.settlement = fill, settlement
 from arbkit.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
 
-def killed_after_fill(command: list[str], env: dict[str, str], fills: int) -> int:
-    """Run ``command`` (from :func:`trade_command`) until its ``fills``-th journaled fill."""
-    argv = [command[0], "-c", _KILL_AFTER_FILL, *command[3:]]
-    done = subprocess.run(
-        argv, env={**env, "KILL_AFTER_FILL": str(fills)}, capture_output=True, timeout=60
-    )
-    return done.returncode
+def killed_at(command: list[str], env: dict[str, str], at: str) -> bool:
+    """Run ``command`` (from :func:`trade_command`) until the write ``at`` names (see
+    ``_KILL_AT``); whether it was killed there."""
+    argv = [command[0], "-c", _KILL_AT, *command[3:]]
+    done = subprocess.run(argv, env={**env, "KILL_AT": at}, capture_output=True, timeout=60)
+    return done.returncode == -signal.SIGKILL
 
 
 def kill_when(
