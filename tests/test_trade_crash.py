@@ -15,6 +15,7 @@ same book id) and its own database; all of them run at the same time.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -30,6 +31,7 @@ from trade_helpers import (
     kill_when,
     killed_at,
     rows,
+    run_trade,
     runs,
     trade_command,
     user_env,
@@ -107,7 +109,15 @@ def evening(tmp_path_factory) -> dict[str, Any]:
     with ThreadPoolExecutor(max_workers=len(KILLS) + 1) as pool:
         reference = pool.submit(clean)
         results = {name: pool.submit(crashed, name) for name in KILLS}
-        return {"clean": reference.result(), **{n: f.result() for n, f in results.items()}}
+        done = {name: future.result() for name, future in results.items()}
+        return {"clean": reference.result(), "replay": replay, **done}
+
+
+def test_the_clean_run_does_not_depend_on_the_speed(evening, tmp_path):
+    """The reference the restarts are compared with is what the evening gives at any speed."""
+    replay = Path(evening["replay"])
+    out = json.loads(run_trade(tmp_path / "arbkit.db", "--replay", str(replay), "--latency", "120"))
+    assert out == evening["clean"]["out"]
 
 
 def book_of(db: Path) -> str:
