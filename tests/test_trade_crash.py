@@ -61,6 +61,10 @@ KILLS = {
     "after-both-legs-of-trade-1": lambda cmd, env, db: killed_at(cmd, env, "fill:2"),
     "positions-open": lambda cmd, env, db: kill_when(cmd, env, db, _open)[1],
     "one-leg-settled": lambda cmd, env, db: killed_at(cmd, env, f"settlement:{HALF_SETTLED}"),
+    # killed with its plans pending, then the restart killed with positions open
+    "killed-twice": lambda cmd, env, db: (
+        kill_when(cmd, env, db, _planned)[1] and kill_when(cmd, env, db, _open)[1]
+    ),
 }
 #: (check, scenario) → why it fails today (an xfail, strict)
 FUTURE_SETTLEMENT = (
@@ -142,7 +146,8 @@ def test_each_kill_landed_where_it_was_meant_to(evening):
     assert half["open"] == 2 and HALF_SETTLED in half["settled"]
     for name in KILLS:  # the killed run is stored as not completed, and then resumed
         db = evening[name]["db"]
-        assert [run["status"] for run in runs(db)] == ["running", "completed"]
+        kills = 2 if name == "killed-twice" else 1
+        assert [run["status"] for run in runs(db)] == ["running"] * kills + ["completed"]
         book_of(db)
 
 

@@ -206,17 +206,19 @@ def thin_books(where: Path) -> Path:
 
 @pytest.fixture(
     scope="module",
-    params=[None, "90", "thin"],
-    ids=["default-latency", "latency-90s", "thin-books-latency-1s"],
+    params=[None, "90", "thin:1", "thin:0.455"],
+    ids=["default-latency", "latency-90s", "thin-books-latency-1s", "thin-books-due-at-a-message"],
 )
 def traded(request, tmp_path_factory) -> dict[str, Any]:
     """One ``arbkit trade`` on a fresh database: the sample with the default latency, the
-    sample with 90 s, and the thinned copy with 1 s (fills walking several levels)."""
+    sample with 90 s, the thinned copy with 1 s (fills walking several levels) and with
+    0.455 s, due exactly when the thinning Kalshi snapshot arrives (it must not be used yet)."""
     where = tmp_path_factory.mktemp("trade")
     db = where / "arbkit.db"
-    if request.param == "thin":
-        directory, latency = thin_books(where), timedelta(seconds=1)
-        args = ["--replay", str(directory), "--latency", "1"]
+    if request.param and request.param.startswith("thin:"):
+        seconds = request.param.partition(":")[2]
+        directory, latency = thin_books(where), timedelta(seconds=float(seconds))
+        args = ["--replay", str(directory), "--latency", seconds]
     elif request.param:
         directory, latency = SAMPLE, timedelta(seconds=float(request.param))
         args = ["--sample", "--latency", request.param]
@@ -383,9 +385,12 @@ def test_a_fill_due_after_the_game_started_is_missed(tmp_path: Path) -> None:
     "leg1_sent 23:00:00.260 for a fill at 23:00:00.250; with --latency 400, sent at 00:21:37 "
     "for a fill stamped 23:06:40",
 )
-def test_no_order_fills_before_it_is_sent(traded):
-    db = traded["db"]
-    for trade in entry_plans(db, traded["book"]):
+@pytest.mark.parametrize("latency", ["0.25", "400"])
+def test_no_order_fills_before_it_is_sent(tmp_path: Path, latency: str) -> None:
+    db = tmp_path / "arbkit.db"
+    run_trade(db, "--sample", "--latency", latency)
+    (run,) = runs(db)
+    for trade in entry_plans(db, run["book"]):
         sent = rows(
             db,
             "select min(at) as at from trade_transitions where trade_id = ? and state = ?",
