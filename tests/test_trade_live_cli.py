@@ -291,6 +291,40 @@ def test_second_leg_refused_is_retried_then_unwound_to_flat(home, kalshi, poly) 
     assert states == ["planned", "leg1_sent", "leg1_filled", "leg2_sent", "unwinding", "flat"]
 
 
+# -- a leg's answer later than the venue's timeout ----------------------------------------------
+
+
+@pytest.mark.parametrize("venue", ["polymarket", "kalshi"])
+def test_a_timed_out_leg_is_reconciled_without_a_second_order(home, kalshi, poly, venue) -> None:
+    """The venue acts at once and answers after the client's 1 s timeout (Polymarket: leg 1,
+    found by its fill; Kalshi: leg 2, found by its client order id): hedged, sent once."""
+    text = home.config.read_text().replace(
+        f"[venues.{venue}]\n", f"[venues.{venue}]\ntimeout = 1\n"
+    )
+    home.config.write_text(text)
+    if venue == "polymarket":
+        poly.inject(Fault(hold=2.0, path="/order"))
+    else:
+        kalshi.order_delay = 2.0
+    result = home.run("trade", "--live", "--yes", "--duration", SHORT, "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    if venue == "polymarket":  # the executor heard no answer and looked the order up
+        unknown = [line for line in result.stderr.splitlines() if "outcome unknown" in line]
+        assert len(unknown) == 1 and "polymarket: POST /order" in unknown[0], result.stderr
+    else:  # the plugin looked its own order up by client id (the list, not the order by id)
+        lists = [r for r in kalshi.requests if r.method == "GET" and r.path.endswith("/orders")]
+        assert lists, [r.path for r in kalshi.requests]
+    check_hedged(report, kalshi, poly)
+    assert len(pm_posts(poly)) == len(poly.orders) == 1
+    assert len(kalshi_creates(kalshi)) == len(kalshi.orders) == 1
+    orders = home.json("orders", "--json")["orders"]
+    assert sorted((r["venue"], r["status"]) for r in orders) == [
+        ("kalshi", "filled"),
+        ("polymarket", "filled"),
+    ]
+
+
 # -- the kill switch ---------------------------------------------------------------------------
 
 
@@ -327,7 +361,7 @@ def test_kill_switch_mid_run_stops_the_next_entry_but_not_an_exit(home, kalshi, 
     """Hedged; the halt file appears; Polymarket's bids jump (take profit sells both legs);
     then the cross comes back on the next update: the gate refuses it, halted."""
     home.configure("[exits.min_hold]\nenabled = false\n[exits.take_profit]\ndollars = 1\n")
-    run = home.trade_in_thread("0.1")
+    run = home.trade_in_thread("0.06")
     wait_for(lambda: kalshi.positions.get(KX_MIN, 0) > 0, "the entry is hedged")
     KillSwitch(KillSwitch.default_path(home.db)).trip("mid-run halt")
     poly.broadcast(
@@ -354,7 +388,7 @@ def test_kill_switch_mid_run_stops_the_next_entry_but_not_an_exit(home, kalshi, 
 )
 def test_a_refused_hedge_is_not_retried_on_every_book_change(home, kalshi, poly) -> None:
     kalshi.reject_orders = "insufficient balance"
-    run = home.trade_in_thread("0.1")
+    run = home.trade_in_thread("0.06")
     wait_for(lambda: len(pm_posts(poly)) == 2, "leg 1 bought and sold back")
     wait_for(lambda: home.sql("select state from trades") == [("flat",)], "the trade is flat")
     bigger = [("0.44", "500"), ("0.47", "3000")]
