@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
-from sqlite_utils.migrations import Migrations
 
 from arbkit.errors import ConfigError, PluginError
 from arbkit.exits import ExitRule
@@ -26,6 +25,9 @@ from arbkit.matching import LeagueData, Scorer
 from arbkit.plugins import ArbkitPluginManager, calling_plugin
 from arbkit.strategy import Strategy
 from arbkit.venue import Venue
+
+if TYPE_CHECKING:
+    from sqlite_utils.migrations import Migrations
 
 T = TypeVar("T")
 
@@ -167,6 +169,8 @@ def get_migrations(pm: pluggy.PluginManager) -> list[Migrations]:
 
 
 def _migrations(offered: Offered) -> list[Migrations]:
+    from sqlite_utils.migrations import Migrations  # only commands that open the store pay
+
     sets: list[Migrations] = []
     owners = {CORE_MIGRATIONS: "arbkit"}
     for plugin, item in offered:

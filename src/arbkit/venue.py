@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from attrs import field, frozen
 
@@ -34,7 +34,9 @@ from arbkit.models import (
     TimeInForce,
 )
 from arbkit.secrets import Secret
-from arbkit.streaming import StreamDecoder, StreamEvent
+
+if TYPE_CHECKING:
+    from arbkit.streaming import StreamDecoder, StreamEvent
 
 
 @frozen(kw_only=True)

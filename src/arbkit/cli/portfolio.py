@@ -16,9 +16,6 @@ import click
 from arbkit.cli.output import echo_json, render_table
 from arbkit.cli.state import AppState
 from arbkit.errors import ConfigError
-from arbkit.trading.pnl import summarize
-from arbkit.trading.positions import position_json
-from arbkit.trading.tradestore import latest_book, stored_positions, trade_runs
 
 
 def _book_option(command: Any) -> Any:
@@ -28,6 +25,8 @@ def _book_option(command: Any) -> Any:
 
 
 def _resolve_book(state: AppState, book: str | None) -> str:
+    from arbkit.trading.tradestore import latest_book
+
     chosen = book or latest_book(state.store)
     if chosen is None:
         raise ConfigError("no trading book in this database yet: run `arbkit trade --sample`")
@@ -76,6 +75,9 @@ def register(cli: click.Group) -> None:
           arbkit trade --sample && arbkit positions
           arbkit positions --open --json
         """
+        from arbkit.trading.positions import position_json
+        from arbkit.trading.tradestore import stored_positions
+
         if list_books:
             rows = _books(state)
             if json_:
@@ -147,6 +149,9 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def pnl_command(state: AppState, book: str | None, since: str | None, json_: bool) -> None:
         """Realized and unrealized P&L, fees, breakdowns and the three seed checks."""
+        from arbkit.trading.pnl import summarize
+        from arbkit.trading.tradestore import stored_positions
+
         start = parse_since(since)
         chosen = _resolve_book(state, book)
         positions = stored_positions(state.store, chosen)
@@ -178,6 +183,8 @@ def register(cli: click.Group) -> None:
 
 
 def _books(state: AppState) -> list[dict[str, Any]]:
+    from arbkit.trading.tradestore import trade_runs
+
     books: dict[str, dict[str, Any]] = {}
     for run in trade_runs(state.store):
         if not run["book"]:

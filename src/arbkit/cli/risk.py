@@ -14,12 +14,13 @@ import click
 
 from arbkit.cli.output import to_jsonable
 from arbkit.cli.state import AppState
-from arbkit.store import default_db_path
 from arbkit.trading.killswitch import KillSwitch
 from arbkit.trading.model import RiskState
 
 
 def _switch(state: AppState) -> KillSwitch:
+    from arbkit.store import default_db_path
+
     return KillSwitch(KillSwitch.default_path(state.db_path or default_db_path()))
 
 

@@ -13,7 +13,7 @@ import signal
 import sys
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -26,13 +26,11 @@ from arbkit.cli.options import (
 )
 from arbkit.cli.output import echo_json
 from arbkit.cli.state import AppState
-from arbkit.cli.tradeview import StatusLine, final_report, print_report
-from arbkit.engine import EngineSettings, HookSink, RunStatus, StoreSink, build_engine
 from arbkit.errors import ConfigError
-from arbkit.trading.books import choose_book
-from arbkit.trading.killswitch import KillSwitch
 from arbkit.trading.model import Mode, RiskLimits
-from arbkit.trading.setup import TradeSettings, build_trader
+
+if TYPE_CHECKING:
+    from arbkit.trading.killswitch import KillSwitch
 
 _price = decimal_at_least(Decimal(0), inclusive=False, why="a price > 0")
 _dollars = decimal_at_least(Decimal(0), inclusive=True, why="dollars ≥ 0")
@@ -204,6 +202,8 @@ class TradeRun:
         self.time_up = False  #: --duration ran out
 
     def _time_up(self, engine: Any) -> None:
+        from arbkit.engine import RunStatus
+
         self.time_up = True
         engine.stop(RunStatus.COMPLETED)
 
@@ -212,6 +212,13 @@ class TradeRun:
             click.echo(f"… {message}", err=True)
 
     async def main(self) -> None:
+        # The engine, store and trading modules load here, not when the CLI starts.
+        from arbkit.cli.tradeview import StatusLine, final_report, print_report
+        from arbkit.engine import EngineSettings, HookSink, RunStatus, StoreSink, build_engine
+        from arbkit.trading.books import choose_book
+        from arbkit.trading.killswitch import KillSwitch
+        from arbkit.trading.setup import TradeSettings, build_trader
+
         opts = self.opts
         if self.mode is Mode.LIVE and (opts["sample"] or opts["replay_dir"]):
             raise click.UsageError("--live trades on the live venues: not with --sample/--replay")
@@ -323,6 +330,8 @@ class TradeRun:
         return evolve(limits, bankroll={**cash, **limits.bankroll})
 
     def _handle_signals(self, engine: Any, kill_switch: KillSwitch) -> None:
+        from arbkit.engine import RunStatus
+
         statuses = {signal.SIGINT: RunStatus.INTERRUPTED, signal.SIGTERM: RunStatus.TERMINATED}
 
         def stop(signum: signal.Signals) -> None:

@@ -18,8 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from arbkit import BadResponse, from_epoch_ms, parse_optional_timestamp, to_decimal
-from arbkit.models import Settlement  # not in arbkit.__all__ yet
+from arbkit import BadResponse, Settlement, from_epoch_ms, parse_optional_timestamp, to_decimal
 from arbkit_kalshi.parse import VENUE, _unwrap, short
 
 log = logging.getLogger(__name__)

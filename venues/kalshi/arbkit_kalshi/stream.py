@@ -33,6 +33,7 @@ from arbkit import (
     FeesChanged,
     Fill,
     Market,
+    MarketSettled,
     OrderBook,
     StreamEvent,
     TradePrint,
@@ -40,7 +41,6 @@ from arbkit import (
     from_epoch_ms,
     to_decimal,
 )
-from arbkit.streaming import MarketSettled  # not in arbkit.__all__ yet
 from arbkit_kalshi.errors import TERMINAL_WS_CODES, ws_error
 from arbkit_kalshi.fees import KalshiFees, with_override
 from arbkit_kalshi.orders import fill_from_object

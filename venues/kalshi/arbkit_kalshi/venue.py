@@ -33,6 +33,7 @@ from arbkit import (
     OrderStateUnknown,
     Position,
     Recording,
+    Settlement,
     StreamEvent,
     Venue,
     VenueError,
@@ -45,7 +46,6 @@ from arbkit import (
     seconds_option,
     to_decimal,
 )
-from arbkit.models import Settlement  # not in arbkit.__all__ yet
 from arbkit_kalshi import parse, settle
 from arbkit_kalshi.auth import KalshiSigner
 from arbkit_kalshi.client import KalshiClient, check_options

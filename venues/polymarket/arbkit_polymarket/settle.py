@@ -19,8 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from arbkit import BadResponse, Market, from_epoch_ms, parse_optional_timestamp
-from arbkit.models import Settlement  # not in arbkit.__all__ yet
+from arbkit import BadResponse, Market, Settlement, from_epoch_ms, parse_optional_timestamp
 from arbkit_polymarket.parse import VENUE, json_list, parse_contracts, version_problem
 
 log = logging.getLogger(__name__)

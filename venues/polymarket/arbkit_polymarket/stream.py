@@ -25,12 +25,12 @@ from arbkit import (
     ContinuityLost,
     ContinuityRestored,
     Market,
+    MarketSettled,
     OrderBook,
     StreamEvent,
     TradePrint,
     from_epoch_ms,
 )
-from arbkit.streaming import MarketSettled  # not in arbkit.__all__ yet
 from arbkit_polymarket.parse import VENUE, parse_book
 from arbkit_polymarket.settle import settlement_from_resolved
 

@@ -34,8 +34,10 @@ from arbkit import (
     Position,
     Recording,
     Secret,
+    Settlement,
     Side,
     StreamEvent,
+    SubjectResult,
     TimeInForce,
     TokenBucket,
     VenueHttp,
@@ -47,7 +49,6 @@ from arbkit import (
     to_decimal,
 )
 from arbkit import Venue as _Venue
-from arbkit.models import Settlement, SubjectResult  # not in arbkit.__all__ yet
 from arbkit_polymarket import auth, parse, settle, signing
 from arbkit_polymarket.clob import ClobClient, parse_order, parse_trade
 from arbkit_polymarket.errors import map_error, order_refusal

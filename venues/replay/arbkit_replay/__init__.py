@@ -7,13 +7,23 @@ Registered through the ``arbkit`` entry-point group like any third-party plugin.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from arbkit import hookimpl
-from arbkit_replay.venue import ReplaySession, ReplayVenue
 
 __all__ = ["ReplaySession", "ReplayVenue"]
 
 
 @hookimpl
 def register_venues(register: Callable[[type], None]) -> None:
+    from arbkit_replay.venue import ReplayVenue  # imported when venues are asked for
+
     register(ReplayVenue)
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from arbkit_replay import venue
+
+        return getattr(venue, name)
+    raise AttributeError(f"module 'arbkit_replay' has no attribute {name!r}")

@@ -26,10 +26,12 @@ from arbkit import (
     ConfigError,
     DiscoveryQuery,
     Market,
+    MarketSettled,
     NotSupported,
     OrderBook,
     Recording,
     ReplayClock,
+    Settlement,
     StreamEvent,
     Venue,
     from_epoch_ms,
@@ -37,8 +39,6 @@ from arbkit import (
     load_recordings,
     recorded_now,
 )
-from arbkit.models import Settlement  # not in arbkit.__all__ yet
-from arbkit.streaming import MarketSettled  # not in arbkit.__all__ yet
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
