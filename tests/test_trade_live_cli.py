@@ -401,6 +401,30 @@ def test_a_refused_hedge_is_not_retried_on_every_book_change(home, kalshi, poly)
 # -- SIGKILL with a leg in flight, then a restart ---------------------------------------------
 
 
+def kill_while(home: Home, acted: Callable[[], bool]) -> None:
+    """Run the command in a child process and SIGKILL it once ``acted`` (a held order exists
+    at a venue, its answer not sent yet)."""
+    child = subprocess.Popen(
+        home.command("trade", "--live", "--yes", "--json", "--duration", "1"),
+        env=child_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(3000):  # wait on state, not time
+            if acted() or child.poll() is not None:
+                break
+            time.sleep(0.01)
+        assert acted(), child.communicate(timeout=5)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == -signal.SIGKILL
+
+
 @pytest.mark.parametrize(
     "holder",
     [
@@ -427,25 +451,7 @@ def test_sigkill_with_a_leg_in_flight_then_restart(home, kalshi, poly, holder) -
     else:  # leg 1 (Polymarket) filled, leg 2 in flight
         kalshi.order_delay = 30.0
         acted = kalshi.orders
-    child = subprocess.Popen(
-        home.command("trade", "--live", "--yes", "--json", "--duration", "1"),
-        env=child_env(),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        for _ in range(3000):  # wait on state, not time: the held order exists at the venue
-            if acted or child.poll() is not None:
-                break
-            time.sleep(0.01)
-        assert acted, child.communicate(timeout=5)
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=10)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == -signal.SIGKILL
+    kill_while(home, lambda: bool(acted))
     kalshi.order_delay = 0.0
     sent = (len(kalshi_creates(kalshi)), len(pm_posts(poly)))
     assert sent == ((0, 1) if holder == "polymarket" else (1, 1))
@@ -457,6 +463,30 @@ def test_sigkill_with_a_leg_in_flight_then_restart(home, kalshi, poly, holder) -
     assert len(pm_posts(poly)) == len(poly.orders) == 1
     assert home.sql("select trade_id, state from trades") == [("live/00001", "hedged")]
     assert D(home.sql("select size from trades")[0][0]) == size
+
+
+def test_sigkill_while_unwinding_then_restart_ends_flat(home, kalshi, poly) -> None:
+    """Kalshi refuses leg 2 and its retry; the Polymarket unwind (a SELL) is acted on and its
+    answer held; killed; the restart (kill switch on) finds the sale and ends flat, sending
+    nothing more."""
+    kalshi.reject_orders = "insufficient balance"
+    poly.sell_delay = 30.0
+    kill_while(home, lambda: any(o["side"] == "SELL" for o in list(poly.orders.values())))
+    poly.sell_delay = 0.0
+    assert [p["order"]["side"] for p in pm_posts(poly)] == ["BUY", "SELL"]
+
+    # halted: the restart must still finish the unwind; a new entry is the subject of
+    # test_a_refused_hedge_is_not_retried_on_every_book_change, not of this test
+    assert home.run("halt").exit_code == 0
+    report = home.trade()
+    assert [p["order"]["side"] for p in pm_posts(poly)] == ["BUY", "SELL"]
+    assert pm_held(poly) == {} and kalshi.orders == {}
+    assert len(kalshi_creates(kalshi)) == 2 and duplicates(kalshi) == {}
+    (position,) = report["positions"]
+    assert position["status"] == "closed"
+    assert report["checks"]["one_legged"] == 0
+    assert report["opportunities"]["taken"] == 0 and report["rejections"]["halted"] >= 1
+    assert home.sql("select trade_id, state from trades") == [("live/00001", "flat")]
 
 
 # -- refusals before anything is sent ----------------------------------------------------------

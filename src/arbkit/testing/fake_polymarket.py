@@ -272,6 +272,8 @@ class FakePolymarket(LoopbackServer):
             self.key_created = False  #: POST /auth/api-key succeeds once, then "already exists"
             #: test knob: /positions answers what the matched trades hold (off: a fixed row)
             self.positions_from_trades = False
+            #: test knob: a SELL is acted on at once, its answer sent this many seconds later
+            self.sell_delay = 0.0
         self._ids = itertools.count(1)
 
     def tokens(self) -> list[str]:
@@ -462,6 +464,8 @@ class FakePolymarket(LoopbackServer):
                 )
         status = "live" if live else "matched" if matched else "unmatched"
         paid = matched * price
+        if self.sell_delay and not buy:
+            time.sleep(self.sell_delay)
         return {
             "success": True,
             "errorMsg": "",
