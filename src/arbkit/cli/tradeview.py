@@ -40,17 +40,28 @@ def final_report(trader: Trader) -> dict[str, Any]:
 
 def print_report(report: Mapping[str, Any]) -> None:
     """The report as tables for a person (rich, on stdout)."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     mode = str(report["mode"]).upper()
-    table = Table(title=f"{mode} positions as of {report['as_of']}", title_justify="left")
-    for column in ("game", "status", "legs", "cost", "proceeds", "realized", "unrealized", "exit"):
-        table.add_column(column, justify="right" if column in _NUMERIC else "left")
+    table = Table(
+        title=f"{mode} positions as of {report['as_of']}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for column in ("game", "status", "legs", "cost", "fees", "realized", "marked", "exit"):
+        table.add_column(
+            column,
+            justify="right" if column in _NUMERIC else "left",
+            overflow="fold",  # a narrow terminal folds a figure, never cuts it to "1.70…"
+        )
     for position in report["positions"]:
         legs = "\n".join(
-            f"{leg['venue']} {leg['side']} {leg['size']} {leg['contract']} @ {leg['avg_price']}"
+            f"{leg['venue']} {leg.get('outcome') or leg['contract']} {leg['size']} "
+            f"@ {leg['avg_price']}"
             for leg in position["legs"]
         )
         table.add_row(
@@ -58,7 +69,7 @@ def print_report(report: Mapping[str, Any]) -> None:
             position["status"],
             legs,
             position["cost"],
-            position["proceeds"],
+            position["fees"],
             position["realized_pnl"],
             position["unrealized_pnl"],
             position["exit_reason"] or "",
@@ -78,7 +89,7 @@ def print_report(report: Mapping[str, Any]) -> None:
     )
 
 
-_NUMERIC = {"cost", "proceeds", "realized", "unrealized"}
+_NUMERIC = {"cost", "fees", "realized", "marked"}
 
 
 class StatusLine(Sink):
