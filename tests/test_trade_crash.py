@@ -158,6 +158,7 @@ def test_no_position_is_lost(evening, name):
     assert resumed["positions"] == clean["positions"]
     assert resumed["pnl"] == clean["pnl"]
     assert resumed["checks"] == clean["checks"]
+    assert (resumed["as_of"], resumed["risk"]) == (clean["as_of"], clean["risk"])
 
 
 @pytest.mark.parametrize("name", cases("fills"))
@@ -225,3 +226,14 @@ def test_a_position_that_is_not_a_hedged_pair_is_counted_one_legged(evening, nam
         if len(p["legs"]) != 2 or len({leg["size"] for leg in p["legs"]}) != 1
     ]
     assert out["checks"]["one_legged"] == len(unpaired), unpaired
+
+
+@pytest.mark.parametrize("name", cases("refusals"))
+def test_the_report_counts_the_refusals_its_run_stored(evening, name):
+    db = evening[name]["db"]
+    last = runs(db)[-1]["run_id"]
+    decided = rows(db, "select accepted, reason from decisions where run_id = ?", [last])
+    refused = Counter(d["reason"] for d in decided if not d["accepted"])
+    assert evening[name]["out"]["rejections"] == dict(refused)
+    taken = sum(d["accepted"] for d in decided)
+    assert evening[name]["out"]["opportunities"]["taken"] == taken
