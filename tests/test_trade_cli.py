@@ -116,3 +116,18 @@ def test_since_reads_dates_times_and_ages() -> None:
 
 def test_an_unknown_book_is_an_error_naming_the_books(traded: dict, capsys: Any) -> None:
     one_line_error(run_main(capsys, ["positions", "--book", "nope"]), "books: paper:sample#1")
+
+
+def test_trade_limits_come_from_the_config_and_bad_ones_are_one_line_errors(
+    invoke: Any, capsys: Any, isolated_user_dir: Any
+) -> None:
+    config = isolated_user_dir / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[trade]\nmin_edge = 0.5\n")
+    report = json.loads(invoke(["trade", "--sample", "--json", "--no-status"]).stdout)
+    assert report["positions"] == []  # no opportunity of the sample has half a dollar of edge
+    assert set(report["rejections"]) == {"edge_below_min"}
+    config.write_text('[trade]\nmax_total = "lots"\n')
+    one_line_error(run_main(capsys, ["trade", "--sample"]), "[trade] max_total: 'lots'")
+    config.write_text("[trade]\nmin_confidence = 2\n")
+    one_line_error(run_main(capsys, ["trade", "--sample"]), "between 0 and 1")

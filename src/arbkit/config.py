@@ -39,7 +39,22 @@ from arbkit.secrets import MASK, Secret
 from arbkit.venue import VenueSettings
 
 _SETTINGS_KEYS = {"sandbox", "proxy", "timeout", "base_url", "urls"}
-_SECTIONS = ("venues", "scan")
+_SECTIONS = ("venues", "scan", "trade", "exits")
+#: ``[trade]``: the risk limits (``arbkit.trading.RiskLimits``), read by ``arbkit trade``
+TRADE_KEYS = (
+    "min_edge",
+    "max_entry_price",
+    "min_confidence",
+    "max_per_game",
+    "max_per_venue",
+    "max_per_league",
+    "max_total",
+    "max_open_positions",
+    "daily_loss_limit",
+    "kelly_fraction",
+    "start_cutoff_minutes",
+    "min_persist_seconds",
+)
 _SCAN_KEYS = (
     "min_edge",
     "min_confidence",
@@ -202,6 +217,13 @@ def unknown_key_warnings(data: Mapping[str, Any]) -> list[str]:
             f"unknown key {key!r} in [scan]{_did_you_mean(key, _SCAN_KEYS)}"
             for key in scan
             if key not in _SCAN_KEYS
+        ]
+    trade = data.get("trade")
+    if isinstance(trade, Mapping):
+        warnings += [
+            f"unknown key {key!r} in [trade]{_did_you_mean(key, TRADE_KEYS)}"
+            for key in trade
+            if key not in TRADE_KEYS
         ]
     venues = data.get("venues")
     if isinstance(venues, Mapping):

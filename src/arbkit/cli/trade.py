@@ -120,29 +120,21 @@ def limits_from(opts: dict[str, Any], config: Any) -> RiskLimits:
     """Risk limits: the defaults, then the config's ``[trade]`` section, then the flags."""
     values: dict[str, Any] = {}
     section = config.section("trade") if config is not None else {}
-    decimals = {
-        "min_edge",
-        "max_entry_price",
-        "max_per_game",
-        "max_per_venue",
-        "max_per_league",
-        "max_total",
-        "daily_loss_limit",
-        "kelly_fraction",
-    }
     for key, value in section.items():
-        if key in decimals:
-            values[key] = _decimal(f"[trade] {key}", value)
-        elif key == "min_confidence":
-            values[key] = float(value)
+        where = f"[trade] {key}"
+        if key == "min_confidence":
+            number = float(_decimal(where, value))
+            if number > 1:
+                raise ConfigError(f"{where}: {value!r} must be between 0 and 1")
+            values[key] = number
         elif key == "max_open_positions":
-            values[key] = int(value)
-        elif key in ("start_cutoff_minutes", "min_persist_seconds"):
-            name = "start_cutoff" if key.startswith("start") else "min_persist"
-            amount = float(value)
-            values[name] = (
-                timedelta(minutes=amount) if name == "start_cutoff" else timedelta(seconds=amount)
-            )
+            values[key] = int(_decimal(where, value))
+        elif key == "start_cutoff_minutes":
+            values["start_cutoff"] = timedelta(minutes=float(_decimal(where, value)))
+        elif key == "min_persist_seconds":
+            values["min_persist"] = timedelta(seconds=float(_decimal(where, value)))
+        elif key in _DECIMAL_LIMITS:
+            values[key] = _decimal(where, value)
     flags = {
         "min_edge": opts["min_edge"],
         "max_entry_price": opts["max_entry_price"],
@@ -162,7 +154,21 @@ def limits_from(opts: dict[str, Any], config: Any) -> RiskLimits:
     return RiskLimits(**values)
 
 
+_DECIMAL_LIMITS = {
+    "min_edge",
+    "max_entry_price",
+    "max_per_game",
+    "max_per_venue",
+    "max_per_league",
+    "max_total",
+    "daily_loss_limit",
+    "kelly_fraction",
+}
+
+
 def _decimal(where: str, value: Any) -> Decimal:
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: {value!r} is not a number")
     try:
         result = Decimal(str(value))
     except ArithmeticError:
