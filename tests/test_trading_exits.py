@@ -356,3 +356,20 @@ def test_the_price_rules_share_one_close_value_per_evaluation(pm, monkeypatch) -
     assert len(computed) == 1  # stop_loss, take_profit and convergence: one computation
     shared = positions.close_value(position(), fresh, MARKETS)
     assert shared is not None and str(shared.total) == "-0.08492"  # the file's DOWN figure
+
+
+def test_a_shared_close_value_is_only_for_those_very_mappings() -> None:
+    from arbkit.trading import positions
+
+    held, current = position(), dict(UP)
+    sharing = positions.share_close_value(held, current, MARKETS)
+    try:
+        up = positions.close_value(held, current, MARKETS)
+        down = positions.close_value(held, dict(DOWN), MARKETS)  # other mappings: their own
+    finally:
+        positions.end_sharing(sharing)
+    assert up is not None and down is not None
+    assert (str(up.total), str(down.total)) == ("0.01473", "-0.08492")  # the file's figures
+    current[PM] = DOWN[PM]  # the same dict object, changed once the sharing is over
+    after = positions.close_value(held, current, MARKETS)
+    assert after is not None and str(after.total) == "-0.08492"

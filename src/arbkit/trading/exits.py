@@ -33,7 +33,6 @@ from arbkit.trading.positions import (
     end_sharing,
     held_cost,
     inputs_of,
-    remembered_inputs,
     same_inputs,
     sell_into_bids,
     share_close_value,
@@ -105,7 +104,7 @@ class ExitManager:
             return None
         # The price rules (convergence, take_profit, stop_loss) all ask what closing now
         # would make: one answer for them all.
-        outer = share_close_value(position, books, markets)
+        sharing = share_close_value(position, books, markets)
         failed = False
         try:
             for rule in rules:
@@ -118,12 +117,11 @@ class ExitManager:
                 if reason:
                     return f"{rule.name}: {reason}"
         finally:
-            end_sharing(outer)
+            inputs = end_sharing(sharing)  # what the shared close value looked at, if asked
         if quiet is None and not failed and len(rules) > len(self._timed):
             if len(self._quiet) >= _QUIET_MAX:
                 self._quiet.clear()
-            inputs = remembered_inputs(position)  # what close_value just looked at
-            if inputs is None or not same_inputs(inputs, position, books, markets):
+            if inputs is None:
                 inputs = inputs_of(position, books, markets)
             self._quiet[id(position)] = (position, inputs)
         return None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
@@ -80,6 +81,8 @@ class Sale(NamedTuple):
 #: contract id -> (book, fee model, size, sale): one walk per book update, whoever asks
 _SALES: dict[str, tuple[OrderBook, FeeModel, Decimal, Sale]] = {}
 _SALES_MAX = 100_000
+#: (fee model, levels walked) -> the venue's fee for selling into them
+_FEES: dict[tuple[FeeModel, tuple[Level, ...]], Decimal] = {}
 
 
 def usable(book: OrderBook | None) -> bool:
@@ -108,7 +111,19 @@ def sell_into_bids(book: OrderBook, size: Decimal, fees: FeeModel) -> Sale:
         gross += price * take
         left -= take
     walked = tuple(levels)
-    fee = fees.order_fee(walked) if walked else ZERO
+    fee = ZERO
+    if walked:
+        # A new snapshot mostly leaves the levels a leg sells into as they were (its top
+        # level usually covers the leg): the venue's fee for them is the same. Fee models are
+        # frozen values (arbkit.fees.FeeModel), so equal inputs give the same fee.
+        key = (fees, walked)
+        known = _FEES.get(key)
+        if known is None:
+            known = fees.order_fee(walked)
+            if len(_FEES) >= _SALES_MAX:
+                _FEES.clear()
+            _FEES[key] = known
+        fee = known
     sale = Sale(size - left, gross, fee, walked[-1][0] if walked else None, walked)
     if len(_SALES) >= _SALES_MAX:
         _SALES.clear()
@@ -225,27 +240,32 @@ _CLOSES: dict[int, tuple[GamePosition, tuple[LegInputs, ...], CloseValue | None]
 _UNSET: Any = object()
 
 
-#: (position, books, markets, [its close value]) of the exit evaluation running now
+#: (position, books, markets, [its close value, the inputs it was made of]) of the exit
+#: evaluation running now, in this thread or task
 _Shared = tuple[GamePosition, Mapping[str, OrderBook], Mapping[str, Market], list[Any]]
-_shared: _Shared | None = None
+_shared: ContextVar[_Shared | None] = ContextVar("arbkit_shared_close_value", default=None)
 
 
 def share_close_value(
     position: GamePosition, books: Mapping[str, OrderBook], markets: Mapping[str, Market]
-) -> object:
+) -> Any:
     """Until :func:`end_sharing`, :func:`close_value` of ``position`` with these very mappings
     is one computation, whichever rule asks (the exit manager's round of price rules: the
     mappings are read-only to rules and nothing sells while they are asked). Returns what
-    :func:`end_sharing` takes back; other positions or mappings are computed as usual."""
-    global _shared
-    outer, _shared = _shared, (position, books, markets, [_UNSET])
-    return outer
+    :func:`end_sharing` takes; other positions or mappings are computed as usual."""
+    scope: _Shared = (position, books, markets, [_UNSET, None])
+    return scope, _shared.set(scope)
 
 
-def end_sharing(outer: object) -> None:
-    """End the sharing :func:`share_close_value` began (``outer``: what it returned)."""
-    global _shared
-    _shared = outer  # type: ignore[assignment]
+def end_sharing(sharing: Any) -> Inputs | None:
+    """End the sharing :func:`share_close_value` began (``sharing``: what it returned).
+
+    Returns the inputs the shared close value was made of (they are the position's inputs
+    still: nothing changed while it was shared), or None if no rule asked for it.
+    """
+    scope, token = sharing
+    _shared.reset(token)
+    return scope[3][1]  # type: ignore[no-any-return]
 
 
 def close_value(
@@ -258,33 +278,27 @@ def close_value(
     is remembered until one of its inputs (a book snapshot, a market, a leg's figures) is
     another object.
     """
-    shared = _shared
+    shared = _shared.get()
     if shared is not None and shared[0] is position and shared[1] is books and shared[2] is markets:
         cell = shared[3]
         if cell[0] is _UNSET:
-            cell[0] = _remembered_close_value(position, books, markets)
+            cell[0], cell[1] = _remembered_close_value(position, books, markets)
         return cell[0]  # type: ignore[no-any-return]
-    return _remembered_close_value(position, books, markets)
+    return _remembered_close_value(position, books, markets)[0]
 
 
 def _remembered_close_value(
     position: GamePosition, books: Mapping[str, OrderBook], markets: Mapping[str, Market]
-) -> CloseValue | None:
+) -> tuple[CloseValue | None, Inputs]:
     hit = _CLOSES.get(id(position))
     if hit is not None and hit[0] is position and same_inputs(hit[1], position, books, markets):
-        return hit[2]
+        return hit[2], hit[1]
     inputs = inputs_of(position, books, markets)
     value = _close_value(inputs)
     if len(_CLOSES) >= _SALES_MAX:
         _CLOSES.clear()
     _CLOSES[id(position)] = (position, inputs, value)
-    return value
-
-
-def remembered_inputs(position: GamePosition) -> Inputs | None:
-    """The inputs of ``position``'s last computed close value (to compare before reuse)."""
-    hit = _CLOSES.get(id(position))
-    return hit[1] if hit is not None and hit[0] is position else None
+    return value, inputs
 
 
 def _close_value(inputs: tuple[LegInputs, ...]) -> CloseValue | None:
@@ -325,7 +339,6 @@ class _View:
     """The books and markets one position's last mark used (see ``marked_with``)."""
 
     position: GamePosition
-    held: int  #: legs holding contracts then
     books: Mapping[str, OrderBook]
     markets: Mapping[str, Market]
 
@@ -344,8 +357,10 @@ class PositionBook:
         self._last: dict[str, tuple[OrderBook, Market]] = {}
         #: id(leg) -> its last mark: a leg whose inputs are the same objects keeps it
         self._marks: dict[int, _Mark] = {}
-        #: game id -> the books and markets its last mark looked up (see marked_with)
+        #: game id -> the books and markets its last mark looked up (see marked_with), built
+        #: when first asked for after a mark that looked up anything new
         self._views: dict[str, _View] = {}
+        self._held: dict[str, int] = {}  #: game id -> legs holding contracts at its last mark
 
     def load(self, positions: Iterable[GamePosition]) -> None:
         """Take back stored positions (a restart): later fills and settlements apply on top."""
@@ -454,11 +469,12 @@ class PositionBook:
             return ZERO
         unrealized = ZERO
         seen, marks = self._last, self._marks
-        fresh = False
+        fresh, held = False, 0
         for contract_id, leg in position.legs.items():
             size = leg.size
             if not size:
                 continue
+            held += 1
             book, market = books(contract_id), markets(contract_id)
             # The same book, market and leg figures as last time (and the same last usable
             # book behind them): the same mark, without walking the bids again.
@@ -489,7 +505,8 @@ class PositionBook:
                 unrealized += value
             marks[id(leg)] = _Mark(leg, book, market, last, size, leg.cost, leg.bought, value)
         position.unrealized_pnl, position.marked_at = unrealized, now
-        if fresh:
+        if fresh or held != self._held.get(position.game_id):
+            self._held[position.game_id] = held
             self._views.pop(position.game_id, None)  # built again when asked for
         return unrealized
 
@@ -502,22 +519,19 @@ class PositionBook:
         the same objects from mark to mark while nothing changed; a leg not marked yet is
         left out.
         """
-        held = [(c, leg) for c, leg in position.legs.items() if leg.size]
         view = self._views.get(position.game_id)
-        if view is None or view.position is not position or view.held != len(held):
+        if view is None or view.position is not position:
             found_books: dict[str, OrderBook] = {}
             found_markets: dict[str, Market] = {}
-            for contract_id, leg in held:
+            for contract_id, leg in position.legs.items():
                 memo = self._marks.get(id(leg))
-                if memo is None or memo.leg is not leg:
-                    continue  # not marked yet
+                if not leg.size or memo is None or memo.leg is not leg:
+                    continue  # nothing held, or not marked yet
                 if memo.book is not None:
                     found_books[contract_id] = memo.book
                 if memo.market is not None:
                     found_markets[contract_id] = memo.market
-            view = _View(
-                position, len(held), MappingProxyType(found_books), MappingProxyType(found_markets)
-            )
+            view = _View(position, MappingProxyType(found_books), MappingProxyType(found_markets))
             self._views[position.game_id] = view
         return view.books, view.markets
 
