@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from arbkit_kalshi.venue import KalshiVenue
 from arbkit_polymarket.venue import PolymarketVenue
-from trade_helpers import SAMPLE, entry_plans, rows, run_trade, runs
+from trade_helpers import SAMPLE, book_trades, entry_plans, rows, run_trade, runs
 
 from arbkit.models import OrderBook
 from arbkit.streaming import BookUpdate, ContinuityLost, ContinuityRestored
@@ -116,11 +116,18 @@ def books_before(directory: Path, moment: datetime) -> dict[str, OrderBook]:
     return {c: b for c, b in books.items() if c not in lost and b.continuous}
 
 
-def walk_asks(book: OrderBook, size: Decimal, limit: Decimal) -> list[tuple[Decimal, Decimal]]:
-    """A buy of ``size`` through the asks, cheapest first, no level above ``limit``."""
+def walk(
+    book: OrderBook, side: str, size: Decimal, limit: Decimal
+) -> list[tuple[Decimal, Decimal]]:
+    """An order of ``size`` through the book, best level first, none beyond ``limit``: a buy
+    takes the asks from the cheapest up, a sell the bids from the highest down."""
+    buy = side == "buy"
+    levels = sorted(
+        ((p, s) for p, s in (book.asks if buy else book.bids) if s > 0), reverse=not buy
+    )
     takes, left = [], size
-    for price, available in sorted((p, s) for p, s in book.asks if s > 0):
-        if left <= 0 or price > limit:
+    for price, available in levels:
+        if left <= 0 or (price > limit if buy else price < limit):
             break
         takes.append((price, min(left, available)))
         left -= takes[-1][1]
@@ -146,17 +153,19 @@ def fees(leg: dict[str, Any], takes: list[tuple[Decimal, Decimal]], raw: dict) -
 def expected_fills(
     directory: Path, plan: dict[str, Any], latency: timedelta, raw: dict
 ) -> dict[str, list]:
-    """contract id → ``[(at, price, size, fee)]`` the plan must have filled."""
+    """contract id → ``[(at, side, price, size, fee)]`` the plan (entry or exit) must fill."""
     due = datetime.fromisoformat(plan["decided_at"]) + latency
     books = books_before(directory, due)
     result = {}
     for leg in plan["legs"]:
-        assert leg["side"] == "buy"
-        takes = walk_asks(books[leg["contract_id"]], D(leg["size"]), D(leg["limit_price"]))
-        assert sum(s for _, s in takes) == D(plan["size"]), "the recorded book lacks the size"
+        assert leg["side"] == ("buy" if plan["kind"] == "entry" else "sell")
+        book = books[leg["contract_id"]]
+        takes = walk(book, leg["side"], D(leg["size"]), D(leg["limit_price"]))
+        assert sum(s for _, s in takes) == D(leg["size"]), "the recorded book lacks the size"
         charged = fees(leg, takes, raw)
         result[leg["contract_id"]] = [
-            (due, price, size, fee) for (price, size), fee in zip(takes, charged, strict=True)
+            (due, leg["side"], price, size, fee)
+            for (price, size), fee in zip(takes, charged, strict=True)
         ]
     return result
 
@@ -204,21 +213,63 @@ def thin_books(where: Path) -> Path:
     return replay
 
 
+#: A Polymarket ``book`` at 23:00:05 for the Michigan token DUKE@MICH bought at 0.34: bids
+#: 20.5 @ 0.49 and 30 @ 0.48, so that its two legs (with Kalshi's NO bid 0.57) sell for more
+#: than they cost: the convergence exit, once the 15 s minimum hold has passed.
+JUMP_PM_BIDS = [["0.01", "1602.66"], ["0.48", "30"], ["0.49", "20.5"]]
+JUMP_PM_ASKS = [["0.99", "1492.32"], ["0.51", "800"], ["0.5", "600"]]
+JUMP_AT = 1795561205000
+
+
+def jumped_bids(where: Path) -> Path:
+    """A copy of the sample with the Michigan token's book jumping up at 23:00:05."""
+    replay = where / "jump"
+    shutil.copytree(SAMPLE, replay)
+    (rest,) = [
+        b
+        for b in json.loads((SAMPLE / "polymarket" / "books.json").read_text())
+        if b["asset_id"] == THIN_PM_TOKEN
+    ]
+    book = {
+        **rest,
+        "event_type": "book",
+        "timestamp": str(JUMP_AT),
+        "bids": [{"price": p, "size": s} for p, s in JUMP_PM_BIDS],
+        "asks": [{"price": p, "size": s} for p, s in JUMP_PM_ASKS],
+    }
+    path = replay / "polymarket" / "stream.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    lines.append({"ts": JUMP_AT, "msg": book})
+    lines.sort(key=lambda line: line["ts"])
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return replay
+
+
 @pytest.fixture(
     scope="module",
-    params=[None, "90", "thin:1", "thin:0.455"],
-    ids=["default-latency", "latency-90s", "thin-books-latency-1s", "thin-books-due-at-a-message"],
+    params=[None, "90", "thin:1", "thin:0.455", "jump"],
+    ids=[
+        "default-latency",
+        "latency-90s",
+        "thin-books-latency-1s",
+        "thin-books-due-at-a-message",
+        "bids-jump-exit",
+    ],
 )
 def traded(request, tmp_path_factory) -> dict[str, Any]:
     """One ``arbkit trade`` on a fresh database: the sample with the default latency, the
     sample with 90 s, the thinned copy with 1 s (fills walking several levels) and with
-    0.455 s, due exactly when the thinning Kalshi snapshot arrives (it must not be used yet)."""
+    0.455 s, due exactly when the thinning Kalshi snapshot arrives (it must not be used yet),
+    and the copy whose bids jump (a convergence exit)."""
     where = tmp_path_factory.mktemp("trade")
     db = where / "arbkit.db"
     if request.param and request.param.startswith("thin:"):
         seconds = request.param.partition(":")[2]
         directory, latency = thin_books(where), timedelta(seconds=float(seconds))
         args = ["--replay", str(directory), "--latency", seconds]
+    elif request.param == "jump":
+        directory, latency = jumped_bids(where), DEFAULT_LATENCY
+        args = ["--replay", str(directory)]
     elif request.param:
         directory, latency = SAMPLE, timedelta(seconds=float(request.param))
         args = ["--sample", "--latency", request.param]
@@ -227,6 +278,7 @@ def traded(request, tmp_path_factory) -> dict[str, Any]:
     stdout = run_trade(db, *args)
     (run,) = runs(db)
     return {
+        "name": request.param,
         "db": db,
         "dir": directory,
         "out": json.loads(stdout),
@@ -253,25 +305,35 @@ def test_a_second_run_on_the_same_database_gives_byte_identical_output(tmp_path:
 
 def test_every_fill_recomputes_from_the_recorded_books_latency_and_fee_formulas(traded, raw):
     out, db = traded["out"], traded["db"]
-    plans = entry_plans(db, traded["book"])
-    assert plans and len(plans) == out["opportunities"]["taken"]
-    shown = {(p["game"], leg["contract"]): leg for p in out["positions"] for leg in p["legs"]}
-    for trade in plans:
+    trades = book_trades(db, traded["book"])
+    entries = [t for t in trades if t["kind"] == "entry"]
+    assert entries and len(entries) == out["opportunities"]["taken"]
+    expected: dict[tuple[str, str], list] = {}
+    for trade in trades:  # in the order they were decided
+        assert trade["state"] == ("hedged" if trade["kind"] == "entry" else "flat")
         plan = trade["plan"]
-        assert trade["state"] == "hedged"
         for contract, fills in expected_fills(traded["dir"], plan, traded["latency"], raw).items():
-            leg = shown.pop((plan["game_id"], contract))
+            expected.setdefault((plan["game_id"], contract), []).extend(fills)
+    for position in out["positions"]:
+        for leg in position["legs"]:
             got = [
-                (datetime.fromisoformat(f["at"]), D(f["price"]), D(f["size"]), D(f["fee"]))
+                (
+                    datetime.fromisoformat(f["at"]),
+                    f["side"],
+                    D(f["price"]),
+                    D(f["size"]),
+                    D(f["fee"]),
+                )
                 for f in leg["fills"]
             ]
-            assert got == fills, (plan["game_id"], contract)
-            assert leg["side"] == "buy" and all(f["side"] == "buy" for f in leg["fills"])
-            assert D(leg["size"]) == sum(size for _, _, size, _ in fills)
+            fills = expected.pop((position["game"], leg["contract"]))
+            assert got == fills, (position["game"], leg["contract"])
+            buys = [(price, size) for _, side, price, size, _ in fills if side == "buy"]
+            assert leg["side"] == "buy"
+            assert D(leg["size"]) == sum(size for _, size in buys)
             assert D(leg["fees"]) == sum(fee for *_, fee in fills)
-            cost = sum(price * size for _, price, size, _ in fills)
-            assert D(leg["avg_price"]) == cost / D(leg["size"])
-    assert not shown, f"legs no plan explains: {sorted(shown)}"
+            assert D(leg["avg_price"]) == sum(p * c for p, c in buys) / D(leg["size"])
+    assert not expected, f"plans whose fills the report lacks: {sorted(expected)}"
 
 
 def test_the_store_holds_exactly_the_fills_the_json_shows(traded):
@@ -293,25 +355,39 @@ def test_the_store_holds_exactly_the_fills_the_json_shows(traded):
     assert sum(shown.values()) == sum(kept.values())
 
 
-def test_positions_settle_to_the_recorded_payouts_and_pnl_adds_up(traded, raw):
+def test_positions_settle_or_close_to_what_the_books_and_payouts_give(traded, raw):
     out = traded["out"]
+    exits = {
+        t["game_id"]: t["plan"]
+        for t in book_trades(traded["db"], traded["book"])
+        if t["kind"] == "exit"
+    }
     total_realized = total_fees = D(0)
     for position in out["positions"]:
         cost = fees_paid = proceeds = D(0)
-        settled = []
+        ended = []
         for leg in position["legs"]:
-            size = D(leg["size"])
-            cost += sum(D(f["price"]) * D(f["size"]) for f in leg["fills"])
-            fees_paid += sum(D(f["fee"]) for f in leg["fills"])
-            proceeds += raw["payout"][leg["contract"]] * size
-            settled.append(raw["at"][leg["contract"]])
+            fills = leg["fills"]
+            cost += sum(D(f["price"]) * D(f["size"]) for f in fills if f["side"] == "buy")
+            proceeds += sum(D(f["price"]) * D(f["size"]) for f in fills if f["side"] == "sell")
+            fees_paid += sum(D(f["fee"]) for f in fills)
+            sold = sum(D(f["size"]) for f in fills if f["side"] == "sell")
+            left = D(leg["size"]) - sold
+            if left:  # held to the venue's settlement
+                proceeds += raw["payout"][leg["contract"]] * left
+                ended.append(raw["at"][leg["contract"]])
+            ended += [datetime.fromisoformat(f["at"]) for f in fills if f["side"] == "sell"]
             assert D(leg["held"]) == 0
         opened = min(
             datetime.fromisoformat(f["at"]) for lg in position["legs"] for f in lg["fills"]
         )
-        assert position["status"] == "settled" and position["exit_reason"] == "settled"
+        if position["game"] in exits:  # sold back by the exit rule that planned it
+            assert position["status"] == "closed"
+            assert position["exit_reason"] == exits[position["game"]]["reason"]
+        else:
+            assert position["status"] == "settled" and position["exit_reason"] == "settled"
         assert datetime.fromisoformat(position["opened_at"]) == opened
-        assert datetime.fromisoformat(position["closed_at"]) == max(settled)
+        assert datetime.fromisoformat(position["closed_at"]) == max(ended)
         assert D(position["cost"]) == cost
         assert D(position["proceeds"]) == proceeds
         assert D(position["fees"]) == fees_paid
@@ -322,6 +398,20 @@ def test_positions_settle_to_the_recorded_payouts_and_pnl_adds_up(traded, raw):
     assert D(out["pnl"]["realized"]) == total_realized
     assert D(out["pnl"]["fees"]) == total_fees
     assert D(out["pnl"]["unrealized"]) == 0
+
+
+def test_a_position_whose_bids_jump_is_sold_after_the_minimum_hold(traded):
+    """Only the jump replay exits; its exit is decided no sooner than 15 s after the entry."""
+    closed = [p for p in traded["out"]["positions"] if p["status"] == "closed"]
+    exits = [t for t in book_trades(traded["db"], traded["book"]) if t["kind"] == "exit"]
+    if traded["name"] != "jump":
+        assert not closed and not exits
+        return
+    assert [p["game"] for p in closed] == ["NCAAB:2026-11-24:DUKE@MICH"]
+    assert closed[0]["exit_reason"].startswith("convergence")
+    (trade,) = exits
+    decided = datetime.fromisoformat(trade["plan"]["decided_at"])
+    assert decided - datetime.fromisoformat(closed[0]["opened_at"]) >= MIN_HOLD
 
 
 def test_checks_are_zero_and_mean_what_they_say(traded):

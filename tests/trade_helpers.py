@@ -81,6 +81,19 @@ def entry_plans(db: Path, book: str) -> list[dict[str, Any]]:
     return found
 
 
+def book_trades(db: Path, book: str) -> list[dict[str, Any]]:
+    """Every trade of ``book`` (entries and exits) with its plan, in the order decided."""
+    found = rows(
+        db,
+        "select trade_id, kind, game_id, state, plan from trades where trade_id like ?"
+        " order by trade_id",
+        [book + "/%"],
+    )
+    for trade in found:
+        trade["plan"] = json.loads(trade["plan"])
+    return found
+
+
 # -- subprocesses for the crash tests ------------------------------------------------------------
 
 
