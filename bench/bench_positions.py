@@ -5,8 +5,10 @@ contracts, bought near a fair price), books of 10 bid levels a side and markets 
 venues' real fee models, and the rules min_hold, convergence and hold_to_settlement (on by
 default) plus take_profit and stop_loss (``--rules default`` for the defaults alone). Each pass
 first swaps in new books for ``--changed`` of the contracts (a new book is a new snapshot
-object: nothing of the last walk is reused for it; ~10 % a second is what a live run of
-1,000 games sees, 100 % is the worst case), then does what ``Trader`` does once a second:
+object: its bids are walked again; ~10 % a second is what a live run of 1,000 games sees,
+100 % is the worst case; each contract cycles through 4 books, so the venue fee of levels
+already walked is remembered more often than live, where a top of book also repeats but
+less), then does what ``Trader`` does once a second:
 for every open position, ``PositionBook.mark``, the held legs' book and market mappings,
 ``ExitManager.evaluate``. Wall time and the thread's CPU time are both reported (CPU time
 is what the pass costs on a shared machine), both for the flow ``Trader`` has now (it
