@@ -28,6 +28,7 @@ from trade_helpers import (
     copy_sample,
     count,
     finish,
+    jumped_bids,
     kill_when,
     killed_at,
     rows,
@@ -40,6 +41,13 @@ from trade_helpers import (
 ARGS = ("--speed", "60", "--latency", "120")
 #: settles (02:20:37) before the Polymarket side of DUKE@MICH (03:09:46)
 HALF_SETTLED = "KXNCAAMBGAME-26NOV24DUKEMICH-MICH"
+#: the Michigan bids jump at 23:02:30, 30 s after the 23:02 entry: a convergence exit is
+#: decided then and stays pending (latency 120 s) for 2 s of wall time
+EXIT_JUMP = 1795561200000 + 150_000
+
+
+def _exit_planned(db: Path) -> bool:
+    return count(db, "select count(*) from trades where kind = 'exit'") > 0
 
 
 def _planned(db: Path) -> bool:
@@ -65,7 +73,11 @@ KILLS = {
     "killed-twice": lambda cmd, env, db: (
         kill_when(cmd, env, db, _planned)[1] and kill_when(cmd, env, db, _open)[1]
     ),
+    # on the replay whose bids jump at 23:02:30: killed with the convergence exit pending
+    "exit-pending": lambda cmd, env, db: kill_when(cmd, env, db, _exit_planned)[1],
 }
+#: the replay each scenario plays: the sample, or ``jump`` (see ``EXIT_JUMP``)
+REPLAY_OF = {name: "jump" if name == "exit-pending" else "sample" for name in KILLS}
 #: (check, scenario) → why it fails today (an xfail, strict)
 FUTURE_SETTLEMENT = (
     "Trader.restore() (src/arbkit/trading/trader.py:175) applies every stored settlement, "
@@ -74,7 +86,15 @@ FUTURE_SETTLEMENT = (
     "sells the Polymarket leg at 23:04:20 on that knowledge of the future (realized 16.84 "
     "instead of the clean run's 1.70)"
 )
-KNOWN: dict[tuple[str, str], str] = {("positions", "one-leg-settled"): FUTURE_SETTLEMENT}
+UNSENT_EXIT_BROKEN = (
+    "Trader._close_paper_trade (src/arbkit/trading/trader.py, restore) closes an exit the "
+    "killed run planned but never executed as BROKEN ('one-legged and could not be fixed: a "
+    "person must look'), though nothing was sold and the position is an intact pair"
+)
+KNOWN: dict[tuple[str, str], str] = {
+    ("positions", "one-leg-settled"): FUTURE_SETTLEMENT,
+    ("broken", "exit-pending"): UNSENT_EXIT_BROKEN,
+}
 
 
 def cases(check: str) -> list[Any]:
@@ -89,16 +109,18 @@ def cases(check: str) -> list[Any]:
 def evening(tmp_path_factory) -> dict[str, Any]:
     """A clean run, and each scenario's killed run and its restart (all concurrently)."""
     base = tmp_path_factory.mktemp("crash")
-    replay = copy_sample(base)
-    command = trade_command(replay, *ARGS)
+    replays = {"sample": copy_sample(base), "jump": jumped_bids(base, EXIT_JUMP)}
+    commands = {name: trade_command(replay, *ARGS) for name, replay in replays.items()}
 
-    def clean() -> dict[str, Any]:
-        env = user_env(base / "clean")
-        return {"out": finish(command, env), "db": base / "clean" / "arbkit.db"}
+    def clean(replay: str) -> dict[str, Any]:
+        env = user_env(base / f"clean-{replay}")
+        db = base / f"clean-{replay}" / "arbkit.db"
+        return {"out": finish(commands[replay], env), "db": db, "replay": replays[replay]}
 
     def crashed(name: str) -> dict[str, Any]:
         env = user_env(base / name)
         db = base / name / "arbkit.db"
+        command = commands[REPLAY_OF[name]]
         killed = KILLS[name](command, env, db)
         after_kill = {
             "trades": rows(db, "select trade_id, state from trades"),
@@ -110,18 +132,23 @@ def evening(tmp_path_factory) -> dict[str, Any]:
         }
         return {"killed": killed, "after_kill": after_kill, "out": finish(command, env), "db": db}
 
-    with ThreadPoolExecutor(max_workers=len(KILLS) + 1) as pool:
-        reference = pool.submit(clean)
+    with ThreadPoolExecutor(max_workers=len(KILLS) + len(replays)) as pool:
+        references = {replay: pool.submit(clean, replay) for replay in replays}
         results = {name: pool.submit(crashed, name) for name in KILLS}
         done = {name: future.result() for name, future in results.items()}
-        return {"clean": reference.result(), "replay": replay, **done}
+        return {"clean": {r: f.result() for r, f in references.items()}, **done}
 
 
-def test_the_clean_run_does_not_depend_on_the_speed(evening, tmp_path):
+def clean_of(evening: dict[str, Any], name: str) -> dict[str, Any]:
+    return evening["clean"][REPLAY_OF[name]]
+
+
+@pytest.mark.parametrize("replay", ["sample", "jump"])
+def test_the_clean_run_does_not_depend_on_the_speed(evening, tmp_path, replay):
     """The reference the restarts are compared with is what the evening gives at any speed."""
-    replay = Path(evening["replay"])
-    out = json.loads(run_trade(tmp_path / "arbkit.db", "--replay", str(replay), "--latency", "120"))
-    assert out == evening["clean"]["out"]
+    clean = evening["clean"][replay]
+    args = ["--replay", str(clean["replay"]), "--latency", "120"]
+    assert json.loads(run_trade(tmp_path / "arbkit.db", *args)) == clean["out"]
 
 
 def book_of(db: Path) -> str:
@@ -142,6 +169,8 @@ def test_each_kill_landed_where_it_was_meant_to(evening):
     opened = seen["positions-open"]
     assert opened["open"] > 0 and {t["state"] for t in opened["trades"]} <= FINAL_STATES
     assert not opened["settled"]
+    exiting = seen["exit-pending"]
+    assert [t["state"] for t in exiting["trades"]][-1] == "planned" and exiting["open"] == 2
     half = seen["one-leg-settled"]
     assert half["open"] == 2 and HALF_SETTLED in half["settled"]
     for name in KILLS:  # the killed run is stored as not completed, and then resumed
@@ -153,7 +182,7 @@ def test_each_kill_landed_where_it_was_meant_to(evening):
 
 @pytest.mark.parametrize("name", cases("positions"))
 def test_no_position_is_lost(evening, name):
-    clean, resumed = evening["clean"]["out"], evening[name]["out"]
+    clean, resumed = clean_of(evening, name)["out"], evening[name]["out"]
     assert clean["positions"], "the clean run must hold positions"
     assert resumed["positions"] == clean["positions"]
     assert resumed["pnl"] == clean["pnl"]
@@ -237,3 +266,18 @@ def test_the_report_counts_the_refusals_its_run_stored(evening, name):
     assert evening[name]["out"]["rejections"] == dict(refused)
     taken = sum(d["accepted"] for d in decided)
     assert evening[name]["out"]["opportunities"]["taken"] == taken
+
+
+@pytest.mark.parametrize("name", cases("broken"))
+def test_only_a_trade_that_left_a_position_unpaired_ends_broken(evening, name):
+    """``broken`` says "one-legged, a person must look": it must not flag a trade that left
+    its game's legs an equal pair."""
+    db = evening[name]["db"]
+    book = book_of(db)
+    positions = {p["game"]: p for p in evening[name]["out"]["positions"]}
+    for trade in rows(db, "select game_id, state from trades where trade_id like ?", [book + "/%"]):
+        if trade["state"] != "broken":
+            continue
+        position = positions.get(trade["game_id"])
+        paired = position is not None and len({leg["size"] for leg in position["legs"]}) == 1
+        assert not paired or len(position["legs"]) != 2, trade

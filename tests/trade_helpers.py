@@ -94,6 +94,81 @@ def book_trades(db: Path, book: str) -> list[dict[str, Any]]:
     return found
 
 
+# -- replays derived from the sample -------------------------------------------------------------
+
+
+#: DUKE@MICH's books thinned just after the 23:00 decision, so that its legs walk several
+#: levels: the Kalshi MICH snapshot at .455 (YES bids 0.40 → 18.40, 0.39 → 14.49, so NO
+#: asks 18.40 @ 0.60, 14.49 @ 0.61, 13.91 of 1200 @ 0.62) and a Polymarket ``book`` for the
+#: Michigan token at .500 (10.37 @ 0.34, then 900 @ 0.35). Sizes are chosen so that rounding
+#: each Kalshi fill to $0.0001 first gives 0.79 where the unrounded sum gives 0.78, and
+#: rounding each Polymarket level gives 0.31846 where the order rounded once gives 0.31845.
+THIN_KALSHI = ("KXNCAAMBGAME-26NOV24DUKEMICH-MICH", {"0.4000": "18.40", "0.3900": "14.49"})
+THIN_PM_TOKEN = "77795463211898279382073422802072864022655166503075404232000053614605405448907"
+THIN_PM_ASKS = {"0.34": "10.37", "0.35": "900"}
+
+
+def thin_books(where: Path) -> Path:
+    """A copy of the sample with DUKE@MICH's books thinned (see ``THIN_KALSHI``)."""
+    replay = where / "thin"
+    shutil.copytree(SAMPLE, replay)
+    path = replay / "kalshi" / "stream.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    ticker, sizes = THIN_KALSHI
+    for line in lines:
+        body = line["msg"].get("msg", {})
+        if line["msg"]["type"] == "orderbook_snapshot" and body["market_ticker"] == ticker:
+            body["yes_dollars_fp"] = [[p, sizes.get(p, s)] for p, s in body["yes_dollars_fp"]]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    (rest,) = [
+        b
+        for b in json.loads((SAMPLE / "polymarket" / "books.json").read_text())
+        if b["asset_id"] == THIN_PM_TOKEN
+    ]
+    asks = [
+        {"price": a["price"], "size": THIN_PM_ASKS.get(a["price"], a["size"])} for a in rest["asks"]
+    ]
+    book = {**rest, "event_type": "book", "asks": asks, "timestamp": "1795561200500"}
+    path = replay / "polymarket" / "stream.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    lines.append({"ts": 1795561200500, "msg": book})
+    lines.sort(key=lambda line: line["ts"])
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return replay
+
+
+#: A Polymarket ``book`` at 23:00:05 for the Michigan token DUKE@MICH bought at 0.34: bids
+#: 20.5 @ 0.49 and 30 @ 0.48, so that its two legs (with Kalshi's NO bid 0.57) sell for more
+#: than they cost: the convergence exit, once the 15 s minimum hold has passed.
+JUMP_PM_BIDS = [["0.01", "1602.66"], ["0.48", "30"], ["0.49", "20.5"]]
+JUMP_PM_ASKS = [["0.99", "1492.32"], ["0.51", "800"], ["0.5", "600"]]
+JUMP_AT = 1795561205000
+
+
+def jumped_bids(where: Path, at: int = JUMP_AT) -> Path:
+    """A copy of the sample with the Michigan token's book jumping up at ``at`` (epoch ms)."""
+    replay = where / f"jump-{at}"
+    shutil.copytree(SAMPLE, replay)
+    (rest,) = [
+        b
+        for b in json.loads((SAMPLE / "polymarket" / "books.json").read_text())
+        if b["asset_id"] == THIN_PM_TOKEN
+    ]
+    book = {
+        **rest,
+        "event_type": "book",
+        "timestamp": str(at),
+        "bids": [{"price": p, "size": s} for p, s in JUMP_PM_BIDS],
+        "asks": [{"price": p, "size": s} for p, s in JUMP_PM_ASKS],
+    }
+    path = replay / "polymarket" / "stream.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    lines.append({"ts": at, "msg": book})
+    lines.sort(key=lambda line: line["ts"])
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return replay
+
+
 # -- subprocesses for the crash tests ------------------------------------------------------------
 
 
