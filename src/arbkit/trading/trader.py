@@ -434,11 +434,13 @@ class Trader(Sink):
 
     def _mark_and_exit(self, position: GamePosition, now: datetime) -> None:
         self.positions.mark(position, self.last_book, self.market, now)
+        engine = self.engine
+        if engine is None or position.game_id not in engine.shards:
+            return  # its game is no longer watched (it started): held until the venues pay
         if self.executor.busy(position.game_id):
             return
-        contracts = [c for c, leg in position.legs.items() if leg.size > 0]
-        books = {c: b for c in contracts if (b := self.book(c)) is not None}
-        markets = {c: m for c in contracts if (m := self.market(c)) is not None}
+        # While the game is watched, the books the mark used are the engine's current ones.
+        books, markets = self.positions.marked_with(position)
         reason = self.exits.evaluate(position, books, markets, now)
         if reason is None:
             return
