@@ -105,3 +105,47 @@ class ReplayDir(click.Path):
 def short_path(text: str, limit: int = 60) -> str:
     """Keep an over-long path from flooding the one-line error."""
     return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def source_options(verb: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--sample``, ``--replay DIR``, ``--venues``, ``--league``, ``--strategy``: what a
+    command runs on, spelled the same on every command that runs the engine (``verb`` starts
+    the help of the first two: "Scan", "Paper-trade")."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        options = [
+            click.option(
+                "--sample",
+                is_flag=True,
+                help=f"{verb} the offline sample evening shipped with arbkit.",
+            ),
+            click.option(
+                "--replay",
+                "replay_dir",
+                type=ReplayDir(),
+                help=f"{verb} a recorded replay directory (docs/replay-format.md).",
+            ),
+            click.option(
+                "--venues",
+                "venue_list",
+                callback=venue_list,
+                help="Comma list of venues (default: all live venues).",
+            ),
+            click.option(
+                "--league",
+                "leagues",
+                multiple=True,
+                help="Only this league (repeatable), e.g. nba.",
+            ),
+            click.option(
+                "--strategy",
+                "strategy_names",
+                multiple=True,
+                help="Only this strategy (repeatable).",
+            ),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate

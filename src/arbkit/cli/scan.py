@@ -18,10 +18,9 @@ import click
 
 from arbkit.cli.options import (
     FiniteFloat,
-    ReplayDir,
     non_negative_decimal,
     positive_decimal,
-    venue_list,
+    source_options,
 )
 from arbkit.cli.state import AppState
 from arbkit.engine import DEFAULT_MIN_CONFIDENCE
@@ -29,27 +28,7 @@ from arbkit.engine import DEFAULT_MIN_CONFIDENCE
 
 def register(cli: click.Group) -> None:
     @cli.command(name="scan")
-    @click.option(
-        "--sample", is_flag=True, help="Scan the offline sample evening shipped with arbkit."
-    )
-    @click.option(
-        "--replay",
-        "replay_dir",
-        type=ReplayDir(),
-        help="Scan a recorded replay directory (docs/replay-format.md).",
-    )
-    @click.option(
-        "--venues",
-        "venue_list",
-        callback=venue_list,
-        help="Comma list of venues (default: all live venues).",
-    )
-    @click.option(
-        "--league", "leagues", multiple=True, help="Only this league (repeatable), e.g. nba."
-    )
-    @click.option(
-        "--strategy", "strategy_names", multiple=True, help="Only this strategy (repeatable)."
-    )
+    @source_options("Scan")
     @click.option(
         "--min-edge",
         metavar="DOLLARS",

@@ -19,10 +19,9 @@ import click
 
 from arbkit.cli.options import (
     FiniteFloat,
-    ReplayDir,
     decimal_at_least,
     non_negative_decimal,
-    venue_list,
+    source_options,
 )
 from arbkit.cli.output import echo_json
 from arbkit.cli.state import AppState
@@ -38,15 +37,9 @@ _dollars = decimal_at_least(Decimal(0), inclusive=True, why="dollars ≥ 0")
 
 def register(cli: click.Group) -> None:
     @cli.command(name="trade")
-    @click.option("--sample", is_flag=True, help="Paper-trade the offline sample evening.")
-    @click.option(
-        "--replay", "replay_dir", type=ReplayDir(), help="Paper-trade a recorded replay directory."
-    )
+    @source_options("Paper-trade")
     @click.option("--live", is_flag=True, help="Trade real money (needs credentials).")
     @click.option("--yes", is_flag=True, help="Confirm live trading without a prompt.")
-    @click.option("--venues", "venue_list", callback=venue_list, help="Comma list of venues.")
-    @click.option("--league", "leagues", multiple=True, help="Only this league (repeatable).")
-    @click.option("--strategy", "strategy_names", multiple=True, help="Only this strategy.")
     @click.option(
         "--min-edge",
         metavar="DOLLARS",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from arbkit.config import seconds_option
 from arbkit.errors import BadResponse, ConfigError
@@ -95,7 +95,26 @@ class Convergence(ExitRule):
 
 
 class _Threshold(ExitRule):
-    """A dollar (``dollars``) and/or percent-of-cost (``percent``) threshold on the P&L."""
+    """A dollar (``dollars``) and/or percent-of-cost (``percent``) threshold on the P&L: a
+    profit to take, or with ``loss`` a loss to stop."""
+
+    loss: ClassVar[bool] = False
+    timeless = True  # a function of the close value alone
+
+    def should_exit(
+        self,
+        position: GamePosition,
+        books: Mapping[str, OrderBook],
+        markets: Mapping[str, Market],
+        now: datetime,
+    ) -> str | None:
+        value = close_value(position, books, markets)
+        hit = None if value is None else self.reached(value, loss=self.loss)
+        if value is None or hit is None:
+            return None
+        if self.loss:
+            return f"loss {_money(-value.total)} reached {_money(hit)}"
+        return f"profit {_money(value.total)} reached {_money(hit)}"
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         super().__init__(options)
@@ -125,20 +144,7 @@ class TakeProfit(_Threshold):
 
     name = "take_profit"
     description = "Sell when the P&L reaches X dollars or X % of the cost."
-    timeless = True  # a function of the close value alone
-
-    def should_exit(
-        self,
-        position: GamePosition,
-        books: Mapping[str, OrderBook],
-        markets: Mapping[str, Market],
-        now: datetime,
-    ) -> str | None:
-        value = close_value(position, books, markets)
-        hit = None if value is None else self.reached(value, loss=False)
-        if value is None or hit is None:
-            return None
-        return f"profit {_money(value.total)} reached {_money(hit)}"
+    loss = False
 
 
 class StopLoss(_Threshold):
@@ -146,20 +152,7 @@ class StopLoss(_Threshold):
 
     name = "stop_loss"
     description = "Sell when the P&L falls to −X dollars or −X % of the cost."
-    timeless = True  # a function of the close value alone
-
-    def should_exit(
-        self,
-        position: GamePosition,
-        books: Mapping[str, OrderBook],
-        markets: Mapping[str, Market],
-        now: datetime,
-    ) -> str | None:
-        value = close_value(position, books, markets)
-        hit = None if value is None else self.reached(value, loss=True)
-        if value is None or hit is None:
-            return None
-        return f"loss {_money(-value.total)} reached {_money(hit)}"
+    loss = True
 
 
 class PreStartCutoff(ExitRule):
