@@ -131,3 +131,41 @@ def test_trade_limits_come_from_the_config_and_bad_ones_are_one_line_errors(
     one_line_error(run_main(capsys, ["trade", "--sample"]), "[trade] max_total: 'lots'")
     config.write_text("[trade]\nmin_confidence = 2\n")
     one_line_error(run_main(capsys, ["trade", "--sample"]), "between 0 and 1")
+
+
+def test_fills_and_closed_positions_reach_the_plugin_hooks() -> None:
+    import arbkit
+
+    class Listener:
+        def __init__(self) -> None:
+            self.fills: list[Any] = []
+            self.closed: list[Any] = []
+
+        @arbkit.hookimpl
+        def order_filled(self, order: Any, fill: Any) -> None:
+            self.fills.append((order.client_order_id, fill.price, fill.size, fill.fee))
+
+        @arbkit.hookimpl
+        def position_closed(self, position: Any, pnl: Decimal) -> None:
+            self.closed.append((position.game_id, pnl))
+
+    pm = make_plugin_manager()
+    listener = Listener()
+    pm.register(listener, name="listener")
+    result = CliRunner().invoke(
+        make_cli(pm), ["trade", "--sample", "--json", "--no-status"], obj=AppState(pm=pm)
+    )
+    report = json.loads(result.stdout)
+    fills = [
+        (Decimal(f["price"]), Decimal(f["size"]), Decimal(f["fee"]))
+        for p in report["positions"]
+        for leg in p["legs"]
+        for f in leg["fills"]
+    ]
+    assert [(p, s, f) for _, p, s, f in listener.fills] == fills
+    assert all(cid for cid, *_ in listener.fills)
+    assert listener.closed == [
+        (p["game"], Decimal(p["realized_pnl"]))
+        for p in report["positions"]
+        if p["status"] != "open"
+    ]

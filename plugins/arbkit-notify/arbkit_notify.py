@@ -111,11 +111,13 @@ def order_filled(order: arbkit.Order, fill: arbkit.Fill) -> None:
 
 
 @arbkit.hookimpl
-def position_closed(position: arbkit.Position, pnl: Decimal) -> None:
+def position_closed(position: arbkit.GamePosition, pnl: Decimal) -> None:
     notify(
         "position_closed",
-        venue=position.venue,
-        contract_id=position.contract_id,
+        game_id=position.game_id,
+        status=str(position.status),
+        exit_reason=position.exit_reason,
+        venues=sorted({leg.venue for leg in position.legs.values()}),
         pnl=pnl,
     )
 

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
     from arbkit.exits import ExitRule
     from arbkit.matching import LeagueData, Scorer
-    from arbkit.models import Fill, Opportunity, Order, Position
+    from arbkit.models import Fill, Opportunity, Order
     from arbkit.strategy import Strategy
+    from arbkit.trading.model import GamePosition
     from arbkit.venue import Venue
 
 hookspec = pluggy.HookspecMarker("arbkit")
@@ -109,5 +110,6 @@ def order_filled(order: Order, fill: Fill) -> None:
 
 
 @hookspec
-def position_closed(position: Position, pnl: Decimal) -> None:
-    """Called when a position is fully closed; ``pnl`` is its realised P&L as a Decimal."""
+def position_closed(position: GamePosition, pnl: Decimal) -> None:
+    """Called when a game's position is closed (sold back) or settled by the venues;
+    ``position`` holds every leg and fill, ``pnl`` is its realised P&L (fees included)."""

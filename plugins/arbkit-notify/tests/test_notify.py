@@ -145,7 +145,16 @@ def test_order_filled_and_position_closed(pm: Any, notify_file: Path) -> None:
         fee="0.02",
     )
     pm.hook.order_filled(order=order, fill=fill)
-    position = arbkit.Position(venue="kalshi", contract_id="KX:no")
+    position = arbkit.GamePosition(
+        game_id="NBA:2026-01-08:MIA@CHI",
+        league="NBA",
+        strategy="cross_venue",
+        mode=arbkit.Mode.PAPER,
+        opened_at=datetime(2026, 1, 8, 23, tzinfo=UTC),
+        legs={"KX:no": arbkit.LegPosition("kalshi", "KX", "KX:no", "not Chicago")},
+        status=arbkit.PositionStatus.SETTLED,
+        exit_reason="settled",
+    )
     pm.hook.position_closed(position=position, pnl=Decimal("-0.25"))
     filled, closed = _lines(notify_file)
     assert (filled["event"], filled["client_order_id"], filled["fee"]) == (
@@ -154,11 +163,13 @@ def test_order_filled_and_position_closed(pm: Any, notify_file: Path) -> None:
         "0.02",
     )
     assert filled["order_status"] == "filled"
-    assert (closed["event"], closed["contract_id"], closed["pnl"]) == (
+    assert (closed["event"], closed["game_id"], closed["venues"], closed["pnl"]) == (
         "position_closed",
-        "KX:no",
+        "NBA:2026-01-08:MIA@CHI",
+        ["kalshi"],
         "-0.25",
     )
+    assert (closed["status"], closed["exit_reason"]) == ("settled", "settled")
 
 
 def _book(bid: str, *, continuous: bool = True) -> arbkit.OrderBook:

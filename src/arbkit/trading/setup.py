@@ -131,6 +131,7 @@ def build_trader(
         records=TradeStore(store, run_id=run_id, book_id=book_id),
         mode=settings.mode,
         book_id=book_id,
+        hooks=pm.hook,
     )
     engine.attach(trader)
     return trader

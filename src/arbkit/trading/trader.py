@@ -16,12 +16,13 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from attrs import define
 
 from arbkit.engine.sinks import RunEnd, Sink
 from arbkit.models import (
+    Fill,
     Market,
     Opportunity,
     Order,
@@ -106,6 +107,7 @@ class Trader(Sink):
         mode: Mode,
         book_id: str,
         mark_every: timedelta = timedelta(seconds=1),
+        hooks: Any = None,
     ) -> None:
         self.gate = gate
         self.exits = exits
@@ -114,6 +116,7 @@ class Trader(Sink):
         self.mode = mode
         self.book_id = book_id
         self.mark_every = mark_every
+        self.hooks = hooks  #: the plugin manager's ``pm.hook``: order_filled, position_closed
         self.positions = PositionBook(mode)
         self.engine: Engine | None = None
         self.executor = executor(self, self.book, self.market)
@@ -364,6 +367,7 @@ class Trader(Sink):
         if self.mode is Mode.PAPER and not self._journal_paper_fill(plan, fill):
             return  # already recorded (a resumed run)
         position = self.positions.apply(plan, fill)
+        self._announce_fill(fill)
         self._hold_contract(fill.contract_id, plan.game_id)
         if fill.side is Side.BUY:
             self.gate.filled(fill.venue, fill.price * fill.size + fill.fee, game_id=plan.game_id)
@@ -372,6 +376,38 @@ class Trader(Sink):
             self._flush_positions()  # a real fill is on disk at once
         if not position.is_open:
             self._finish(position)
+
+    def _announce_fill(self, fill: TradeFill) -> None:
+        """The ``order_filled`` hook, with the order as the journal has it now."""
+        hook = None if self.hooks is None else self.hooks.order_filled
+        if hook is None or not hook.get_hookimpls():
+            return
+        row = self.journal.order(fill.client_order_id) or {}
+        order = Order(
+            venue=fill.venue,
+            order_id=fill.order_id or row.get("order_id"),
+            client_order_id=fill.client_order_id,
+            contract_id=fill.contract_id,
+            side=fill.side,
+            price=row.get("price") or fill.price,
+            size=row.get("size") or fill.size,
+            filled=row.get("filled") or fill.size,
+            status=OrderStatus(row["status"]) if row.get("status") else OrderStatus.FILLED,
+            average_price=row.get("average_price"),
+            fee=row.get("fee") or fill.fee,
+        )
+        venue_fill = Fill(
+            venue=fill.venue,
+            fill_id=fill.fill_id,
+            order_id=order.order_id,
+            contract_id=fill.contract_id,
+            side=fill.side,
+            price=fill.price,
+            size=fill.size,
+            fee=fill.fee,
+            timestamp=fill.at,
+        )
+        hook(order=order, fill=venue_fill)
 
     def _flush_positions(self) -> None:
         for game_id in sorted(self._dirty):
@@ -483,8 +519,11 @@ class Trader(Sink):
             if fill.side is Side.SELL:
                 cash_back[fill.venue] = cash_back.get(fill.venue, ZERO) - fill.fee
         self.gate.released(position.game_id, cash_back)
+        pnl = realized_pnl(position)
         if position.closed_at is not None:
-            self.gate.realized(realized_pnl(position), position.closed_at)
+            self.gate.realized(pnl, position.closed_at)
+        if self.hooks is not None:
+            self.hooks.position_closed(position=position, pnl=pnl)
 
     def _hold_contract(self, contract_id: str, game_id: str | None) -> None:
         if game_id is not None:
