@@ -208,14 +208,24 @@ def trade_command(replay: Path, *args: str) -> list[str]:
 
 #: Runs the command and SIGKILLs it right after one exact journal write: ``KILL_AT`` is
 #: ``fill:N`` (the Nth fill committed) or ``settlement:MARKET`` (that market's settlement
-#: stored, before any position is paid from it). No polling from outside can land between two
-#: writes of one burst reliably; only the moment is chosen here, the kill is real.
+#: stored, before any position is paid from it); ``interrupt:N`` sends SIGINT instead, after
+#: the Nth trade is planned (a user's Ctrl-C, which the command handles). No polling from
+#: outside can land between two writes of one burst reliably; only the moment is chosen here,
+#: the signal is real.
 _KILL_AT = """
 import os, signal, sys
 from arbkit.trading.journal import TradeJournal
 from arbkit.trading.tradestore import TradeStore
 kind, _, target = os.environ["KILL_AT"].partition(":")
-fills, original_fill, original_settlement = [0], TradeJournal.fill, TradeStore.settlement
+fills, plans = [0], [0]
+original_fill, original_settlement, original_plan = (
+    TradeJournal.fill, TradeStore.settlement, TradeJournal.plan
+)
+def plan(self, *args, **kwargs):
+    original_plan(self, *args, **kwargs)
+    plans[0] += 1
+    if kind == "interrupt" and plans[0] == int(target):
+        os.kill(os.getpid(), signal.SIGINT)
 def fill(self, *args, **kwargs):
     result = original_fill(self, *args, **kwargs)
     fills[0] += 1
@@ -226,7 +236,7 @@ def settlement(self, settlement, *args, **kwargs):
     original_settlement(self, settlement, *args, **kwargs)
     if kind == "settlement" and settlement.market_id == target:
         os.kill(os.getpid(), signal.SIGKILL)
-TradeJournal.fill, TradeStore.settlement = fill, settlement
+TradeJournal.fill, TradeStore.settlement, TradeJournal.plan = fill, settlement, plan
 from arbkit.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -235,9 +245,14 @@ sys.exit(main(sys.argv[1:]))
 def killed_at(command: list[str], env: dict[str, str], at: str) -> bool:
     """Run ``command`` (from :func:`trade_command`) until the write ``at`` names (see
     ``_KILL_AT``); whether it was killed there."""
+    return signalled_at(command, env, at) == -signal.SIGKILL
+
+
+def signalled_at(command: list[str], env: dict[str, str], at: str) -> int:
+    """Run ``command`` with ``KILL_AT=at`` (see ``_KILL_AT``); its exit status."""
     argv = [command[0], "-c", _KILL_AT, *command[3:]]
     done = subprocess.run(argv, env={**env, "KILL_AT": at}, capture_output=True, timeout=60)
-    return done.returncode == -signal.SIGKILL
+    return done.returncode
 
 
 def kill_when(
