@@ -13,6 +13,7 @@ from the raw settlement files.
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
@@ -426,3 +427,21 @@ def test_no_order_fills_before_it_is_sent(tmp_path: Path, latency: str) -> None:
         assert fills and sent is not None
         first = min(datetime.fromisoformat(f["filled_at"]) for f in fills)
         assert datetime.fromisoformat(sent) <= first, (trade["game_id"], sent, first)
+
+
+def test_an_exit_inside_the_minimum_hold_is_counted_by_the_check(tmp_path: Path) -> None:
+    """With the ``min_hold`` exit rule switched off, the jump at 23:00:05 is sold about 12 s
+    after the 23:00:00.25 entry: ``exits_within_min_hold`` must say so."""
+    config = Path(os.environ["ARBKIT_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[exits.min_hold]\nenabled = false\n")
+    out = json.loads(run_trade(tmp_path / "arbkit.db", "--replay", str(jumped_bids(tmp_path))))
+    early = [
+        p["game"]
+        for p in out["positions"]
+        if p["status"] == "closed"
+        and datetime.fromisoformat(p["closed_at"]) - datetime.fromisoformat(p["opened_at"])
+        < MIN_HOLD
+    ]
+    assert early == ["NCAAB:2026-11-24:DUKE@MICH"]
+    assert out["checks"]["exits_within_min_hold"] == 1
