@@ -44,6 +44,8 @@ from trade_helpers import (
 ARGS = ("--speed", "60", "--latency", "120")
 #: settles (02:20:37) before the Polymarket side of DUKE@MICH (03:09:46)
 HALF_SETTLED = "KXNCAAMBGAME-26NOV24DUKEMICH-MICH"
+#: settles DUKE@MICH's last leg (03:09:46), before USC@WIS's (04:19:38)
+FULLY_SETTLED = "cbb-duke-mich-2026-11-24"
 #: the Michigan bids jump at 23:02:30, 30 s after the 23:02 entry: a convergence exit is
 #: decided then and stays pending (latency 120 s) for 2 s of wall time
 EXIT_JUMP = 1795561200000 + 150_000
@@ -76,6 +78,8 @@ KILLS = {
     "killed-twice": lambda cmd, env, db: (
         kill_when(cmd, env, db, _planned)[1] and kill_when(cmd, env, db, _open)[1]
     ),
+    # DUKE@MICH fully settled (its Polymarket side, after Kalshi's), USC@WIS not yet
+    "a-position-settled": lambda cmd, env, db: killed_at(cmd, env, f"settlement:{FULLY_SETTLED}"),
     # on the replay whose bids jump at 23:02:30: killed with the convergence exit pending
     "exit-pending": lambda cmd, env, db: kill_when(cmd, env, db, _exit_planned)[1],
 }
@@ -94,7 +98,16 @@ UNSENT_EXIT_BROKEN = (
     "killed run planned but never executed as BROKEN ('one-legged and could not be fixed: a "
     "person must look'), though nothing was sold and the position is an intact pair"
 )
+SETTLED_GAME_REENTERED = (
+    "Trader.restore() (src/arbkit/trading/trader.py:175-179) applies the stored settlements, "
+    "also those after the replay's clock, and holds only games with an OPEN position: DUKE@MICH, "
+    "settled by the killed run, is entered again at 23:00 by the resumed replay, and the new "
+    "contracts are never paid (the leg's settlement fill id is taken): it ends open (default "
+    "latency: a second entry of 53.4 contracts, realized 16.89 instead of 17.92)"
+)
 KNOWN: dict[tuple[str, str], str] = {
+    ("positions", "a-position-settled"): SETTLED_GAME_REENTERED,
+    ("entries", "a-position-settled"): SETTLED_GAME_REENTERED,
     ("positions", "one-leg-settled"): FUTURE_SETTLEMENT,
     ("broken", "exit-pending"): UNSENT_EXIT_BROKEN,
 }
@@ -174,6 +187,8 @@ def test_each_kill_landed_where_it_was_meant_to(evening):
     assert not opened["settled"]
     exiting = seen["exit-pending"]
     assert [t["state"] for t in exiting["trades"]][-1] == "planned" and exiting["open"] == 2
+    settled = seen["a-position-settled"]
+    assert FULLY_SETTLED in settled["settled"] and settled["open"] == 2  # not yet paid
     half = seen["one-leg-settled"]
     assert half["open"] == 2 and HALF_SETTLED in half["settled"]
     for name in KILLS:  # the killed run is stored as not completed, and then resumed
