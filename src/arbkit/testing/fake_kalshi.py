@@ -147,6 +147,8 @@ class FakeKalshi(LoopbackServer):
         self.order_delay = 0.0
         #: test knob: refuse every new order (400 ``insufficient_balance`` with this message)
         self.reject_orders: str | None = None
+        #: test knob: refuse this many of the next sell (``ask``) orders, then take them again
+        self.refuse_asks = 0
         self.auth_failures = 0
         self.subscriptions: list[Subscription] = []
         self.commands: list[dict[str, Any]] = []
@@ -381,6 +383,11 @@ class FakeKalshi(LoopbackServer):
             return _error(400, "invalid_parameters", "expiration_time needs good_till_canceled")
         if not isinstance(body["price"], str) or not isinstance(body["count"], str):
             return _error(400, "invalid_parameters", "price and count are strings")
+        with self.lock:
+            refuse = body["side"] == "ask" and self.refuse_asks > 0
+            self.refuse_asks -= refuse
+        if refuse:
+            return _error(400, "insufficient_balance", "refused by the test (refuse_asks)")
         result = self._execute(
             body["ticker"],
             body["client_order_id"],
