@@ -291,6 +291,20 @@ def test_second_leg_refused_is_retried_then_unwound_to_flat(home, kalshi, poly) 
     assert report["checks"]["one_legged"] == 0
     states = [s for (s,) in home.sql("select state from trade_transitions order by id")]
     assert states == ["planned", "leg1_sent", "leg1_filled", "leg2_sent", "unwinding", "flat"]
+    # the round trip's loss, from the fake's own trades and Polymarket's fee formula
+    trades = [(t["side"], D(t["price"]), D(t["size"])) for t in poly.trades]
+    paid = sum(p * n + pm_fee(p, n) for side, p, n in trades if side == "BUY")
+    got = sum(p * n - pm_fee(p, n) for side, p, n in trades if side == "SELL")
+    assert D(report["pnl"]["realized"]) == D(position["realized_pnl"]) == got - paid < 0
+    orders = home.json("orders", "--json")["orders"]
+    rows = sorted((r["client_order_id"], r["venue"], r["side"], r["status"]) for r in orders)
+    assert rows == [  # client ids: trade-leg-attempt (1 first, 2 the hedge retry, 3 the unwind)
+        ("live/00001-0-1", "polymarket", "buy", "filled"),
+        ("live/00001-0-3", "polymarket", "sell", "filled"),
+        ("live/00001-1-1", "kalshi", "buy", "rejected"),
+        ("live/00001-1-2", "kalshi", "buy", "rejected"),
+    ]
+    assert [b["client_order_id"] for b in creates] == ["live/00001-1-1", "live/00001-1-2"]
 
 
 # -- a leg's answer later than the venue's timeout ----------------------------------------------
