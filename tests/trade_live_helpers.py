@@ -1,13 +1,16 @@
 """A rig for the whole ``arbkit trade --live`` command against the two fake venues on loopback.
 
 One game of the sample slate (Denver at Minnesota, NBA) is served on both fakes: Polymarket's
-"Nuggets" asks 0.47 and Kalshi's "MIN" YES asks 0.48 (NO bids 0.52), so buying both costs
-0.95 before fees for a $1 payout — a cross-venue arbitrage the gate can take. Credentials come
-from the environment, the venues' URLs from a config file, and the wall clock is pinned to the
+"Nuggets" asks 0.44 × 400 then 0.47 (wider than the sample's 0.47, so an edge survives both
+venues' fees) and Kalshi's "MIN" YES asks 0.48 (NO bids 0.52); the gate sizes it to 179
+contracts. Polymarket's book is the thinner within the limits, so it is leg 1 and Kalshi leg 2.
+The fake Polymarket fills every order whole at its limit. Credentials come from the
+environment, the venues' URLs from a config file, and the engine's wall clock is pinned to the
 sample's capture time (the slate is in the past), as in tests/test_scan_live.py.
 
-Run as a script (``python tests/trade_live_helpers.py SPEC.json ARG...``) it is the child
-process of the SIGKILL test: the same command with the same pinned clock, in its own process.
+Run as a script (``python tests/trade_live_helpers.py [arbkit args...]``) it is ``arbkit``
+itself (``arbkit.cli.main``: the console script's error handling) with the same pinned clock
+and shim: the child of the SIGKILL tests and the process of the refusal tests.
 """
 
 from __future__ import annotations
@@ -20,16 +23,17 @@ from pathlib import Path
 from typing import Any
 
 from arbkit.recordings import sample_dir
+from arbkit.testing.fake_polymarket import book_payload
 
 SAMPLE = sample_dir()
 PM_SLUG = "nba-den-min-2026-11-24"
 KX_EVENT = "KXNBAGAME-26NOV24DENMIN"
 KX_MIN = f"{KX_EVENT}-MIN"
 KX_CREATE = "/trade-api/v2/portfolio/events/orders"
-#: The well-known first Hardhat/Anvil development key: public, never funded.
-#: Polymarket "Nuggets" book served (the sample's ask was 0.47; the rest of it is kept)
+#: Polymarket "Nuggets" book served (the sample's best ask was 0.47)
 NUGGETS_BIDS = [("0.42", "500"), ("0.43", "400")]
 NUGGETS_ASKS = [("0.44", "400"), ("0.47", "3000")]
+#: The well-known first Hardhat/Anvil development key: public, never funded.
 PM_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
 
@@ -59,8 +63,6 @@ def stock_polymarket(fake: Any) -> None:
     fake.sports = [
         {"sport": "nba", "tags": "1,745,100639", "primaryTagId": 745, "ordering": "away"}
     ]
-    from arbkit.testing.fake_polymarket import book_payload
-
     tokens = set(pm_tokens().values())
     books = {b["asset_id"]: b for b in load("polymarket", "books.json") if b["asset_id"] in tokens}
     nuggets = pm_tokens()["Nuggets"]
