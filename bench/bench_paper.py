@@ -34,7 +34,9 @@ class Quiet:
     def filled(self, plan: TradePlan, fill: TradeFill) -> None:
         self.fills += 1
 
-    def trade_state(self, plan: TradePlan, state: TradeState, detail: str) -> None:
+    def trade_state(
+        self, plan: TradePlan, state: TradeState, detail: str, at: datetime | None = None
+    ) -> None:
         pass
 
 

@@ -189,7 +189,9 @@ class Recorder:
     def filled(self, plan: TradePlan, fill: TradeFill) -> None:
         self.fills.append(fill)
 
-    def trade_state(self, plan: TradePlan, state: TradeState, detail: str) -> None:
+    def trade_state(
+        self, plan: TradePlan, state: TradeState, detail: str, at: datetime | None = None
+    ) -> None:
         self.states.append((plan.trade_id, state, detail))
         if state is self.crash_at:
             raise Crash(state)

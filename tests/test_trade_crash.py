@@ -86,31 +86,7 @@ KILLS = {
 #: the replay each scenario plays: the sample, or ``jump`` (see ``EXIT_JUMP``)
 REPLAY_OF = {name: "jump" if name == "exit-pending" else "sample" for name in KILLS}
 #: (check, scenario) → why it fails today (an xfail, strict)
-FUTURE_SETTLEMENT = (
-    "Trader.restore() (src/arbkit/trading/trader.py:175) applies every stored settlement, "
-    "also those after the replay's clock: the resumed replay restarts at 23:00 holding "
-    "DUKE@MICH with its Kalshi leg already paid (settled 02:20:37), and the convergence exit "
-    "sells the Polymarket leg at 23:04:20 on that knowledge of the future (realized 16.84 "
-    "instead of the clean run's 1.70)"
-)
-UNSENT_EXIT_BROKEN = (
-    "Trader._close_paper_trade (src/arbkit/trading/trader.py, restore) closes an exit the "
-    "killed run planned but never executed as BROKEN ('one-legged and could not be fixed: a "
-    "person must look'), though nothing was sold and the position is an intact pair"
-)
-SETTLED_GAME_REENTERED = (
-    "Trader.restore() (src/arbkit/trading/trader.py:175-179) applies the stored settlements, "
-    "also those after the replay's clock, and holds only games with an OPEN position: DUKE@MICH, "
-    "settled by the killed run, is entered again at 23:00 by the resumed replay, and the new "
-    "contracts are never paid (the leg's settlement fill id is taken): it ends open (default "
-    "latency: a second entry of 53.4 contracts, realized 16.89 instead of 17.92)"
-)
-KNOWN: dict[tuple[str, str], str] = {
-    ("positions", "a-position-settled"): SETTLED_GAME_REENTERED,
-    ("entries", "a-position-settled"): SETTLED_GAME_REENTERED,
-    ("positions", "one-leg-settled"): FUTURE_SETTLEMENT,
-    ("broken", "exit-pending"): UNSENT_EXIT_BROKEN,
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def cases(check: str) -> list[Any]:
@@ -301,14 +277,6 @@ def test_only_a_trade_that_left_a_position_unpaired_ends_broken(evening, name):
         assert not paired or len(position["legs"]) != 2, trade
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on SIGINT/SIGTERM the engine closes through Trader.drain → PaperExecutor.drain "
-    "(src/arbkit/trading/paper.py, drain: _run_due(None)), which fills every pending plan at "
-    "once against the last books seen, stamped at its due time: the interrupted replay "
-    "fills at 23:00:01 on the books of 23:00:00.2 (one level, 0.34 and 0.60) where the clean "
-    "run walks the books of 23:00:01 (three levels each side)",
-)
 def test_an_interrupted_run_fills_nothing_on_books_it_never_reached(tmp_path: Path) -> None:
     """Ctrl-C just after the 23:00 plans (latency 1 s, due at 23:00:01), on the copy of the
     sample whose DUKE@MICH books thin out at 23:00:00.455: the resumed book must be the clean

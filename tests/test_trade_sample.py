@@ -382,12 +382,6 @@ def test_each_rejection_count_is_the_stored_decisions_with_that_reason(traded):
     assert sum(d["accepted"] for d in decided) == out["opportunities"]["taken"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="paper.py fills a pre-game plan after the game started: _entry never compares the "
-    "fill moment with plan.start_time, and the started game's book is still there until the "
-    "engine's next event stops its shard",
-)
 def test_a_fill_due_after_the_game_started_is_missed(tmp_path: Path) -> None:
     """With a latency of 3700 s the plans decided at 23:00 fall due at 00:01:40: DUKE@MICH
     started at 00:00, so its entry can no longer fill (USC@WIS starts at 01:00 and can)."""
@@ -404,14 +398,6 @@ def test_a_fill_due_after_the_game_started_is_missed(tmp_path: Path) -> None:
     assert games == {"NCAAB:2026-11-24:USC@WIS"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="paper fills are stamped decided_at + latency (paper.py _order/_report get the due "
-    "moment), the trade's transitions the engine clock of the event that ran them "
-    "(trader.trade_state: self.now()), so the journal has orders sent after they filled: "
-    "leg1_sent 23:00:00.260 for a fill at 23:00:00.250; with --latency 400, sent at 00:21:37 "
-    "for a fill stamped 23:06:40",
-)
 @pytest.mark.parametrize("latency", ["0.25", "400"])
 def test_no_order_fills_before_it_is_sent(tmp_path: Path, latency: str) -> None:
     db = tmp_path / "arbkit.db"

@@ -137,7 +137,9 @@ class World:
         assert fill.trade_id == plan.trade_id
         self.fills.append(fill)
 
-    def trade_state(self, plan: TradePlan, state: TradeState, detail: str) -> None:
+    def trade_state(
+        self, plan: TradePlan, state: TradeState, detail: str, at: datetime | None = None
+    ) -> None:
         self.states.append((plan.trade_id, state, detail))
 
     def executor(self, **options) -> PaperExecutor:

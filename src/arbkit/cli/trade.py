@@ -269,7 +269,7 @@ class TradeRun:
             book_id=book.book_id,
             kill_switch=kill_switch,
         )
-        for line in book.notes + trader.restore():
+        for line in book.notes + trader.restore(engine.now()):
             self.progress(line)
         if self.mode is Mode.LIVE:
             for line in await trader.executor.resume():  # type: ignore[attr-defined]

@@ -27,8 +27,11 @@ class ExecutionListener(Protocol):
         """A leg of ``plan`` executed (part of) its order."""
         ...
 
-    def trade_state(self, plan: TradePlan, state: TradeState, detail: str) -> None:
-        """``plan`` moved to ``state`` (already stored by a live executor)."""
+    def trade_state(
+        self, plan: TradePlan, state: TradeState, detail: str, at: datetime | None = None
+    ) -> None:
+        """``plan`` moved to ``state`` (already stored by a live executor) at ``at``: the
+        executor's moment (a paper fill's due time), else the engine clock's now."""
         ...
 
 

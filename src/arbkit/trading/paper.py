@@ -98,7 +98,8 @@ class PaperExecutor:
     size_rule: SizeRule = field(default=Venue.valid_size, kw_only=True)
     mode: Mode = field(default=Mode.PAPER, init=False)
     consumed: ConsumedLiquidity = field(factory=ConsumedLiquidity, init=False)
-    _pending: list[tuple[datetime, int, Callable[[datetime], None]]] = field(
+    #: (due, order, the step, what to do instead if the run ends first)
+    _pending: list[tuple[datetime, int, Callable[[datetime], None], Callable[[], None]]] = field(
         factory=list, init=False
     )
     _games: Counter[str] = field(factory=Counter, init=False)  #: plans not yet final, by game
@@ -106,15 +107,24 @@ class PaperExecutor:
     _settled: set[str] = field(factory=set, init=False)  #: contracts of settled markets
     _steps: int = field(default=0, init=False)
     _orders: int = field(default=0, init=False)
+    #: the moment the step being run stands for (a plan's decision, a due time): its states
+    #: are stamped with it, like its fills
+    _clock: datetime | None = field(default=None, init=False)
 
     # -- the Executor interface -----------------------------------------------------------------
 
     def submit(self, plan: TradePlan) -> None:
         """Execute ``plan`` at ``decided_at + latency`` (at once when the latency is 0)."""
         self._games[plan.game_id] += 1
+        self._clock = plan.decided_at
         self._state(plan, TradeState.PLANNED, f"paper, latency {self.latency}")
         run = self._exit if plan.kind is PlanKind.EXIT else self._entry
-        self._at(plan.decided_at + self.latency, self.latency, lambda at: run(plan, at))
+        self._at(
+            plan.decided_at + self.latency,
+            self.latency,
+            lambda at: run(plan, at),
+            lambda: self._state(plan, TradeState.MISSED, "the run ended before its fill was due"),
+        )
 
     def on_event(self, event: StreamEvent, at: datetime) -> None:
         """Fill what is due by ``at`` on the books as they stand, then note what ``event`` says."""
@@ -135,22 +145,41 @@ class PaperExecutor:
         return self._games[game_id] > 0
 
     async def drain(self) -> None:
-        """Fill everything still pending against the last books, in due order."""
+        """Fill everything still pending against the last books, in due order (the stream
+        ended: nothing will change them before those moments)."""
         self._run_due(None)
+
+    def abandon(self) -> None:
+        """The run was stopped before the stream ended: what is pending never fills (its
+        books at the due moment are not known); an entry whose second leg was pending is
+        left one-legged, and says so."""
+        while self._pending:
+            due, _, _, instead = heapq.heappop(self._pending)
+            self._clock = due
+            instead()
 
     # -- scheduling ------------------------------------------------------------------------------
 
-    def _at(self, due: datetime, delay: timedelta, step: Callable[[datetime], None]) -> None:
-        """Run ``step`` now if ``delay`` is 0, else on the first event at or after ``due``."""
+    def _at(
+        self,
+        due: datetime,
+        delay: timedelta,
+        step: Callable[[datetime], None],
+        instead: Callable[[], None],
+    ) -> None:
+        """Run ``step`` now if ``delay`` is 0, else on the first event at or after ``due``;
+        ``instead`` if the run is abandoned first."""
         if not delay:
+            self._clock = due
             step(due)
             return
         self._steps += 1
-        heapq.heappush(self._pending, (due, self._steps, step))
+        heapq.heappush(self._pending, (due, self._steps, step, instead))
 
     def _run_due(self, at: datetime | None) -> None:
         while self._pending and (at is None or self._pending[0][0] <= at):
-            due, _, step = heapq.heappop(self._pending)
+            due, _, step, _ = heapq.heappop(self._pending)
+            self._clock = due
             step(due)
 
     def _state(self, plan: TradePlan, state: TradeState, detail: str) -> None:
@@ -158,13 +187,15 @@ class PaperExecutor:
             self._games[plan.game_id] -= 1
             if self._games[plan.game_id] <= 0:
                 del self._games[plan.game_id]
-        self.listener.trade_state(plan, state, detail)
+        self.listener.trade_state(plan, state, detail, at=self._clock)
 
     # -- the two-leg entry -----------------------------------------------------------------------
 
     def _entry(self, plan: TradePlan, at: datetime) -> None:
         """Leg 1 as fill-or-kill; leg 2 follows ``leg_gap`` later."""
         problem = _entry_problem(plan)
+        if not problem and plan.start_time is not None and at >= plan.start_time:
+            problem = f"the game started ({plan.start_time.isoformat()}) before the fill was due"
         if problem:
             self._state(plan, TradeState.MISSED, problem)
             return
@@ -181,7 +212,14 @@ class PaperExecutor:
         self._state(plan, TradeState.LEG1_FILLED, f"leg {first} filled {_n(done.filled)}")
         want = done.filled
         self._state(plan, TradeState.LEG2_SENT, f"leg {second} IOC {_n(want)} @ {leg2.limit_price}")
-        self._at(at + self.leg_gap, self.leg_gap, lambda at: self._second(plan, first, want, at))
+        self._at(
+            at + self.leg_gap,
+            self.leg_gap,
+            lambda at: self._second(plan, first, want, at),
+            lambda: self._state(
+                plan, TradeState.BROKEN, f"the run ended before leg {second} was sent"
+            ),
+        )
 
     def _second(self, plan: TradePlan, first: int, want: Decimal, at: datetime) -> None:
         """Leg 2 as immediate-or-cancel, one hedge retry, then the unwind of leg 1's excess."""

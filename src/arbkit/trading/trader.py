@@ -127,6 +127,8 @@ class Trader(Sink):
         self._plans: dict[str, TradePlan] = {}
         self._last_verdict: dict[str, str] = {}
         self._retry: dict[str, str] = {}  #: refused for a passing reason: key -> game id
+        #: games not to enter again in this book, and why (closed, settled, unwound)
+        self._done: dict[str, str] = {}
         self._paper_orders: dict[str, _PaperOrder] = {}  #: by client order id
         self._dirty: set[str] = set()  #: games whose stored position is behind
         self._in_flight = 0  #: plans submitted and not yet final
@@ -166,9 +168,10 @@ class Trader(Sink):
 
     # -- restoring a book after a restart ----------------------------------------------------
 
-    def restore(self) -> list[str]:
-        """Rebuild this book's positions from its stored fills and settlements, and hold
-        every game that has a position or a trade in flight (no re-entry after a restart)."""
+    def restore(self, now: datetime | None = None) -> list[str]:
+        """Rebuild this book's positions from its stored fills and the settlements stored
+        up to ``now`` (a resumed replay starts before them and plays them again), and hold
+        every game the book has a position in: no game is entered twice after a restart."""
         said: list[str] = []
         for plan, fill in self.journal.all_fills():
             if self._ours(plan.trade_id):
@@ -176,10 +179,14 @@ class Trader(Sink):
                 self.positions.apply(plan, fill)
                 self._hold_contract(fill.contract_id, plan.game_id)
         for settlement in self.records.settlements():
-            self._apply_settlement(settlement, settlement.settled_at, store=False)
+            known = settlement.settled_at
+            if known is not None and (now is None or known <= now):
+                self.positions.settle(settlement, known)
         for position in self.positions.all():
             if position.is_open:
                 self.gate.committed(_holding_plan(position, self.mode))
+            else:
+                self._done[position.game_id] = f"{position.status.value} earlier in this book"
         for plan, state in self.journal.open_trades():
             if not self._ours(plan.trade_id):
                 continue
@@ -189,7 +196,8 @@ class Trader(Sink):
                 said.append(self._close_paper_trade(plan))
             elif plan.kind is PlanKind.ENTRY and self.positions.get(plan.game_id) is None:
                 self.gate.committed(plan)  # the live executor resumes it
-        self._trade_seq = max((_seq(t) for t in self._plans), default=0)
+        ours = [plan.trade_id for plan, _ in self.journal.trades() if self._ours(plan.trade_id)]
+        self._trade_seq = max((_seq(t) for t in ours), default=0)  # ids are never reused
         if self.positions.all():
             said.append(f"restored {len(self.positions.all())} position(s) from the journal")
         return said
@@ -201,8 +209,8 @@ class Trader(Sink):
         position = self.positions.get(plan.game_id)
         legs = [] if position is None else [leg for leg in position.legs.values() if leg.fills]
         mine = [f for leg in legs for f in leg.fills if f.trade_id == plan.trade_id]
-        if not mine:
-            state = TradeState.MISSED if plan.kind is PlanKind.ENTRY else TradeState.BROKEN
+        if not mine:  # nothing was done: an entry missed, an exit never sent
+            state = TradeState.MISSED
         elif position is not None and not position.is_open:
             state = TradeState.FLAT
         elif position is not None and len({leg.size for leg in legs}) == 1 and len(legs) == 2:
@@ -286,7 +294,20 @@ class Trader(Sink):
         self.seen.add(opportunity.key)
         self._sync_blocks()
         trade_id = self._next_trade_id(game_id)
-        decision, plan = self.gate.evaluate(opportunity, shard.state, now, trade_id=trade_id)
+        done = self._done.get(game_id)
+        if done is not None:
+            decision: Decision = Decision(
+                key=opportunity.key,
+                game_id=game_id,
+                strategy=opportunity.strategy,
+                accepted=False,
+                at=now,
+                reason=Reject.ALREADY_HELD,
+                detail=f"not entered again: {done}",
+            )
+            plan: TradePlan | None = None
+        else:
+            decision, plan = self.gate.evaluate(opportunity, shard.state, now, trade_id=trade_id)
         if plan is not None and self.mode is Mode.PAPER:
             with self._writes.atomic():  # the verdict and the whole simulated trade: one commit
                 self._record_decision(decision)
@@ -445,18 +466,24 @@ class Trader(Sink):
         self.journal.order_update(order.as_order(fill, cid), fill.at)
         return True
 
-    def trade_state(self, plan: TradePlan, state: TradeState, detail: str) -> None:
+    def trade_state(
+        self, plan: TradePlan, state: TradeState, detail: str, at: datetime | None = None
+    ) -> None:
         if self.mode is Mode.PAPER:  # a live executor stores each state itself, first
+            when = at or self.now()
             if state is TradeState.PLANNED:
-                self.journal.plan(plan, self.now())
+                self.journal.plan(plan, when)
             else:
-                self.journal.transition(plan.trade_id, state, self.now(), detail)
+                self.journal.transition(plan.trade_id, state, when, detail)
         if state.is_final:
             self._in_flight -= 1
             self._flush_positions()
         if state is TradeState.BROKEN:
             self.one_legged += 1
             log.error("trade %s in %s is one-legged: %s", plan.trade_id, plan.game_id, detail)
+        if plan.kind is PlanKind.ENTRY and state in (TradeState.FLAT, TradeState.BROKEN):
+            # the second leg missed: entering again would likely pay the round trip again
+            self._done[plan.game_id] = f"an entry was {state.value} ({detail})"
         if state.is_final and plan.kind is PlanKind.ENTRY:
             position = self.positions.get(plan.game_id)
             if position is None:  # missed: nothing was bought
@@ -557,10 +584,20 @@ class Trader(Sink):
         return f"{self.book_id}/{self._trade_seq:05d}"
 
     async def drain(self) -> None:
-        """Let the executor finish what is in flight (end of a replay, shutdown)."""
+        """Let the executor finish what is in flight. A replay that played to its end fills
+        what is pending on its last books; a run stopped early abandons simulated fills (the
+        books of their moment were never seen); a live executor always finishes its trades."""
+        from arbkit.engine.sinks import RunStatus
+
+        end = self.engine.end if self.engine is not None else None
+        stopped = end is not None and end.status is not RunStatus.COMPLETED
+        abandon = getattr(self.executor, "abandon", None)
         if self.mode is Mode.PAPER:
             with self._writes.atomic():
-                await self.executor.drain()
+                if stopped and abandon is not None:
+                    abandon()
+                else:
+                    await self.executor.drain()
         else:
             await self.executor.drain()
 
