@@ -88,7 +88,9 @@ def markets(pm_token_id: str) -> dict[str, Market]:
         min_size=D("5"),
         size_increment=D("0.01"),
     )
-    return {KX: kalshi, "pm-game": poly}
+    # keyed by contract id, as the trader's lookup is (and by market id, for the tests)
+    by_contract = {KX_YES: kalshi, f"{KX}:no": kalshi, pm_token_id: poly}
+    return {**by_contract, KX: kalshi, "pm-game": poly}
 
 
 def books(pm_token_id: str) -> dict[str, OrderBook]:

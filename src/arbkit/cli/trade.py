@@ -271,11 +271,6 @@ class TradeRun:
         )
         for line in book.notes + trader.restore(engine.now()):
             self.progress(line)
-        if self.mode is Mode.LIVE:
-            for line in await trader.executor.resume():  # type: ignore[attr-defined]
-                self.progress(line)
-            for line in await trader.reconcile():
-                click.echo(f"POSITION DRIFT: {line} (entries there are halted)", err=True)
         status = StatusLine(trader, source=source, enabled=self._status_enabled())
         engine.attach(status)
         self._handle_signals(engine, kill_switch)
@@ -324,8 +319,11 @@ class TradeRun:
             f"a daily loss of ${limits.daily_loss_limit} halts",
             err=True,
         )
-        if not self.opts["yes"] and not click.confirm("Trade real money?", err=True):
-            raise click.Abort()
+        if not self.opts["yes"]:
+            if not sys.stdin.isatty():
+                raise ConfigError("live trading needs --yes, or a terminal to confirm at")
+            if not click.confirm("Trade real money?", err=True):
+                raise click.Abort()
         return evolve(limits, bankroll={**cash, **limits.bankroll})
 
     def _handle_signals(self, engine: Any, kill_switch: KillSwitch) -> None:

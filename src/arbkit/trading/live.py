@@ -233,7 +233,7 @@ class LiveExecutor:
                 self._state(plan, TradeState.BROKEN, f"state {state.value} without a leg 1 order")
                 return
             leg = plan.legs[first]
-            size = self._valid(leg.venue, leg.market_id, leg.side, leg.limit_price, plan.size)
+            size = self._valid(leg.venue, leg.contract_id, leg.side, leg.limit_price, plan.size)
             if size <= 0:
                 self._state(plan, TradeState.MISSED, f"leg {first}: {plan.size} is no valid size")
                 return
@@ -271,7 +271,7 @@ class LiveExecutor:
                 price = leg2.limit_price
                 if attempt == HEDGE:
                     price = bounded(price + self.hedge_slippage, Side.BUY)  # _order snaps it
-                size = self._valid(leg2.venue, leg2.market_id, Side.BUY, price, want)
+                size = self._valid(leg2.venue, leg2.contract_id, Side.BUY, price, want)
                 if size <= 0:
                     break
                 if state is not TradeState.LEG2_SENT:
@@ -297,7 +297,7 @@ class LiveExecutor:
                 self._state(plan, TradeState.BROKEN, f"leg {first}: no bid to unwind {excess}")
                 return
             price = bounded(bid - self.hedge_slippage, Side.SELL)  # _order snaps it
-            size = self._valid(leg.venue, leg.market_id, Side.SELL, price, excess)
+            size = self._valid(leg.venue, leg.contract_id, Side.SELL, price, excess)
             if size > 0:
                 await self._order(plan, first, UNWIND, Side.SELL, price, size, TimeInForce.IOC)
                 rows = self._rows(plan)
@@ -320,7 +320,7 @@ class LiveExecutor:
             step = steps[min(index, 1)]
             if state is not step and state in (TradeState.PLANNED, TradeState.LEG1_SENT):
                 state = self._state(plan, step, f"sell leg {index} ({leg.venue})")
-            size = self._valid(leg.venue, leg.market_id, Side.SELL, leg.limit_price, leg.size)
+            size = self._valid(leg.venue, leg.contract_id, Side.SELL, leg.limit_price, leg.size)
             if size > 0:
                 await self._order(
                     plan, index, FIRST, Side.SELL, leg.limit_price, size, TimeInForce.IOC
@@ -334,9 +334,9 @@ class LiveExecutor:
             self._state(plan, TradeState.FLAT, "all sold")
 
     def _valid(
-        self, venue: str, market_id: str, side: Side, price: Decimal, size: Decimal
+        self, venue: str, contract_id: str, side: Side, price: Decimal, size: Decimal
     ) -> Decimal:
-        market = self.markets(market_id)
+        market = self.markets(contract_id)  # the lookup is by contract id, like the books
         if market is None:
             return ZERO
         tif = TimeInForce.FOK if side is Side.BUY else TimeInForce.IOC
@@ -357,7 +357,7 @@ class LiveExecutor:
         """Journal the order, wait until its venue takes writes, send it, learn its outcome."""
         spec = plan.legs[leg]
         venue = self.venues[spec.venue]
-        market = self.markets(spec.market_id)
+        market = self.markets(spec.contract_id)
         request = OrderRequest(
             venue=spec.venue,
             contract_id=spec.contract_id,
@@ -573,8 +573,10 @@ def _plan_problem(plan: TradePlan, venues: Mapping[str, Venue]) -> str:
     """Why ``plan`` cannot be executed live ('' if it can)."""
     if plan.mode is not Mode.LIVE:
         return f"a {plan.mode.value} plan sent to the live executor"
-    if len(plan.legs) != 2:
-        return f"{len(plan.legs)} legs: a live trade has two"
+    if plan.kind is PlanKind.ENTRY and len(plan.legs) != 2:
+        return f"{len(plan.legs)} legs: a live entry has two"
+    if not plan.legs:
+        return "no legs"
     want = Side.BUY if plan.kind is PlanKind.ENTRY else Side.SELL
     for index, leg in enumerate(plan.legs):
         if leg.venue not in venues:

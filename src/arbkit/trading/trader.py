@@ -11,6 +11,7 @@ All of it runs on the engine's task and clock, so a replay trades on its recorde
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -134,6 +135,7 @@ class Trader(Sink):
         self._in_flight = 0  #: plans submitted and not yet final
         self._writes = journal.writes
         self._venue_blocks: dict[str, str] = {}  #: venue -> the executor's reason, as gated
+        self._resuming: asyncio.Task[None] | None = None
         self._held_books: dict[str, OrderBook] = {}  #: last book of every held contract
         self._game_of: dict[str, str] = {}  #: held contract id -> its game
         self._held_markets: dict[str, Market] = {}
@@ -231,6 +233,25 @@ class Trader(Sink):
         self._last_mark = now = engine.clock.now()
         for venue in engine.venues:  # every book was just fetched
             self.heard[venue] = now
+        if self.mode is Mode.LIVE:
+            # The journal's open trades resume now that the books and markets are known;
+            # no venue takes a new entry until they are done and positions are reconciled.
+            for venue in engine.venues:
+                self.gate.block_venue(venue, "resuming the journal's open trades")
+            self._resuming = asyncio.get_running_loop().create_task(self._resume_live())
+
+    async def _resume_live(self) -> None:
+        assert self.engine is not None
+        try:
+            resume = getattr(self.executor, "resume", None)
+            for line in await resume() if resume is not None else []:
+                log.warning("live: %s", line)
+            for line in await self.reconcile():
+                log.error("live: POSITION DRIFT %s (entries there are halted)", line)
+        finally:
+            for venue in self.engine.venues:
+                if venue not in self._venue_blocks:
+                    self.gate.unblock_venue(venue)
 
     def event(self, event: StreamEvent, at: datetime) -> None:
         """Every stream event, before the engine applies it: the paper executor fills on it,
@@ -589,6 +610,8 @@ class Trader(Sink):
         books of their moment were never seen); a live executor always finishes its trades."""
         from arbkit.engine.sinks import RunStatus
 
+        if self._resuming is not None:
+            await self._resuming
         end = self.engine.end if self.engine is not None else None
         stopped = end is not None and end.status is not RunStatus.COMPLETED
         abandon = getattr(self.executor, "abandon", None)
