@@ -124,6 +124,16 @@ def test_the_seed_checks_follow_their_thresholds() -> None:
     assert stricter["entries_above_max_price"] == 3  # 0.55, 0.60 and 0.86
 
 
+def test_a_game_whose_trade_broke_counts_as_one_legged_even_once_closed() -> None:
+    positions = four_positions().all()
+    closed = [p.game_id for p in positions if not p.is_open]
+    assert closed, "the fixture has closed positions"
+    assert seed_checks(positions)["one_legged"] == 1  # C, one-legged now
+    # a closed game whose trade once broke counts too, and C (broken and one-legged) once
+    checks = seed_checks(positions, broken={closed[0], "NBA:C"})
+    assert checks["one_legged"] == 2
+
+
 def test_breakdowns_per_position_league_venue_strategy_and_day() -> None:
     report = summarize(four_positions().all())
     assert {k: v.realized for k, v in report.by_position.items()} == {

@@ -150,12 +150,13 @@ def register(cli: click.Group) -> None:
     def pnl_command(state: AppState, book: str | None, since: str | None, json_: bool) -> None:
         """Realized and unrealized P&L, fees, breakdowns and the three seed checks."""
         from arbkit.trading.pnl import summarize
-        from arbkit.trading.tradestore import stored_positions
+        from arbkit.trading.tradestore import broken_games, stored_positions
 
         start = parse_since(since)
         chosen = _resolve_book(state, book)
         positions = stored_positions(state.store, chosen)
-        report = summarize(positions, since=start).to_json()
+        broken = broken_games(state.store, chosen)
+        report = summarize(positions, since=start, broken=broken).to_json()
         if json_:
             echo_json({"book": chosen, **report})
             return

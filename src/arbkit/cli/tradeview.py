@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 def final_report(trader: Trader) -> dict[str, Any]:
     """The run's result in the shape ``arbkit trade --json`` prints (every decimal a string)."""
     positions = trader.positions.all()
-    summary = summarize(positions, max_entry_price=trader.gate.limits.max_entry_price).to_json()
+    summary = summarize(
+        positions,
+        max_entry_price=trader.gate.limits.max_entry_price,
+        broken=trader.broken_games,
+    ).to_json()
     return {
         "mode": trader.mode.value,
         "as_of": trader.now().isoformat(),

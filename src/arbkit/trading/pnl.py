@@ -102,9 +102,12 @@ def seed_checks(
     *,
     max_entry_price: Decimal = MAX_ENTRY_PRICE,
     min_hold: timedelta = MIN_HOLD,
+    broken: Iterable[str] = (),
 ) -> dict[str, int]:
-    """``exits_within_min_hold``, ``entries_above_max_price`` (BUY fills) and ``one_legged``."""
-    early = above = one_legged = 0
+    """``exits_within_min_hold``, ``entries_above_max_price`` (BUY fills) and ``one_legged``:
+    positions one-legged now, and those of ``broken`` games whatever became of them since."""
+    early = above = 0
+    lopsided = set(broken)
     for position in positions:
         if (
             closed_by_rule(position)
@@ -120,11 +123,12 @@ def seed_checks(
             and fill.trade_id != SETTLEMENT
             and fill.price > max_entry_price
         )
-        one_legged += is_one_legged(position)
+        if is_one_legged(position):
+            lopsided.add(position.game_id)
     return {
         "exits_within_min_hold": early,
         "entries_above_max_price": above,
-        "one_legged": one_legged,
+        "one_legged": len(lopsided),
     }
 
 
@@ -135,8 +139,12 @@ def summarize(
     since: datetime | None = None,
     max_entry_price: Decimal = MAX_ENTRY_PRICE,
     min_hold: timedelta = MIN_HOLD,
+    broken: Iterable[str] = (),
 ) -> PnlReport:
     """The P&L of ``positions``: open ones, and closed ones closed at or after ``since``.
+
+    ``broken`` names games whose trade ended BROKEN (one-legged, a person had to look): they
+    count as one-legged even once the venues paid the lone leg.
 
     ``day_of`` turns a time into the day it counts for (default: its UTC date; pass the
     user's time zone for local days).
@@ -193,5 +201,7 @@ def summarize(
         by_venue=tables["venue"],
         by_strategy=tables["strategy"],
         by_day=tables["day"],
-        checks=seed_checks(chosen, max_entry_price=max_entry_price, min_hold=min_hold),
+        checks=seed_checks(
+            chosen, max_entry_price=max_entry_price, min_hold=min_hold, broken=broken
+        ),
     )

@@ -125,6 +125,7 @@ class Trader(Sink):
         self.taken = 0
         self.rejections: Counter[str] = Counter()
         self.one_legged = 0  #: trades that ended BROKEN (a person must look)
+        self.broken_games: set[str] = set()
         self._plans: dict[str, TradePlan] = {}
         self._last_verdict: dict[str, str] = {}
         self._retry: dict[str, str] = {}  #: refused for a passing reason: key -> game id
@@ -501,6 +502,7 @@ class Trader(Sink):
             self._flush_positions()
         if state is TradeState.BROKEN:
             self.one_legged += 1
+            self.broken_games.add(plan.game_id)
             log.error("trade %s in %s is one-legged: %s", plan.trade_id, plan.game_id, detail)
         if plan.kind is PlanKind.ENTRY and state in (TradeState.FLAT, TradeState.BROKEN):
             # the second leg missed: entering again would likely pay the round trip again

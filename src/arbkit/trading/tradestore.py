@@ -149,3 +149,12 @@ def latest_book(store: Store, mode: str | None = None) -> str | None:
         if run["book"] and (mode is None or run["mode"] == mode):
             return str(run["book"])
     return None
+
+
+def broken_games(store: Store, book_id: str) -> set[str]:
+    """Games of the book whose trade ended BROKEN (one-legged: the seed check counts them)."""
+    rows = store.db.execute(
+        "select distinct game_id from trades where state = 'broken' and trade_id like ?",
+        [book_id + "/%"],
+    )
+    return {row[0] for row in rows}
