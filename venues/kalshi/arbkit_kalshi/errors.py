@@ -9,8 +9,7 @@ Kalshi's list of codes is not published in full).
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import httpx
+from typing import TYPE_CHECKING
 
 from arbkit import (
     AuthenticationError,
@@ -25,8 +24,10 @@ from arbkit import (
     RateLimited,
     VenueError,
     VenueUnavailable,
-    default_error_mapper,
 )
+
+if TYPE_CHECKING:  # httpx loads with the HTTP client, not with the stream decoder
+    import httpx
 
 #: Code fragment → error class, first match wins (most specific first).
 CODE_ERRORS: tuple[tuple[str, type[VenueError]], ...] = (
@@ -67,6 +68,8 @@ def error_class(code: str | None) -> type[VenueError] | None:
 
 def kalshi_error_mapper(venue: str = "kalshi") -> Callable[[httpx.Response], VenueError]:
     """The ``VenueHttp`` error mapper for Kalshi."""
+    from arbkit import default_error_mapper
+
     base = default_error_mapper(venue)
 
     def mapper(response: httpx.Response) -> VenueError:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from attrs import evolve
 
@@ -47,8 +47,6 @@ from arbkit import (
     to_decimal,
 )
 from arbkit_kalshi import parse, settle
-from arbkit_kalshi.auth import KalshiSigner
-from arbkit_kalshi.client import KalshiClient, check_options
 from arbkit_kalshi.fees import CENT, KalshiFees, with_override
 from arbkit_kalshi.orders import (
     ONE,
@@ -67,6 +65,10 @@ from arbkit_kalshi.orders import (
     v2_order_body,
 )
 from arbkit_kalshi.stream import KalshiStreamDecoder
+
+if TYPE_CHECKING:  # the HTTP client and the signer load with the first live venue
+    from arbkit_kalshi.auth import KalshiSigner
+    from arbkit_kalshi.client import KalshiClient
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +140,8 @@ class KalshiVenue(Venue):
         self, settings: VenueSettings | None = None, *, clock: Clock | None = None
     ) -> None:
         super().__init__(settings, clock=clock)
+        from arbkit_kalshi.client import check_options
+
         check_options(self.settings)  # at start-up: a bad option fails before any request
         self._stream_options = stream_options(self.settings.options)
         self._client: KalshiClient | None = None
@@ -148,6 +152,9 @@ class KalshiVenue(Venue):
     @property
     def client(self) -> KalshiClient:
         if self._client is None:
+            from arbkit_kalshi.auth import KalshiSigner
+            from arbkit_kalshi.client import KalshiClient
+
             self._signer = KalshiSigner.from_settings(self.settings)
             self._client = KalshiClient(self.settings, self._signer)
         return self._client
