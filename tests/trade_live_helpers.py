@@ -9,8 +9,8 @@ environment, the venues' URLs from a config file, and the engine's wall clock is
 sample's capture time (the slate is in the past), as in tests/test_scan_live.py.
 
 Run as a script (``python tests/trade_live_helpers.py [arbkit args...]``) it is ``arbkit``
-itself (``arbkit.cli.main``: the console script's error handling) with the same pinned clock
-and shim: the child of the SIGKILL tests and the process of the refusal tests.
+itself (``arbkit.cli.main``: the console script's error handling) with the same pinned clock:
+the child of the SIGKILL tests and the process of the refusal tests.
 """
 
 from __future__ import annotations
@@ -168,34 +168,9 @@ def pin_clock() -> None:
     session.WallClock = lambda: ReplayClock(moment)  # type: ignore[assignment, misc]
 
 
-def market_id_shim() -> None:
-    """Work around the bug the xfail test names: the live executor asks the trader's market
-    lookup for a *market id* (live.py ``self.markets(leg.market_id)``) while the trader's lookup
-    takes a *contract id* (trader.py ``Trader.market``), so every live entry is MISSED with "no
-    valid size". With this, a market id finds its market too, and the rest of the pipeline can
-    be tested; once the bug is fixed the shim is never reached (the contract lookup answers)."""
-    from arbkit.trading.trader import Trader
-
-    original = Trader.market
-    if getattr(original, "shim", False):
-        return
-
-    def market(self: Trader, key: str) -> Any:
-        found = original(self, key)
-        if found is not None or self.engine is None:
-            return found
-        known = [m for s in self.engine.shards.values() for m in s.state.markets.values()]
-        known += list(self._held_markets.values())
-        return next((m for m in known if m.market_id == key), None)
-
-    market.shim = True  # type: ignore[attr-defined]
-    Trader.market = market  # type: ignore[method-assign]
-
-
 def child(args: list[str]) -> int:
     """Run ``arbkit ARGS...`` in this process with the pinned clock (the SIGKILL test's child)."""
     pin_clock()
-    market_id_shim()
     from arbkit.cli import main
 
     sys.argv = ["arbkit", *args]
