@@ -328,26 +328,6 @@ def test_kill_switch_present_sends_no_order(home, kalshi, poly) -> None:
     assert report["risk"] == "halted"
 
 
-def test_kill_switch_does_not_stop_an_exit(home, kalshi, poly) -> None:
-    """A position held from a first run; the halt file is written, and a stop loss of $1 is
-    configured (the legs' bids are worth less than they cost); the second run sells both legs
-    and buys nothing."""
-    size = check_hedged(home.trade(), kalshi, poly)
-    assert home.run("halt").exit_code == 0
-    # min_hold off: the engine's clock is pinned to the sample's time, the fills carry the
-    # venues' (real) times, so a position would look forever younger than any minimum hold
-    home.configure("[exits.min_hold]\nenabled = false\n[exits.stop_loss]\ndollars = 1\n")
-    report = home.trade()
-    sells = [b for b in kalshi_creates(kalshi) if b["side"] == "ask"]
-    assert [(b["ticker"], D(b["count"])) for b in sells] == [(KX_MIN, size)]
-    assert [p["order"]["side"] for p in pm_posts(poly)] == ["BUY", "SELL"]
-    assert kalshi.positions[KX_MIN] == 0 and pm_held(poly) == {}
-    (position,) = report["positions"]
-    assert position["status"] == "closed" and "loss" in position["exit_reason"]
-    assert report["opportunities"]["taken"] == 0  # the exit is no entry: none was made
-    assert len(kalshi_creates(kalshi)) == 2 and duplicates(kalshi) == {}
-
-
 def test_kill_switch_mid_run_stops_the_next_entry_but_not_an_exit(home, kalshi, poly) -> None:
     """Hedged; the halt file appears; Polymarket's bids jump (take profit sells both legs);
     then the cross comes back on the next update: the gate refuses it, halted."""
@@ -469,6 +449,36 @@ def test_sigkill_while_unwinding_then_restart_ends_flat(home, kalshi, poly) -> N
     assert report["checks"]["one_legged"] == 0
     assert report["opportunities"]["taken"] == 0 and report["rejections"]["halted"] >= 1
     assert home.sql("select trade_id, state from trades") == [("live/00001", "flat")]
+
+
+def test_sigkill_during_an_exit_under_the_kill_switch_then_restart(home, kalshi, poly) -> None:
+    """A position held from a first run; the halt file is written and a stop loss of $1
+    configured (the legs' bids are worth less than they cost). The second run restores the
+    position and exits despite the halt; its Polymarket sale is acted on, the answer held, the
+    process killed. The third run finds the sale, sells the Kalshi leg once, and buys nothing."""
+    size = check_hedged(home.trade(), kalshi, poly)
+    assert home.run("halt").exit_code == 0
+    # min_hold off: the engine's clock is pinned to the sample's time, the fills carry the
+    # venues' (real) times, so a position would look forever younger than any minimum hold
+    home.configure("[exits.min_hold]\nenabled = false\n[exits.stop_loss]\ndollars = 1\n")
+    poly.sell_delay = 30.0
+    kill_while(home, lambda: any(o["side"] == "SELL" for o in list(poly.orders.values())))
+    poly.sell_delay = 0.0
+    assert [b["side"] for b in kalshi_creates(kalshi)] == ["bid"]  # the Kalshi sale not sent
+
+    report = home.trade()
+    sells = [b for b in kalshi_creates(kalshi) if b["side"] == "ask"]
+    assert [(b["ticker"], D(b["count"])) for b in sells] == [(KX_MIN, size)]
+    assert [p["order"]["side"] for p in pm_posts(poly)] == ["BUY", "SELL"]
+    assert kalshi.positions[KX_MIN] == 0 and pm_held(poly) == {}
+    assert duplicates(kalshi) == {}
+    (position,) = report["positions"]
+    assert position["status"] == "closed" and "loss" in position["exit_reason"]
+    assert report["opportunities"]["taken"] == 0 and report["rejections"]["halted"] >= 1
+    assert home.sql("select kind, state from trades order by trade_id") == [
+        ("entry", "hedged"),
+        ("exit", "flat"),
+    ]
 
 
 # -- refusals before anything is sent ----------------------------------------------------------
