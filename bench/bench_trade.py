@@ -265,6 +265,9 @@ async def one_database(
     folder: Path, repeats: int, synchronous: str | None, probe: Probe | None = None
 ) -> tuple[Sampler, dict[str, str], int]:
     pm = make_plugin_manager()
+    if not WITH_PLUGINS:  # arbkit's own cost: third-party hooks (a notifier's file writes) off
+        for name in [n for n, _ in pm.list_name_plugin() if n and not _arbkit_own(pm, n)]:
+            pm.unregister(name=name)
     path = folder / "arbkit.db"
     store = open_store(path, extra=get_migrations(pm))
     settings = EngineSettings(sample=True, settlements=True, min_edge=Decimal(0))
@@ -294,6 +297,14 @@ async def one_database(
     sampler.check.close()
     store.close()
     return sampler, pragmas, repeater.moments
+
+
+WITH_PLUGINS = False  #: ``--with-plugins``: keep the installed third-party plugins
+
+
+def _arbkit_own(pm: object, name: str) -> bool:
+    """arbkit's default plugins and the venues it ships (not a third-party package)."""
+    return name.startswith("arbkit.") or pm.is_builtin(name)  # type: ignore[attr-defined]
 
 
 def percentile(ordered: list[float], q: float) -> float:
@@ -503,7 +514,14 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true", help="never profile")
     parser.add_argument("--skip-decisions", action="store_true")
     parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument(
+        "--with-plugins",
+        action="store_true",
+        help="keep third-party plugins' hooks (e.g. arbkit-notify) in the decisions timed",
+    )
     args = parser.parse_args()
+    global WITH_PLUGINS
+    WITH_PLUGINS = args.with_plugins
     stamp = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     print(f"arbkit bench_trade, {stamp}, Python {sys.version.split()[0]}")
     if not args.skip_decisions:
