@@ -365,6 +365,9 @@ class RiskGate:
                 outcome=leg.outcome,
                 side=Side.BUY,
                 size=size,
+                # the opportunity's worst price over its whole depth: the strategy stopped
+                # where the marginal pair stops paying, so a fill up to both legs' limits is
+                # still no loss at the margin, and room for the book to move in the latency
                 limit_price=leg.worst_price,
                 expected_price=fill.average_price,
                 expected_fee=fill.fee,
