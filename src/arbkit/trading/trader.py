@@ -132,6 +132,7 @@ class Trader(Sink):
         #: games not to enter again in this book, and why (closed, settled, unwound)
         self._done: dict[str, str] = {}
         self._paper_orders: dict[str, _PaperOrder] = {}  #: by client order id
+        self._unsaved_orders: set[str] = set()  #: paper orders whose totals are not stored
         self._dirty: set[str] = set()  #: games whose stored position is behind
         self._in_flight = 0  #: plans submitted and not yet final
         self._writes = journal.writes
@@ -425,6 +426,10 @@ class Trader(Sink):
         hook = None if self.hooks is None else self.hooks.order_filled
         if hook is None or not hook.get_hookimpls():
             return
+        paper = self._paper_orders.get(fill.client_order_id)
+        if paper is not None:
+            hook(order=paper.as_order(fill, fill.client_order_id), fill=_venue_fill(fill))
+            return
         row = self.journal.order(fill.client_order_id) or {}
         order = Order(
             venue=fill.venue,
@@ -439,18 +444,7 @@ class Trader(Sink):
             average_price=row.get("average_price"),
             fee=row.get("fee") or fill.fee,
         )
-        venue_fill = Fill(
-            venue=fill.venue,
-            fill_id=fill.fill_id,
-            order_id=order.order_id,
-            contract_id=fill.contract_id,
-            side=fill.side,
-            price=fill.price,
-            size=fill.size,
-            fee=fill.fee,
-            timestamp=fill.at,
-        )
-        hook(order=order, fill=venue_fill)
+        hook(order=order, fill=_venue_fill(fill))
 
     def _flush_positions(self) -> None:
         for game_id in sorted(self._dirty):
@@ -473,20 +467,29 @@ class Trader(Sink):
                 price=leg.limit_price if first_try else fill.price,
                 size=leg.size if first_try else fill.size,
             )
-            if self.journal.order(cid) is None:
-                request = OrderRequest(
-                    venue=fill.venue,
-                    contract_id=fill.contract_id,
-                    side=fill.side,
-                    price=order.price,
-                    size=order.size,
-                    client_order_id=cid,
-                    time_in_force=TimeInForce.IOC,
-                )
-                self.journal.order_intent(plan, fill.leg, request, fill.at)
+            # trade ids are never reused, so an order first seen here is new to the journal
+            request = OrderRequest(
+                venue=fill.venue,
+                contract_id=fill.contract_id,
+                side=fill.side,
+                price=order.price,
+                size=order.size,
+                client_order_id=cid,
+                time_in_force=TimeInForce.IOC,
+            )
+            self.journal.order_intent(plan, fill.leg, request, fill.at)
         order.add(fill)
-        self.journal.order_update(order.as_order(fill, cid), fill.at)
+        order.last = fill
+        self._unsaved_orders.add(cid)
         return True
+
+    def _flush_orders(self) -> None:
+        """Each simulated order's totals, once its trade is done (the same transaction)."""
+        for cid in sorted(self._unsaved_orders):
+            order = self._paper_orders[cid]
+            if order.last is not None:
+                self.journal.order_update(order.as_order(order.last, cid), order.last.at)
+        self._unsaved_orders.clear()
 
     def trade_state(
         self, plan: TradePlan, state: TradeState, detail: str, at: datetime | None = None
@@ -499,6 +502,7 @@ class Trader(Sink):
                 self.journal.transition(plan.trade_id, state, when, detail)
         if state.is_final:
             self._in_flight -= 1
+            self._flush_orders()
             self._flush_positions()
         if state is TradeState.BROKEN:
             self.one_legged += 1
@@ -630,6 +634,7 @@ class Trader(Sink):
         """The last marks, and every position stored as it stands (end of a run)."""
         if self.engine is not None:
             self.mark_all(self.now())
+        self._flush_orders()
         for position in self.positions.all():
             self.records.position(position, self.journal_run_id)
 
@@ -666,6 +671,7 @@ class _PaperOrder:
     filled: Decimal = ZERO
     notional: Decimal = ZERO
     fee: Decimal = ZERO
+    last: TradeFill | None = None
 
     def add(self, fill: TradeFill) -> None:
         self.filled += fill.size
@@ -687,6 +693,21 @@ class _PaperOrder:
             average_price=self.notional / self.filled,
             fee=self.fee,
         )
+
+
+def _venue_fill(fill: TradeFill) -> Fill:
+    """A trade's fill as the ``order_filled`` hook's :class:`arbkit.Fill`."""
+    return Fill(
+        venue=fill.venue,
+        fill_id=fill.fill_id,
+        order_id=fill.order_id,
+        contract_id=fill.contract_id,
+        side=fill.side,
+        price=fill.price,
+        size=fill.size,
+        fee=fill.fee,
+        timestamp=fill.at,
+    )
 
 
 def _seq(trade_id: str) -> int:
