@@ -169,3 +169,27 @@ def test_fills_and_closed_positions_reach_the_plugin_hooks() -> None:
         for p in report["positions"]
         if p["status"] != "open"
     ]
+
+
+def test_the_status_line_names_the_mode_in_capitals_live_in_red() -> None:
+    from arbkit.cli.tradeview import StatusLine
+    from arbkit.trading.model import Mode
+
+    class Trader:
+        def __init__(self, mode: Mode) -> None:
+            self.mode = mode
+
+        def status(self) -> dict[str, Any]:
+            rejected = {"edge_below_min": 3}
+            return {"mode": self.mode.value, "risk": "halted", "seen": 7, "taken": 2,
+                    "rejected": rejected, "open_positions": 1, "positions": 2}  # fmt: skip
+
+        def pnl_now(self) -> tuple[Decimal, Decimal]:
+            return Decimal("17.92364"), Decimal("-0.5")
+
+    for mode, style in ((Mode.PAPER, "on green"), (Mode.LIVE, "on red")):
+        text = StatusLine(Trader(mode), source="sample", enabled=False).render()  # type: ignore[arg-type]
+        assert text.plain.startswith(f" {mode.value.upper()} ")
+        assert style in str(text.spans[0].style)
+        assert "risk HALTED" in text.plain and "edge_below_min:3" in text.plain
+        assert "P&L 17.92364 realized, -0.5 marked" in text.plain
