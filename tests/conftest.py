@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -43,3 +44,23 @@ def invoke(pm: ArbkitPluginManager) -> InvokeCli:
         return runner.invoke(make_cli(manager), list(args), obj=AppState(pm=manager))
 
     return run
+
+
+@pytest.fixture(scope="module")
+def rsa_key() -> Any:
+    """A Kalshi API key pair for the fake venue (the live trading tests share one per module)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def pem(rsa_key: Any) -> str:
+    """``rsa_key``'s private half as PEM, as a user would configure it."""
+    from cryptography.hazmat.primitives import serialization
+
+    return rsa_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()

@@ -24,8 +24,6 @@ from pathlib import Path
 import pytest
 from arbkit_kalshi.fees import KalshiFees
 from click.testing import CliRunner
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from trade_live_helpers import (
     KX_MIN,
     NUGGETS_ASKS,
@@ -57,20 +55,6 @@ NUGGETS = pm_tokens()["Nuggets"]
 KX_MIN_YES = f"{KX_MIN}:yes"
 #: a run long enough to discover, trade both legs and report (minutes)
 SHORT = "0.04"
-
-
-@pytest.fixture(scope="module")
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-def pem(rsa_key) -> str:
-    return rsa_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 @pytest.fixture

@@ -20,8 +20,6 @@ from pathlib import Path
 import pytest
 from arbkit_kalshi.fees import KalshiFees
 from attrs import evolve
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from live_helpers import (
     CREATE,
     KX,
@@ -48,20 +46,6 @@ from arbkit.trading.model import TradeState
 
 S = TradeState
 HERE = Path(__file__).resolve().parent
-
-
-@pytest.fixture(scope="module")
-def rsa_key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-@pytest.fixture(scope="module")
-def pem(rsa_key) -> str:
-    return rsa_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
 
 
 @pytest.fixture
