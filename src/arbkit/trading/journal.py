@@ -10,6 +10,7 @@ Decimals are stored as strings (exact), times as ISO-8601 UTC.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -173,6 +174,26 @@ class TradeJournal:
             if cursor.rowcount != 1:
                 raise KeyError(f"no trade {trade_id!r} in the journal")
             self._transition_row(trade_id, state, stamp, detail)
+
+    def record_transitions(
+        self, trade_id: str, steps: Sequence[tuple[TradeState, datetime, str]]
+    ) -> None:
+        """Several states of one trade at once, in order (a simulated trade, all of whose
+        states are known together); the trade ends in the last one. One commit."""
+        if not steps:
+            return
+        last_state, last_at, _ = steps[-1]
+        with self.writes.commit() as conn:
+            cursor = conn.execute(
+                "UPDATE trades SET state = ?, updated_at = ? WHERE trade_id = ?",
+                [last_state.value, iso(last_at), trade_id],
+            )
+            if cursor.rowcount != 1:
+                raise KeyError(f"no trade {trade_id!r} in the journal")
+            conn.executemany(
+                "INSERT INTO trade_transitions (trade_id, at, state, detail) VALUES (?, ?, ?, ?)",
+                [(trade_id, iso(at), state.value, detail) for state, at, detail in steps],
+            )
 
     def _transition_row(self, trade_id: str, state: TradeState, stamp: str, detail: str) -> None:
         self.db.execute(

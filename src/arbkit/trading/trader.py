@@ -133,6 +133,8 @@ class Trader(Sink):
         self._done: dict[str, str] = {}
         self._paper_orders: dict[str, _PaperOrder] = {}  #: by client order id
         self._unsaved_orders: set[str] = set()  #: paper orders whose totals are not stored
+        #: a simulated trade's states since PLANNED, stored when it ends
+        self._paper_steps: dict[str, list[tuple[TradeState, datetime, str]]] = {}
         self._dirty: set[str] = set()  #: games whose stored position is behind
         self._in_flight = 0  #: plans submitted and not yet final
         self._writes = journal.writes
@@ -498,8 +500,12 @@ class Trader(Sink):
             when = at or self.now()
             if state is TradeState.PLANNED:
                 self.journal.plan(plan, when)
-            else:
-                self.journal.transition(plan.trade_id, state, when, detail)
+            else:  # a simulated trade's states are written together when it ends
+                steps = self._paper_steps.setdefault(plan.trade_id, [])
+                steps.append((state, when, detail))
+                if state.is_final:
+                    self.journal.record_transitions(plan.trade_id, steps)
+                    del self._paper_steps[plan.trade_id]
         if state.is_final:
             self._in_flight -= 1
             self._flush_orders()
