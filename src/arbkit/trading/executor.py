@@ -10,14 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from arbkit.models import OrderBook
 from arbkit.streaming import StreamEvent
-from arbkit.trading.model import Mode, TradeFill, TradePlan, TradeState
+from arbkit.trading.model import LegPlan, Mode, TradeFill, TradePlan, TradeState
 
 #: The current book of a contract id (the engine's), or None if it has none.
 BookLookup = Callable[[str], OrderBook | None]
+
+
+def miss_prone_leg(plan: TradePlan, depth_of: Callable[[LegPlan], Decimal]) -> int:
+    """The leg-order policy both executors follow: the leg more likely to miss goes first
+    (as fill-or-kill), i.e. the one with less depth within its limit per contract asked
+    (``depth_of``: what the executor can see there); a tie goes to the plan's first leg."""
+    a, b = plan.legs
+    # depth_b / size_b < depth_a / size_a, without dividing
+    return 1 if depth_of(b) * a.size < depth_of(a) * b.size else 0
 
 
 class ExecutionListener(Protocol):

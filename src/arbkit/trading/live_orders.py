@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from arbkit.models import ONE, Fill, Market, Order, OrderBook, Side
 from arbkit.money import round_down, round_up
+from arbkit.trading.executor import miss_prone_leg
 from arbkit.trading.model import LegPlan, TradeFill, TradePlan
 from arbkit.trading.paper_book import depth, levels_to_take
 from arbkit.venue import Venue
@@ -55,16 +56,16 @@ def bounded(price: Decimal, side: Side) -> Decimal:
 
 
 def first_leg(plan: TradePlan, book_of: Callable[[str], OrderBook | None]) -> int:
-    """The leg more likely to miss: less depth within its limit per contract asked (tie: 0)."""
-    depths = []
-    for leg in plan.legs:
+    """The leg to send first (:func:`miss_prone_leg`), by the depth the engine's books show;
+    a doubtful book counts as empty."""
+
+    def depth_of(leg: LegPlan) -> Decimal:
         book = book_of(leg.contract_id)
-        ok = book is not None and book.continuous
-        depths.append(
-            depth(levels_to_take(book, leg.side), leg.limit_price, leg.side) if ok else ZERO
-        )
-    a, b = plan.legs
-    return 1 if depths[1] * a.size < depths[0] * b.size else 0
+        if book is None or not book.continuous:
+            return ZERO
+        return depth(levels_to_take(book, leg.side), leg.limit_price, leg.side)
+
+    return miss_prone_leg(plan, depth_of)
 
 
 def best_bid(book: OrderBook | None) -> Decimal | None:

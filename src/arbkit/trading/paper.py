@@ -28,7 +28,7 @@ from arbkit.streaming import (
     MarketSettled,
     StreamEvent,
 )
-from arbkit.trading.executor import BookLookup, ExecutionListener
+from arbkit.trading.executor import BookLookup, ExecutionListener, miss_prone_leg
 from arbkit.trading.model import (
     LegPlan,
     Mode,
@@ -199,7 +199,7 @@ class PaperExecutor:
         if problem:
             self._state(plan, TradeState.MISSED, problem)
             return
-        first = self._first_leg(plan)
+        first = miss_prone_leg(plan, self._depth)  # after consumed liquidity
         second = 1 - first
         leg1, leg2 = plan.legs[first], plan.legs[second]
         self._state(
@@ -254,13 +254,6 @@ class PaperExecutor:
             self._state(
                 plan, TradeState.BROKEN, f"leg {first} one-legged by {_n(left)}: {sold.note}"
             )
-
-    def _first_leg(self, plan: TradePlan) -> int:
-        """The leg more likely to miss: less depth within its limit per contract asked (tie: 0)."""
-        depths = [self._depth(leg) for leg in plan.legs]
-        a, b = plan.legs
-        # depth_1 / size_1 < depth_0 / size_0, without dividing
-        return 1 if depths[1] * a.size < depths[0] * b.size else 0
 
     def _depth(self, leg: LegPlan) -> Decimal:
         book, _, problem = self._book(leg.contract_id, leg.venue)

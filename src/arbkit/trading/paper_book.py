@@ -48,8 +48,9 @@ def walk(levels: Iterable[Level], size: Decimal, limit: Decimal | None, side: Si
         if left <= 0 or not within(price, limit, side):
             break
         take = min(available, left)
-        takes.append((price, take))
-        left -= take
+        if take > 0:
+            takes.append((price, take))
+            left -= take
     return takes
 
 

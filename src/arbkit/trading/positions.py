@@ -40,6 +40,7 @@ from arbkit.trading.model import (
     TradeFill,
     TradePlan,
 )
+from arbkit.trading.paper_book import walk
 
 log = logging.getLogger(__name__)
 
@@ -99,18 +100,8 @@ def sell_into_bids(book: OrderBook, size: Decimal, fees: FeeModel) -> Sale:
     hit = _SALES.get(book.contract_id)
     if hit is not None and hit[0] is book and hit[1] is fees and hit[2] == size:
         return hit[3]
-    levels: list[Level] = []
-    left, gross = size, ZERO
-    for price, available in book.bids:
-        if left <= 0:
-            break
-        take = available if available < left else left
-        if take <= 0:
-            continue
-        levels.append((price, take))
-        gross += price * take
-        left -= take
-    walked = tuple(levels)
+    walked = tuple(walk(book.bids, size, None, Side.SELL))  # bids come best first
+    gross = sum((price * take for price, take in walked), ZERO)
     fee = ZERO
     if walked:
         # A new snapshot mostly leaves the levels a leg sells into as they were (its top
@@ -124,7 +115,8 @@ def sell_into_bids(book: OrderBook, size: Decimal, fees: FeeModel) -> Sale:
                 _FEES.clear()
             _FEES[key] = known
         fee = known
-    sale = Sale(size - left, gross, fee, walked[-1][0] if walked else None, walked)
+    sold = sum((take for _, take in walked), ZERO)
+    sale = Sale(sold, gross, fee, walked[-1][0] if walked else None, walked)
     if len(_SALES) >= _SALES_MAX:
         _SALES.clear()
     _SALES[book.contract_id] = (book, fees, size, sale)

@@ -124,8 +124,7 @@ class Trader(Sink):
         self.seen: set[str] = set()  #: opportunity keys the gate has looked at
         self.taken = 0
         self.rejections: Counter[str] = Counter()
-        self.one_legged = 0  #: trades that ended BROKEN (a person must look)
-        self.broken_games: set[str] = set()
+        self.broken_games: set[str] = set()  #: games whose trade ended BROKEN
         self._plans: dict[str, TradePlan] = {}
         self._last_verdict: dict[str, str] = {}
         self._retry: dict[str, str] = {}  #: refused for a passing reason: key -> game id
@@ -318,7 +317,7 @@ class Trader(Sink):
             return
         self.seen.add(opportunity.key)
         self._sync_blocks()
-        trade_id = self._next_trade_id(game_id)
+        trade_id = self._peek_trade_id()
         done = self._done.get(game_id)
         if done is not None:
             decision: Decision = Decision(
@@ -351,7 +350,6 @@ class Trader(Sink):
             self._retry[key] = game_id
         else:
             self._retry.pop(key, None)
-        self._trade_seq -= 1  # the trade id was not used
 
     def _accept(self, plan: TradePlan, key: str, game_id: str) -> None:
         self._retry.pop(key, None)
@@ -366,6 +364,7 @@ class Trader(Sink):
 
     def _submit(self, plan: TradePlan) -> None:
         """Hand a plan to the executor; a paper trade's rows are written as one transaction."""
+        self._trade_seq = max(self._trade_seq, _seq(plan.trade_id))
         self._in_flight += 1
         if self.mode is Mode.PAPER:
             with self._writes.atomic():
@@ -511,7 +510,6 @@ class Trader(Sink):
             self._flush_orders()
             self._flush_positions()
         if state is TradeState.BROKEN:
-            self.one_legged += 1
             self.broken_games.add(plan.game_id)
             log.error("trade %s in %s is one-legged: %s", plan.trade_id, plan.game_id, detail)
         if plan.kind is PlanKind.ENTRY and state in (TradeState.FLAT, TradeState.BROKEN):
@@ -544,13 +542,12 @@ class Trader(Sink):
             position,
             self.book,
             self.market,
-            trade_id=self._next_trade_id(position.game_id),
+            trade_id=self._peek_trade_id(),
             mode=self.mode,
             now=now,
             reason=reason,
         )
         if plan is None:
-            self._trade_seq -= 1
             return
         self._plans[plan.trade_id] = plan
         self._submit(plan)
@@ -612,9 +609,9 @@ class Trader(Sink):
             self.rejections[decision.reason.value] += 1
         self.records.decision(decision, self.mode)
 
-    def _next_trade_id(self, game_id: str) -> str:
-        self._trade_seq += 1
-        return f"{self.book_id}/{self._trade_seq:05d}"
+    def _peek_trade_id(self) -> str:
+        """The id the next plan gets; :meth:`_submit` takes it (a refusal uses none)."""
+        return f"{self.book_id}/{self._trade_seq + 1:05d}"
 
     async def drain(self) -> None:
         """Let the executor finish what is in flight. A replay that played to its end fills
