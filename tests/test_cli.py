@@ -75,12 +75,6 @@ def test_config_path(isolated_user_dir: Path, tmp_path: Path, invoke: Any) -> No
     assert invoke(["--config", str(other), "config", "path"]).stdout == f"{other}\n"
 
 
-def test_placeholder_groups_exist(invoke: Any) -> None:
-    result = invoke(["backtest", "--help"])
-    assert result.exit_code == 0
-    assert "recorded data" in result.stdout
-
-
 def test_trade_says_paper_is_the_default_and_live_is_opt_in(invoke: Any) -> None:
     result = invoke(["trade", "--help"])
     assert result.exit_code == 0

@@ -18,7 +18,6 @@ from arbkit import __version__
 from arbkit.cli import config as config_cmd
 from arbkit.cli import db as db_cmd
 from arbkit.cli import markets as markets_cmd
-from arbkit.cli import placeholders
 from arbkit.cli import plugins as plugins_cmd
 from arbkit.cli import venues as venues_cmd
 from arbkit.cli.state import AppState
@@ -35,7 +34,6 @@ COMMAND_MODULES = [
     config_cmd,
     db_cmd,
     markets_cmd,
-    placeholders,
 ]
 
 
@@ -44,7 +42,19 @@ def _optional_modules() -> list[object]:
     import importlib
 
     found: list[object] = []
-    for name in ("match", "scan", "trade", "risk", "portfolio"):
+    for name in (
+        "match",
+        "scan",
+        "trade",
+        "risk",
+        "portfolio",
+        "record",
+        "backtest",
+        "report",
+        "tui",
+        "worker",
+        "serve",
+    ):
         try:
             found.append(importlib.import_module(f"arbkit.cli.{name}"))
         except ModuleNotFoundError as exc:

@@ -149,3 +149,24 @@ def source_options(verb: str) -> Callable[[Callable[..., Any]], Callable[..., An
         return command
 
     return decorate
+
+
+def bus_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--bus redis://HOST:PORT/DB``: only Redis URLs (the scale-out bus is Redis)."""
+    if value is None:
+        return None
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise click.BadParameter(f"{short_path(value)} is not a redis:// URL")
+    return value
+
+
+def bus_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--bus URL``: run over Redis-backed workers (docs/scaling.md); without it, one process."""
+    return click.option(
+        "--bus",
+        "bus",
+        metavar="URL",
+        envvar="ARBKIT_BUS",
+        callback=bus_url,
+        help="Scale out over Redis, e.g. redis://127.0.0.1:6379/0 (env ARBKIT_BUS).",
+    )(command)
