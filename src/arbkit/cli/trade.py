@@ -44,7 +44,7 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--duration",
         type=FiniteFloat(low=0),
-        help="Stop after this many minutes (e.g. 120 for a two-hour paper session).",
+        help="Stop after this many minutes, e.g. 120 for a two-hour paper session (0: no limit).",
     )
     @click.option("--no-status", is_flag=True, help="No live status line on stderr.")
     @click.option("--json", "json_", is_flag=True, help="End with one JSON object on stdout.")
