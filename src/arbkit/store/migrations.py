@@ -333,3 +333,29 @@ def m004_trading_books(db: Database) -> None:
     db["game_positions"].transform(pk=("book", "game_id"))
     db["decisions"].add_column("book", str)
     db["risk_events"].add_column("book", str)
+
+
+@migrations()
+def m005_recordings(db: Database) -> None:
+    """``arbkit record``: the venues' raw payloads, zlib-compressed in chunks of many messages.
+
+    One row holds one flush of one venue's payloads of one kind (``stream`` or a replay file
+    such as ``events``); ``first_ms``/``last_ms`` bound their receive times, so a time range,
+    retention and the size cap read and delete whole chunks, never single messages.
+    """
+    db["recorded_chunks"].create(
+        {
+            "id": int,
+            "venue": str,
+            "kind": str,  # stream | events | markets | books | series | orderbooks | resolved ...
+            "first_ms": int,
+            "last_ms": int,
+            "count": int,
+            "raw_bytes": int,  # uncompressed size, for the compression ratio
+            "size": int,  # stored (compressed) size: the size cap sums this, not the blobs
+            "data": bytes,  # zlib of JSON lines [received_at_ms, key, payload]
+        },
+        pk="id",
+    )
+    db["recorded_chunks"].create_index(["first_ms"])
+    db["recorded_chunks"].create_index(["last_ms"])
