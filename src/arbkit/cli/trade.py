@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from datetime import timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -112,61 +110,39 @@ class TradeRun:
 
     async def main(self) -> None:
         # The engine, store and trading modules load here, not when the CLI starts.
-        from arbkit.cli.tradeview import StatusLine, final_report, print_report
-        from arbkit.engine import EngineSettings, HookSink, RunStatus, StoreSink, build_engine
+        from arbkit.cli.tradeview import StatusLine, print_report
+        from arbkit.cli.trading_run import TradingPipeline, engine_settings, trade_settings
+        from arbkit.engine import RunStatus
         from arbkit.trading.books import choose_book
         from arbkit.trading.killswitch import KillSwitch
-        from arbkit.trading.setup import TradeSettings, build_trader
 
         opts = self.opts
         if self.mode is Mode.LIVE and (opts["sample"] or opts["replay_dir"]):
             raise click.UsageError("--live trades on the live venues: not with --sample/--replay")
-        engine_settings = EngineSettings(
-            sample=bool(opts["sample"]),
-            replay_dir=opts["replay_dir"],
-            venues=tuple(opts["venue_list"].split(",")) if opts["venue_list"] else (),
-            leagues=tuple(opts["leagues"]),
-            strategies=tuple(opts["strategy_names"]),
-            min_edge=Decimal(0),  # the gate applies the minimum edge, and says so when it refuses
-            speed=opts["speed"],
-            settlements=True,
-        )
-        pm = self.state.plugin_manager
+        settings = engine_settings(opts, speed=opts["speed"])
         store = self.state.store
         limits = limits_from(opts, self.state.config)
-        engine = build_engine(
-            pm,
-            engine_settings,
-            venue_factory=self.state.venue,
-            overrides=store.db,
-            progress=self.progress,
-        )
-        source = engine_settings.source
+        source = settings.source
         book = choose_book(store, self.mode, source)
-        store_sink = StoreSink(
-            store,
-            command="trade",
-            source=source,
-            options={"book": book.book_id, "mode": self.mode.value, "latency": opts["latency"]},
-        )
-        engine.attach(HookSink(pm))
-        engine.attach(store_sink)
-        if self.mode is Mode.LIVE:
-            limits = await self._confirm_live(engine, limits)
-        settings = TradeSettings(
-            mode=self.mode,
-            limits=limits,
-            latency=timedelta(seconds=opts["latency"]),
-            exits=self.state.config.section("exits"),
-        )
-        kill_switch = KillSwitch(KillSwitch.default_path(store.path))
-        trader = build_trader(
-            pm,
-            engine,
+        pipeline = TradingPipeline.open(
+            self.state.plugin_manager,
             store,
             settings,
-            run_id=store_sink.run_id,
+            command="trade",
             book_id=book.book_id,
+            options={"mode": self.mode.value, "latency": opts["latency"]},
+            venue_factory=self.state.venue,
+            progress=self.progress,
+        )
+        engine, store_sink = pipeline.engine, pipeline.store_sink
+        if self.mode is Mode.LIVE:
+            limits = await self._confirm_live(engine, limits)
+        kill_switch = KillSwitch(KillSwitch.default_path(store.path))
+        trader = pipeline.arm(
+            self.state.plugin_manager,
+            trade_settings(
+                opts, mode=self.mode, limits=limits, exits=self.state.config.section("exits")
+            ),
             kill_switch=kill_switch,
         )
         for line in book.notes + trader.restore(engine.now()):
@@ -190,8 +166,7 @@ class TradeRun:
         finally:
             if timers is not None:
                 timers.cancel()
-        trader.settle_up()
-        report = final_report(trader)
+        report = pipeline.report()
         if self.json:
             echo_json(report)
         else:
