@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -144,6 +145,8 @@ class WebSocketFeed:
         stale_after: seconds of silence after which an open socket counts as dead.
         headers: builds the connect headers (called per connect, so auth is fresh).
         max_reconnects: stop after this many reconnects in a row without a message (None: never).
+        tap: a recording tap (``arbkit record``), handed every message as received, with its
+            receive time in epoch ms (None: off, a single check per message).
     """
 
     venue: str
@@ -156,6 +159,7 @@ class WebSocketFeed:
     headers: Callable[[], Mapping[str, str]] | None = None
     backoff: Backoff = field(factory=Backoff)
     max_reconnects: int | None = None
+    tap: Callable[[str, str, int, Any], None] | None = None
     reconnects: int = 0
     _stopped: bool = False
 
@@ -204,7 +208,12 @@ class WebSocketFeed:
                         "%s stream silent for %.1fs: reconnecting", self.venue, self.stale_after
                     )
                     return
-                for message in _decode(raw):
+                messages = _decode(raw)
+                if self.tap is not None and messages:
+                    received_ms = time.time_ns() // 1_000_000
+                    for message in messages:
+                        self.tap(self.venue, "stream", received_ms, message)
+                for message in messages:
                     for event in self.decoder.feed(message):
                         yield event
                     while self.decoder.outbox:

@@ -67,6 +67,7 @@ def build_engine(
     overrides: Any = None,
     sinks: Iterable[Sink] = (),
     progress: Callable[[str], None] | None = None,
+    tap: Callable[..., None] | None = None,
 ) -> Engine:
     """The engine for ``settings``.
 
@@ -74,6 +75,8 @@ def build_engine(
         venue_factory: builds a live venue client by name (with its config and credentials);
             required for live runs.
         overrides: match overrides: an :class:`arbkit.matching.Overrides`, a store or its db.
+        tap: a recording tap (``arbkit record``) the venues and the replay hand every raw
+            payload they receive; None, the default, records nothing.
 
     Raises:
         ConfigError: an unknown venue, league or strategy; a league without team data; both a
@@ -83,7 +86,7 @@ def build_engine(
 
     leagues = resolve_leagues(pm, settings.leagues)
     strategies = resolve_strategies(pm, settings)
-    session = open_session(pm, settings, venue_factory)
+    session = open_session(pm, settings, venue_factory, tap=tap)
     options = ScanOptions(
         leagues=leagues,
         lookahead=timedelta(hours=settings.lookahead_hours) if settings.lookahead_hours else None,
@@ -107,9 +110,14 @@ def build_engine(
 
 
 def open_session(
-    pm: pluggy.PluginManager, settings: EngineSettings, venue_factory: VenueFactory | None
+    pm: pluggy.PluginManager,
+    settings: EngineSettings,
+    venue_factory: VenueFactory | None,
+    *,
+    tap: Callable[..., None] | None = None,
 ) -> Session:
-    """A replay session for a sample or a recording, else live venue clients."""
+    """A replay session for a sample or a recording, else live venue clients (``tap``: see
+    :func:`build_engine`)."""
     if settings.sample and settings.replay_dir is not None:
         raise ConfigError("use either --sample or --replay DIR, not both")
     directory = sample_dir() if settings.sample else settings.replay_dir
@@ -119,11 +127,19 @@ def open_session(
             session.play_settlements = True
         wanted = pick_venues(settings.venues, {v.name for v in session.venues})
         session.venues[:] = [v for v in session.venues if v.name in wanted]
+        if tap is not None:
+            if not hasattr(session, "record_to"):
+                raise ConfigError("this replay player cannot be recorded (it has no record_to)")
+            session.record_to(tap)
         return session
     if venue_factory is None:
         raise ConfigError("a live run needs venue clients (no venue factory given)")
     names = sorted(pick_venues(settings.venues, live_venue_names(pm)))
-    return LiveSession([venue_factory(name) for name in names], poll_interval=settings.poll_seconds)
+    venues = [venue_factory(name) for name in names]
+    if tap is not None:
+        for venue in venues:
+            venue.tap = tap  # type: ignore[attr-defined]  # venues that record read it
+    return LiveSession(venues, poll_interval=settings.poll_seconds)
 
 
 def pick_venues(wanted: Iterable[str], available: set[str]) -> set[str]:

@@ -318,3 +318,15 @@ def _range_text(since: datetime | None, until: datetime | None) -> str:
     if until is not None:
         parts.append(f" until {_iso(until)}")
     return "".join(parts)
+
+
+def newest_recorded(store: Store) -> datetime | None:
+    """The receive time of the newest recorded payload (what ages like ``2h`` count back from)."""
+    with store_errors(store.path or "in-memory database"):
+        newest = store.db.execute("SELECT max(last_ms) FROM recorded_chunks").fetchone()[0]
+    return None if newest is None else _dt(newest)
+
+
+def iso_ms(ms: int | None) -> str | None:
+    """Epoch milliseconds as ISO 8601 UTC (``Z``), for reports."""
+    return None if ms is None else _iso(_dt(ms))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -148,6 +149,9 @@ class KalshiVenue(Venue):
         self._signer: KalshiSigner | None = None
         #: Each known market's ``price_ranges`` bands, by ticker (from discovery or a lookup).
         self._bands: dict[str, tuple[PriceBand, ...]] = {}
+        #: the recording tap (``arbkit record``): raw series, events, order books and the
+        #: public stream's messages
+        self.tap: Any = None
 
     @property
     def client(self) -> KalshiClient:
@@ -315,6 +319,9 @@ class KalshiVenue(Venue):
         if series is None:
             return None
         events = await self.client.events(series_ticker, status=status)
+        if self.tap is not None:
+            self._record("series", [(series_ticker, series)])
+            self._record("events", [(str(e.get("event_ticker")), e) for e in events])
         markets = parse.parse_markets(events, series={series_ticker: series})
         for market in markets:
             self._bands[market.market_id] = price_bands(market.raw)
@@ -323,6 +330,9 @@ class KalshiVenue(Venue):
     async def fetch_books(self, markets: Sequence[Market]) -> dict[str, OrderBook]:
         tickers = list(dict.fromkeys(market.market_id for market in markets))
         bodies = await _all(self.client.orderbook(ticker) for ticker in tickers)
+        if self.tap is not None:
+            answered = [(t, {t: b}) for t, b in zip(tickers, bodies, strict=True) if b]
+            self._record("orderbooks", answered)
         now = self.clock.now()
         books: dict[str, OrderBook] = {}
         for ticker, body in zip(tickers, bodies, strict=True):
@@ -351,7 +361,15 @@ class KalshiVenue(Venue):
             stale_after=options["ws_stale_after"],
             headers=(lambda: signer.headers("GET", ws_path)) if signer else None,
             backoff=Backoff(base=options["ws_backoff_base"], cap=options["ws_backoff_cap"]),
+            tap=None if private else self.tap,  # fills on the private channel are not market data
         )
+
+    def _record(self, kind: str, pieces: Iterable[tuple[str, Any]]) -> None:
+        """Hand the tap raw REST answers as ``(key, payload)`` pieces."""
+        received_ms = time.time_ns() // 1_000_000
+        for key, payload in pieces:
+            if isinstance(payload, Mapping):
+                self.tap(self.name, kind, received_ms, payload, key)
 
     async def stream_books(self, markets: Sequence[Market]) -> AsyncIterator[StreamEvent]:
         """The live book stream; without an API key Kalshi's websocket refuses the connection,

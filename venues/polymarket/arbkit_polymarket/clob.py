@@ -163,7 +163,10 @@ class ClobClient:
         body = await self.http.request("GET", "/book", endpoint="book", params={"token_id": token})
         return parse_book(body)
 
-    async def books(self, tokens: Sequence[str]) -> list[OrderBook]:
+    async def books(
+        self, tokens: Sequence[str], *, on_body: Callable[[list[Any]], None] | None = None
+    ) -> list[OrderBook]:
+        """Books by ``POST /books`` in batches; ``on_body`` sees each raw answer (recording)."""
         result: list[OrderBook] = []
         for start in range(0, len(tokens), BOOKS_BATCH):
             chunk = [{"token_id": t} for t in tokens[start : start + BOOKS_BATCH]]
@@ -172,6 +175,8 @@ class ClobClient:
             )
             if not isinstance(body, list):
                 raise BadResponse("/books: expected a list of books", venue=VENUE)
+            if on_body is not None:
+                on_body(body)
             result.extend(parse_book(item) for item in body)
         return result
 

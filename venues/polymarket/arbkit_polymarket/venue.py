@@ -207,6 +207,8 @@ class PolymarketVenue(_Venue):
         #: token → exchange domain version; an undiscovered token is a clobTokenId (V2, "2")
         self._exchange_versions: dict[str, int] = {}
         self._ticks: dict[str, Decimal] = {}
+        #: the recording tap (``arbkit record``): every raw Gamma event, book and stream message
+        self.tap: Any = None
 
     # -- codec -----------------------------------------------------------------------------------
 
@@ -323,6 +325,8 @@ class PolymarketVenue(_Venue):
                 log.warning("polymarket: /sports lists no %s league: no %s games", league, league)
                 continue
             events = await self._league_events(league, tag, query.include_closed)
+            if self.tap is not None:
+                self._record("events", events, "slug")
             for event in events:
                 await self._load_clob_fees(event)
                 try:
@@ -383,7 +387,15 @@ class PolymarketVenue(_Venue):
 
     async def fetch_books(self, markets: Sequence[Market]) -> dict[str, OrderBook]:
         tokens = [c.contract_id for m in markets for c in m.contracts]
-        return {book.contract_id: book for book in await self.clob.books(tokens)}
+        on_body = (lambda body: self._record("books", body, "asset_id")) if self.tap else None
+        return {book.contract_id: book for book in await self.clob.books(tokens, on_body=on_body)}
+
+    def _record(self, kind: str, objects: Iterable[Any], key: str) -> None:
+        """Hand the tap raw REST objects, each keyed by its ``key`` field (slug, asset_id)."""
+        received_ms = time.time_ns() // 1_000_000
+        for item in objects:
+            if isinstance(item, Mapping):
+                self.tap(self.name, kind, received_ms, item, str(item.get(key)))
 
     async def stream_books(self, markets: Sequence[Market]) -> AsyncIterator[StreamEvent]:
         """Market-channel updates; see :class:`PolymarketDecoder` for the continuity rules."""
@@ -404,6 +416,7 @@ class PolymarketVenue(_Venue):
                 base=self._seconds["reconnect_backoff"],
                 cap=self._seconds["reconnect_backoff_cap"],
             ),
+            tap=self.tap,
         )
         self._feed = feed
         try:

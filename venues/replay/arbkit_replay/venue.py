@@ -5,6 +5,10 @@ A :class:`ReplaySession` reads every venue's part of a replay directory with tha
 ``captured_at``, else the first recorded timestamp), and offers one :class:`ReplayVenue` per
 recorded venue plus a feed that plays all streams merged in timestamp order.
 
+With a recording tap (``arbkit record --replay``, :meth:`ReplaySession.record_to`) the
+session hands the tap what it plays, raw: each venue's recorded JSON files as REST snapshots
+received at the replay's "now", and each stream message at its ``ts`` as it is applied.
+
 Recorded settlements (``Recording.settlements``) play on the same timeline as
 :class:`~arbkit.streaming.MarketSettled` events at their ``settled_at``, after any stream message
 with the same millisecond, whether or not their venue recorded a stream; one without
@@ -37,6 +41,7 @@ from arbkit import (
     from_epoch_ms,
     get_venue_classes,
     load_recordings,
+    read_json_file,
     recorded_now,
 )
 
@@ -94,6 +99,8 @@ class ReplaySession:
     live = False
     #: play the recorded settlements (trading front ends); a scan ends with the stream instead
     play_settlements = False
+    #: the recording tap: called with (venue, kind, received_at_ms, raw payload) (None: off)
+    tap: Any = None
 
     def __init__(self, pm: pluggy.PluginManager, directory: Path, *, speed: float = 0.0) -> None:
         self.directory = directory
@@ -110,6 +117,17 @@ class ReplaySession:
         for venue in self.venues:
             await venue.aclose()
 
+    def record_to(self, tap: Any) -> None:
+        """Record this replay: its venues' JSON files now, as snapshots received at the
+        replay's "now" (``kind`` is the file's name: ``events``, ``books``, ...), and each
+        stream message as it plays."""
+        self.tap = tap
+        now = self.clock.now()
+        at = (now - _EPOCH) // _MS
+        for venue in self.venues:
+            for path in sorted((self.directory / venue.name).glob("*.json")):
+                tap(venue.name, path.stem, at, read_json_file(path))
+
     def events(self, markets: Mapping[str, Sequence[Market]]) -> AsyncIterator[StreamEvent]:
         """The feed: every venue's recorded stream, merged by timestamp, advancing the clock."""
         return self._play(markets)
@@ -124,6 +142,7 @@ class ReplaySession:
             decoder.seed(venue.recording.books)
             decoders[venue.name] = decoder
         timed, undated = self._settlement_timeline() if self.play_settlements else ([], [])
+        tap = self.tap
         previous: int | None = None
         merged = heapq.merge(*self._timelines(decoders), timed, key=lambda item: item[:2])
         for ts, rank, name, item in merged:
@@ -135,6 +154,8 @@ class ReplaySession:
             if rank == _SETTLEMENT:
                 yield MarketSettled(item)
             else:
+                if tap is not None:
+                    tap(name, "stream", ts, item)
                 for event in decoders[name].feed(item):
                     yield event
                 decoders[name].outbox.clear()  # a recording cannot answer re-snapshot requests
