@@ -105,16 +105,21 @@ class TradingPipeline:
         options: Mapping[str, Any],
         venue_factory: VenueFactory | None = None,
         progress: Callable[[str], None] | None = None,
+        source: str | None = None,
     ) -> TradingPipeline:
         """Build the engine and attach the sinks every trading run has; ``options`` (with the
-        book) are stored in the run's ``runs`` row."""
+        book) are stored in the run's ``runs`` row, labelled ``source`` (default: the
+        settings' own, ``sample`` or the replay directory)."""
         from arbkit.engine import HookSink, StoreSink, build_engine
 
         engine = build_engine(
             pm, settings, venue_factory=venue_factory, overrides=store.db, progress=progress
         )
         store_sink = StoreSink(
-            store, command=command, source=settings.source, options={"book": book_id, **options}
+            store,
+            command=command,
+            source=source or settings.source,
+            options={"book": book_id, **options},
         )
         engine.attach(HookSink(pm))
         engine.attach(store_sink)
