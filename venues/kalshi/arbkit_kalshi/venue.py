@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -366,7 +365,7 @@ class KalshiVenue(Venue):
 
     def _record(self, kind: str, pieces: Iterable[tuple[str, Any]]) -> None:
         """Hand the tap raw REST answers as ``(key, payload)`` pieces."""
-        received_ms = time.time_ns() // 1_000_000
+        received_ms = int(self.clock.now().timestamp() * 1000)  # the venue's clock: wall time
         for key, payload in pieces:
             if isinstance(payload, Mapping):
                 self.tap(self.name, kind, received_ms, payload, key)

@@ -392,7 +392,7 @@ class PolymarketVenue(_Venue):
 
     def _record(self, kind: str, objects: Iterable[Any], key: str) -> None:
         """Hand the tap raw REST objects, each keyed by its ``key`` field (slug, asset_id)."""
-        received_ms = time.time_ns() // 1_000_000
+        received_ms = int(self.clock.now().timestamp() * 1000)  # the venue's clock: wall time
         for item in objects:
             if isinstance(item, Mapping):
                 self.tap(self.name, kind, received_ms, item, str(item.get(key)))
