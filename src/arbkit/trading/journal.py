@@ -10,7 +10,7 @@ Decimals are stored as strings (exact), times as ISO-8601 UTC.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -126,19 +126,27 @@ class TradeJournal:
 
     ``run_id`` tags what this process wrote; reads cover every run of the mode, so a restarted
     process (a new run id) sees the trades and orders the killed one left open.
+
+    ``fence``, when set, is called before every write and raises to refuse it: the trading
+    lease's check (``arbkit trade --bus``), so a process that lost the lease writes nothing.
     """
 
-    def __init__(self, store: Store, *, run_id: str, mode: Mode) -> None:
+    def __init__(
+        self, store: Store, *, run_id: str, mode: Mode, fence: Callable[[], None] | None = None
+    ) -> None:
         self.store = store
         self.db = store.db
         self.writes = writes_for(store)
         self.run_id = run_id
         self.mode = mode
+        self.fence = fence
 
     # -- trades ------------------------------------------------------------------------------
 
     def plan(self, plan: TradePlan, at: datetime) -> None:
         """Store a new trade in state PLANNED (and its first transition), in one commit."""
+        if self.fence is not None:
+            self.fence()
         stamp = iso(at)
         with self.writes.commit():
             self.db.execute(
@@ -165,6 +173,8 @@ class TradeJournal:
 
     def transition(self, trade_id: str, state: TradeState, at: datetime, detail: str = "") -> None:
         """Move a trade to ``state``; committed before this returns."""
+        if self.fence is not None:
+            self.fence()
         stamp = iso(at)
         with self.writes.commit():
             cursor = self.db.execute(
@@ -182,6 +192,8 @@ class TradeJournal:
         states are known together); the trade ends in the last one. One commit."""
         if not steps:
             return
+        if self.fence is not None:
+            self.fence()
         last_state, last_at, _ = steps[-1]
         with self.writes.commit() as conn:
             cursor = conn.execute(
@@ -238,6 +250,8 @@ class TradeJournal:
     def order_intent(self, plan: TradePlan, leg: int, request: OrderRequest, at: datetime) -> None:
         """Write the order (status pending) BEFORE it is sent; its client order id is the key,
         so the same order can never be journaled (nor, by the executor, sent) twice."""
+        if self.fence is not None:
+            self.fence()
         stamp = iso(at)
         with self.writes.commit():
             self.db.execute(
@@ -267,6 +281,8 @@ class TradeJournal:
         """What the venue says about a journaled order (found by its client order id)."""
         if not order.client_order_id:
             raise ValueError("order_update needs the order's client_order_id")
+        if self.fence is not None:
+            self.fence()
         with self.writes.commit():
             cursor = self.db.execute(
                 "UPDATE orders SET status = ?, filled = ?, average_price = ?, fee = ?,"
@@ -317,6 +333,8 @@ class TradeJournal:
         stored, so fills seen again after a restart are never counted twice."""
         if not fill.fill_id:
             raise ValueError("a journaled fill needs the venue's fill id")
+        if self.fence is not None:
+            self.fence()
         with self.writes.commit():
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO fills (venue, fill_id, order_id, client_order_id,"
