@@ -14,6 +14,7 @@ from attrs import field, frozen
 
 from arbkit.report.execution import FillTotals
 from arbkit.report.gather import Report
+from arbkit.report.outcome import Point
 from arbkit.report.stats import Bin, Summary
 from arbkit.report.textcharts import edge, money, seconds, share
 from arbkit.trading.pnl import MAX_ENTRY_PRICE, MIN_HOLD, Breakdown
@@ -215,17 +216,23 @@ def _pnl(report: Report) -> Section:
         _breakdown("By venue (legs)", "venue", pnl.by_venue),
         _breakdown("By strategy", "strategy", pnl.by_strategy),
     )
+    # the line starts at zero at the first entry, so one close still draws a rise or a fall
+    start = (out.first_entry,) if out.first_entry is not None and out.cumulative else ()
     chart = Chart(
         "chart-pnl",
         "Cumulative realized P&L",
         "line",
         "closed at (engine clock)",
         "dollars",
-        times=tuple(p.at for p in out.cumulative),
-        values=tuple(p.cumulative for p in out.cumulative),
-        hover=tuple(f"{p.game_id}: {money(p.realized)}" for p in out.cumulative),
+        times=(*start, *(p.at for p in out.cumulative)),
+        values=(*(Decimal(0) for _ in start), *(p.cumulative for p in out.cumulative)),
+        hover=(*("first entry" for _ in start), *_hover(out.cumulative)),
     )
     return Section("P&L", lines, tables, (chart,))
+
+
+def _hover(points: Sequence[Point]) -> list[str]:
+    return [f"{p.game_id}: {money(p.realized)}, total {money(p.cumulative)}" for p in points]
 
 
 def _exits(report: Report) -> Section:

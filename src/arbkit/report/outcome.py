@@ -56,6 +56,7 @@ class ExitRow:
 @frozen
 class OutcomeFigures:
     pnl: PnlReport
+    first_entry: datetime | None  #: the earliest opening in the window: where the P&L starts
     open_positions: int
     closed_positions: int
     cumulative: list[Point]
@@ -72,6 +73,7 @@ class OutcomeFigures:
                 "min_hold_seconds": int(MIN_HOLD.total_seconds()),
                 "max_entry_price": format_decimal(MAX_ENTRY_PRICE),
             },
+            "first_entry": None if self.first_entry is None else self.first_entry.isoformat(),
             "cumulative": [point.to_json() for point in self.cumulative],
             "exits_by_reason": {k: v.to_json() for k, v in self.exits_by_reason.items()},
         }
@@ -108,6 +110,7 @@ def gather_outcome(store: Store, book: Book, window: Window) -> OutcomeFigures:
         row.fees += position.fees
     return OutcomeFigures(
         pnl=report,
+        first_entry=min((p.opened_at for p in chosen), default=None),
         open_positions=sum(1 for p in chosen if p.is_open),
         closed_positions=len(closed),
         cumulative=points,
