@@ -59,6 +59,19 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def redact_url(url: str) -> str:
+    """``url`` without its password, for messages and the store: ``redis://:***@host:6379/0``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def connect(url: str) -> redis.asyncio.Redis:
     """An asyncio Redis client for ``url`` (hiredis parses replies when installed)."""
     try:

@@ -18,6 +18,7 @@ import click
 
 from arbkit.cli.options import (
     FiniteFloat,
+    bus_option,
     non_negative_decimal,
     positive_decimal,
     source_options,
@@ -89,6 +90,7 @@ def register(cli: click.Group) -> None:
     @click.option("--record", is_flag=True, help="Also store markets and books in the database.")
     @click.option("--no-store", is_flag=True, help="Do not write opportunities to the database.")
     @click.option("--json", "json_", is_flag=True, help="Machine-readable output.")
+    @bus_option
     @click.pass_obj
     def scan_command(state: AppState, **opts: Any) -> None:
         """List cross-venue opportunities with their net edge after fees and depth.
@@ -99,6 +101,7 @@ def register(cli: click.Group) -> None:
           arbkit scan --sample --json
           arbkit scan --sample --watch
           arbkit scan --league nba --min-edge 0.01
+          arbkit scan --replay DIR --watch --bus redis://127.0.0.1:6379/0   (with `arbkit worker`)
         """
         if opts["no_store"] and opts["record"]:
             raise click.UsageError("--record writes to the database: not with --no-store")

@@ -26,6 +26,7 @@ from arbkit.engine import (
     StoreSink,
     build_engine,
 )
+from arbkit.errors import ArbkitError
 from arbkit.money import format_decimal
 from arbkit.scan.report import opportunity_to_dict
 from arbkit.scan.shard import Change
@@ -81,7 +82,7 @@ class ScanRun:
                 self.state.store,
                 command="scan",
                 source=settings.source,
-                options={k: v for k, v in self.opts.items() if v not in (None, (), False)},
+                options=_stored_options(self.opts),
                 record_books=bool(self.opts["record"]),
             )
             sinks.append(self.store)
@@ -93,12 +94,30 @@ class ScanRun:
 
     async def main(self) -> None:
         engine = self.build()
+        link = await self._attach_bus(engine)
         self._stop_on_signals(engine)
-        end = await engine.run(watch=bool(self.opts["watch"]))
+        try:
+            end = await engine.run(watch=bool(self.opts["watch"]) or link is not None)
+        except (asyncio.CancelledError, ArbkitError):
+            if link is not None and link.failure is not None:  # the bus failed: one line
+                raise link.failure from None
+            raise
         if not self.opts["watch"] and end.status is RunStatus.COMPLETED:
             self._print_snapshot(engine)
         if self.store is not None:
             self.store.check()  # a failed write is an error, after the results were printed
+
+    async def _attach_bus(self, engine: Engine) -> Any:
+        """``--bus``: the engine orchestrates, its shards run on ``arbkit worker`` processes."""
+        url = self.opts.get("bus")
+        if url is None:
+            return None
+        from arbkit.bus.orchestrator import attach_bus, bus_matcher
+
+        engine.scanner.matcher = bus_matcher(url, engine.scanner.matcher)
+        return await attach_bus(
+            engine, url, self.state.plugin_manager, one_shot=not self.opts["watch"]
+        )
 
     def _stop_on_signals(self, engine: Engine) -> None:
         """Ctrl-C and SIGTERM end the run alike: the watch stops, the summary is printed, the
@@ -147,6 +166,16 @@ class ScanRun:
             click.echo("No opportunities above the thresholds.")
             return
         click.echo(render_table([_row(o) for o in found], _COLUMNS))
+
+
+def _stored_options(opts: dict[str, Any]) -> dict[str, Any]:
+    """The options a run's row keeps: those given, a bus URL without its password."""
+    stored = {k: v for k, v in opts.items() if v not in (None, (), False)}
+    if "bus" in stored:
+        from arbkit.bus.wire import redact_url
+
+        stored["bus"] = redact_url(stored["bus"])
+    return stored
 
 
 class TextPrinter(Sink):
