@@ -85,6 +85,10 @@ def export_replay(
         if since_ms is not None:
             query, args = query + " AND last_ms >= ?", [until_ms, since_ms]
         first = store.db.execute(query, args).fetchone()[0]
+        recorded = {
+            row[0]
+            for row in store.db.execute(query.replace("min(first_ms)", "DISTINCT venue"), args)
+        }
         if first is None:
             raise ConfigError(f"nothing was recorded{_range_text(since, until)} in {where}")
         start = first if since_ms is None else max(since_ms, first)
@@ -123,7 +127,7 @@ def export_replay(
         first=_dt(start),
         last=_dt(last),
         venues=tuple(venues),
-        skipped=tuple(sorted(set(files) - set(venues))),
+        skipped=tuple(sorted((recorded | set(files)) - set(venues))),
     )
 
 

@@ -70,7 +70,7 @@ class Recorder:
         flush_seconds: float = 1.0,
         retention: Retention | None = None,
     ) -> None:
-        if path is None:
+        if path is None or str(path) == ":memory:":
             raise ConfigError("recording needs a database file, not an in-memory database")
         self.path = Path(path)
         self.flush_every = flush_every
