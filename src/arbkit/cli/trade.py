@@ -9,13 +9,14 @@ says what it will risk before it starts. The pipeline is the engine's and the tr
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from arbkit.cli.options import FiniteFloat, source_options
+from arbkit.cli.options import FiniteFloat, bus_option, source_options
 from arbkit.cli.output import echo_json
 from arbkit.cli.state import AppState
 from arbkit.cli.trade_options import limits_from, trade_options
@@ -46,6 +47,7 @@ def register(cli: click.Group) -> None:
     )
     @click.option("--no-status", is_flag=True, help="No live status line on stderr.")
     @click.option("--json", "json_", is_flag=True, help="End with one JSON object on stdout.")
+    @bus_option
     @click.pass_obj
     def trade_command(state: AppState, **opts: Any) -> None:
         """Paper-trade (default) or live-trade the opportunities the engine finds.
@@ -56,6 +58,8 @@ def register(cli: click.Group) -> None:
           arbkit trade --sample --json
           arbkit trade --replay DIR --latency 0.5 --min-edge 0.02
           arbkit trade --live --league nba          (real money: asks first)
+          arbkit trade --live --yes --bus redis://127.0.0.1:6379/0
+                  (one trader per account: a second one waits for the lease)
         """
         run = TradeRun(state, opts)
         try:
@@ -63,6 +67,9 @@ def register(cli: click.Group) -> None:
         except asyncio.CancelledError:
             if run.stopped_by is None:
                 raise
+        finally:
+            if run.bus is not None:
+                run.bus.close()  # the lease is given back, the matcher client closed
         if run.stopped_by is not None:
             said = "Interrupted." if run.stopped_by == signal.SIGINT else "Terminated."
             click.echo(said, err=True)
@@ -97,6 +104,7 @@ class TradeRun:
         self.mode = Mode.LIVE if opts["live"] else Mode.PAPER
         self.stopped_by: signal.Signals | None = None
         self.time_up = False  #: --duration ran out
+        self.bus: Any = None  #: with --bus: arbkit.bus.trading.BusTrading
 
     def _time_up(self, engine: Any) -> None:
         from arbkit.engine import RunStatus
@@ -124,6 +132,11 @@ class TradeRun:
         limits = limits_from(opts, self.state.config)
         source = settings.source
         book = choose_book(store, self.mode, source)
+        if opts["bus"]:
+            from arbkit.bus.trading import from_environment
+
+            self.bus = from_environment(opts["bus"], book.book_id, os.environ)
+            self.bus.acquire(self.progress)  # before anything reads the journal
         pipeline = TradingPipeline.open(
             self.state.plugin_manager,
             store,
@@ -135,6 +148,9 @@ class TradeRun:
             progress=self.progress,
         )
         engine, store_sink = pipeline.engine, pipeline.store_sink
+        if self.bus is not None:
+            self.bus.use_remote_matcher(engine)
+            engine.attach(self.bus)  # before the trader: a lost lease halts it first
         if self.mode is Mode.LIVE:
             limits = await self._confirm_live(engine, limits)
         kill_switch = KillSwitch(KillSwitch.default_path(store.path))
@@ -145,9 +161,16 @@ class TradeRun:
             ),
             kill_switch=kill_switch,
         )
+        if self.bus is not None:
+            self.bus.guard(trader)
         for line in book.notes + trader.restore(engine.now()):
             self.progress(line)
-        status = StatusLine(trader, source=source, enabled=self._status_enabled())
+        status = StatusLine(
+            trader,
+            source=source,
+            enabled=self._status_enabled(),
+            bus=None if self.bus is None else self.bus.status,
+        )
         engine.attach(status)
         self._handle_signals(engine, kill_switch)
         timers = asyncio.create_task(live_timers(engine, trader)) if engine.session.live else None
@@ -167,6 +190,8 @@ class TradeRun:
             if timers is not None:
                 timers.cancel()
         report = pipeline.report()
+        if self.bus is not None:
+            report["bus"] = self.bus.summary()
         if self.json:
             echo_json(report)
         else:

@@ -7,7 +7,7 @@ in capitals on every redraw — PAPER or LIVE, LIVE in red — so the two cannot
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from arbkit.engine.sinks import Sink
@@ -99,10 +99,18 @@ _NUMERIC = {"cost", "fees", "realized", "marked"}
 class StatusLine(Sink):
     """A rich live status on stderr, redrawn at most a few times a second of wall time."""
 
-    def __init__(self, trader: Trader, *, source: str, enabled: bool) -> None:
+    def __init__(
+        self,
+        trader: Trader,
+        *,
+        source: str,
+        enabled: bool,
+        bus: Callable[[], str] | None = None,
+    ) -> None:
         self.trader = trader
         self.source = source
         self.enabled = enabled
+        self.bus = bus  #: ``--bus``: the trading lease and the matcher, in a few words
         self._live: Live | None = None
         self._drawn = 0.0
 
@@ -142,6 +150,10 @@ class StatusLine(Sink):
             style="bold white on red" if live else "bold black on green",
         )
         text.append(f" {self.source}  risk {str(status['risk']).upper()}  ")
+        if self.bus is not None:
+            said = self.bus()
+            alarm = any(word in said for word in ("LOST", "EXPIRING", "UNAVAILABLE"))
+            text.append(f"{said}  ", style="bold red" if alarm else "")
         text.append(f"seen {status['seen']}  taken {status['taken']}  ")
         rejected: Mapping[str, int] = status["rejected"]  # type: ignore[assignment]
         if rejected:

@@ -1,0 +1,200 @@
+"""What ``arbkit trade --bus`` adds to a trader: the account's lease and the shared matcher.
+
+* The lease is taken before anything reads the journal (a standby waits here for the holder to
+  stop), the journal's fence is the lease's :meth:`~arbkit.bus.lease.TradingLease.check`, and
+  a lost lease halts the risk gate at once: the guard sink sits before the trader and looks at
+  the lease's deadline on every change, and the renewal thread reports a loss as it sees it.
+* The engine matches through :class:`~arbkit.bus.matcher.RemoteMatcher`. While the service is
+  down (its breaker open) the gate is REDUCING — no new entries, exits and hedges go on — and
+  the games already watched stay watched, so their positions keep being marked and exited. No
+  game is matched locally; once the service answers again the gate is active again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from arbkit.bus.lease import TradingLease
+from arbkit.bus.matcher import MatcherUnavailable, RemoteMatcher
+from arbkit.engine.sinks import Sink
+from arbkit.errors import ConfigError
+from arbkit.matching.report import MatchReport
+from arbkit.models import Market, MatchResult
+from arbkit.trading.model import RiskState
+
+if TYPE_CHECKING:
+    from arbkit.engine.core import Engine
+    from arbkit.scan.shard import Change
+    from arbkit.trading.trader import Trader
+
+log = logging.getLogger(__name__)
+
+MATCHER_DOWN = "matching service unavailable"
+
+
+def lease_name(account: str, book_id: str) -> str:
+    """The lease a trading book needs: ``<account>:live`` is the venue accounts, shared by every
+    process that trades them (``ARBKIT_ACCOUNT`` names them, default ``default``); a paper
+    replay's book is its own, so replays never wait for each other."""
+    return f"{account}:{book_id}"
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    text = environ.get(name)
+    if text is None or not text.strip():
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name}={text!r}: expected a positive number of seconds")
+    return value
+
+
+def from_environment(url: str, book_id: str, environ: Mapping[str, str]) -> BusTrading:
+    """``--bus`` for a trading book, tuned by ``ARBKIT_ACCOUNT``, ``ARBKIT_LEASE_SECONDS``
+    (default 10) and ``ARBKIT_MATCHER_TIMEOUT`` (default 10)."""
+    account = environ.get("ARBKIT_ACCOUNT", "").strip() or "default"
+    return BusTrading(
+        url,
+        account=lease_name(account, book_id),
+        lease_ttl=_seconds(environ, "ARBKIT_LEASE_SECONDS", 10.0),
+        matcher_timeout=_seconds(environ, "ARBKIT_MATCHER_TIMEOUT", 10.0),
+    )
+
+
+class KeepWatching:
+    """The engine's matcher under ``--bus``: the remote service; while it cannot answer, the
+    games already watched are kept (never re-matched locally) and no new game is added. With
+    nothing watched yet there is nothing to keep, and the error stands."""
+
+    def __init__(self, remote: RemoteMatcher, watched: Callable[[], list[MatchResult]]) -> None:
+        self.remote = remote
+        self.watched = watched
+
+    def match(self, markets: Sequence[Market]) -> MatchReport:
+        try:
+            return self.remote.match(markets)
+        except MatcherUnavailable as exc:
+            watched = list(self.watched())
+            if not watched:
+                raise
+            log.warning("%s; keeping the %d games watched", exc, len(watched))
+            return MatchReport(matches=watched, near_misses=[])
+
+
+class BusTrading(Sink):
+    """The lease, the remote matcher and their effect on one trader's gate (a sink, attached
+    to the engine before the trader so that it halts the gate before the trader decides)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        account: str,
+        lease_ttl: float = 10.0,
+        matcher_timeout: float = 10.0,
+        matcher_reset: float = 30.0,
+    ) -> None:
+        self.url = url
+        self.lease = TradingLease(url, account, ttl=lease_ttl)
+        self.matcher_timeout = matcher_timeout
+        self.matcher_reset = matcher_reset
+        self.remote: RemoteMatcher | None = None
+        self.trader: Trader | None = None
+        self.engine: Engine | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._halted = False
+
+    # -- before the engine runs ----------------------------------------------------------------
+
+    def acquire(self, progress: Callable[[str], None] | None = None) -> int:
+        """Wait for and take the account's lease; returns the fencing token."""
+        token = self.lease.acquire(waiting=progress)
+        if progress is not None:
+            progress(f"holding the trading lease of {self.lease.account!r} (token {token})")
+        return token
+
+    def use_remote_matcher(self, engine: Engine) -> RemoteMatcher:
+        """Match through the service from now on (the engine has not matched yet)."""
+        remote = RemoteMatcher(
+            self.url,
+            timeout=self.matcher_timeout,
+            min_confidence=engine.options.min_confidence,
+            reset_after=self.matcher_reset,
+        )
+        remote.breaker.listeners.append(self._matcher_changed)
+        engine.scanner.matcher = KeepWatching(remote, lambda: engine.scanner.matches)
+        self.remote = remote
+        return remote
+
+    def guard(self, trader: Trader) -> None:
+        """Fence the trader's journal with the lease and start renewing it."""
+        self.trader = trader
+        trader.journal.fence = self.lease.check
+        self._loop = asyncio.get_running_loop()
+        self.lease.keep(self._lost_from_thread)
+
+    # -- the sink ------------------------------------------------------------------------------
+
+    def started(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def change(self, change: Change) -> None:
+        if not self._halted and not self.lease.held and self.trader is not None:
+            self._lease_lost(self.lease.lost or f"not renewed within {self.lease.ttl:g} s")
+
+    def finished(self, engine: Engine, end: Any) -> None:
+        self.lease.stop()
+
+    # -- reactions -----------------------------------------------------------------------------
+
+    def _lost_from_thread(self, why: str) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._lease_lost, why)
+
+    def _lease_lost(self, why: str) -> None:
+        """No entry from now on in this run; the fence refuses every order write already."""
+        if self._halted or self.trader is None:
+            return
+        self._halted = True
+        self.trader.gate.halt(f"trading lease lost: {why}", self.trader.now())
+
+    def _matcher_changed(self, reason: str | None) -> None:
+        trader = self.trader
+        if trader is None:
+            return
+        gate = trader.gate
+        if reason is not None:
+            gate.reduce(f"{MATCHER_DOWN}: {reason}")
+        elif gate.state is RiskState.REDUCING:
+            # only this module reduces the gate, and REDUCING means no halt and no kill switch
+            # are in force (either would read HALTED): resuming lifts exactly our reduction
+            gate.resume(trader.now())
+
+    def status(self) -> str:
+        """The lease and the matcher in a few words (the status line's bus field)."""
+        text = self.lease.describe()
+        if self.remote is not None and self.remote.breaker.is_open:
+            text += f", {MATCHER_DOWN.upper()}"
+        return text
+
+    def summary(self) -> dict[str, object]:
+        """For the final JSON."""
+        return {
+            "account": self.lease.account,
+            "token": self.lease.token,
+            "lease_lost": self.lease.lost,
+            "matcher_down": None if self.remote is None else self.remote.breaker.reason,
+        }
+
+    def close(self) -> None:
+        self.lease.close()
+        if self.remote is not None:
+            self.remote.close()
