@@ -125,20 +125,22 @@ def _opportunities(report: Report) -> Section:
 def _lifetimes(report: Report) -> Section:
     o = report.opportunities
     lines = (
-        _summary_line("Appeared → vanished, engine clock", o.lifetime, seconds),
+        _summary_line("Lifetime", o.lifetime, seconds),
         f"{o.still_open} still there when their run ended",
     )
     vanished = _counts_table(
         "Why they vanished", "reason", o.vanished_by_reason, sum(o.vanished_by_reason.values())
     )
     chart = _bars("chart-lifetime", "Opportunity lifetime", "lifetime", o.lifetime_bins)
-    return Section("Opportunity lifetime", lines, (vanished,), (chart,))
+    return Section(
+        "Opportunity lifetime (appeared → vanished, engine clock)", lines, (vanished,), (chart,)
+    )
 
 
 def _edges(report: Report) -> Section:
     o = report.opportunities
     lines = (
-        _summary_line("Best net edge per contract after fees", o.edge, edge),
+        _summary_line("Best net edge after fees", o.edge, edge),
         _summary_line("Match confidence", o.confidence, edge),
     )
     charts = (
