@@ -83,12 +83,24 @@ def kelly_fraction(
 
     ``unknown``: some outcome's payout is fixed by no venue rule (``void_probability`` applies).
     """
+    return _f_star(cost, edge, *_fixed_risk(confidence, limits, unknown, hedge_slippage))
+
+
+def _fixed_risk(
+    confidence: float, limits: RiskLimits, unknown: bool, hedge_slippage: Decimal
+) -> tuple[Decimal, Decimal]:
+    """The loss probability's terms that do not depend on the cost: ``(q0, miss)``, with
+    ``q = q0 + miss / cost``."""
+    q0 = ONE - _decimal(confidence)
+    if unknown:
+        q0 += limits.void_probability
+    return q0, limits.leg_miss_probability * hedge_slippage
+
+
+def _f_star(cost: Decimal, edge: Decimal, q0: Decimal, miss: Decimal) -> tuple[Decimal, Decimal]:
     if cost <= 0 or edge <= 0:
         return ZERO, ONE
-    q = ONE - _decimal(confidence)
-    if unknown:
-        q += limits.void_probability
-    q += limits.leg_miss_probability * hedge_slippage / cost
+    q = q0 + miss / cost
     return (ONE - q) - q / (edge / cost), q
 
 
@@ -270,6 +282,10 @@ class _Kelly:
     top_q: Decimal = ONE
     top_edge: Decimal = ZERO
     top_at: Decimal = ZERO
+    #: per search, the parts of f* that do not depend on the size (see :func:`kelly_fraction`)
+    _payout: Decimal | None = None
+    _q0: Decimal = ZERO
+    _miss: Decimal = ZERO
 
     def fits(self, size: Decimal) -> tuple[bool, Decimal]:
         """Whether ``size`` is within its own Kelly stake, and the contracts that stake buys."""
@@ -280,19 +296,17 @@ class _Kelly:
         return self.fits_cost(size, total)
 
     def fits_cost(self, size: Decimal, total: Decimal) -> tuple[bool, Decimal]:
-        """:meth:`fits` for ``size`` pairs costing ``total`` dollars."""
+        """:meth:`fits` for ``size`` pairs costing ``total`` dollars (:func:`kelly_fraction`,
+        with its size-free terms computed once)."""
+        if self._payout is None:
+            self._payout = self.opportunity.payout / self.opportunity.size
+            self._q0, self._miss = _fixed_risk(
+                self.opportunity.confidence, self.limits, self.unknown, self.hedge_slippage
+            )
         self.at = size
         cost = total / size
-        payout = self.opportunity.payout / self.opportunity.size
-        self.edge = payout - cost
-        self.f, self.q = kelly_fraction(
-            cost,
-            self.edge,
-            self.opportunity.confidence,
-            self.limits,
-            unknown=self.unknown,
-            hedge_slippage=self.hedge_slippage,
-        )
+        self.edge = self._payout - cost
+        self.f, self.q = _f_star(cost, self.edge, self._q0, self._miss)
         if self.f > self.top_f:
             self.top_f, self.top_q, self.top_edge, self.top_at = self.f, self.q, self.edge, size
         if self.f <= 0:
@@ -429,12 +443,19 @@ def _common_size(
     markets: Sequence[Market],
     size: Decimal,
 ) -> Decimal:
-    """The largest size ≤ ``size`` that every leg's venue accepts as a fill-or-kill buy."""
+    """The largest size ≤ ``size`` that every leg's venue accepts as a fill-or-kill buy.
+
+    A leg is not asked again about the size it answered itself: the largest valid size ≤ a
+    valid size is that size (asking costs a Polymarket leg a few µs per 0.01 it steps down).
+    """
+    answered: list[Decimal | None] = [None] * len(legs)
     for _ in range(_MAX_ROUNDS):
         if size <= 0:
             return ZERO
         before = size
-        for leg, market in zip(legs, markets, strict=True):
+        for index, (leg, market) in enumerate(zip(legs, markets, strict=True)):
+            if answered[index] == size:
+                continue
             rules = venues.get(market.venue, Venue)
             try:
                 size = rules.valid_size(market, Side.BUY, leg.worst_price, size, TimeInForce.FOK)
@@ -442,6 +463,7 @@ def _common_size(
                 return ZERO
             if size <= 0:
                 return ZERO
+            answered[index] = size
         if size == before:
             return size
     return ZERO
