@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,8 +49,10 @@ def register(cli: click.Group) -> None:
         is_flag=True,
         help="Backtest what `arbkit record` archived in the database (see --since, --until).",
     )
-    @click.option("--since", metavar="TIME", help="--recording: from this time (ISO 8601, UTC).")
-    @click.option("--until", metavar="TIME", help="--recording: up to this time (ISO 8601, UTC).")
+    @click.option(
+        "--since", metavar="TIME", help="--recording: from this time (2026-11-24T23:00Z, or 12h)."
+    )
+    @click.option("--until", metavar="TIME", help="--recording: up to this time (same forms).")
     @trade_options
     @click.option(
         "--exit",
@@ -135,18 +137,14 @@ class Backtest:
         opts = self.opts
         if not opts["recording"]:
             return "sample" if opts["sample"] else str(opts["replay_dir"])
-        from arbkit.clock import parse_timestamp
+        from arbkit.record.export import export_replay, newest_recorded
 
-        try:
-            from arbkit.record.export import export_replay
-        except ModuleNotFoundError as exc:  # pragma: no cover - a build without the recorder
-            raise ConfigError("--recording needs `arbkit record`, not in this build") from exc
-        since = _moment("--since", opts["since"], parse_timestamp)
-        until = _moment("--until", opts["until"], parse_timestamp)
+        store = self.state.store
+        newest = newest_recorded(store) if (opts["since"] or opts["until"]) else None
+        since = _moment("--since", opts["since"], newest)
+        until = _moment("--until", opts["until"], newest)
         directory = scratch / "recording"
-        summary = export_replay(
-            self.state.store, directory, since=since, until=until, leagues=opts["leagues"]
-        )
+        summary = export_replay(store, directory, since=since, until=until, leagues=opts["leagues"])
         self.say(f"exported {summary.messages} recorded messages to replay them")
         opts["replay_dir"] = directory
         span = f"{opts['since'] or 'start'}..{opts['until'] or 'end'}"
@@ -350,13 +348,15 @@ def exit_value(text: str) -> Any:
         return text.strip()
 
 
-def _moment(flag: str, text: str | None, parse: Callable[[str], Any]) -> Any:
-    if text is None:
-        return None
+def _moment(flag: str, text: str | None, newest: Any) -> Any:
+    """A time as ``arbkit record export`` reads it: ISO 8601, or an age (``2h``, ``7d``)
+    before the newest recorded payload."""
+    from arbkit.cli.portfolio import parse_since
+
     try:
-        return parse(text)
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint=flag) from None
+        return parse_since(text, now=newest)
+    except click.BadParameter as exc:
+        raise click.BadParameter(exc.message, param_hint=flag) from None
 
 
 def _percent(value: Any) -> str:
