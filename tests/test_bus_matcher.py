@@ -75,8 +75,9 @@ class ServerThread:
         return self.server
 
     def __exit__(self, *exc: object) -> None:
-        self.loop.call_soon_threadsafe(self.stop_event.set)
-        self.thread.join(10)
+        if self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self.stop_event.set)
+            self.thread.join(10)
 
 
 @pytest.fixture
