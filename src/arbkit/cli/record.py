@@ -142,7 +142,9 @@ def _moment(text: str | None, option: str, newest: Any) -> Any:
 
 
 def _text(moment: Any) -> str:
-    return "-" if moment is None else moment.isoformat().replace("+00:00", "Z")
+    from arbkit.record.export import iso
+
+    return iso(moment) or "-"
 
 
 class RecordRun:

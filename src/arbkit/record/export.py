@@ -334,3 +334,8 @@ def newest_recorded(store: Store) -> datetime | None:
 def iso_ms(ms: int | None) -> str | None:
     """Epoch milliseconds as ISO 8601 UTC (``Z``), for reports."""
     return None if ms is None else _iso(_dt(ms))
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A time as ISO 8601 UTC to the millisecond (``Z``), the form exports and reports use."""
+    return _iso(moment)
