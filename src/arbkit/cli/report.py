@@ -107,7 +107,7 @@ def _run(
         first, last = span(store, chosen)
         held = f"its data runs from {first} to {last}" if first else "it holds nothing yet"
         raise ConfigError(
-            f"nothing to report for book {chosen.book_id} in {window.label} (engine clock; {held})"
+            f"nothing to report for book {chosen.book_id}, {window.label} (engine clock; {held})"
         )
     _emit(report, "json" if json_ else fmt, out)
 
