@@ -187,7 +187,7 @@ def _serial(
 def _parallel(
     specs: Sequence[BacktestSpec], paths: Sequence[Path], count: int, bar: MessageBar
 ) -> list[dict[str, Any]]:
-    context = multiprocessing.get_context("spawn")  # no fork of a process with threads
+    context = worker_context()
     played = context.Value("q", 0)
     per_run = context.Value("q", -1)
     with concurrent.futures.ProcessPoolExecutor(
@@ -206,6 +206,30 @@ def _parallel(
         if "error" in result:
             raise ConfigError(result["error"])
     return [result["report"] for result in results]
+
+
+#: what a forkserver loads once, so each worker forked from it starts with them imported
+PRELOAD = [
+    "arbkit.cli.backtest_run",
+    "arbkit.plugins",
+    "arbkit.engine.build",
+    "arbkit.engine.core",
+    "arbkit.trading.setup",
+    "arbkit.trading.trader",
+    "arbkit.trading.paper",
+    "arbkit.cli.tradeview",
+]
+
+
+def worker_context() -> Any:
+    """Fresh worker processes, never a fork of this one (it may run threads: the progress
+    bar's): a fork server with arbkit's modules loaded, else (no fork server here) spawn."""
+    try:
+        context = multiprocessing.get_context("forkserver")
+    except ValueError:  # pragma: no cover - a platform without fork
+        return multiprocessing.get_context("spawn")
+    context.set_forkserver_preload(PRELOAD)
+    return context
 
 
 _played: Any = None
