@@ -167,6 +167,13 @@ async def connect(url: str) -> Any:
 # -- PNG ------------------------------------------------------------------------------------------
 
 
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from the IHDR chunk, without decoding the image."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR", "not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
 def png_pixels(data: bytes) -> tuple[int, int, list[tuple[int, int, int]]]:
     """Width, height and the RGB pixels (row by row) of an 8-bit RGB or RGBA PNG."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_helpers import CHROMIUM, Page, chromium, connect, png_pixels
+from report_helpers import CHROMIUM, Page, chromium, connect, png_pixels, png_size
 from trade_helpers import run_trade
 
 from arbkit.cli import make_cli
@@ -139,7 +139,7 @@ def test_html_report_charts_render_in_headless_chromium(tmp_path: Path) -> None:
 
     assert not _has_colour(crops["title"], BAR, 0.002)
     assert not _has_colour(crops["title"], LINE, 0.002)
-    width, height, _ = png_pixels(shot.read_bytes())
+    width, height = png_size(shot.read_bytes())
     assert width == 1200 and height > 900
     keep = os.environ.get("ARBKIT_SAVE_SCREENSHOT")
     if keep:  # noqa: SIM102

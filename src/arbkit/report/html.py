@@ -11,7 +11,7 @@ from html import escape
 from typing import Any
 
 from arbkit.report.gather import Report
-from arbkit.report.layout import Chart, Table, sections, title_of
+from arbkit.report.layout import Chart, Table, headline, sections, title_of
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
@@ -20,7 +20,9 @@ table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
 p.caption { font-style: italic; margin: 0.8rem 0 0.2rem; }
 th, td { padding: 0.2rem 0.8rem; border-bottom: 1px solid #eee; text-align: left; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-.chart { height: 340px; margin-bottom: 1rem; }
+.chart { height: 340px; margin-bottom: 1rem; min-width: 0; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
+p.lead { font-size: 1.05rem; font-weight: 600; background: #f3f6fa; padding: 0.6rem 0.8rem; }
 """
 BAR = "#4c78a8"  #: bar charts' colour (the browser test looks for it in each chart)
 LINE = "#2a9d5c"  #: the cumulative P&L line's
@@ -96,12 +98,15 @@ def render_html(report: Report) -> str:
         f"<title>{title}</title><style>{STYLE}</style>",
         f'<script type="text/javascript">{get_plotlyjs()}</script>',
         f"</head><body><h1>{title}</h1>",
+        f'<p class="lead">{escape(headline(report))}</p>',
     ]
     for section in sections(report):
         parts.append(f"<section><h2>{escape(section.title)}</h2>")
         parts += [f"<p>{escape(line)}</p>" for line in section.lines]
         parts += [_table(table) for table in section.tables if table.rows]
-        parts += [_chart(chart) for chart in section.charts]
+        charts = [_chart(chart) for chart in section.charts]
+        grid = ' class="pair"' if len(charts) > 1 else ""
+        parts.append(f"<div{grid}>{''.join(charts)}</div>")
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -60,6 +60,18 @@ def title_of(report: Report) -> str:
     )
 
 
+def headline(report: Report) -> str:
+    """The figures a person looks for first, on one line."""
+    pnl = report.outcome.pnl
+    o = report.opportunities
+    failed = sum(pnl.checks.values())
+    return (
+        f"realized ${money(pnl.realized)} after ${money(pnl.fees)} fees · "
+        f"unrealized ${money(pnl.unrealized)} · {o.seen} opportunities, {o.taken} taken · "
+        f"seed checks {'pass' if not failed else f'FAIL ({failed})'}"
+    )
+
+
 def sections(report: Report) -> list[Section]:
     return [
         _opportunities(report),
@@ -146,7 +158,7 @@ def _edges(report: Report) -> Section:
     charts = (
         _bars(
             "chart-edge",
-            "Net edge per contract (each opportunity at its best)",
+            "Best net edge per contract",
             "dollars",
             o.edge_bins,
         ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from arbkit.report.gather import Report
-from arbkit.report.layout import Table, sections, title_of
+from arbkit.report.layout import Table, headline, sections, title_of
 from arbkit.report.text import chart_lines
 
 
@@ -24,7 +24,7 @@ def _table(table: Table) -> list[str]:
 
 
 def render_markdown(report: Report) -> str:
-    out = [f"# {title_of(report)}", ""]
+    out = [f"# {title_of(report)}", "", f"**{_cell(headline(report))}**", ""]
     for section in sections(report):
         out += [f"## {section.title}", ""]
         out += [f"- {line}" for line in section.lines]

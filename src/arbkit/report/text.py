@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from arbkit.report.gather import Report
-from arbkit.report.layout import Chart, Section, Table, sections, title_of
+from arbkit.report.layout import Chart, Section, Table, headline, sections, title_of
 from arbkit.report.textcharts import bar_rows, money, sparkline
 
 
@@ -57,6 +57,7 @@ def _section(console: Console, section: Section) -> None:
 
 
 def render_text(report: Report, console: Console) -> None:
-    console.print(f"[bold]{title_of(report)}[/bold]\n", highlight=False)
+    console.print(f"[bold]{title_of(report)}[/bold]", highlight=False)
+    console.print(headline(report) + "\n", highlight=False, markup=False)
     for section in sections(report):
         _section(console, section)
