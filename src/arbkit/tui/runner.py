@@ -1,0 +1,336 @@
+"""The engine behind the dashboard, on a thread of its own: the UI never waits for it.
+
+The runner builds exactly what ``arbkit trade`` builds — the engine, the store and hook sinks,
+the trader from :func:`arbkit.trading.setup.build_trader` (paper unless asked for live), the
+kill switch beside the database — and attaches a :class:`~arbkit.tui.sink.DashboardSink` where
+the trade command attaches its status line. Everything runs on the engine thread's own asyncio
+loop (the store's SQLite connection belongs to that thread); the app talks to it only through
+:meth:`EngineRunner.submit`, and hears back through immutable snapshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+from attrs import evolve, field, frozen
+
+from arbkit.engine.build import EngineSettings
+from arbkit.errors import ArbkitError
+from arbkit.trading.model import Mode
+from arbkit.trading.setup import TradeSettings
+from arbkit.tui.model import Snapshot
+from arbkit.tui.sink import DashboardSink, LogCapture
+
+if TYPE_CHECKING:
+    from arbkit.engine.core import Engine
+    from arbkit.store import Store
+    from arbkit.trading.trader import Trader
+    from arbkit.venue import Venue
+
+log = logging.getLogger(__name__)
+
+#: seconds of wall time a new or changed row stays highlighted at the recorded pace
+HIGHLIGHT_SECONDS = 3.0
+
+
+@frozen(kw_only=True)
+class TuiSettings:
+    """What one dashboard runs: the engine's and the trader's settings, where to store."""
+
+    engine: EngineSettings = field(factory=EngineSettings)
+    trade: TradeSettings = field(factory=TradeSettings)
+    db_path: Path | None = None
+    #: replay: pause when the recording's clock reaches this moment (screenshots, reviews)
+    pause_at: datetime | None = None
+    refresh: float = 0.15  #: seconds between two snapshots at most (coalesced table updates)
+    #: engine-clock seconds a new or changed row stays highlighted (None: scaled with the speed)
+    highlight_seconds: float | None = None
+
+    @property
+    def highlight(self) -> timedelta:
+        """How long, on the engine's clock, a row stays highlighted: by default scaled with
+        the replay speed, so that it lasts about the same on screen."""
+        if self.highlight_seconds is not None:
+            return timedelta(seconds=self.highlight_seconds)
+        return timedelta(seconds=HIGHLIGHT_SECONDS * max(self.engine.speed, 1.0))
+
+
+Command = Callable[["EngineRunner"], Any]
+
+
+class EngineRunner:
+    """Runs the engine on a thread; commands go in through :meth:`submit`, snapshots come out
+    through ``publish`` (which must be thread-safe: the app's ``post_message``)."""
+
+    def __init__(
+        self,
+        pm: pluggy.PluginManager,
+        settings: TuiSettings,
+        *,
+        publish: Callable[[Snapshot], None],
+        capture: LogCapture,
+        venue_factory: Callable[[str], Venue] | None = None,
+    ) -> None:
+        self.pm = pm
+        self.settings = settings
+        self.publish = publish
+        self.capture = capture
+        self.venue_factory = venue_factory
+        self.engine: Engine | None = None
+        self.trader: Trader | None = None
+        self.store: Store | None = None
+        self.sink: DashboardSink | None = None
+        self.report: dict[str, Any] | None = None  #: the trade report, once the run ended
+        self.error: str | None = None
+        self.paused = False
+        self.done = threading.Event()
+        self._pause_at = settings.pause_at
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._main: asyncio.Task[Any] | None = None
+        self._running = False
+        self._stopping = False
+        self._thread = threading.Thread(target=self._thread_main, name="arbkit-engine", daemon=True)
+
+    # -- the app's side ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def now(self) -> datetime | None:
+        return self.engine.now() if self.engine is not None else None
+
+    def submit(self, command: Command) -> bool:
+        """Run ``command(runner)`` on the engine's thread (a coroutine it returns is scheduled
+        there too). False: the run is over, nothing will run it."""
+        loop = self._loop
+        if self.done.is_set() or loop is None or loop.is_closed():
+            return False
+        self._commands.put(command)
+        try:
+            loop.call_soon_threadsafe(self._drain)
+        except RuntimeError:  # the loop closed in between
+            return False
+        return True
+
+    def toggle_pause(self) -> bool:
+        """Pause or go on; returns whether it is paused now."""
+        if self.paused:
+            self.paused = False
+        else:
+            self.submit(lambda runner: runner._request_pause())
+        return not self.paused
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """End the run (as Ctrl-C would) and wait for the engine thread to close it."""
+        self._stopping = True
+        self.paused = False
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(self._cancel)
+            except RuntimeError:
+                pass
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    # -- the engine thread ---------------------------------------------------------------------
+
+    def _thread_main(self) -> None:
+        try:
+            asyncio.run(self._run())
+        except asyncio.CancelledError:
+            pass
+        except ArbkitError as exc:
+            self.error = str(exc)
+        except Exception as exc:  # shown in the app, not a traceback over the screen
+            log.exception("the engine failed")
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            if self.error is not None:
+                self.capture.add("ERROR", "engine", self.error)
+                if self.sink is not None:
+                    self.sink.phase, self.sink.note = "failed", self.error
+            self._publish_now()
+            if self.store is not None:
+                self.store.db.conn.close()  # this thread's connection: no other may use it
+            self.done.set()
+
+    async def _run(self) -> None:
+        from arbkit.engine import HookSink, RunStatus, StoreSink, build_engine
+        from arbkit.registry import get_migrations
+        from arbkit.store import open_store
+        from arbkit.trading.books import choose_book
+        from arbkit.trading.killswitch import KillSwitch
+        from arbkit.trading.setup import build_trader
+
+        self._loop = asyncio.get_running_loop()
+        self._main = asyncio.current_task()
+        settings = self.settings
+        mode = settings.trade.mode
+        store = self.store = open_store(settings.db_path, extra=get_migrations(self.pm))
+        engine = build_engine(
+            self.pm,
+            settings.engine,
+            venue_factory=self.venue_factory,
+            overrides=store.db,
+            progress=lambda line: self.capture.add("INFO", "engine", line),
+        )
+        source = settings.engine.source
+        book = choose_book(store, mode, source)
+        store_sink = StoreSink(
+            store,
+            command="tui",
+            source=source,
+            options={"book": book.book_id, "mode": mode.value},
+        )
+        engine.attach(HookSink(self.pm))
+        engine.attach(store_sink)
+        trade = settings.trade
+        if mode is Mode.LIVE:
+            trade = evolve(trade, limits=await self._live_limits(engine, trade))
+        kill_switch = KillSwitch(KillSwitch.default_path(store.path))
+        trader = build_trader(
+            self.pm,
+            engine,
+            store,
+            trade,
+            run_id=store_sink.run_id,
+            book_id=book.book_id,
+            kill_switch=kill_switch,
+        )
+        for line in book.notes + trader.restore(engine.now()):
+            self.capture.add("INFO", "trader", line)
+        sink = DashboardSink(trader, source=source, highlight=settings.highlight, log=self.capture)
+        sink.checkpoint = self._checkpoint
+        engine.attach(sink)
+        self.engine, self.trader, self.sink = engine, trader, sink
+        publisher = asyncio.create_task(self._publisher())
+        timers = asyncio.create_task(self._live_timers()) if engine.session.live else None
+        try:
+            if not self._stopping:
+                self._running = True
+                await engine.run(watch=True)
+        except asyncio.CancelledError:
+            if engine.end is None:
+                raise
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+        finally:
+            self._running = False
+            publisher.cancel()
+            if timers is not None:
+                timers.cancel()
+        trader.settle_up()
+        from arbkit.cli.tradeview import final_report
+
+        self.report = final_report(trader)
+        store_sink.check()
+        if engine.end is not None and engine.end.status is RunStatus.FAILED:
+            raise ArbkitError(engine.end.reason)
+
+    async def _live_limits(self, engine: Engine, trade: TradeSettings) -> Any:
+        """Live: each venue's cash is the bankroll (what ``arbkit trade --live`` reads)."""
+        cash = {}
+        for venue in engine.session.venues:
+            cash[venue.name] = await venue.balance()
+            self.capture.add("WARNING", "live", f"LIVE: cash on {venue.name}: ${cash[venue.name]}")
+        return evolve(trade.limits, bankroll={**cash, **trade.limits.bankroll})
+
+    async def _live_timers(self, tick: float = 1.0, reconcile_every: float = 60.0) -> None:
+        """Live data: a trader pass every second, positions reconciled every minute."""
+        since = 0.0
+        while True:
+            await asyncio.sleep(tick)
+            engine, trader = self.engine, self.trader
+            if engine is None or trader is None or trader.engine is None:
+                continue
+            trader.tick(engine.now())
+            since += tick
+            if since >= reconcile_every:
+                since = 0.0
+                for line in await trader.reconcile():
+                    self.capture.add("ERROR", "live", f"POSITION DRIFT: {line} (entries halted)")
+
+    async def _publisher(self) -> None:
+        """At most one snapshot per ``refresh`` seconds, and only when something changed."""
+        while True:
+            await asyncio.sleep(self.settings.refresh)
+            if self.sink is not None and self.sink.dirty:
+                self._publish_now()
+
+    def _publish_now(self) -> None:
+        if self.sink is not None:
+            self.publish(self.sink.snapshot(paused=self.paused))
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            self._execute(command)
+
+    def _execute(self, command: Command) -> None:
+        try:
+            result = command(self)
+            if inspect.iscoroutine(result):
+                asyncio.get_running_loop().create_task(result)
+        except ArbkitError as exc:
+            self.capture.add("ERROR", "tui", str(exc))
+        except Exception as exc:
+            log.exception("a dashboard command failed")
+            self.capture.add("ERROR", "tui", f"{type(exc).__name__}: {exc}")
+        if self.sink is not None:
+            self.sink.dirty = True
+
+    def _request_pause(self) -> None:
+        self.paused = True
+
+    def _checkpoint(self, at: datetime) -> None:
+        """Called by the sink before every stream event: holds the engine while paused, and
+        still runs the app's commands (confirm, reject, halt) meanwhile."""
+        if self._pause_at is not None and at >= self._pause_at:
+            self._pause_at = None
+            self.paused = True
+        if not self.paused:
+            return
+        self._publish_now()
+        while self.paused and not self._stopping:
+            try:
+                command = self._commands.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            self._execute(command)
+            self._publish_now()
+        if self.sink is not None:
+            self.sink.dirty = True
+
+    def _cancel(self) -> None:
+        from arbkit.engine import RunStatus
+
+        if self._running and self.engine is not None:
+            self.engine.stop(RunStatus.INTERRUPTED)
+        elif self._main is not None:
+            self._main.cancel()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
+    """Poll ``predicate`` for up to ``timeout`` seconds (tests and the CLI's shutdown)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
