@@ -200,8 +200,8 @@ class BusLink:
             raise
         except Exception as exc:  # noqa: BLE001 - any background failure stops the run
             self.failure = exc if isinstance(exc, BusError) else BusError(f"bus: {exc}")
-            if self.engine is not None:
-                self.engine.stop(RunStatus.FAILED)
+            if self.engine is not None and self.engine.end is None:  # not once it is closing:
+                self.engine.stop(RunStatus.FAILED)  # a cancel there would skip the sinks' end
 
     async def _flusher(self) -> None:
         while True:

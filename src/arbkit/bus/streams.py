@@ -25,6 +25,8 @@ CHANGES_MAXLEN = 100_000
 IN_FLIGHT = 1_000
 #: a worker snapshots a game's state after this many of its messages
 SNAPSHOT_EVERY = 1_000
+#: the largest snapshot interval a game stream's length leaves room for
+SNAPSHOT_EVERY_MAX = GAME_MAXLEN - IN_FLIGHT - 500
 #: a run's keys vanish this long after its orchestrator stops refreshing them
 ALIVE_SECONDS = 15
 

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: assignments taken per read: a few, so that workers started together share a run's games
+ADOPT_AT_ONCE = 4
+
 
 @define
 class GameTask:
@@ -73,6 +76,8 @@ class Worker:
         pm: the plugin manager: strategies and the venue plugins' fee models.
         name: the consumer name; a worker restarted with its old name resumes its games.
         reclaim_after: take over a game whose claim has been idle this many seconds.
+        snapshot_every: save a game's state after this many of its messages (a take-over
+            replays at most that many).
         batch: at most about this many messages per read, over all its games (a round stays
             short, so the heartbeat keeps the claims fresh).
     """
@@ -86,6 +91,7 @@ class Worker:
         reclaim_after: float = 5.0,
         batch: int = 2_000,
         block_ms: int = 50,
+        snapshot_every: int = streams.SNAPSHOT_EVERY,
     ) -> None:
         self.client = client
         self.pm = pm
@@ -93,10 +99,14 @@ class Worker:
         self.reclaim_after = reclaim_after
         self.batch = batch
         self.block_ms = block_ms
+        if not 1 <= snapshot_every <= streams.SNAPSHOT_EVERY_MAX:
+            raise BusError(f"snapshot every {snapshot_every}: 1 to {streams.SNAPSHOT_EVERY_MAX}")
+        self.snapshot_every = snapshot_every
         self.codec = Codec(plugin_packages(pm))
         self.games: dict[str, GameTask] = {}  #: by game stream key
         self.runs: dict[str, RunContext] = {}
         self.messages = 0  #: applied since start (for ``--json`` stats and the bench)
+        self.taken_over = 0  #: games taken over from workers that went silent
         self._commit = client.register_script(streams.COMMIT_SCRIPT)
         self._next_beat = 0.0
 
@@ -134,13 +144,15 @@ class Worker:
             self._next_beat = time.monotonic() + self.beat_seconds
         block = None if self.games else int(self.beat_seconds * 1000)
         reply = await self.client.xreadgroup(
-            streams.GROUP, self.name, {streams.ASSIGN: ">"}, count=32, block=block
+            streams.GROUP, self.name, {streams.ASSIGN: ">"}, count=ADOPT_AT_ONCE, block=block
         )
+        adopted = False
         for _stream, entries in reply or []:
             for entry_id, fields in entries:
                 await self._adopt(_text(entry_id), fields)
-        if self.games:
-            await self.process()
+                adopted = True
+        if self.games:  # just adopted: back for more at once, so workers share a run's games
+            await self.process(block=not adopted)
 
     async def _ensure_group(self) -> None:
         import redis.exceptions
@@ -176,8 +188,9 @@ class Worker:
         )
         for entry_id, fields in reply[1]:
             if fields:
-                log.info("worker %s: taking over %s", self.name, _text(entry_id))
+                log.warning("worker %s: taking over assignment %s", self.name, _text(entry_id))
                 await self._adopt(_text(entry_id), fields)
+                self.taken_over += 1
         for run_id, context in list(self.runs.items()):
             if not await self.client.exists(context.keys.alive):
                 await self._drop_run(run_id)
@@ -270,12 +283,12 @@ class Worker:
 
     # -- messages -------------------------------------------------------------------------------
 
-    async def process(self) -> None:
+    async def process(self, *, block: bool = True) -> None:
         """Read every game stream once (blocking briefly), apply, commit."""
         reply = await self.client.xread(
             {key: task.last_id for key, task in self.games.items()},
             count=max(1, self.batch // len(self.games)),
-            block=self.block_ms,
+            block=self.block_ms if block else None,
         )
         touched: list[str] = []
         for stream, entries in reply or []:
@@ -357,7 +370,7 @@ class Worker:
         for key in keys:
             task = self.games[key]
             snapshot = ""
-            if not task.done and task.count - task.snapshot_at >= streams.SNAPSHOT_EVERY:
+            if not task.done and task.count - task.snapshot_at >= self.snapshot_every:
                 snapshot = json.dumps(self._snapshot(task))
             ack = task.entry_id if task.done else ""
             args += [task.game_id, task.committed, task.position, snapshot, ack]
@@ -374,7 +387,7 @@ class Worker:
             task = self.games[key]
             task.committed = task.position
             task.changes = []
-            if task.count - task.snapshot_at >= streams.SNAPSHOT_EVERY:
+            if task.count - task.snapshot_at >= self.snapshot_every:
                 task.snapshot_at = task.count
             if task.done:
                 del self.games[key]

@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import os
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from arbkit.bus.streams import SNAPSHOT_EVERY, SNAPSHOT_EVERY_MAX
 from arbkit.cli.options import FiniteFloat, bus_option
 from arbkit.cli.state import AppState
+
+if TYPE_CHECKING:
+    from arbkit.bus.worker import Worker
 
 
 def register(cli: click.Group) -> None:
@@ -32,6 +36,13 @@ def register(cli: click.Group) -> None:
         default=5.0,
         show_default=True,
         help="Take over a game whose worker has been silent this many seconds.",
+    )
+    @click.option(
+        "--snapshot-every",
+        type=click.IntRange(1, SNAPSHOT_EVERY_MAX),
+        default=SNAPSHOT_EVERY,
+        show_default=True,
+        help="Save a game's state after this many of its messages (a take-over replays fewer).",
     )
     @click.option("--json", "json_", is_flag=True, help="JSON lines on stdout: start and end.")
     @click.pass_obj
@@ -55,14 +66,20 @@ def register(cli: click.Group) -> None:
             raise click.BadParameter(f"{name!r} is not a name", param_hint="--name")
         import asyncio
 
-        messages = asyncio.run(_serve(state, opts["bus"], name, opts["reclaim_after"], opts))
+        worker = asyncio.run(_serve(state, opts["bus"], name, opts))
+        said = {"worker": name, "stopped": True, "messages": worker.messages}
+        said["taken_over"] = worker.taken_over
         if opts["json_"]:
-            click.echo(json.dumps({"worker": name, "stopped": True, "messages": messages}))
-        else:
-            click.echo(f"worker {name} stopped after {messages} messages", err=True)
+            click.echo(json.dumps(said))
+        elif not state.quiet:
+            click.echo(
+                f"worker {name} stopped after {worker.messages} messages "
+                f"({worker.taken_over} games taken over)",
+                err=True,
+            )
 
 
-async def _serve(state: AppState, url: str, name: str, reclaim_after: float, opts: Any) -> int:
+async def _serve(state: AppState, url: str, name: str, opts: Any) -> Worker:
     import asyncio
     import signal
 
@@ -70,7 +87,13 @@ async def _serve(state: AppState, url: str, name: str, reclaim_after: float, opt
     from arbkit.bus.worker import Worker
 
     client = connect(url)
-    worker = Worker(client, state.plugin_manager, name=name, reclaim_after=reclaim_after)
+    worker = Worker(
+        client,
+        state.plugin_manager,
+        name=name,
+        reclaim_after=opts["reclaim_after"],
+        snapshot_every=opts["snapshot_every"],
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -99,4 +122,4 @@ async def _serve(state: AppState, url: str, name: str, reclaim_after: float, opt
     finally:
         waiter.cancel()
         await client.aclose()
-    return worker.messages
+    return worker
