@@ -49,13 +49,13 @@ class Lifetime:
     appeared_at: datetime
     vanished_at: datetime | None  #: None: still there when its run ended
     reason: str = ""
+    seconds: Decimal | None = None  #: how long it lived; None while it is still there
 
-    @property
-    def seconds(self) -> Decimal | None:
-        if self.vanished_at is None:
-            return None
-        span = self.vanished_at - self.appeared_at
-        return Decimal(span.days * 86400 + span.seconds) + Decimal(span.microseconds) / 10**6
+
+def _closed(life: Lifetime, at: datetime, reason: str) -> Lifetime:
+    span = at - life.appeared_at
+    seconds = Decimal(span.days * 86400 + span.seconds) + Decimal(span.microseconds) / 10**6
+    return Lifetime(life.key, life.game_id, life.appeared_at, at, reason, seconds)
 
 
 @frozen
@@ -162,10 +162,6 @@ def _lifetimes_and_edges(
             best[key] = max(edge, best.get(key, edge))
     lifetimes = sorted([*done, *open_.values()], key=lambda life: (life.appeared_at, life.key))
     return lifetimes, best
-
-
-def _closed(life: Lifetime, at: datetime, reason: str) -> Lifetime:
-    return Lifetime(life.key, life.game_id, life.appeared_at, at, reason)
 
 
 def _taken(store: Store, book: Book, window: Window) -> set[str]:
