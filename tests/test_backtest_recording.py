@@ -47,6 +47,22 @@ def test_a_range_backtests_like_its_export(tmp_path: Path) -> None:
     assert json.loads(ranged) != json.loads(whole), "the range starts after the first entries"
 
 
+def test_a_league_of_a_recording_is_its_league_only(tmp_path: Path) -> None:
+    db = tmp_path / "arbkit.db"
+    arbkit(db, "-q", "record", "--sample", "--json")
+    nba = json.loads(arbkit(db, "backtest", "--recording", "--league", "NBA", "--json"))
+    direct = json.loads(
+        arbkit(tmp_path / "d.db", "backtest", "--sample", "--league", "nba", "--json")
+    )
+    # The export holds the NBA's settlements only, so its clock stops at the last of those.
+    assert nba["as_of"] <= direct.pop("as_of")
+    assert {k: v for k, v in nba.items() if k != "as_of"} == direct
+    assert nba["opportunities"]["seen"] > 0
+    assert all(p["league"] == "NBA" for p in nba["positions"])
+    (run,) = backtest_runs(db)
+    assert run["source"] == "recording:start..end:nba"
+
+
 def test_nothing_recorded_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> None:
     one_line_error(run_main(capsys, ["backtest", "--recording"]), "nothing was recorded")
 

@@ -84,6 +84,17 @@ def test_sweep_dir_keeps_one_database_per_value(tmp_path: Path) -> None:
         assert rows(keep / name, "select count(*) as n from trades")[0]["n"] > 0
 
 
+def test_a_swept_exit_setting_is_stored_with_its_run(tmp_path: Path) -> None:
+    keep = tmp_path / "sweep"
+    args = ["--exit", "take_profit.dollars=9", "--sweep", "min_hold.seconds=0,30"]
+    arbkit(tmp_path / "a.db", "-q", "backtest", "--sample", *args, "--sweep-dir", str(keep))
+    stored = [backtest_runs(path)[0]["options"] for path in sorted(keep.glob("*.db"))]
+    assert [o["parameters"]["exits"] for o in stored] == [
+        ["take_profit.dollars=9", "min_hold.seconds=0"],
+        ["take_profit.dollars=9", "min_hold.seconds=30"],
+    ]
+
+
 def test_the_text_table_has_a_row_per_value(tmp_path: Path) -> None:
     text = arbkit(tmp_path / "a.db", "backtest", "--sample", "--sweep", "max-entry-price=0.5,0.85")
     assert "backtest sweep over max-entry-price" in text

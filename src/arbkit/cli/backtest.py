@@ -125,7 +125,8 @@ class Backtest:
                     self._single(self._spec(opts, exits, source), bar)
             else:
                 name, values, labels = sweep
-                specs = [self._spec_for(name, value, exits, source) for value in values]
+                pairs = zip(values, labels, strict=True)
+                specs = [self._spec_for(name, v, label, exits, source) for v, label in pairs]
                 with bar:
                     reports = self._run_sweep(specs, labels, bar)
                 self._print_sweep(name, labels, reports)
@@ -148,7 +149,8 @@ class Backtest:
         self.say(f"exported {summary.messages} recorded messages to replay them")
         opts["replay_dir"] = directory
         span = f"{opts['since'] or 'start'}..{opts['until'] or 'end'}"
-        return f"recording:{span}"
+        leagues = ",".join(sorted(league.lower() for league in opts["leagues"]))
+        return f"recording:{span}" + (f":{leagues}" if leagues else "")
 
     def _spec(self, opts: Mapping[str, Any], exits: Mapping[str, Any], source: str) -> BacktestSpec:
         from arbkit.cli.backtest_run import BacktestSpec
@@ -167,7 +169,7 @@ class Backtest:
         )
 
     def _spec_for(
-        self, name: str, value: Any, exits: Mapping[str, Any], source: str
+        self, name: str, value: Any, label: str, exits: Mapping[str, Any], source: str
     ) -> BacktestSpec:
         """The spec of one sweep value: the option, or one exit setting, replaced."""
         if name in SWEEPABLE:
@@ -176,7 +178,8 @@ class Backtest:
         changed = {k: dict(v) if isinstance(v, Mapping) else v for k, v in exits.items()}
         changed.setdefault(rule, {})[key] = value
         self._check_exits(changed)
-        return self._spec(self.opts, changed, source)
+        flags = (*self.opts["exit_settings"], f"{name}={label}")  # stored with the run
+        return self._spec({**self.opts, "exit_settings": flags}, changed, source)
 
     def _exits(self, settings: Sequence[str]) -> dict[str, Any]:
         """The config's ``[exits]`` tables with each ``--exit RULE.KEY=VALUE`` laid over them."""
