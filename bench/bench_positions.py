@@ -8,13 +8,14 @@ first swaps in new books for ``--changed`` of the contracts (a new book is a new
 object: its bids are walked again; ~10 % a second is what a live run of 1,000 games sees,
 100 % is the worst case; each contract cycles through 4 books, so the venue fee of levels
 already walked is remembered more often than live, where a top of book also repeats but
-less), then does what ``Trader`` does once a second:
-for every open position, ``PositionBook.mark``, the held legs' book and market mappings,
-``ExitManager.evaluate``. Wall time and the thread's CPU time are both reported (CPU time
-is what the pass costs on a shared machine), both for the flow ``Trader`` has now (it
-builds the held legs' book and market dicts for every position) and with the mappings
-``PositionBook.marked_with`` hands back. Then it times single book updates: re-marking
-and re-asking the position that holds the contract, as a trader does between its passes.
+less), then does what ``Trader.tick`` does once a second: for every open position,
+``PositionBook.steady`` (its books, markets and fills are the objects its last quiet answer
+was made of, and no rule's answer is due to change: only stamped), else
+``PositionBook.mark``, ``marked_with`` and ``ExitManager.evaluate`` (and ``quiet`` with the
+rules' ``quiet_until``). Wall time and the thread's CPU time are both reported (CPU time is
+what the pass costs on a shared machine), for that flow and with every position marked and
+asked (none skipped). Then it times single book updates: re-marking and re-asking the
+position that holds the contract, as a trader does between its passes.
 
     python bench/bench_positions.py [--positions 1000] [--passes 300] [--changed 0,0.1,1]
 """
@@ -154,13 +155,19 @@ def main() -> None:
     def mark_and_exit(position: GamePosition, now: datetime) -> bool:
         """What ``Trader._mark_and_exit`` does before it plans an exit."""
         positions.mark(position, book, market, now)
-        contracts = [c for c, leg in position.legs.items() if leg.size > 0]
-        held_books = {c: b for c in contracts if (b := book(c)) is not None}
-        held_markets = {c: m for c in contracts if (m := market(c)) is not None}
-        return manager.evaluate(position, held_books, held_markets, now) is not None
+        held_books, held_markets = positions.marked_with(position)
+        reason = manager.evaluate(position, held_books, held_markets, now)
+        positions.quiet(position, None if reason else manager.quiet_until(position, now))
+        return reason is not None
 
-    def mark_and_exit_reusing(position: GamePosition, now: datetime) -> bool:
-        """The same, asking the rules with the mappings the mark looked up."""
+    def tick(position: GamePosition, now: datetime) -> bool:
+        """What ``Trader.tick`` does for each open position."""
+        if positions.steady(position, book, market, now):
+            return False
+        return mark_and_exit(position, now)
+
+    def mark_and_exit_always(position: GamePosition, now: datetime) -> bool:
+        """Every position marked and asked, none skipped (the pass before ``steady``)."""
         positions.mark(position, book, market, now)
         held_books, held_markets = positions.marked_with(position)
         return manager.evaluate(position, held_books, held_markets, now) is not None
@@ -168,7 +175,7 @@ def main() -> None:
     gc.freeze()  # as the engine does once its state is built (arbkit.engine.heap)
     print(f"{args.positions} open positions, {len(manager.rules)} exit rules, {args.passes} passes")
     second = 20
-    flows = (("as Trader does now", mark_and_exit), ("with marked_with", mark_and_exit_reusing))
+    flows = (("as Trader.tick does", tick), ("none skipped", mark_and_exit_always))
     for share in (float(s) for s in args.changed.split(",")):
         changed = max(0, min(len(contract_ids), round(share * len(contract_ids))))
         for label, flow in flows:

@@ -6,6 +6,11 @@ Options come from the config's ``[exits.<name>]`` table and are checked when the
 now (:class:`arbkit.trading.positions.CloseValue.total`): fees already paid count, so a "take
 profit" never sells at a loss. A rule that needs prices says nothing while a held leg cannot be
 sold whole into a usable book.
+
+A rule whose answer changes with time alone says when with ``next_change(position, now)``:
+the first moment after ``now`` its answer could differ for the same legs, books and markets
+(None: never). The trader's once-a-second pass does not ask a position again before then
+while nothing else changed (:meth:`arbkit.trading.exits.ExitManager.quiet_until`).
 """
 
 from __future__ import annotations
@@ -65,6 +70,11 @@ class MinHold(ExitRule):
         if now - position.opened_at < self.hold:
             return f"held under the minimum {_money(Decimal(self.hold.total_seconds()))} s"
         return None
+
+    def next_change(self, position: GamePosition, now: datetime) -> datetime | None:
+        """The hold ends once, at ``opened_at + seconds`` (None: it has ended)."""
+        end = position.opened_at + self.hold
+        return end if now < end else None
 
 
 class Convergence(ExitRule):
@@ -178,6 +188,13 @@ class PreStartCutoff(ExitRule):
             return None
         return f"the game starts at {start.isoformat()}"
 
+    def next_change(self, position: GamePosition, now: datetime) -> datetime | None:
+        """It says "exit" from ``minutes`` before the start on (None: no start, or from now)."""
+        start = position.start_time
+        if start is None or now >= start - self.lead:
+            return None
+        return start - self.lead
+
 
 class HoldToSettlement(ExitRule):
     """Never sells: a true arbitrage pays $1 a pair at settlement, whoever wins.
@@ -199,6 +216,9 @@ class HoldToSettlement(ExitRule):
 
     def holds(self, position: GamePosition, now: datetime) -> str | None:
         return "held to settlement" if self.exclusive else None
+
+    def next_change(self, position: GamePosition, now: datetime) -> datetime | None:
+        return None  # the same answer at any time
 
 
 #: In evaluation order: the first rule with a reason names the exit.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from arbkit.errors import ConfigError
@@ -59,6 +59,8 @@ class ExitManager:
         )
         #: the exiters asked even when nothing a timeless rule looks at has changed
         self._timed = tuple(r for r in self._exiters if not r.timeless)
+        #: the rules whose answer may change with time alone (see quiet_until)
+        self._timing = tuple(dict.fromkeys((*self._holders, *self._timed)))
         #: id(position) -> (position, its inputs when every timeless exiter said no exit)
         self._quiet: dict[int, tuple[GamePosition, Inputs]] = {}
 
@@ -126,8 +128,35 @@ class ExitManager:
             self._quiet[id(position)] = (position, inputs)
         return None
 
+    def quiet_until(self, position: GamePosition, now: datetime) -> datetime | None:
+        """Until when every rule gives ``position`` the answer it gave at ``now``, if its legs,
+        books and markets stay the same objects (None: any time after ``now`` it may not).
+
+        Timeless rules answer the same while those do; a rule whose answer changes with time
+        says when with ``next_change(position, now)`` (``None``: never); any other rule
+        (``holds`` or a non-timeless ``should_exit`` without ``next_change``) may change its
+        answer at any moment, and then there is no quiet time at all.
+        """
+        until = NEVER
+        for rule in self._timing:
+            next_change = getattr(rule, "next_change", None)
+            if next_change is None:
+                return None
+            try:
+                moment = next_change(position, now)
+            except Exception:
+                log.exception("exit rule %s failed saying when it changes", rule.name)
+                return None
+            if moment is not None and moment < until:
+                if moment <= now:
+                    return None
+                until = moment
+        return until
+
 
 _QUIET_MAX = 100_000
+#: no rule's answer changes by time alone
+NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def exit_plan(

@@ -327,6 +327,17 @@ class _Mark:
 
 
 @define
+class _Quiet:
+    """A position whose exits said "keep": what that answer was made of (see ``steady``)."""
+
+    position: GamePosition
+    version: int
+    until: datetime
+    #: per held leg: contract id, book, market and last usable book, as its mark used them
+    held: tuple[tuple[str, OrderBook | None, Market | None, tuple[OrderBook, Market] | None], ...]
+
+
+@define
 class _View:
     """The books and markets one position's last mark used (see ``marked_with``)."""
 
@@ -353,11 +364,16 @@ class PositionBook:
         #: when first asked for after a mark that looked up anything new
         self._views: dict[str, _View] = {}
         self._held: dict[str, int] = {}  #: game id -> legs holding contracts at its last mark
+        #: game id -> changes booked to its position (fills, settlements): what quiet compares
+        self._versions: dict[str, int] = {}
+        #: game id -> what its exits were last asked with, until when that answer holds
+        self._quiet: dict[str, _Quiet] = {}
 
     def load(self, positions: Iterable[GamePosition]) -> None:
         """Take back stored positions (a restart): later fills and settlements apply on top."""
         for position in positions:
             self._positions[position.game_id] = position
+            self._changed(position.game_id)
             for contract_id in position.legs:
                 self._index(contract_id, position.game_id)
 
@@ -388,6 +404,7 @@ class PositionBook:
         leg = position.legs.get(fill.contract_id)
         if leg is not None and fill.fill_id and _has_fill(leg, fill.fill_id):
             return position
+        self._changed(plan.game_id)
         if fill.side is Side.BUY:
             if leg is None:
                 outcome = plan.legs[fill.leg].outcome if fill.leg < len(plan.legs) else ""
@@ -424,6 +441,54 @@ class PositionBook:
             position.closed_at = fill.at
             position.unrealized_pnl = ZERO
         return position
+
+    def _changed(self, game_id: str) -> None:
+        self._versions[game_id] = self._versions.get(game_id, 0) + 1
+
+    def quiet(self, position: GamePosition, until: datetime | None) -> None:
+        """Its exits said "keep" just after its :meth:`mark`, and their answer holds until
+        ``until`` (None: no time) while nothing it was made of changes: see :meth:`steady`."""
+        if until is None:
+            self._quiet.pop(position.game_id, None)
+            return
+        held = []
+        for contract_id, leg in position.legs.items():
+            if not leg.size:
+                continue
+            memo = self._marks.get(id(leg))
+            if memo is None or memo.leg is not leg:
+                self._quiet.pop(position.game_id, None)
+                return  # not marked yet: nothing to compare with
+            held.append((contract_id, memo.book, memo.market, memo.last))
+        self._quiet[position.game_id] = _Quiet(
+            position, self._versions.get(position.game_id, 0), until, tuple(held)
+        )
+
+    def steady(
+        self, position: GamePosition, books: BookLookup, markets: MarketLookup, now: datetime
+    ) -> bool:
+        """Whether marking ``position`` and asking its exits now would change nothing: it was
+        :meth:`quiet` before ``now``'s quiet end, no fill or settlement was booked to it
+        since, and each held leg's book, market and last usable book are the very objects
+        its last mark used. Then it is only stamped as marked at ``now``."""
+        quiet = self._quiet.get(position.game_id)
+        if (
+            quiet is None
+            or quiet.position is not position
+            or now >= quiet.until
+            or quiet.version != self._versions.get(position.game_id, 0)
+        ):
+            return False
+        last = self._last
+        for contract_id, book, market, seen in quiet.held:
+            if (
+                books(contract_id) is not book
+                or markets(contract_id) is not market
+                or last.get(contract_id) is not seen
+            ):
+                return False
+        position.marked_at = now
+        return True
 
     def _index(self, contract_id: str, game_id: str) -> None:
         games = self._holding.setdefault(contract_id, [])
@@ -577,6 +642,7 @@ class PositionBook:
                 leg.size = ZERO
                 touched = True
             if touched:
+                self._changed(position.game_id)
                 if position.is_open and _all_flat(position):
                     position.status = PositionStatus.SETTLED
                     position.exit_reason = SETTLED

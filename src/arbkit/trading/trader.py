@@ -282,8 +282,11 @@ class Trader(Sink):
         again about opportunities refused for a passing reason. Live runs also call it on a
         timer, so a quiet feed still gets its marks."""
         self._last_mark = now
-        for position in self.positions.open_positions():
-            self._mark_and_exit(position, now)
+        positions, books, markets = self.positions, self.last_book, self.market
+        for position in positions.open_positions():
+            # nothing it is made of changed and no rule's answer is due to change: as it was
+            if not positions.steady(position, books, markets, now):
+                self._mark_and_exit(position, now)
         if self._retry:
             self._reconsider(now)
         self._store_risk_events()
@@ -537,7 +540,9 @@ class Trader(Sink):
         books, markets = self.positions.marked_with(position)
         reason = self.exits.evaluate(position, books, markets, now)
         if reason is None:
+            self.positions.quiet(position, self.exits.quiet_until(position, now))
             return
+        self.positions.quiet(position, None)
         plan = exit_plan(
             position,
             self.book,
