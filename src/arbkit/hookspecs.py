@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from arbkit.models import Fill, Opportunity, Order
     from arbkit.strategy import Strategy
     from arbkit.trading.model import GamePosition
+    from arbkit.tui.plugins import TuiColumn, TuiScreen
     from arbkit.venue import Venue
 
 hookspec = pluggy.HookspecMarker("arbkit")
@@ -93,6 +94,18 @@ def register_migrations(register: Callable[[Migrations], None]) -> None:
 
     Each set has its own name (not ``"arbkit"``, the core set's), so it is applied beside
     arbkit's core set; two plugins registering one name raise :class:`arbkit.PluginError`.
+    """
+
+
+@hookspec
+def register_tui(register: Callable[[TuiScreen | TuiColumn], None]) -> None:
+    """Add a screen or a column to ``arbkit tui``.
+
+    ``register`` accepts a :class:`arbkit.tui.TuiScreen` (a name, a title, a key and a
+    factory returning a :class:`arbkit.tui.DashboardScreen`, whose ``show(snapshot)`` is called
+    with every refresh) or a :class:`arbkit.tui.TuiColumn` (a label and a function of an
+    :class:`arbkit.Opportunity`, shown as a column of the Opportunities table). Called once per
+    app, when it starts; a name or key that clashes raises :class:`arbkit.PluginError`.
     """
 
 

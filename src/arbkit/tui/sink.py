@@ -304,7 +304,7 @@ class DashboardSink(Sink):
                 steps = journal.transitions(plan.trade_id)
                 detail = next((d for _s, d in reversed(steps) if d), plan.reason)
                 known = self._trades[plan.trade_id] = (state.value, detail)
-            legs = " + ".join(
+            legs = "\n".join(
                 f"{leg.side.value} {_num(leg.size)} {leg.outcome} ({leg.venue[:4]}) "
                 f"≤{_num(leg.limit_price)}"
                 for leg in plan.legs

@@ -146,6 +146,9 @@ class OrderedTable(DataTable[Any]):
     in place, and the rows are rebuilt only when their order changed; the cursor stays on the
     row it was on."""
 
+    #: rows as tall as their tallest cell (legs one per line); False: one line each
+    TALL_ROWS = False
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._keys: list[str] = []
@@ -179,7 +182,7 @@ class OrderedTable(DataTable[Any]):
             selected = self.selected_key
             self.clear()
             for key, cells in rows:
-                self.add_row(*cells, key=key)
+                self.add_row(*cells, key=key, height=None if self.TALL_ROWS else 1)
             self._keys = keys
             self._cells = {key: _signature(cells) for key, cells in rows}
             if selected in self._cells:

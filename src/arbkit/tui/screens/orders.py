@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 
 from arbkit.tui.model import Snapshot
 from arbkit.tui.screens.base import DashboardScreen
-from arbkit.tui.text import short_clock, short_game
+from arbkit.tui.text import clip, short_clock, short_game
 from arbkit.tui.widgets import OrderedTable, styled
 
 COLUMNS = (
@@ -24,6 +24,7 @@ COLUMNS = (
 
 
 class OrderTable(OrderedTable):
+    TALL_ROWS = True
     COMPONENT_CLASSES: ClassVar[set[str]] = {"order--ok", "order--attention"}
 
 
@@ -58,7 +59,7 @@ class OrdersScreen(DashboardScreen):
                             o.state.upper() if o.attention else o.state,
                             o.legs,
                             short_clock(o.decided_at),
-                            o.detail,
+                            clip(o.detail, 28),
                         ],
                         attention if o.attention else ok,
                         right=lambda i: False,

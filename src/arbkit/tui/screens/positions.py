@@ -22,12 +22,12 @@ COLUMNS = (
     ("fees", "Fees"),
     ("realized", "Realized"),
     ("marked", "Marked"),
-    ("at", "Marked at"),
     ("exit", "Exit"),
 )
 
 
 class PositionTable(OrderedTable):
+    TALL_ROWS = True
     COMPONENT_CLASSES: ClassVar[set[str]] = {"position--open", "position--closed"}
 
 
@@ -75,6 +75,9 @@ class PositionsScreen(DashboardScreen):
             f"   realized {money(snapshot.realized)}   marked {money(snapshot.unrealized)}   ",
             f"exits fired {len(exits)}",
         )
+        marked = [p.marked_at for p in positions if p.status == "open" and p.marked_at]
+        if marked:
+            summary.append(f"   marked at {short_clock(max(marked))}")
         if exits:
             last = max(exits, key=lambda p: p.closed_at or p.marked_at or snapshot.as_of)  # type: ignore[arg-type, return-value]
             summary.append(f"   last: {last.game} — {last.exit_reason}")
@@ -84,7 +87,7 @@ class PositionsScreen(DashboardScreen):
 
 
 def _cells(p: PositionRow) -> list[str]:
-    legs = " + ".join(
+    legs = "\n".join(
         f"{leg.outcome} ({leg.venue[:4]}) "
         + (num(leg.held) if leg.held == leg.bought else f"{num(leg.held)}/{num(leg.bought)}")
         + f"@{price(leg.avg_price, 3)}"
@@ -98,6 +101,5 @@ def _cells(p: PositionRow) -> list[str]:
         money(p.fees),
         money(p.realized),
         money(p.unrealized),
-        short_clock(p.marked_at),
-        clip(p.exit_reason, 24),
+        clip(p.exit_reason, 20),
     ]
