@@ -70,8 +70,8 @@ def figure(chart: Chart) -> Any:
     )
     if chart.kind == "bars":
         fig.update_xaxes(type="category")
-    if chart.kind == "line" and not chart.values:
-        fig.add_annotation(text="nothing closed in this window", showarrow=False)
+    if not (any(chart.counts) or chart.values):
+        fig.add_annotation(text="nothing in this window", showarrow=False)
     return fig
 
 

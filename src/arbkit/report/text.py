@@ -14,9 +14,10 @@ from arbkit.report.textcharts import bar_rows, money, sparkline
 def chart_lines(chart: Chart) -> list[str]:
     """A bar chart as bar rows; the cumulative P&L as a sparkline with its ends."""
     if chart.kind == "bars":
-        return bar_rows(trimmed(list(zip(chart.labels, chart.counts, strict=True))))
+        rows = trimmed(list(zip(chart.labels, chart.counts, strict=True)))
+        return bar_rows(rows) if rows else ["(none in this window)"]
     if not chart.values:
-        return ["(nothing closed yet)"]
+        return ["(nothing closed in this window)"]
     first, last = chart.times[0], chart.times[-1]
     return [
         f"{sparkline(chart.values)}  {money(chart.values[0])} → {money(chart.values[-1])}",
