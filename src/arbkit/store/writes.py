@@ -9,48 +9,65 @@ loses the whole simulated trade or none of it, never half, and it costs one comm
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
 
 
 class Writes:
     """Wraps one connection: :meth:`commit` for a write, :meth:`atomic` around several.
 
     Transactions are opened explicitly (``BEGIN IMMEDIATE``): sqlite-utils commits a statement
-    at once when no transaction is open, which would split a write of several rows.
+    at once when no transaction is open, which would split a write of several rows. Both
+    return a plain context manager (no generator): a paper trade enters them some thirty
+    times, nearly all nested in one outer transaction.
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self._depth = 0
+        #: per scope entered and not left: whether it began the transaction (it ends it)
+        self._began: list[bool] = []
+        self._scope = _Scope(self)
 
-    @contextmanager
-    def commit(self) -> Iterator[sqlite3.Connection]:
-        """A write committed on exit, unless inside :meth:`atomic` (then with the rest)."""
-        with self.atomic():
-            yield self.conn
+    def commit(self) -> _Scope:
+        """A write committed on exit, unless inside :meth:`atomic` (then with the rest);
+        entering it gives the connection."""
+        return self._scope
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self) -> _Scope:
         """Every write inside is one transaction (nested calls join the outer one)."""
-        if self._depth or self.conn.in_transaction:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        self._depth = 1
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.conn.rollback()
-            raise
+        return self._scope
+
+
+class _Scope:
+    """The transaction scope of one :class:`Writes`: reentrant, the outermost one ends it."""
+
+    __slots__ = ("_writes",)
+
+    def __init__(self, writes: Writes) -> None:
+        self._writes = writes
+
+    def __enter__(self) -> sqlite3.Connection:
+        writes = self._writes
+        conn = writes.conn
+        if writes._began or conn.in_transaction:
+            writes._began.append(False)  # joins the transaction already open
         else:
-            self.conn.commit()
-        finally:
-            self._depth = 0
+            conn.execute("BEGIN IMMEDIATE")
+            writes._began.append(True)
+        return conn
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        writes = self._writes
+        if not writes._began.pop():
+            return
+        if kind is None:
+            writes.conn.commit()
+        else:
+            writes.conn.rollback()
 
 
 def writes_for(store: object) -> Writes:

@@ -91,6 +91,8 @@ class RiskGate:
         self.hedge_slippage = hedge_slippage
         self._cash = dict(bankroll or limits.bankroll)
         self._holds: dict[str, _Hold] = {}
+        #: venue -> what the holds may still spend there (cleared when a hold changes)
+        self._held: dict[str, Decimal] = {}
         self._venue_exposure: dict[str, Decimal] = {}
         self._league_exposure: dict[str | None, Decimal] = {}
         self._total = ZERO
@@ -173,14 +175,17 @@ class RiskGate:
             )
 
     def cash(self, venue: str) -> Decimal:
-        """Dollars free on ``venue``: its cash less what held games may still spend there."""
-        held = sum(
-            (
-                max(hold.reserved.get(venue, ZERO) - hold.spent.get(venue, ZERO), ZERO)
-                for hold in self._holds.values()
-            ),
-            ZERO,
-        )
+        """Dollars free on ``venue``: its cash less what held games may still spend there
+        (summed over the holds once after each change to them, not on every evaluation)."""
+        held = self._held.get(venue)
+        if held is None:
+            held = self._held[venue] = sum(
+                (
+                    max(hold.reserved.get(venue, ZERO) - hold.spent.get(venue, ZERO), ZERO)
+                    for hold in self._holds.values()
+                ),
+                ZERO,
+            )
         return self._cash.get(venue, ZERO) - held
 
     def daily_pnl(self, at: datetime) -> Decimal:
@@ -197,6 +202,7 @@ class RiskGate:
 
     def committed(self, plan: TradePlan) -> None:
         """An entry plan was submitted: hold its expected cost and hold its game."""
+        self._held.clear()
         hold = self._holds.get(plan.game_id)
         if hold is None:
             hold = self._holds[plan.game_id] = _Hold(league=plan.league)
@@ -215,6 +221,7 @@ class RiskGate:
         Counted against ``game_id``'s hold, or the oldest held game with money still held there.
         """
         self._cash[venue] = self._cash.get(venue, ZERO) - dollars_out
+        self._held.clear()
         hold = self._holds.get(game_id) if game_id is not None else None
         if hold is None and game_id is None:
             for candidate in self._holds.values():
@@ -227,6 +234,7 @@ class RiskGate:
 
     def released(self, game_id: str, cash_back: Mapping[str, Decimal]) -> None:
         """The game's position is finished: free its hold and exposure, add ``cash_back``."""
+        self._held.clear()
         hold = self._holds.pop(game_id, None)
         if hold is not None:
             if not hold.fills and any(amount for amount in cash_back.values()):

@@ -137,7 +137,10 @@ def size_for(
             return _refuse(Reject.DOUBTFUL_BOOK, f"no book or market for {leg.contract_id}")
         markets.append(market)
         asks.append(_within(book, leg.worst_price))
-    step = max(m.size_increment for m in markets)
+    step = markets[0].size_increment
+    for market in markets:
+        if market.size_increment > step:
+            step = market.size_increment
     unit: dict[str, Decimal] = {}
     for leg in legs:
         per_contract = leg.price + (leg.fee / leg.size if leg.size else ZERO)
@@ -149,9 +152,9 @@ def size_for(
     ]
     for index, leg in enumerate(legs):
         increment = markets[index].size_increment
-        depth = sum(
-            (s if not s % increment else round_down(s, increment) for _, s in asks[index]), ZERO
-        )
+        depth = ZERO
+        for _, available in asks[index]:
+            depth += available if not available % increment else round_down(available, increment)
         caps.append((depth, Reject.TOO_SMALL, (leg.venue, " depth within ", str(leg.worst_price))))
     for venue, per_contract in unit.items():
         caps.append((cash.get(venue, ZERO) / per_contract, Reject.NO_CASH, ("cash on ", venue)))
@@ -160,7 +163,10 @@ def size_for(
                 (venue_room[venue] / per_contract, Reject.EXPOSURE_VENUE, (venue, " exposure"))
             )
     caps.append((room / pair_cost, room_reason, (room_reason.value.replace("_", " "),)))
-    target, binding, label = min(caps, key=lambda cap: cap[0])
+    target, binding, label = caps[0]
+    for cap in caps:
+        if cap[0] < target:
+            target, binding, label = cap
     why = "".join(label)
     capped = round_down(max(target, ZERO), step)
     if capped <= 0:
