@@ -234,7 +234,7 @@ def build_book(store: Store) -> None:
         (_leg("kalshi", "KD:yes", Side.SELL, "0.35"), _leg("kalshi", "KD:no", Side.SELL, "0.66")),
         strategy="complete_set",
         decided=at(minutes=20, seconds=10),
-        reason="convergence",
+        reason="convergence: selling now makes 0.05 after fees",
     )
     d_out_fills = [
         _fill(d_out, 0, "0.35", "5", "0.11", at(minutes=20, seconds=10)),
@@ -334,6 +334,10 @@ def test_pnl_exits_and_the_seed_checks(store: Store) -> None:
         "convergence": (1, D("0.05")),
         "settled": (1, D("0.12")),
     }
+    assert [(c.game_id, c.reason) for c in outcome.closed] == [
+        ("NHL:D", "convergence: selling now makes 0.05 after fees"),
+        ("NBA:A", "settled"),
+    ]
     # D closed first (23:20:10), A settled at 03:00
     assert [(p.game_id, p.cumulative) for p in outcome.cumulative] == [
         ("NHL:D", D("0.05")),

@@ -171,8 +171,12 @@ def test_exits_and_the_early_exit_check(tmp_path: Path) -> None:
     reasons: dict[str, int] = {}
     for position in traded["positions"]:
         if position["status"] != "open":
-            reasons[position["exit_reason"]] = reasons.get(position["exit_reason"], 0) + 1
+            rule = position["exit_reason"].split(":")[0]  # "convergence: selling now makes …"
+            reasons[rule] = reasons.get(rule, 0) + 1
     assert {k: v["positions"] for k, v in data["exits_by_reason"].items()} == reasons
+    assert set(reasons) == {"convergence", "settled"}
+    full = {p["game"]: p["exit_reason"] for p in traded["positions"] if p["status"] != "open"}
+    assert {c["game"]: c["reason"] for c in data["closed"]} == full
 
 
 def test_slippage_is_each_fill_against_its_plans_quote(tmp_path: Path) -> None:

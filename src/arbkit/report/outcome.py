@@ -39,6 +39,30 @@ class Point:
         }
 
 
+@frozen
+class Closed:
+    """One position closed in the window, with its full exit reason."""
+
+    game_id: str
+    status: str
+    reason: str
+    opened_at: datetime
+    closed_at: datetime
+    realized: Decimal
+
+    def to_json(self) -> dict[str, Any]:
+        held = self.closed_at - self.opened_at
+        return {
+            "game": self.game_id,
+            "status": self.status,
+            "reason": self.reason,
+            "opened_at": self.opened_at.isoformat(),
+            "closed_at": self.closed_at.isoformat(),
+            "held_seconds": format_decimal(Decimal(str(held.total_seconds()))),
+            "realized": format_decimal(self.realized),
+        }
+
+
 @define
 class ExitRow:
     positions: int = 0
@@ -60,7 +84,8 @@ class OutcomeFigures:
     open_positions: int
     closed_positions: int
     cumulative: list[Point]
-    exits_by_reason: dict[str, ExitRow]
+    exits_by_reason: dict[str, ExitRow]  #: by exit rule
+    closed: list[Closed]
 
     def to_json(self) -> dict[str, Any]:
         pnl = self.pnl.to_json()
@@ -76,7 +101,14 @@ class OutcomeFigures:
             "first_entry": None if self.first_entry is None else self.first_entry.isoformat(),
             "cumulative": [point.to_json() for point in self.cumulative],
             "exits_by_reason": {k: v.to_json() for k, v in self.exits_by_reason.items()},
+            "closed": [c.to_json() for c in self.closed],
         }
+
+
+def exit_rule(reason: str | None) -> str:
+    """The rule part of an exit reason: ``convergence: selling now makes 3.09`` → ``convergence``
+    (the figures differ per position; the rule is what a person counts by)."""
+    return (reason or "?").split(":", 1)[0].strip() or "?"
 
 
 def in_window(positions: Iterable[GamePosition], window: Window) -> list[GamePosition]:
@@ -97,6 +129,7 @@ def gather_outcome(store: Store, book: Book, window: Window) -> OutcomeFigures:
         key=lambda p: (p.closed_at, p.game_id),
     )
     points = []
+    done = []
     running = ZERO
     exits: dict[str, ExitRow] = {}
     for position in closed:
@@ -104,7 +137,17 @@ def gather_outcome(store: Store, book: Book, window: Window) -> OutcomeFigures:
         realized = realized_pnl(position)
         running += realized
         points.append(Point(position.closed_at, position.game_id, realized, running))
-        row = exits.setdefault(position.exit_reason or "?", ExitRow())
+        done.append(
+            Closed(
+                position.game_id,
+                position.status.value,
+                position.exit_reason or "",
+                position.opened_at,
+                position.closed_at,
+                realized,
+            )
+        )
+        row = exits.setdefault(exit_rule(position.exit_reason), ExitRow())
         row.positions += 1
         row.realized += realized
         row.fees += position.fees
@@ -115,4 +158,5 @@ def gather_outcome(store: Store, book: Book, window: Window) -> OutcomeFigures:
         closed_positions=len(closed),
         cumulative=points,
         exits_by_reason=dict(sorted(exits.items(), key=lambda kv: (-kv[1].positions, kv[0]))),
+        closed=done,
     )
