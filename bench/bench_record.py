@@ -6,9 +6,12 @@ replay feed) over it, alternately without a tap and with a :class:`arbkit.record
 fresh database — the same thing ``arbkit record --replay`` runs. It reports, min / median / max
 over ``--runs``:
 
-- engine wall time and messages/s, tap off and on, and the difference;
-- process CPU time (the recorder's writer thread included: it compresses and writes);
-- the time ``Recorder.close()`` takes after the run (the last batch);
+- engine wall time and messages/s over the whole load (discovery included), tap off and on;
+- the engine thread's own CPU time per message, as a marginal figure (the same games with
+  half the messages: discovery and matching cancel out), tap off and on: what recording
+  costs the hot path itself, steady on a busy machine where wall time is not;
+- the writer thread's CPU time (serialising, zlib, SQLite: off the engine's thread) and the
+  time ``Recorder.close()`` takes after the run (the last batch);
 - what was stored: payloads, batches (commits), raw and compressed bytes, the database size.
 
     python bench/bench_record.py [--games 500 --messages 20000 --runs 3]
@@ -44,10 +47,11 @@ def one_run(load: Path, record: bool) -> dict:
         if record:
             open_store(db).close()
             recorder = Recorder(db).start()
-        cpu0, wall0 = time.process_time(), time.perf_counter()
+        cpu0, thread0, wall0 = time.process_time(), time.thread_time(), time.perf_counter()
         engine = build_engine(pm, settings, tap=recorder)
         asyncio.run(engine.run(watch=True))
         wall = time.perf_counter() - wall0
+        engine_cpu = time.thread_time() - thread0
         close = 0.0
         stats = None
         if recorder is not None:
@@ -56,7 +60,15 @@ def one_run(load: Path, record: bool) -> dict:
             close = time.perf_counter() - close0
         cpu = time.process_time() - cpu0
         size = sum(p.stat().st_size for p in Path(tmp).glob("rec.db*"))
-    return {"wall": wall, "cpu": cpu, "close": close, "stats": stats, "db_bytes": size}
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "engine_cpu": engine_cpu,
+        "writer_cpu": stats.writer_cpu if stats else 0.0,
+        "close": close,
+        "stats": stats,
+        "db_bytes": size,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,17 +94,28 @@ def main(argv: list[str] | None = None) -> int:
     for record, label in ((False, "tap off"), (True, "tap on (recording)")):
         full, half = runs[record, True], runs[record, False]
         print(f"{label}:")
-        print(f"  engine wall s     {spread([r['wall'] for r in full])}   (whole load)")
-        print(f"  messages/s        {spread([messages / r['wall'] for r in full], '{:,.0f}')}")
-        marginal = [
-            extra / max(f["wall"] - h["wall"], 1e-9) for f, h in zip(full, half, strict=True)
+        print(f"  engine wall s       {spread([r['wall'] for r in full])}   (whole load)")
+        print(f"  messages/s          {spread([messages / r['wall'] for r in full], '{:,.0f}')}")
+        print(f"  engine thread cpu s {spread([r['engine_cpu'] for r in full])}")
+        per_message = [
+            1e6 * (f["engine_cpu"] - h["engine_cpu"]) / extra
+            for f, h in zip(full, half, strict=True)
         ]
-        medians[record] = statistics.median(marginal)
-        print(f"  stream msg/s      {spread(marginal, '{:,.0f}')}   (marginal: M vs M/2)")
-        print(f"  process cpu s     {spread([r['cpu'] for r in full])}   (writer thread included)")
+        medians[record] = statistics.median(per_message)
+        print(
+            f"  engine µs/message   {spread(per_message, '{:.1f}')}   "
+            "(engine thread cpu, marginal: M vs M/2)"
+        )
+        if record:
+            print(f"  writer thread cpu s {spread([r['writer_cpu'] for r in full])}")
+            print(f"  close (last batch)  {spread([r['close'] for r in full], '{:.3f}')} s")
+    off_us, on_us = medians[False], medians[True]
+    print(
+        f"recording: {on_us - off_us:+.1f} µs a message on the engine's thread "
+        f"({100 * (on_us / off_us - 1):+.1f} %, medians); stream rate on the engine thread "
+        f"{1e6 / off_us:,.0f} → {1e6 / on_us:,.0f} msg/s"
+    )
     on = runs[True, True]
-    print(f"recording: stream rate {100 * (medians[True] / medians[False] - 1):+.1f} % (medians)")
-    print(f"  close (last batch) s  {spread([r['close'] for r in on], '{:.3f}')}")
     stats = on[-1]["stats"]
     print(
         f"  stored {stats.messages:,} payloads in {stats.commits} batches, "

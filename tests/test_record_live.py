@@ -127,7 +127,7 @@ def test_a_live_recording_exports_a_replay_that_scans_like_the_sample(fakes, tmp
     assert played["opportunities"] == sample["opportunities"] != []
 
 
-async def test_the_stream_tap_sees_each_message_with_its_receive_time(fakes):
+async def test_the_stream_tap_sees_each_frame_raw_with_its_receive_time(fakes):
     taps: list[tuple] = []
     poly, _ = venues(fakes, lambda *call: taps.append(call[:5] + (None,) * (5 - len(call))))
     markets = await poly.discover(DiscoveryQuery())
@@ -147,7 +147,9 @@ async def test_the_stream_tap_sees_each_message_with_its_receive_time(fakes):
     finally:
         await poly.aclose()
     after = time.time_ns() // 1_000_000
-    books = [payload for venue, kind, ms, payload, _ in taps if kind == "stream"]
+    frames = [payload for venue, kind, ms, payload, _ in taps if kind == "stream"]
+    assert all(isinstance(frame, bytes) for frame in frames)  # raw, as received
+    books = [m for frame in frames for m in json.loads(frame)]
     assert {b["asset_id"] for b in books} >= wanted  # the first dump: one message per book
     assert all(venue == "polymarket" and before <= ms <= after for venue, _, ms, _, _ in taps)
     assert all(book["event_type"] == "book" for book in books)

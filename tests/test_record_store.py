@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from arbkit.errors import ConfigError, StoreError
+from arbkit.record.chunks import decode
 from arbkit.record.export import export_replay
 from arbkit.record.recorder import Recorder
 from arbkit.record.retention import Retention, parse_age, parse_size
@@ -58,13 +59,10 @@ def test_ten_thousand_messages_are_a_handful_of_commits(db):
     assert len(rows) == stats.chunks <= 10  # ~one chunk per 2,000, not one row per message
     assert stats.commits <= 10
     # each chunk holds its messages in order, with their receive times
-    decoded = [
-        json.loads(line) for row in rows for line in zlib.decompress(row[8]).decode().split("\n")
-    ]
-    assert [item[0] for item in decoded] == [
-        messages[i % len(messages)][0] + i for i in range(10_000)
-    ]
-    assert decoded[5][2] == messages[5][1]
+    decoded = [piece for row in rows for piece in decode(row[1], row[2], row[8])]
+    expected = [messages[i % len(messages)][0] + i for i in range(10_000)]
+    assert [piece.received_at_ms for piece in decoded] == expected
+    assert decoded[5].payload == messages[5][1]
 
 
 def test_a_quiet_recorder_still_writes_every_second(db):
@@ -83,11 +81,26 @@ def test_stream_messages_compress_several_times(db):
         recorder("polymarket", "stream", ts, msg)
     stats = recorder.close()
     ((*_, raw, size, data),) = chunks(db)
-    plain = "\n".join(
-        json.dumps([ts, None, msg], separators=(",", ":")) for ts, msg in sample_messages()
+    # a 16-byte header and the compact JSON of each message
+    plain = sum(
+        16 + len(json.dumps(msg, separators=(",", ":"), ensure_ascii=False).encode())
+        for _, msg in sample_messages()
     )
-    assert raw == len(plain.encode()) == stats.raw_bytes
+    assert raw == plain == stats.raw_bytes == len(zlib.decompress(data))
     assert size == len(data) and size * 5 < raw
+
+
+def test_raw_json_bytes_are_stored_as_received(db, tmp_path):
+    frame = b'[{"event_type":"book","asset_id":"1","bids":[],"asks":[]},\n {"event_type":"x"}]'
+    recorder = Recorder(db).start()
+    recorder("polymarket", "events", T0, b'[{"slug": "a", "markets": []}]')
+    recorder("polymarket", "stream", T0 + 1, frame)
+    recorder.close()
+    rows = chunks(db)
+    assert frame in zlib.decompress(rows[-1][8])  # byte for byte, newline included
+    export_replay(open_store(db), tmp_path / "out")
+    lines = stream_lines(tmp_path / "out", "polymarket")
+    assert lines == [{"ts": T0 + 1, "msg": m} for m in json.loads(frame)]  # a line per message
 
 
 def record_days(db: Path, days: int, per_day: int = 50) -> None:

@@ -145,8 +145,8 @@ class WebSocketFeed:
         stale_after: seconds of silence after which an open socket counts as dead.
         headers: builds the connect headers (called per connect, so auth is fresh).
         max_reconnects: stop after this many reconnects in a row without a message (None: never).
-        tap: a recording tap (``arbkit record``), handed every message as received, with its
-            receive time in epoch ms (None: off, a single check per message).
+        tap: a recording tap (``arbkit record``), handed every frame that holds messages, raw
+            (bytes), with its receive time in epoch ms (None: off, one check per frame).
     """
 
     venue: str
@@ -209,10 +209,9 @@ class WebSocketFeed:
                     )
                     return
                 messages = _decode(raw)
-                if self.tap is not None and messages:
-                    received_ms = time.time_ns() // 1_000_000
-                    for message in messages:
-                        self.tap(self.venue, "stream", received_ms, message)
+                if self.tap is not None and messages:  # the frame as received: no copy parsed
+                    frame = raw.encode() if isinstance(raw, str) else bytes(raw)
+                    self.tap(self.venue, "stream", time.time_ns() // 1_000_000, frame)
                 for message in messages:
                     for event in self.decoder.feed(message):
                         yield event

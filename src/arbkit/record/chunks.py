@@ -1,20 +1,28 @@
-"""How recorded payloads sit in ``recorded_chunks``: zlib-compressed JSON lines, many per row.
+"""How recorded payloads sit in ``recorded_chunks``: zlib-compressed records, many per row.
 
-A chunk is one flush of one venue's payloads of one kind. Each line is
-``[received_at_ms, key, payload]``: ``key`` names what a REST snapshot piece is about (a token,
-a ticker, an event) when the venue said so, so a later piece of the same key replaces it in an
-export. Compressing many similar messages together is what makes zlib worthwhile: a single
+A chunk is one flush of one venue's payloads of one kind. Each record is a 16-byte header
+(receive time in epoch ms, key length, payload length), the key (UTF-8) and the payload as
+JSON text. ``key`` names what a REST snapshot piece is about (a token, a ticker, an event)
+when the venue said so, so a later piece of the same key replaces it in an export.
+
+A payload handed over as ``bytes`` is raw JSON text (a stream frame as received, a recorded
+file) and is stored as it is: the hot path neither parses nor serialises it, and the queue
+holds no objects the garbage collector must walk. Any other payload is serialised by the
+writer. Compressing many similar messages together is what makes zlib worthwhile: a single
 300-byte stream message barely shrinks, a chunk of them shrinks several times.
 """
 
 from __future__ import annotations
 
 import json
+import struct
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from attrs import frozen
+
+from arbkit import safejson
 
 #: The kinds of payload, named after the replay file they go to (``stream`` is stream.jsonl).
 STREAM = "stream"
@@ -41,19 +49,43 @@ class Piece:
     payload: Any
 
 
+_HEADER = struct.Struct("<qII")
+_NO_KEY = 0xFFFFFFFF
+
+
 def encode(items: Sequence[tuple[int, str | None, Any]]) -> tuple[bytes, int]:
     """Compress ``(received_at_ms, key, payload)`` items; returns the blob and its raw size."""
-    raw = "\n".join(
-        json.dumps(item, separators=(",", ":"), ensure_ascii=False) for item in items
-    ).encode()
+    parts: list[bytes] = []
+    pack = _HEADER.pack
+    for ms, key, payload in items:
+        body = payload if isinstance(payload, bytes) else _dumps(payload)
+        if key is None:
+            parts += (pack(ms, _NO_KEY, len(body)), body)
+        else:
+            name = key.encode()
+            parts += (pack(ms, len(name), len(body)), name, body)
+    raw = b"".join(parts)
     return zlib.compress(raw, LEVEL), len(raw)
 
 
 def decode(venue: str, kind: str, blob: bytes) -> Iterator[Piece]:
-    """The pieces of one chunk, in the order they were received."""
-    for line in zlib.decompress(blob).decode().split("\n"):
-        ts, key, payload = json.loads(line)
-        yield Piece(venue, kind, ts, key, payload)
+    """The pieces of one chunk, in the order they were received (payloads parsed)."""
+    raw = zlib.decompress(blob)
+    offset, end, size = 0, len(raw), _HEADER.size
+    while offset < end:
+        ms, key_length, body_length = _HEADER.unpack_from(raw, offset)
+        offset += size
+        key = None
+        if key_length != _NO_KEY:
+            key = raw[offset : offset + key_length].decode()
+            offset += key_length
+        body = raw[offset : offset + body_length]
+        offset += body_length
+        yield Piece(venue, kind, ms, key, safejson.loads(body))
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def group_by_chunk(

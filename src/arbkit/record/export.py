@@ -278,12 +278,18 @@ def _write_streams(
                 ts = piece.received_at_ms
                 if not begin <= ts <= until_ms:
                     continue
-                if league_filter is not None and not league_filter.keeps(venue, piece.payload):
-                    continue
-                out.write(_dumps({"ts": ts, "msg": piece.payload}))
-                out.write("\n")
-                count += 1
-                last = ts if last is None else max(last, ts)
+                # A live frame may hold several messages (Polymarket's first dump is an array of
+                # books): one line each, as the replay format allows.
+                payload = piece.payload
+                for message in payload if isinstance(payload, list) else [payload]:
+                    if not isinstance(message, dict):
+                        continue
+                    if league_filter is not None and not league_filter.keeps(venue, message):
+                        continue
+                    out.write(_dumps({"ts": ts, "msg": message}))
+                    out.write("\n")
+                    count += 1
+                    last = ts if last is None else max(last, ts)
     finally:
         for out in files.values():
             out.close()

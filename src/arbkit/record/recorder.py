@@ -38,6 +38,7 @@ class RecorderStats:
     raw_bytes: int = 0  #: JSON bytes before compression
     stored_bytes: int = 0  #: compressed bytes
     pruned: int = 0  #: chunks deleted by retention
+    writer_cpu: float = 0.0  #: CPU seconds the writer thread used (serialising, zlib, SQLite)
     first_ms: int | None = None
     last_ms: int | None = None
 
@@ -152,6 +153,7 @@ class Recorder:
             self._queue.clear()
         finally:
             conn.close()
+            self.stats.writer_cpu = time.thread_time()
 
     def flush(self, conn: sqlite3.Connection) -> int:
         """Write what is queued now as one transaction; returns the payloads written."""

@@ -41,7 +41,6 @@ from arbkit import (
     from_epoch_ms,
     get_venue_classes,
     load_recordings,
-    read_json_file,
     recorded_now,
 )
 
@@ -126,7 +125,7 @@ class ReplaySession:
         at = (now - _EPOCH) // _MS
         for venue in self.venues:
             for path in sorted((self.directory / venue.name).glob("*.json")):
-                tap(venue.name, path.stem, at, read_json_file(path))
+                tap(venue.name, path.stem, at, path.read_bytes())  # raw: read_recording checked it
 
     def events(self, markets: Mapping[str, Sequence[Market]]) -> AsyncIterator[StreamEvent]:
         """The feed: every venue's recorded stream, merged by timestamp, advancing the clock."""
