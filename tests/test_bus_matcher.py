@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from attrs import evolve
 from redis_helpers import redis_server as real_redis
 
 from arbkit.bus import matchwire
@@ -116,13 +117,19 @@ def test_the_service_answers_what_the_local_matcher_does(
         remote = RemoteMatcher(redis_server.url, timeout=5)
         report = remote.match(markets)
         stricter = RemoteMatcher(redis_server.url, timeout=5, min_confidence=0.99).match(markets)
+        # a rediscovery: new objects, equal values (encoded once, answered from the cache)
+        copies = [evolve(m) for m in markets]
+        again = remote.match(copies)
     assert report == local
     assert stricter == strict
     assert len(stricter.matches) < len(report.matches)  # the threshold crossed the bus
     # made of the caller's own objects (their raw payloads included)
     mine = {id(m) for m in markets}
     assert all(id(m) in mine for match in report.matches for m in match.markets)
-    assert server.stats.answered == 2 and server.stats.cache_hits == 0
+    assert again == local
+    theirs = {id(m) for m in copies}
+    assert all(id(m) in theirs for match in again.matches for m in match.markets)
+    assert server.stats.answered == 3 and server.stats.cache_hits == 1
 
 
 def test_stored_overrides_are_respected_and_clear_the_cache(

@@ -46,6 +46,15 @@ REQUEST_KIND = "match_request"
 RESPONSE_KIND = "match_response"
 #: an answer nobody read is dropped after this long
 RESPONSE_TTL_MS = 60_000
+#: the batch (one JSON line per market) and the report travel as fields of their own beside
+#: the small ``body``: a server hashes a batch as it came, reads only the markets it has not
+#: seen before, and keeps its answers as text
+MARKETS_FIELD = "markets"
+REPORT_FIELD = "report"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
 
 
 def response_key(request_id: str) -> str:
@@ -123,6 +132,8 @@ class RemoteMatcher:
         self.timeout = timeout
         self.min_confidence = min_confidence
         self.breaker = CircuitBreaker(reset_after=reset_after, clock=clock)
+        self._encoded: dict[Market, str] = {}
+        self._encoded_ids: dict[int, tuple[Market, str]] = {}
         # the socket waits a little longer than BLPOP, so BLPOP's own timeout decides
         self._redis = connect_blocking(url, timeout=timeout + 1)
 
@@ -132,16 +143,39 @@ class RemoteMatcher:
                 f"matching service unavailable (circuit open): {self.breaker.reason}"
             )
         try:
-            body = self._ask(markets)
+            fields, body = self._ask(markets)
         except MatcherUnavailable as exc:
             self.breaker.failed(str(exc))
             raise
         self.breaker.succeeded()
         if "error" in body:
             raise BusError(f"matching service: {body['error']}")
-        return matchwire.report_from_json(body["report"], markets)
+        try:
+            report = json.loads(fields[REPORT_FIELD])
+        except (KeyError, ValueError):
+            raise BusError("matching service: an answer without a readable report") from None
+        return matchwire.report_from_json(report, markets)
 
-    def _ask(self, markets: Sequence[Market]) -> dict[str, Any]:
+    def _markets_text(self, markets: Sequence[Market]) -> str:
+        """The batch as one JSON text per market, a line each; a market equal to one of the
+        last batch is not encoded again (a rediscovery finds mostly the same markets)."""
+        by_id = self._encoded_ids
+        same = [by_id.get(id(m)) for m in markets]
+        if all(seen is not None and seen[0] is m for seen, m in zip(same, markets, strict=True)):
+            return "\n".join(seen[1] for seen in same if seen is not None)  # the very objects
+        by_value = self._encoded
+        fresh_ids: dict[int, tuple[Market, str]] = {}
+        fresh: dict[Market, str] = {}
+        parts = []
+        for market in markets:
+            text = by_value.get(market) or _json(matchwire.market_to_json(market))
+            fresh_ids[id(market)] = (market, text)
+            fresh[market] = text
+            parts.append(text)
+        self._encoded_ids, self._encoded = fresh_ids, fresh
+        return "\n".join(parts)
+
+    def _ask(self, markets: Sequence[Market]) -> tuple[dict[str, Any], dict[str, Any]]:
         import redis
 
         request_id = uuid.uuid4().hex
@@ -151,21 +185,22 @@ class RemoteMatcher:
                 "id": request_id,
                 "deadline_ms": int((time.time() + self.timeout) * 1000),
                 "min_confidence": self.min_confidence,
-                "markets": [matchwire.market_to_json(m) for m in markets],
             },
         )
+        request[MARKETS_FIELD] = self._markets_text(markets)
         reply = response_key(request_id)
         try:
-            self._redis.lpush(REQUESTS, json.dumps(request))
+            self._redis.lpush(REQUESTS, _json(request))
             answer = self._redis.blpop([reply], timeout=self.timeout)
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise MatcherUnavailable(f"matching service: the bus is unreachable ({exc})") from None
         if answer is None:
             raise MatcherUnavailable(f"matching service: no answer within {self.timeout:g} s")
-        kind, body = decode(json.loads(answer[1]))
+        fields = json.loads(answer[1])
+        kind, body = decode(fields)
         if kind != RESPONSE_KIND or body.get("id") != request_id:
             raise BusError(f"matching service: unexpected answer {kind!r}")
-        return body
+        return fields, body
 
     def close(self) -> None:
         self._redis.close()
@@ -192,15 +227,27 @@ class MatcherServer:
         db: the store's database: its ``match_overrides`` are re-read whenever another
             connection has written to the database since the last request.
         cache_size: answers kept (least recently used dropped first).
+        markets_kept: markets remembered as read, so a batch that differs from the last in a
+            few markets costs only those (least recently used dropped first).
     """
 
-    def __init__(self, url: str, pm: pluggy.PluginManager, db: Any, *, cache_size: int = 256):
+    def __init__(
+        self,
+        url: str,
+        pm: pluggy.PluginManager,
+        db: Any,
+        *,
+        cache_size: int = 256,
+        markets_kept: int = 20_000,
+    ) -> None:
         self.url = url
         self.pm = pm
         self.db = db
         self.cache_size = cache_size
+        self.markets_kept = markets_kept
         self.stats = ServerStats()
-        self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._markets: OrderedDict[str, Market] = OrderedDict()  #: by their JSON text
         self._services: dict[float, MatchingService] = {}
         self._overrides: Overrides | None = None
         self._data_version: int | None = None
@@ -213,9 +260,10 @@ class MatcherServer:
         answered (unreadable, or its caller gave up already)."""
         self.stats.requests += 1
         try:
-            kind, body = decode(json.loads(payload))
+            fields = json.loads(payload)
+            kind, body = decode(fields)
             request_id = str(body["id"])
-        except (BusError, ValueError, KeyError, TypeError) as exc:
+        except (BusError, ValueError, KeyError, TypeError, AttributeError) as exc:
             log.warning("matcher: an unreadable request dropped: %s", exc)
             self.stats.errors += 1
             return None, None
@@ -225,7 +273,7 @@ class MatcherServer:
         try:
             if kind != REQUEST_KIND:
                 raise BusError(f"not a match request: {kind!r}")
-            report = self._report(body)
+            report = self._report(body, fields.get(MARKETS_FIELD))
         except Exception as exc:  # noqa: BLE001 - one bad batch must not stop the service
             if not isinstance(exc, BusError):
                 log.exception("matcher: request %s failed", request_id)
@@ -234,32 +282,50 @@ class MatcherServer:
                 RESPONSE_KIND, {"id": request_id, "error": str(exc)}
             )
         self.stats.answered += 1
-        return response_key(request_id), encode(RESPONSE_KIND, {"id": request_id, "report": report})
+        answer = encode(RESPONSE_KIND, {"id": request_id})
+        answer[REPORT_FIELD] = report
+        return response_key(request_id), answer
 
-    def _report(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _report(self, body: dict[str, Any], markets_text: Any) -> str:
+        """The report's JSON for the batch ``markets_text``, from the cache when it was seen."""
         try:
             min_confidence = float(body["min_confidence"])
-            raw_markets = body["markets"]
         except (KeyError, TypeError, ValueError):
-            raise BusError("a match request needs markets and min_confidence") from None
+            raise BusError("a match request needs a min_confidence") from None
+        if not isinstance(markets_text, str):
+            raise BusError("a match request needs its markets")
         self._refresh_overrides()
-        digest = hashlib.sha256(
-            json.dumps([min_confidence, raw_markets], sort_keys=True).encode()
-        ).hexdigest()
+        digest = hashlib.sha256(f"{min_confidence!r}|{markets_text}".encode()).hexdigest()
         cached = self._cache.get(digest)
         if cached is not None:
             self._cache.move_to_end(digest)
             self.stats.cache_hits += 1
             return cached
+        markets = [self._market(line) for line in markets_text.split("\n") if line]
+        report = self._service(min_confidence).match(markets)
+        answer = _json(matchwire.report_to_json(report, markets))
+        if self.cache_size:
+            self._cache[digest] = answer
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return answer
+
+    def _market(self, text: str) -> Market:
+        """One market of a batch, read once: the same text is the same market."""
+        market = self._markets.get(text)
+        if market is not None:
+            self._markets.move_to_end(text)
+            return market
         if self._codec is None:
             self._codec = Codec(plugin_packages(self.pm))
-        markets = [matchwire.market_from_json(m, self._codec) for m in raw_markets]
-        report = self._service(min_confidence).match(markets)
-        answer = matchwire.report_to_json(report, markets)
-        self._cache[digest] = answer
-        while len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return answer
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise BusError("a match request with a market that is not JSON") from None
+        market = self._markets[text] = matchwire.market_from_json(data, self._codec)
+        while len(self._markets) > self.markets_kept:
+            self._markets.popitem(last=False)
+        return market
 
     def _service(self, min_confidence: float) -> MatchingService:
         from arbkit.matching.service import MatchingService
@@ -308,7 +374,7 @@ class MatcherServer:
                     reply, fields = self.answer(item[1])
                     if reply is not None and fields is not None:
                         async with client.pipeline(transaction=True) as pipe:
-                            pipe.rpush(reply, json.dumps(fields))
+                            pipe.rpush(reply, _json(fields))
                             pipe.pexpire(reply, RESPONSE_TTL_MS)
                             await pipe.execute()
                     backoff = 0.1
