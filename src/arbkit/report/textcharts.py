@@ -26,10 +26,13 @@ def bar_rows(rows: Sequence[tuple[str, int]], width: int = 30) -> list[str]:
     return lines
 
 
-def sparkline(values: Sequence[Decimal]) -> str:
-    """One block character per value, from the lowest (▁) to the highest (█)."""
+def sparkline(values: Sequence[Decimal], width: int = 60) -> str:
+    """One block character per value, from the lowest (▁) to the highest (█); a longer series
+    is sampled at ``width`` evenly spaced points, always ending on its last value."""
     if not values:
         return ""
+    if len(values) > width:
+        values = [values[(i + 1) * len(values) // width - 1] for i in range(width)]
     low, high = min(values), max(values)
     span = high - low
     if not span:
