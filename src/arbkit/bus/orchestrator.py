@@ -67,7 +67,8 @@ class BusLink:
         self.codec = codec
         self.keys = streams.RunKeys(run_id or uuid.uuid4().hex[:16])
         self.stall_seconds = stall_seconds
-        self.outbox: list[tuple[str, dict[str, str], int]] = []  #: (stream, fields, maxlen)
+        self.outbox: list[tuple[str, str, Mapping[str, Any]]] = []  #: (game, kind, body)
+        self.assignments: list[dict[str, str]] = []  #: assignment entries not yet sent
         self.sent: dict[str, int] = {}  #: game → messages sent
         self.done: dict[str, int] = {}  #: game → messages its worker committed
         self.active: set[str] = set()  #: assigned games not yet stopped or released
@@ -88,24 +89,31 @@ class BusLink:
         """Queue one message for ``game_id``'s stream (sent by the next flush, in order)."""
         count = self.sent.get(game_id, 0) + 1
         self.sent[game_id] = count
-        self.outbox.append((self.keys.game(game_id), encode(kind, body), streams.GAME_MAXLEN))
+        self.outbox.append((game_id, kind, body))
         if self.latencies is not None and kind == "book":
             self._sent_at[(game_id, count)] = time.perf_counter()
 
     def assign(self, game_id: str) -> None:
-        """Queue the game's assignment (after its first message, so a worker finds it)."""
+        """Queue the game's assignment (a worker that takes it reads the game's stream)."""
         self.active.add(game_id)
-        body = {"run": self.keys.run_id, "game": game_id}
-        self.outbox.append((streams.ASSIGN, encode("assign", body), streams.ASSIGN_MAXLEN))
+        self.assignments.append(encode("assign", {"run": self.keys.run_id, "game": game_id}))
 
     async def flush(self) -> None:
-        """Send the outbox in pipelines; one flush at a time keeps every stream in order."""
+        """Send the outbox: per game, its queued messages as ONE stream entry (a batch, in
+        order), then the new assignments, in one pipeline; one flush at a time."""
         async with self._flush_lock:
-            while self.outbox:
+            while self.outbox or self.assignments:
                 batch, self.outbox = self.outbox[:FLUSH_BATCH], self.outbox[FLUSH_BATCH:]
+                assignments, self.assignments = self.assignments, []
+                games: dict[str, list[list[Any]]] = {}
+                for game_id, kind, body in batch:
+                    games.setdefault(game_id, []).append([kind, body])
                 pipe = self.client.pipeline(transaction=False)
-                for stream, fields, maxlen in batch:
-                    pipe.xadd(stream, fields, maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
+                for game_id, messages in games.items():
+                    fields = encode("batch", {"m": messages})
+                    pipe.xadd(self.keys.game(game_id), fields, maxlen=streams.GAME_MAXLEN)  # type: ignore[arg-type]
+                for fields in assignments:
+                    pipe.xadd(streams.ASSIGN, fields, maxlen=streams.ASSIGN_MAXLEN)  # type: ignore[arg-type]
                 await self._call(pipe.execute())
 
     def in_flight(self) -> int:
@@ -206,7 +214,7 @@ class BusLink:
     async def _flusher(self) -> None:
         while True:
             await asyncio.sleep(FLUSH_SECONDS)
-            if self.outbox:
+            if self.outbox or self.assignments:
                 await self.flush()
 
     async def _heartbeat(self) -> None:

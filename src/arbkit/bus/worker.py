@@ -249,8 +249,13 @@ class Worker:
             return
         stream = context.keys.game(body["game"])
         task = GameTask(entry_id, body["run"], body["game"])
-        await self._restore(task, context)
         self.games[stream] = task
+        try:
+            await self._restore(task, context)
+        except BusError as exc:  # cannot be rebuilt: say so to the orchestrator, end the game
+            log.error("worker %s: %s", self.name, exc)
+            task.error, task.done = str(exc), True
+            await self._commit_games([stream])
 
     async def _restore(self, task: GameTask, context: RunContext) -> None:
         """Rebuild a game from its snapshot, then replay what was committed after it, silently."""
@@ -265,20 +270,17 @@ class Worker:
         if position is None:
             return
         task.committed = _text(position)
-        target = int(task.committed.split()[1])
-        while task.count < target:
+        target_id, target = task.committed.split()
+        while task.last_id != target_id:
             entries = await self.client.xrange(
-                keys.game(task.game_id),
-                f"({task.last_id}",
-                "+",
-                count=min(500, target - task.count),
+                keys.game(task.game_id), f"({task.last_id}", target_id, count=100
             )
             if not entries:
-                raise BusError(
-                    f"game {task.game_id}: its stream no longer holds message {task.count + 1}"
-                )
+                raise BusError(f"game {task.game_id}: its stream no longer holds {target_id}")
             for entry_id, fields in entries:
-                self._apply(task, context, _text(entry_id), fields)
+                self._apply_entry(task, context, _text(entry_id), fields)
+        if task.count != int(target):
+            raise BusError(f"game {task.game_id}: replayed {task.count} messages, not {target}")
         task.changes.clear()  # committed before: already reported
 
     # -- messages -------------------------------------------------------------------------------
@@ -301,7 +303,7 @@ class Worker:
                 if task.done:
                     break
                 try:
-                    self._apply(task, context, _text(entry_id), fields)
+                    self._apply_entry(task, context, _text(entry_id), fields)
                 except BusError as exc:  # a message this worker cannot run: say so, end the game
                     log.error("worker %s: %s", self.name, exc)
                     task.error, task.done = str(exc), True
@@ -309,11 +311,20 @@ class Worker:
         if touched:
             await self._commit_games(touched)
 
-    def _apply(self, task: GameTask, context: RunContext, entry_id: str, fields: Any) -> None:
+    def _apply_entry(self, task: GameTask, context: RunContext, entry_id: str, fields: Any) -> None:
+        """One stream entry: a batch of the game's messages, applied in order."""
         kind, body = decode(fields)
+        if kind != "batch":
+            raise BusError(f"game {task.game_id}: unknown entry {kind!r}")
         task.last_id = entry_id
-        task.count += 1
-        self.messages += 1
+        for message_kind, message in body["m"]:
+            if task.done:
+                break
+            task.count += 1
+            self.messages += 1
+            self._apply(task, context, message_kind, message)
+
+    def _apply(self, task: GameTask, context: RunContext, kind: str, body: Any) -> None:
         at = _time(body.get("at"))
         shard = task.shard
         if kind == "start":
