@@ -337,7 +337,10 @@ def _within(now: datetime | None, moment: datetime | None, window: timedelta) ->
 
 
 def _age(delta: timedelta) -> str:
+    """``45s``, ``12m05s``, ``30h39m``: how long a venue has been quiet."""
     seconds = int(delta.total_seconds())
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
     return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
 
 

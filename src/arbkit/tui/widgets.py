@@ -31,7 +31,7 @@ class StatusBar(Static):
     DEFAULT_CSS = """
     StatusBar { dock: top; height: 2; padding: 0 1; background: $panel; }
     StatusBar > .status--paper { background: $success; color: $background; text-style: bold; }
-    StatusBar > .status--live { background: $error; color: white; text-style: bold reverse; }
+    StatusBar > .status--live { background: $error; color: white; text-style: bold; }
     StatusBar > .status--ok { color: $success; text-style: bold; }
     StatusBar > .status--warn { color: $warning; text-style: bold; }
     StatusBar > .status--bad { color: $error; text-style: bold reverse; }
