@@ -1,6 +1,7 @@
 """A paper trader on the shared matcher (``trade --bus``'s wiring) while the service goes away:
 entries stop, the position already held keeps its books, marks and exits, nothing is matched
-locally, and entries come back with the service."""
+locally, and entries come back with the service. Then the lease changes hands: the gate halts
+and the status line says so."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from redis_helpers import redis_server as real_redis
 from test_bus_matcher import ServerThread
 
+from arbkit.bus.lease import LeaseLost
 from arbkit.bus.trading import MATCHER_DOWN, BusTrading
+from arbkit.cli.tradeview import StatusLine
 from arbkit.cli.trading_run import TradingPipeline
 from arbkit.engine import EngineSettings
 from arbkit.matching.service import MatchingService
@@ -46,7 +50,13 @@ def test_service_down_stops_entries_and_keeps_managing_positions(
             options={},
         )
         engine = pipeline.engine
-        bus = BusTrading(redis_server.url, account="test", matcher_timeout=0.5, matcher_reset=5)
+        bus = BusTrading(
+            redis_server.url,
+            account="test",
+            lease_ttl=0.6,
+            matcher_timeout=0.5,
+            matcher_reset=5,
+        )
         bus.acquire()
         remote = bus.use_remote_matcher(engine)
         remote.breaker.clock = lambda: clock[0]
@@ -68,6 +78,8 @@ def test_service_down_stops_entries_and_keeps_managing_positions(
         assert remote.breaker.is_open
         assert trader.gate.state is RiskState.REDUCING
         assert MATCHER_DOWN.upper() in bus.status()
+        line = StatusLine(trader, source="sample", enabled=False, bus=bus.status).render()
+        assert MATCHER_DOWN.upper() in line.plain and "lease #" in line.plain
         # the games watched stay watched: the held position's books are still there
         assert set(engine.shards) == watched
         assert all(trader.book(c) is not None for p in held for c in p.legs)
@@ -104,6 +116,20 @@ def test_service_down_stops_entries_and_keeps_managing_positions(
             assert not remote.breaker.is_open
             assert trader.gate.state is RiskState.ACTIVE
             assert set(engine.shards) == watched
+
+            # the lease changes hands behind the trader's back: the gate halts on the loss
+            redis.Redis.from_url(redis_server.url).set(bus.lease.key, "thief#99")
+            for _ in range(300):  # wait on state: the renewal thread reports, the loop acts
+                if trader.gate.state is RiskState.HALTED:
+                    break
+                await asyncio.sleep(0.01)
+            assert trader.gate.state is RiskState.HALTED
+            assert (
+                "LEASE LOST"
+                in StatusLine(trader, source="sample", enabled=False, bus=bus.status).render().plain
+            )
+            with pytest.raises(LeaseLost):  # and the journal takes no write
+                trader.journal.plan(_a_plan(trader), engine.now())
         finally:
             again.__exit__()
             bus.close()
@@ -111,6 +137,12 @@ def test_service_down_stops_entries_and_keeps_managing_positions(
 
     with service:
         asyncio.run(scenario())
+
+
+def _a_plan(trader: Any) -> Any:
+    """Any stored plan of this run (what a next write would be about)."""
+    ((plan, _state), *_) = trader.journal.trades()
+    return plan
 
 
 def _no_local_matching(self: Any, markets: Any) -> Any:
