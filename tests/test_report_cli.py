@@ -139,6 +139,7 @@ def test_html_report_is_one_page_with_every_chart(sample, tmp_path: Path, monkey
     again = tmp_path / "again.html"
     report(db, "--format", "html", "--out", str(again))
     assert again.read_text() == page  # fixed chart ids: the same bytes
+    assert report(db, "--format", "html", "--out", "-") == page
 
 
 def test_a_backtest_book_is_reported_like_a_paper_session(tmp_path: Path) -> None:

@@ -41,9 +41,11 @@ def register(cli: click.Group) -> None:
     @click.option(
         "--out",
         type=click.Path(path_type=Path, dir_okay=False),
-        help=f"Write to this file (html default: {DEFAULT_HTML}).",
+        help=f"Write to this file, - for stdout (html default: {DEFAULT_HTML}).",
     )
-    @click.option("--book", help="Which trading book (default: the newest; see --books).")
+    @click.option(
+        "--book", metavar="BOOK", help="Which trading book (default: the newest; see --books)."
+    )
     @click.option("--books", "list_books", is_flag=True, help="List the trading books instead.")
     @click.option(
         "--db",
@@ -126,6 +128,14 @@ def _window(day: str | None, since: str | None) -> Window:
 
 
 def _emit(report: Report, fmt: str, out: Path | None) -> None:
+    """Render ``report`` as ``fmt`` into ``out`` (``-`` or None: stdout; html: a file)."""
+    if out is not None and str(out) == "-":
+        out = None
+        if fmt == "html":
+            from arbkit.report.html import render_html
+
+            sys.stdout.write(render_html(report))
+            return
     if fmt == "json":
         import json
 
