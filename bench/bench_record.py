@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import statistics
 import sys
@@ -71,6 +72,23 @@ def one_run(load: Path, record: bool) -> dict:
     }
 
 
+def tap_call_cost(load: Path, calls: int = 200_000) -> None:
+    """What the live tap costs per frame: ``str.encode`` of a real frame plus the call (append)."""
+    lines = (load / "polymarket" / "stream.jsonl").read_text("utf-8").splitlines()[:1000]
+    frames = [json.dumps(json.loads(line)["msg"]) for line in lines]
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "rec.db"
+        open_store(db).close()
+        recorder = Recorder(db, flush_every=10**9, flush_seconds=3600)  # not started: no writer
+        count = len(frames)
+        start = time.perf_counter()
+        for i in range(calls):
+            recorder("polymarket", "stream", i, frames[i % count].encode())
+        per_call = (time.perf_counter() - start) / calls
+    size = sum(len(f) for f in frames) / len(frames)
+    print(f"live tap: {per_call * 1e9:,.0f} ns a frame (encode + call, {size:,.0f}-byte frames)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--games", type=int, default=500)
@@ -116,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{1e6 / off_us:,.0f} → {1e6 / on_us:,.0f} msg/s"
     )
     on = runs[True, True]
+    tap_call_cost(load)
     stats = on[-1]["stats"]
     print(
         f"  stored {stats.messages:,} payloads in {stats.commits} batches, "
