@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from arbkit.bus.matcher import (
     RemoteMatcher,
 )
 from arbkit.engine.session import open_replay
+from arbkit.errors import ConfigError
 from arbkit.matching import MatchingService
 from arbkit.matching.overrides import REJECT, save_override
 from arbkit.models import Market
@@ -215,3 +217,39 @@ def test_the_server_survives_a_redis_restart(
         redis_server.restart()
         remote = RemoteMatcher(redis_server.url, timeout=5)
         assert remote.match(markets) == first
+
+
+def test_the_serve_matcher_command(
+    redis_server: Any, plugins: Any, markets: list[Market], tmp_path: Path
+) -> None:
+    """``arbkit serve matcher`` as a user runs it: ready line, answers, SIGTERM, counts."""
+    import signal
+    import subprocess
+    import sys
+
+    db = tmp_path / "served.db"
+    command = [sys.executable, "-m", "arbkit", "--db", str(db), "serve", "matcher", "--json"]
+    env = {**os.environ, "ARBKIT_BUS": redis_server.url}
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert child.stderr is not None
+        assert b"matching service ready on" in child.stderr.readline()
+        report = RemoteMatcher(redis_server.url, timeout=10).match(markets)
+        child.send_signal(signal.SIGTERM)
+        out, _ = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0
+    assert report == MatchingService.from_plugins(plugins).match(markets)
+    counts = json.loads(out)
+    assert counts["requests"] == counts["answered"] == 1 and counts["errors"] == 0
+
+
+def test_serve_matcher_needs_a_bus(invoke: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ARBKIT_BUS", raising=False)
+    result = invoke(["serve", "matcher"])
+    assert result.exit_code == 2 and "needs --bus URL" in result.output
+    result = invoke(["serve", "matcher", "--bus", "redis://127.0.0.1:1/0"])
+    assert isinstance(result.exception, ConfigError)  # main() prints it as one line
+    assert "the bus at redis://127.0.0.1:1/0 is unreachable" in str(result.exception)
