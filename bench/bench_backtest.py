@@ -112,8 +112,8 @@ def bench_sweep(runs: int) -> None:
     show(f"arbkit backtest --sample --sweep min-edge={values} --json", results)
     print(
         f"    one backtest: wall {statistics.median(r.seconds for r in single):.2f} s, "
-        f"CPU {statistics.median(r.cpu_seconds for r in single):.2f} s (median; the sweep's CPU "
-        "counts its workers, which the parent waits for)"
+        f"CPU {statistics.median(r.cpu_seconds for r in single):.2f} s (median); the sweep's CPU "
+        "is the command's own: its workers are the fork server's children, out of its wait4"
     )
 
 
