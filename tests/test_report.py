@@ -359,6 +359,26 @@ def test_a_day_takes_only_what_happened_on_it(store: Store) -> None:
     assert report_of(store, Window.day(parse_day("2026-11-20"))).empty
 
 
+def test_days_in_a_time_zone(store: Store) -> None:
+    """In New York the whole evening is 2026-11-24: 23:00 UTC is 18:00 there, and A's second
+    appearance (00:30 UTC), C (01:00 UTC) and the settlement (03:00 UTC) are all before 23:00."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        new_york = ZoneInfo("America/New_York")
+    except Exception:  # pragma: no cover - a system without the time zone database
+        pytest.skip("no time zone database")
+    day = report_of(store, Window.day(parse_day("2026-11-24", new_york), new_york))
+    assert day.window.start == datetime(2026, 11, 24, 5, tzinfo=UTC)
+    assert day.opportunities.seen == 3
+    assert len(day.opportunities.lifetimes) == 4
+    assert day.outcome.closed_positions == 2
+    assert set(day.outcome.pnl.by_day) == {"2026-11-24"}
+    assert day.outcome.pnl.realized == D("0.17")
+    utc = report_of(store, Window.day(parse_day("2026-11-24")))
+    assert set(utc.outcome.pnl.by_day) == {"2026-11-24"}  # D only: A settled on the 25th UTC
+
+
 def test_json_has_every_figure_with_decimals_as_strings(store: Store) -> None:
     data = report_of(store).to_json()
     assert data["book"] == BOOK

@@ -234,6 +234,7 @@ def test_database_without_a_book(invoke, tmp_path: Path) -> None:
         (["--since", "soon"], "is neither a date/time", 2),
         (["--date", "2026-11-24", "--since", "1h"], "give --date or --since, not both", 2),
         (["--format", "pdf"], "'pdf' is not one of", 2),
+        (["--tz", "Mars/Base"], "'Mars/Base' is not a time zone such as America/New_York", 2),
         (["--book", "nope"], "no trading book 'nope' (books: paper:sample#1)", 1),
         (["--date", "2026-11-20"], "nothing to report for book paper:sample#1, 2026-11-20", 1),
         (["--out", "/no/such/dir/r.txt"], "cannot write /no/such/dir/r.txt", 1),

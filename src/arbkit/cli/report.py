@@ -27,8 +27,13 @@ DEFAULT_HTML = Path("arbkit-report.html")
 
 def register(cli: click.Group) -> None:
     @cli.command(name="report")
-    @click.option("--date", "day", metavar="DAY", help="One UTC day of the engine's clock.")
+    @click.option("--date", "day", metavar="DAY", help="One day of the engine's clock (see --tz).")
     @click.option("--since", metavar="T", help="From a date/time (2026-11-24T22:00) or age (12h).")
+    @click.option(
+        "--tz",
+        metavar="ZONE",
+        help="Count days in this time zone, e.g. America/New_York (default: UTC).",
+    )
     @click.option(
         "--format",
         "fmt",
@@ -67,6 +72,7 @@ def register(cli: click.Group) -> None:
         Examples:
           arbkit trade --sample && arbkit report
           arbkit report --date 2026-11-24 --format markdown --out day.md
+          arbkit report --date 2026-11-24 --tz America/New_York
           arbkit report --format html --out report.html
           arbkit report --since 12h --json
           arbkit report --books
@@ -79,6 +85,7 @@ def _run(
     *,
     day: str | None,
     since: str | None,
+    tz: str | None,
     fmt: str,
     json_: bool,
     out: Path | None,
@@ -91,7 +98,7 @@ def _run(
 
     if day is not None and since is not None:
         raise click.UsageError("give --date or --since, not both")
-    window = _window(day, since)
+    window = _window(day, since, tz)
     state.db_path = db_path or state.db_path
     path = state.db_path or default_db_path()
     if not Path(path).exists():
@@ -114,17 +121,32 @@ def _run(
     _emit(report, "json" if json_ else fmt, out)
 
 
-def _window(day: str | None, since: str | None) -> Window:
+def _window(day: str | None, since: str | None, tz: str | None) -> Window:
     from arbkit.cli.portfolio import parse_since
-    from arbkit.report.scope import Window, parse_day
+    from arbkit.report.scope import Window, parse_day, parse_zone
 
+    try:
+        zone = parse_zone(tz)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tz") from None
     if day is not None:
         try:
-            return Window.day(parse_day(day))
+            return Window.day(parse_day(day, zone), zone)
         except ConfigError as exc:
             raise click.BadParameter(str(exc), param_hint="--date") from None
     start = parse_since(since)
-    return Window() if start is None else Window.since(start)
+    if start is not None and since is not None and _naive(since):
+        start = start.replace(tzinfo=zone)  # a time without an offset is read in --tz
+    return Window(zone=zone) if start is None else Window.since(start, zone)
+
+
+def _naive(text: str) -> bool:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(text.strip()).tzinfo is None
+    except ValueError:
+        return False  # an age such as 12h
 
 
 def _emit(report: Report, fmt: str, out: Path | None) -> None:

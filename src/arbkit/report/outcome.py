@@ -123,7 +123,7 @@ def in_window(positions: Iterable[GamePosition], window: Window) -> list[GamePos
 
 def gather_outcome(store: Store, book: Book, window: Window) -> OutcomeFigures:
     chosen = in_window(stored_positions(store, book.book_id), window)
-    report = summarize(chosen, broken=broken_games(store, book.book_id))
+    report = summarize(chosen, day_of=window.day_of, broken=broken_games(store, book.book_id))
     closed = sorted(
         (p for p in chosen if p.closed_at is not None),
         key=lambda p: (p.closed_at, p.game_id),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from attrs import field, frozen
@@ -20,20 +20,28 @@ from arbkit.store import Store
 
 @frozen
 class Window:
-    """[start, end) in UTC; either side None means unbounded."""
+    """[start, end); either side None means unbounded. ``zone`` is the time zone whose days
+    the report counts in (``--tz``): a US evening is one day in New York, two in UTC."""
 
     start: datetime | None = None
     end: datetime | None = None
     label: str = "all time"
+    zone: tzinfo = UTC
 
     @classmethod
-    def day(cls, day: date) -> Window:
-        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        return cls(start, start + timedelta(days=1), day.isoformat())
+    def day(cls, day: date, zone: tzinfo = UTC) -> Window:
+        start = datetime(day.year, day.month, day.day, tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+        label = day.isoformat() if zone is UTC else f"{day.isoformat()} ({zone})"
+        return cls(start, end, label, zone)
 
     @classmethod
-    def since(cls, start: datetime) -> Window:
-        return cls(start, None, f"since {start.isoformat()}")
+    def since(cls, start: datetime, zone: tzinfo = UTC) -> Window:
+        return cls(start, None, f"since {start.isoformat()}", zone)
+
+    def day_of(self, moment: datetime) -> date:
+        """The day ``moment`` counts for, in the window's zone."""
+        return moment.astimezone(self.zone).date()
 
     def __contains__(self, moment: datetime | None) -> bool:
         if moment is None:
@@ -47,13 +55,26 @@ class Window:
             "label": self.label,
             "start": None if self.start is None else self.start.isoformat(),
             "end": None if self.end is None else self.end.isoformat(),
+            "time_zone": str(self.zone),
         }
 
 
-def parse_day(text: str) -> date:
-    """``2026-11-24`` (or ``today`` / ``yesterday``, UTC); ConfigError otherwise."""
+def parse_zone(text: str | None) -> tzinfo:
+    """An IANA time zone name (``America/New_York``), ``UTC`` when None; ConfigError otherwise."""
+    if text is None or text.strip().upper() in ("UTC", "Z"):
+        return UTC
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(text.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{text!r} is not a time zone such as America/New_York") from None
+
+
+def parse_day(text: str, zone: tzinfo = UTC) -> date:
+    """``2026-11-24`` (or ``today`` / ``yesterday`` in ``zone``); ConfigError otherwise."""
     word = text.strip().lower()
-    today = datetime.now(UTC).date()
+    today = datetime.now(zone).date()
     if word in ("today", "yesterday"):
         return today if word == "today" else today - timedelta(days=1)
     try:
