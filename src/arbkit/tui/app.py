@@ -95,6 +95,7 @@ class ArbkitApp(App[None]):
             venue_factory=venue_factory,
         )
         self._handlers: list[logging.Handler] = []
+        self.redraws = 0  #: snapshots drawn (fewer than built: one not yet drawn is replaced)
         for screen in self.extensions.screens:
             self.bind(screen.key, f"show('{screen.name}')", description=screen.title)
 
@@ -129,6 +130,7 @@ class ArbkitApp(App[None]):
         for screen in reversed(self.screen_stack):
             if isinstance(screen, DashboardScreen):
                 screen.redraw(self.snapshot)
+                self.redraws += 1
                 break
         if before.phase != self.snapshot.phase and self.snapshot.phase in ("ended", "failed"):
             severity = "error" if self.snapshot.phase == "failed" else "information"
