@@ -36,6 +36,7 @@ from arbkit.models import (
 )
 from arbkit.scan.shard import Change, ChangeKind
 from arbkit.streaming import BookUpdate, MarketSettled, StreamEvent
+from arbkit.trading.checkpoints import Checkpoints
 from arbkit.trading.executor import BookLookup, ExecutionListener, Executor
 from arbkit.trading.exits import ExitManager, exit_plan
 from arbkit.trading.journal import TradeJournal
@@ -137,6 +138,8 @@ class Trader(Sink):
         self._dirty: set[str] = set()  #: games whose stored position is behind
         self._in_flight = 0  #: plans submitted and not yet final
         self._writes = journal.writes
+        #: paper: WAL checkpoints from tick, not inside a trade's commit (see checkpoints.py)
+        self._checkpoints = Checkpoints(self._writes.conn) if mode is Mode.PAPER else None
         self._venue_blocks: dict[str, str] = {}  #: venue -> the executor's reason, as gated
         self._resuming: asyncio.Task[None] | None = None
         self._held_books: dict[str, OrderBook] = {}  #: last book of every held contract
@@ -290,6 +293,8 @@ class Trader(Sink):
         if self._retry:
             self._reconsider(now)
         self._store_risk_events()
+        if self._checkpoints is not None:
+            self._checkpoints.due()
 
     async def reconcile(self) -> list[str]:
         """Live: compare what the venues hold with this book's positions; a drift blocks
