@@ -20,6 +20,7 @@ from arbkit.errors import ConfigError
 if TYPE_CHECKING:
     from arbkit.report.gather import Report
     from arbkit.report.scope import Window
+    from arbkit.store import Store
 
 FORMATS = ("text", "markdown", "json", "html")
 DEFAULT_HTML = Path("arbkit-report.html")
@@ -93,24 +94,17 @@ def _run(
     list_books: bool,
     db_path: Path | None,
 ) -> None:
-    from arbkit.report.scope import books, choose_book
-    from arbkit.store import default_db_path
+    from arbkit.report.gather import build_report
+    from arbkit.report.scope import books, choose_book, span
 
     if day is not None and since is not None:
         raise click.UsageError("give --date or --since, not both")
     window = _window(day, since, tz)
-    state.db_path = db_path or state.db_path
-    path = state.db_path or default_db_path()
-    if not Path(path).exists():
-        raise ConfigError(f"no database at {path}: run `arbkit trade --sample` first, or give --db")
-    store = state.store
+    store = _existing_store(state, db_path)
     if list_books:
         _print_books([b.to_json() for b in books(store)], json_ or fmt == "json")
         return
     chosen = choose_book(store, book)
-    from arbkit.report.gather import build_report
-    from arbkit.report.scope import span
-
     report = build_report(store, chosen, window)
     if report.empty:
         first, last = span(store, chosen)
@@ -119,6 +113,17 @@ def _run(
             f"nothing to report for book {chosen.book_id}, {window.label} (engine clock; {held})"
         )
     _emit(report, "json" if json_ else fmt, out)
+
+
+def _existing_store(state: AppState, db_path: Path | None) -> Store:
+    """The store, if its file exists: a report never creates an empty database."""
+    from arbkit.store import default_db_path
+
+    state.db_path = db_path or state.db_path
+    path = state.db_path or default_db_path()
+    if not Path(path).exists():
+        raise ConfigError(f"no database at {path}: run `arbkit trade --sample` first, or give --db")
+    return state.store
 
 
 def _window(day: str | None, since: str | None, tz: str | None) -> Window:
