@@ -353,7 +353,7 @@ def m005_recordings(db: Database) -> None:
             "count": int,
             "raw_bytes": int,  # uncompressed size, for the compression ratio
             "size": int,  # stored (compressed) size: the size cap sums this, not the blobs
-            "data": bytes,  # zlib of JSON lines [received_at_ms, key, payload]
+            "data": bytes,  # zlib of records: header (ms, key and payload lengths), key, JSON
         },
         pk="id",
     )
