@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from backtest_helpers import arbkit, backtest_runs
+from cli_helpers import one_line_error, run_main
 from trade_helpers import SAMPLE, jumped_bids, rows
 
 from arbkit.cli.backtest_progress import REPORT_EVERY, CountedStream, MessageBar
@@ -118,6 +119,13 @@ def test_worker_processes_give_what_one_process_gives(tmp_path: Path) -> None:
     pooled = run_sweep(pm, specs, labels, db_dir=tmp_path / "two", workers=2)
     assert pooled == alone
     assert alone[0] != alone[1]
+
+
+def test_a_failure_in_a_worker_is_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_main(capsys, ["backtest", "--replay", str(tmp_path), "--sweep", "kelly=0.1,1"])
+    one_line_error(result, "holds no data for any known venue")
 
 
 def test_a_sweep_refuses_to_write_over_a_database(tmp_path: Path) -> None:

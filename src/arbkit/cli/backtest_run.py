@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import multiprocessing
 import os
 import re
@@ -190,8 +191,12 @@ def _parallel(
     context = worker_context()
     played = context.Value("q", 0)
     per_run = context.Value("q", -1)
+    level = logging.getLogger().level  # -q / -v, for the workers' warnings too
     with concurrent.futures.ProcessPoolExecutor(
-        max_workers=count, mp_context=context, initializer=_init, initargs=(played, per_run)
+        max_workers=count,
+        mp_context=context,
+        initializer=_init,
+        initargs=(played, per_run, level),
     ) as pool:
         pairs = zip(specs, paths, strict=True)
         futures = [pool.submit(_worker, spec, path) for spec, path in pairs]
@@ -236,9 +241,16 @@ _played: Any = None
 _per_run: Any = None
 
 
-def _init(played: Any, per_run: Any) -> None:
+def _init(played: Any, per_run: Any, level: int) -> None:
+    """In each worker: the shared counters, and logging as the command has it (redacted)."""
+    from arbkit.secrets import RedactingFilter
+
     global _played, _per_run
     _played, _per_run = played, per_run
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
 def _tick(messages: int) -> None:
