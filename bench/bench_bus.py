@@ -129,35 +129,44 @@ def scan_once(load: Path, tmp: Path, bus: str | None) -> tuple[float, float, str
 def throughput(
     loads: dict[int, tuple[Path, Any]], tmp: Path, runs: int, redis: Redis | None, workers: int
 ) -> dict[str, Any]:
-    """Marginal messages/s and CPU per message for one mode (``workers`` 0: one process)."""
+    """Marginal messages/s and CPU µs per message for one mode (``workers`` 0: one process).
+
+    Every figure is ``(x(M) - x(M/2)) / (M - M/2)`` over the medians of ``runs`` runs: wall
+    time, the scan process's CPU, the workers' CPU and redis-server's CPU.
+    """
     pool = Workers(redis.url, workers, tmp) if redis is not None and workers else None
+    figures: dict[int, dict[str, list[float]]] = {
+        m: {"wall": [], "scan": [], "workers": [], "redis": []} for m in loads
+    }
     try:
-        walls: dict[int, list[float]] = {m: [] for m in loads}
-        cpu: dict[str, float] = {"redis": 0.0, "workers": 0.0}
         for _ in range(runs):
             for messages, (load, key) in loads.items():
-                redis_cpu = redis.cpu() if redis is not None and workers else 0.0
-                worker_cpu = pool.cpu() if pool is not None else 0.0
-                wall, _cpu, stdout = scan_once(load, tmp, redis.url if pool else None)
+                redis_before = redis.cpu() if pool is not None else 0.0
+                workers_before = pool.cpu() if pool is not None else 0.0
+                wall, scan_cpu, stdout = scan_once(load, tmp, redis.url if pool else None)
                 verdict = loadgen.check(key, stdout.splitlines())
                 if verdict.false_positives or verdict.caught != len(key["windows"]):
                     raise SystemExit(f"wrong answer with {workers} workers: {verdict}")
-                walls[messages].append(wall)
-                if messages == max(loads):
-                    if redis is not None and workers:
-                        cpu["redis"] += redis.cpu() - redis_cpu
-                    if pool is not None:
-                        cpu["workers"] += pool.cpu() - worker_cpu
+                row = figures[messages]
+                row["wall"].append(wall)
+                row["scan"].append(scan_cpu)
+                row["workers"].append(pool.cpu() - workers_before if pool else 0.0)
+                row["redis"].append(redis.cpu() - redis_before if pool else 0.0)
     finally:
         if pool is not None:
             pool.stop()
     big, small = max(loads), min(loads)
-    t_big, t_small = statistics.median(walls[big]), statistics.median(walls[small])
+
+    def marginal(name: str) -> float:
+        return statistics.median(figures[big][name]) - statistics.median(figures[small][name])
+
+    per_msg = big - small
     return {
-        "marginal_msgs_per_s": round((big - small) / (t_big - t_small)),
-        "wall_s": round(t_big, 2),
-        "redis_cpu_us_per_msg": round(cpu["redis"] / runs / big * 1e6, 1),
-        "workers_cpu_us_per_msg": round(cpu["workers"] / runs / big * 1e6, 1),
+        "marginal_msgs_per_s": round(per_msg / marginal("wall")),
+        "wall_s": round(statistics.median(figures[big]["wall"]), 2),
+        "scan_cpu_us_per_msg": round(marginal("scan") / per_msg * 1e6, 1),
+        "workers_cpu_us_per_msg": round(marginal("workers") / per_msg * 1e6, 1),
+        "redis_cpu_us_per_msg": round(marginal("redis") / per_msg * 1e6, 1),
     }
 
 
