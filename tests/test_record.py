@@ -150,3 +150,15 @@ def test_a_league_export_holds_only_that_league_and_trades_like_the_source_filte
     assert played.pop("as_of") <= source_trade.pop("as_of")
     assert played == source_trade
     assert played["positions"]  # college games were traded
+
+
+def test_duration_stops_a_recording_cleanly_with_what_it_had(tmp_path):
+    db = tmp_path / "short.db"
+    summary = ok_json(db, "record", "--sample", "--speed", "1", "--duration", "0.01", "--json")
+    files = sum(len(list((SAMPLE / v).glob("*.json"))) for v in VENUES)
+    lines = sum(len(stream_lines(SAMPLE, v)) for v in VENUES)
+    assert summary["status"] == "completed"
+    assert files <= summary["messages"] < files + lines  # the snapshots, and a second of stream
+    target = tmp_path / "short"
+    export(db, target)
+    assert ok_json(tmp_path / "s.db", "scan", "--replay", str(target), "--json")["games_matched"]
