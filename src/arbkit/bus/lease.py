@@ -109,6 +109,7 @@ class TradingLease:
         self._renew = self._redis.register_script(_RENEW)
         self._release = self._redis.register_script(_RELEASE)
         self._thread: threading.Thread | None = None
+        self._on_lost: Callable[[str], None] | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
 
@@ -264,9 +265,8 @@ class TradingLease:
                 return
             self.lost = why
         log.error("trading lease of %r lost: %s", self.account, why)
-        callback = getattr(self, "_on_lost", None)
-        if callback is not None:
-            callback(why)
+        if self._on_lost is not None:
+            self._on_lost(why)
 
     def stop(self) -> None:
         self._stop.set()

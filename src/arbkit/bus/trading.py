@@ -114,8 +114,11 @@ class BusTrading(Sink):
     # -- before the engine runs ----------------------------------------------------------------
 
     def acquire(self, progress: Callable[[str], None] | None = None) -> int:
-        """Wait for and take the account's lease; returns the fencing token."""
+        """Wait for and take the account's lease, and renew it from now on (a live run's
+        confirmation prompt may take longer than the lease); returns the fencing token."""
         token = self.lease.acquire(waiting=progress)
+        self._loop = asyncio.get_running_loop()
+        self.lease.keep(self._lost_from_thread)
         if progress is not None:
             progress(f"holding the trading lease of {self.lease.account!r} (token {token})")
         return token
@@ -134,11 +137,11 @@ class BusTrading(Sink):
         return remote
 
     def guard(self, trader: Trader) -> None:
-        """Fence the trader's journal with the lease and start renewing it."""
+        """Fence the trader's journal with the lease; a lease already lost halts it now."""
         self.trader = trader
         trader.journal.fence = self.lease.check
-        self._loop = asyncio.get_running_loop()
-        self.lease.keep(self._lost_from_thread)
+        if self.lease.lost is not None:
+            self._lease_lost(self.lease.lost)
 
     # -- the sink ------------------------------------------------------------------------------
 
