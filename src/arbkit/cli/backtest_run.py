@@ -180,7 +180,8 @@ def _serial(
 
     store = open_store(path, extra=get_migrations(pm))
     try:
-        return run_backtest(pm, store, spec, tick=bar.advance, on_total=total).report
+        tick = bar.advance if bar.enabled else None  # no counter without a bar to show it
+        return run_backtest(pm, store, spec, tick=tick, on_total=total).report
     finally:
         store.close()
 
@@ -199,7 +200,7 @@ def _parallel(
         initargs=(played, per_run, level),
     ) as pool:
         pairs = zip(specs, paths, strict=True)
-        futures = [pool.submit(_worker, spec, path) for spec, path in pairs]
+        futures = [pool.submit(_worker, spec, path, bar.enabled) for spec, path in pairs]
         pending = set(futures)
         while pending:
             _, pending = concurrent.futures.wait(pending, timeout=0.2)
@@ -263,7 +264,7 @@ def _total(messages: int | None) -> None:
         _per_run.value = messages
 
 
-def _worker(spec: BacktestSpec, path: Path) -> dict[str, Any]:
+def _worker(spec: BacktestSpec, path: Path, counted: bool) -> dict[str, Any]:
     """In a worker process: one backtest in its own database; an error as its one line."""
     from arbkit.plugins import make_plugin_manager
     from arbkit.registry import get_migrations
@@ -273,7 +274,8 @@ def _worker(spec: BacktestSpec, path: Path) -> dict[str, Any]:
         pm = make_plugin_manager()
         store = open_store(path, extra=get_migrations(pm))
         try:
-            result = run_backtest(pm, store, spec, tick=_tick, on_total=_total)
+            tick = _tick if counted else None
+            result = run_backtest(pm, store, spec, tick=tick, on_total=_total)
             return {"report": result.report}
         finally:
             store.close()
