@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -162,3 +167,38 @@ def test_duration_stops_a_recording_cleanly_with_what_it_had(tmp_path):
     target = tmp_path / "short"
     export(db, target)
     assert ok_json(tmp_path / "s.db", "scan", "--replay", str(target), "--json")["games_matched"]
+
+
+def test_ctrl_c_writes_what_was_queued_and_says_so(tmp_path):
+    """SIGINT (a user's Ctrl-C) ends the recording: the queue is written, the summary printed."""
+    db = tmp_path / "int.db"
+    command = [sys.executable, "-m", "arbkit", "--db", str(db), "record", "--sample"]
+    child = subprocess.Popen(
+        [*command, "--speed", "1", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not _chunks(db):  # the snapshots are in
+        time.sleep(0.1)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=30)
+    assert child.returncode == 130, err
+    assert "Interrupted." in err and "Traceback" not in err
+    summary = json.loads(out)
+    assert summary["status"] == "interrupted"
+    assert summary["messages"] == sum(count for (count,) in _chunks(db, "count"))
+    export(db, tmp_path / "part")  # what was recorded exports
+
+
+def _chunks(db: Path, column: str = "id") -> list[tuple]:
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(db, timeout=5)
+    try:
+        return conn.execute(f"SELECT {column} FROM recorded_chunks").fetchall()
+    except sqlite3.Error:
+        return []
+    finally:
+        conn.close()
