@@ -387,7 +387,9 @@ class PolymarketVenue(_Venue):
 
     async def fetch_books(self, markets: Sequence[Market]) -> dict[str, OrderBook]:
         tokens = [c.contract_id for m in markets for c in m.contracts]
-        on_body = (lambda body: self._record("books", body, "asset_id")) if self.tap else None
+        on_body = None
+        if self.tap is not None:
+            on_body = lambda body: self._record("books", body, "asset_id")  # noqa: E731
         return {book.contract_id: book for book in await self.clob.books(tokens, on_body=on_body)}
 
     def _record(self, kind: str, objects: Iterable[Any], key: str) -> None:
