@@ -56,6 +56,11 @@ def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def matcher_timeout(environ: Mapping[str, str]) -> float:
+    """``ARBKIT_MATCHER_TIMEOUT``: seconds a caller waits for the matching service (10)."""
+    return _seconds(environ, "ARBKIT_MATCHER_TIMEOUT", 10.0)
+
+
 def from_environment(url: str, book_id: str, environ: Mapping[str, str]) -> BusTrading:
     """``--bus`` for a trading book, tuned by ``ARBKIT_ACCOUNT``, ``ARBKIT_LEASE_SECONDS``
     (default 10) and ``ARBKIT_MATCHER_TIMEOUT`` (default 10)."""
@@ -64,7 +69,7 @@ def from_environment(url: str, book_id: str, environ: Mapping[str, str]) -> BusT
         url,
         account=lease_name(account, book_id),
         lease_ttl=_seconds(environ, "ARBKIT_LEASE_SECONDS", 10.0),
-        matcher_timeout=_seconds(environ, "ARBKIT_MATCHER_TIMEOUT", 10.0),
+        matcher_timeout=matcher_timeout(environ),
     )
 
 
