@@ -84,7 +84,13 @@ class Redis:
 
 
 class Workers:
+    """``count`` workers and, with them, the matching service every ``--bus`` scan asks."""
+
     def __init__(self, url: str, count: int, tmp: Path) -> None:
+        self.matcher = subprocess.Popen(
+            [*ARBKIT, "--db", str(tmp / "matcher.db"), "serve", "matcher", "--bus", url],
+            env=CHILD_ENV,
+        )
         self.processes = []
         for i in range(count):
             command = [*ARBKIT, "--db", str(tmp / f"w{i}.db"), "worker", "--bus", url, "--json"]
@@ -102,9 +108,9 @@ class Workers:
         return sum(cpu_seconds(p.pid) for p in self.processes)
 
     def stop(self) -> None:
-        for process in self.processes:
+        for process in [*self.processes, self.matcher]:
             process.terminate()
-        for process in self.processes:
+        for process in [*self.processes, self.matcher]:
             process.communicate(timeout=30)
 
 

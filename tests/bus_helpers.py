@@ -70,6 +70,22 @@ class WorkerProcess:
         return out + err
 
 
+class MatcherProcess:
+    """``arbkit serve matcher``: the one matcher every ``--bus`` scan asks."""
+
+    def __init__(self, url: str, db: Path) -> None:
+        command = arbkit(db, "serve", "matcher", "--bus", url)
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.terminate()
+        out, err = self.process.communicate(timeout=20)
+        return out + err
+
+
 def scan(db: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     command = arbkit(db, "scan", *args)
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)

@@ -17,7 +17,15 @@ from pathlib import Path
 
 import pytest
 import redis
-from bus_helpers import WorkerProcess, by_game, loadgen, scan, start_scan, wait_until
+from bus_helpers import (
+    MatcherProcess,
+    WorkerProcess,
+    by_game,
+    loadgen,
+    scan,
+    start_scan,
+    wait_until,
+)
 from redis_helpers import RedisServer, redis_server  # noqa: F401
 
 GAMES, MESSAGES, WINDOWS = 12, 4000, 10
@@ -44,6 +52,7 @@ def test_a_killed_workers_games_are_taken_over(
     tmp_path: Path,
 ) -> None:
     out, key, single = load
+    matcher = MatcherProcess(redis_server.url, tmp_path / "matcher.db")
     workers = [
         WorkerProcess(redis_server.url, f"w{i}", tmp_path / f"w{i}.db", snapshot_every=40)
         for i in (1, 2)
@@ -65,6 +74,7 @@ def test_a_killed_workers_games_are_taken_over(
         if run.poll() is None:
             run.kill()
         said = {w.name: w.stop() for w in workers if w.process.poll() is None}
+        matcher.stop()
     assert run.returncode == 0, stderr
     (survivor_said,) = said.values()
     stats = json.loads(survivor_said.splitlines()[-1])
@@ -82,6 +92,7 @@ def test_a_redis_restart_fails_the_run_with_one_line(
     tmp_path: Path,
 ) -> None:
     out, _key, _single = load
+    matcher = MatcherProcess(redis_server.url, tmp_path / "matcher.db")
     workers = [WorkerProcess(redis_server.url, f"w{i}", tmp_path / f"w{i}.db") for i in (1, 2)]
     db = tmp_path / "bus.db"
     args = ["--replay", str(out), "--watch", "--json", "--lookahead", "0", "--speed", "1"]
@@ -109,3 +120,4 @@ def test_a_redis_restart_fails_the_run_with_one_line(
             run.kill()
         for worker in workers:
             worker.stop()
+        matcher.stop()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from bus_helpers import WorkerProcess, by_game, loadgen, scan
+from bus_helpers import MatcherProcess, WorkerProcess, by_game, loadgen, scan
 from redis_helpers import RedisServer, redis_server  # noqa: F401
 
 from arbkit.recordings import sample_dir
@@ -30,10 +30,13 @@ def workers(
     redis_server: RedisServer,  # noqa: F811
     tmp_path: Path,
 ) -> Iterator[list[WorkerProcess]]:
+    """Two workers and the matching service."""
+    matcher = MatcherProcess(redis_server.url, tmp_path / "matcher.db")
     started = [WorkerProcess(redis_server.url, f"w{i}", tmp_path / f"w{i}.db") for i in (1, 2)]
     yield started
     for worker in started:
         worker.stop()
+    matcher.stop()
 
 
 def test_watch_over_the_bus_reports_what_one_process_reports(

@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from bus_helpers import MatcherProcess
 from redis_helpers import RedisServer, redis_server  # noqa: F401
 
 from arbkit.bus import streams
@@ -127,11 +129,16 @@ async def test_a_paused_worker_cannot_report_a_taken_over_game_twice(
 async def test_without_workers_the_run_fails_with_one_line(
     redis_server: RedisServer,  # noqa: F811
     pm: Any,
+    tmp_path: Path,
 ) -> None:
     engine = build_engine(pm, EngineSettings(sample=True))
     link = await attach_bus(engine, redis_server.url, pm, stall_seconds=0.3)
-    with pytest.raises(BusError, match=r"no worker committed .* is `arbkit worker --bus"):
-        await engine.run(watch=True)
+    matcher = MatcherProcess(redis_server.url, tmp_path / "matcher.db")
+    try:
+        with pytest.raises(BusError, match=r"no worker committed .* is `arbkit worker --bus"):
+            await engine.run(watch=True)
+    finally:
+        matcher.stop()
     assert link.failure is None  # it was the run's own wait, not a lost bus
     assert engine.end is not None and engine.end.status.value == "failed"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -24,6 +25,7 @@ from arbkit.bus import streams
 from arbkit.bus.codec import Codec, book_to_wire, plugin_packages
 from arbkit.bus.wire import BusError, connect, decode, encode, redact_url
 from arbkit.engine.sinks import RunStatus, Sink
+from arbkit.errors import ConfigError
 from arbkit.fees import FeeModel
 from arbkit.models import Market, MatchResult, OrderBook
 from arbkit.scan.orchestrator import Scanner
@@ -43,6 +45,8 @@ FLUSH_BATCH = 256
 FLUSH_SECONDS = 0.002
 #: with work outstanding and no worker commit for this long, the run fails (no workers?)
 STALL_SECONDS = 30.0
+#: seconds a match request may take before the matching service counts as down
+MATCHER_TIMEOUT = 10.0
 
 
 class BusLink:
@@ -74,6 +78,7 @@ class BusLink:
         self.active: set[str] = set()  #: assigned games not yet stopped or released
         self.shards: dict[str, RemoteShard] = {}
         self.failure: BaseException | None = None
+        self.matcher: Any = None  #: the matching service's client, closed with the run
         self.engine: Engine | None = None
         self.dispatch: Callable[[Change], None] = lambda change: None
         self.latencies: list[float] | None = [] if measure else None  #: seconds, book → commit
@@ -193,6 +198,8 @@ class BusLink:
         self.active.clear()
 
     async def _cleanup(self) -> None:
+        if self.matcher is not None:
+            self.matcher.close()
         keys = [self.keys.meta, self.keys.alive, self.keys.changes, self.keys.progress]
         keys += [self.keys.snapshots, *(self.keys.game(g) for g in self.sent)]
         try:
@@ -461,6 +468,7 @@ async def attach_bus(
     link = BusLink(connect(url), redact_url(url), Codec(plugin_packages(pm)), **options)
     link.engine = engine
     engine.scanner = BusScanner.replacing(engine.scanner, link)
+    link.matcher = use_remote_matcher(engine, url, os.environ)
     engine.session = BusSession(engine.session, link, one_shot=one_shot)  # type: ignore[assignment]
     engine.attach(BusSink(link))
     await link.open(engine.scanner.strategies)
@@ -471,12 +479,23 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at is not None else None
 
 
-def bus_matcher(url: str, local: Any) -> Any:
-    """The matcher a ``--bus`` orchestrator uses.
+def use_remote_matcher(engine: Engine, url: str, environ: Mapping[str, str]) -> Any:
+    """Under ``--bus`` the engine asks the one matching service (``arbkit serve matcher``),
+    never a matcher of its own. While the service cannot answer (its circuit breaker is open),
+    the games already watched are kept and no new game is added.
 
-    SEAM (issue 16, helper F2): under ``--bus`` every process must ask the one matching service
-    (``arbkit serve matcher``) through ``arbkit.bus.matcher.RemoteMatcher(url, timeout=...)``,
-    never a local matcher. Until that client is committed this returns the local matcher the
-    engine was built with; swap the body for the RemoteMatcher once it lands.
+    ``ARBKIT_MATCHER_TIMEOUT`` (seconds, default 10) is how long a request may take.
     """
-    return local
+    from arbkit.bus.matcher import RemoteMatcher
+    from arbkit.bus.trading import KeepWatching
+
+    text = environ.get("ARBKIT_MATCHER_TIMEOUT", "").strip() or str(MATCHER_TIMEOUT)
+    try:
+        timeout = float(text)
+    except ValueError:
+        timeout = -1.0
+    if not 0 < timeout < 3600:
+        raise ConfigError(f"ARBKIT_MATCHER_TIMEOUT={text!r}: seconds, more than 0")
+    remote = RemoteMatcher(url, timeout=timeout, min_confidence=engine.options.min_confidence)
+    engine.scanner.matcher = KeepWatching(remote, lambda: engine.scanner.matches)
+    return remote

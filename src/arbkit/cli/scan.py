@@ -101,7 +101,8 @@ def register(cli: click.Group) -> None:
           arbkit scan --sample --json
           arbkit scan --sample --watch
           arbkit scan --league nba --min-edge 0.01
-          arbkit scan --replay DIR --watch --bus redis://127.0.0.1:6379/0   (with `arbkit worker`)
+          arbkit scan --replay DIR --watch --bus redis://127.0.0.1:6379/0
+              (with `arbkit worker` and `arbkit serve matcher` on that Redis)
         """
         if opts["no_store"] and opts["record"]:
             raise click.UsageError("--record writes to the database: not with --no-store")

@@ -108,13 +108,13 @@ class ScanRun:
             self.store.check()  # a failed write is an error, after the results were printed
 
     async def _attach_bus(self, engine: Engine) -> Any:
-        """``--bus``: the engine orchestrates, its shards run on ``arbkit worker`` processes."""
+        """``--bus``: the engine orchestrates, its shards run on ``arbkit worker`` processes and
+        it matches through ``arbkit serve matcher``."""
         url = self.opts.get("bus")
         if url is None:
             return None
-        from arbkit.bus.orchestrator import attach_bus, bus_matcher
+        from arbkit.bus.orchestrator import attach_bus
 
-        engine.scanner.matcher = bus_matcher(url, engine.scanner.matcher)
         return await attach_bus(
             engine, url, self.state.plugin_manager, one_shot=not self.opts["watch"]
         )
