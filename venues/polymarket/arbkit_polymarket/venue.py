@@ -7,6 +7,7 @@ import time
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -387,9 +388,7 @@ class PolymarketVenue(_Venue):
 
     async def fetch_books(self, markets: Sequence[Market]) -> dict[str, OrderBook]:
         tokens = [c.contract_id for m in markets for c in m.contracts]
-        on_body = None
-        if self.tap is not None:
-            on_body = lambda body: self._record("books", body, "asset_id")  # noqa: E731
+        on_body = None if self.tap is None else partial(self._record, "books", key="asset_id")
         return {book.contract_id: book for book in await self.clob.books(tokens, on_body=on_body)}
 
     def _record(self, kind: str, objects: Iterable[Any], key: str) -> None:
