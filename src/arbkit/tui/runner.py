@@ -124,12 +124,12 @@ class EngineRunner:
         return True
 
     def toggle_pause(self) -> bool:
-        """Pause or go on; returns whether it is paused now."""
+        """Pause (at the next stream event) or go on; returns whether it will be paused."""
         if self.paused:
             self.paused = False
-        else:
-            self.submit(lambda runner: runner._request_pause())
-        return not self.paused
+            return False
+        self.submit(lambda runner: runner._request_pause())
+        return True
 
     def stop(self, timeout: float = 15.0) -> None:
         """End the run (as Ctrl-C would) and wait for the engine thread to close it."""
@@ -167,15 +167,46 @@ class EngineRunner:
             self.done.set()
 
     async def _run(self) -> None:
-        from arbkit.engine import HookSink, RunStatus, StoreSink, build_engine
+        """Build the pipeline, play it until its stream ends or it is stopped, report."""
+        from arbkit.cli.tradeview import final_report
+        from arbkit.engine import RunStatus
+
+        self._loop = asyncio.get_running_loop()
+        self._main = asyncio.current_task()
+        engine, trader, store_sink = await self._build()
+        publisher = asyncio.create_task(self._publisher())
+        timers = asyncio.create_task(self._live_timers()) if engine.session.live else None
+        try:
+            if not self._stopping:
+                self._running = True
+                await engine.run(watch=True)
+        except asyncio.CancelledError:
+            if engine.end is None:
+                raise
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()  # stopped on purpose: the run was closed cleanly
+        finally:
+            self._running = False
+            publisher.cancel()
+            if timers is not None:
+                timers.cancel()
+        trader.settle_up()
+        self.report = final_report(trader)
+        store_sink.check()
+        if engine.end is not None and engine.end.status is RunStatus.FAILED:
+            raise ArbkitError(engine.end.reason)
+
+    async def _build(self) -> tuple[Engine, Trader, Any]:
+        """The store, the engine, its hook and store sinks, the trader and the dashboard sink:
+        what ``arbkit trade`` builds, with the dashboard where it has its status line."""
+        from arbkit.engine import HookSink, StoreSink, build_engine
         from arbkit.registry import get_migrations
         from arbkit.store import open_store
         from arbkit.trading.books import choose_book
         from arbkit.trading.killswitch import KillSwitch
         from arbkit.trading.setup import build_trader
 
-        self._loop = asyncio.get_running_loop()
-        self._main = asyncio.current_task()
         settings = self.settings
         mode = settings.trade.mode
         store = self.store = open_store(settings.db_path, extra=get_migrations(self.pm))
@@ -215,30 +246,7 @@ class EngineRunner:
         sink.checkpoint = self._checkpoint
         engine.attach(sink)
         self.engine, self.trader, self.sink = engine, trader, sink
-        publisher = asyncio.create_task(self._publisher())
-        timers = asyncio.create_task(self._live_timers()) if engine.session.live else None
-        try:
-            if not self._stopping:
-                self._running = True
-                await engine.run(watch=True)
-        except asyncio.CancelledError:
-            if engine.end is None:
-                raise
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()
-        finally:
-            self._running = False
-            publisher.cancel()
-            if timers is not None:
-                timers.cancel()
-        trader.settle_up()
-        from arbkit.cli.tradeview import final_report
-
-        self.report = final_report(trader)
-        store_sink.check()
-        if engine.end is not None and engine.end.status is RunStatus.FAILED:
-            raise ArbkitError(engine.end.reason)
+        return engine, trader, store_sink
 
     async def _live_limits(self, engine: Engine, trade: TradeSettings) -> Any:
         """Live: each venue's cash is the bankroll (what ``arbkit trade --live`` reads)."""

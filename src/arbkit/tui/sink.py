@@ -206,7 +206,6 @@ class DashboardSink(Sink):
                     if book is not None:
                         books[leg.contract_id] = book
         realized, unrealized = trader.pnl_now()
-        status = trader.status()
         self._collect_risk_events()
         return Snapshot(
             version=self.version,
@@ -226,7 +225,7 @@ class DashboardSink(Sink):
             pnl_series=tuple(self._pnl),
             orders=self._orders(),
             log=tuple(self.log.entries),
-            seen=int(status["seen"]),  # type: ignore[call-overload]
+            seen=len(trader.seen),
             taken=trader.taken,
             rejected=dict(trader.rejections),
             note=self.note,

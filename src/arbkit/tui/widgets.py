@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -142,9 +143,13 @@ class ChoiceDialog(ModalScreen[str | None]):
 
 
 class OrderedTable(DataTable[Any]):
-    """A row-cursor table redrawn from ``(key, cells)`` rows: cells that changed are updated
-    in place, and the rows are rebuilt only when their order changed; the cursor stays on the
-    row it was on."""
+    """A row-cursor table redrawn from ``(key, cells)`` rows, the cursor kept on its row.
+
+    Cells that changed are updated in place while the rows keep their order and every column
+    its width; otherwise the table is rebuilt with each column exactly as wide as its widest
+    cell now. Widths therefore depend only on what is shown, never on what was shown before (a
+    table that only grew would draw the same data differently after a different history).
+    """
 
     #: rows as tall as their tallest cell (legs one per line); False: one line each
     TALL_ROWS = False
@@ -153,18 +158,16 @@ class OrderedTable(DataTable[Any]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self._keys: list[str] = []
         self._cells: dict[str, tuple[Any, ...]] = {}
-        self._columns: tuple[str, ...] = ()
+        self._labels: tuple[tuple[str, str], ...] = ()
+        self._widths: tuple[int, ...] = ()
 
     def set_columns(self, columns: Sequence[tuple[str, str]]) -> None:
         """``(key, label)`` pairs; a different set clears the table."""
-        keys = tuple(key for key, _label in columns)
-        if keys == self._columns:
+        labels = tuple(columns)
+        if labels == self._labels:
             return
-        self.clear(columns=True)
-        for key, label in columns:
-            self.add_column(label, key=key)
-        self._columns = keys
-        self._keys, self._cells = [], {}
+        self._labels = labels
+        self._rebuild([], tuple(cell_len(label) for _key, label in labels))
 
     @property
     def selected_key(self) -> str | None:
@@ -178,25 +181,44 @@ class OrderedTable(DataTable[Any]):
 
     def show_rows(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
         keys = [key for key, _cells in rows]
-        if keys != self._keys:
-            selected = self.selected_key
-            self.clear()
-            for key, cells in rows:
-                self.add_row(*cells, key=key, height=None if self.TALL_ROWS else 1)
-            self._keys = keys
-            self._cells = {key: _signature(cells) for key, cells in rows}
-            if selected in self._cells:
-                self.move_cursor(row=keys.index(selected), animate=False)
+        widths = self._needed(rows)
+        if keys != self._keys or widths != self._widths:
+            self._rebuild(rows, widths)
             return
         for key, cells in rows:
-            before = self._cells.get(key, ())
+            before = self._cells[key]
             after = _signature(cells)
             if before == after:
                 continue
             for column, cell in enumerate(cells):
-                if column >= len(before) or before[column] != after[column]:
-                    self.update_cell(key, self._columns[column], cell, update_width=True)
+                if before[column] != after[column]:
+                    self.update_cell(key, self._labels[column][0], cell)
             self._cells[key] = after
+
+    def _needed(self, rows: Sequence[tuple[str, tuple[Any, ...]]]) -> tuple[int, ...]:
+        """Each column's width: its label's or its widest cell line's."""
+        widths = [cell_len(label) for _key, label in self._labels]
+        for _key, cells in rows:
+            for column, cell in enumerate(cells):
+                text = cell.plain if isinstance(cell, Text) else str(cell)
+                widest = max((cell_len(line) for line in text.split("\n")), default=0)
+                widths[column] = max(widths[column], widest)
+        return tuple(widths)
+
+    def _rebuild(
+        self, rows: Sequence[tuple[str, tuple[Any, ...]]], widths: tuple[int, ...]
+    ) -> None:
+        selected = self.selected_key
+        self.clear(columns=True)
+        for (key, label), width in zip(self._labels, widths, strict=True):
+            self.add_column(label, key=key, width=width)
+        for key, cells in rows:
+            self.add_row(*cells, key=key, height=None if self.TALL_ROWS else 1)
+        self._keys = [key for key, _cells in rows]
+        self._cells = {key: _signature(cells) for key, cells in rows}
+        self._widths = widths
+        if selected in self._cells:
+            self.move_cursor(row=self._keys.index(selected), animate=False)
 
 
 def _signature(cells: Sequence[Any]) -> tuple[Any, ...]:
