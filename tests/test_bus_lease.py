@@ -262,3 +262,21 @@ def test_a_paused_holder_is_fenced_off_after_its_lease_moved_on(
     runs = orders_by_run(db)
     first_standby = runs.index("standby")
     assert runs[first_standby:] == ["standby"] * 3  # nothing from the paused one after it
+
+
+def test_trade_bus_refusals_are_one_line(invoke: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from arbkit.bus.wire import BusError
+    from arbkit.errors import ConfigError
+
+    result = invoke(["trade", "--sample", "--bus", "redis://127.0.0.1:1/0"])
+    assert isinstance(result.exception, BusError)  # main() prints it as one line
+    assert "the trading lease: the bus is unreachable" in str(result.exception)
+    monkeypatch.setenv("ARBKIT_LEASE_SECONDS", "soon")
+    result = invoke(["trade", "--sample", "--bus", "redis://127.0.0.1:1/0"])
+    assert isinstance(result.exception, ConfigError)
+    assert (
+        str(result.exception)
+        == "ARBKIT_LEASE_SECONDS='soon': expected a positive number of seconds"
+    )
+    result = invoke(["trade", "--sample", "--bus", "http://127.0.0.1:1"])
+    assert result.exit_code == 2 and "not a redis:// URL" in result.output
