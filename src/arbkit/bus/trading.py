@@ -157,9 +157,6 @@ class BusTrading(Sink):
         if not self._halted and not self.lease.held and self.trader is not None:
             self._lease_lost(self.lease.lost or f"not renewed within {self.lease.ttl:g} s")
 
-    def finished(self, engine: Engine, end: Any) -> None:
-        self.lease.stop()
-
     # -- reactions -----------------------------------------------------------------------------
 
     def _lost_from_thread(self, why: str) -> None:
