@@ -16,7 +16,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from arbkit.bus.lease import TradingLease
 from arbkit.bus.matcher import MatcherUnavailable, RemoteMatcher
