@@ -113,7 +113,8 @@ class ArbkitApp(App[None]):
         for extra in self.extensions.screens:
             self.install_screen(extra.factory(), extra.name)
         self.push_screen("opportunities")
-        self.runner.start()
+        # A thread worker: the engine gets a loop of its own, the UI's never waits for it.
+        self.run_worker(self.runner.run, name="engine", group="engine", thread=True)
 
     def on_unmount(self) -> None:
         self.runner.stop()

@@ -1,4 +1,4 @@
-"""The engine behind the dashboard, on a thread of its own: the UI never waits for it.
+"""The engine behind the dashboard, in a textual thread worker: the UI never waits for it.
 
 The runner builds exactly what ``arbkit trade`` builds — the engine, the store and hook sinks,
 the trader from :func:`arbkit.trading.setup.build_trader` (paper unless asked for live), the
@@ -100,12 +100,9 @@ class EngineRunner:
         self._main: asyncio.Task[Any] | None = None
         self._running = False
         self._stopping = False
-        self._thread = threading.Thread(target=self._thread_main, name="arbkit-engine", daemon=True)
+        self._started = threading.Event()
 
     # -- the app's side ------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._thread.start()
 
     def now(self) -> datetime | None:
         return self.engine.now() if self.engine is not None else None
@@ -141,12 +138,15 @@ class EngineRunner:
                 loop.call_soon_threadsafe(self._cancel)
             except RuntimeError:
                 pass
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        if self._started.is_set():
+            self.done.wait(timeout)
 
     # -- the engine thread ---------------------------------------------------------------------
 
-    def _thread_main(self) -> None:
+    def run(self) -> None:
+        """The engine thread's body (the app runs it as a thread worker): its own asyncio
+        loop, from building the pipeline to closing the store."""
+        self._started.set()
         try:
             asyncio.run(self._run())
         except asyncio.CancelledError:
