@@ -16,7 +16,8 @@ from textual.screen import ModalScreen
 from tui_helpers import paused, paused_sample_app, until, venues_pm
 
 from arbkit.plugins import ArbkitPluginManager
-from arbkit.tui.app import SCREENS, SnapshotReady
+from arbkit.tui.app import SCREENS
+from arbkit.tui.messages import SnapshotReady
 from arbkit.tui.model import RowState
 from arbkit.tui.screens.matches import MatchesScreen, MatchTable
 from arbkit.tui.screens.opportunities import OpportunitiesScreen, OpportunityTable

@@ -15,7 +15,7 @@ from attrs import evolve
 from tui_helpers import SIZE, paused, paused_sample_app, until, venues_pm
 
 from arbkit.plugins import ArbkitPluginManager
-from arbkit.tui.app import SnapshotReady
+from arbkit.tui.messages import SnapshotReady
 
 __all__ = ["venues_pm"]  # the fixture, imported for pytest
 

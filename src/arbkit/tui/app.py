@@ -16,13 +16,13 @@ from typing import Any, ClassVar
 import pluggy
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.message import Message
 from textual.screen import Screen
 
 from arbkit.matching.overrides import CONFIRM, REJECT
 from arbkit.models import Relation
 from arbkit.secrets import RedactingFilter
-from arbkit.tui.model import MatchRow, Snapshot, starting
+from arbkit.tui.messages import SnapshotReady
+from arbkit.tui.model import MatchRow, starting
 from arbkit.tui.plugins import TuiExtensions, tui_extensions
 from arbkit.tui.runner import EngineRunner, TuiSettings
 from arbkit.tui.screens.base import DashboardScreen
@@ -42,17 +42,6 @@ SCREENS = (
     ("orders", "4"),
     ("log", "5"),
 )
-
-
-class SnapshotReady(Message):
-    """A new snapshot from the engine thread; one not yet handled is replaced by a newer one."""
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        super().__init__()
-        self.snapshot = snapshot
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, SnapshotReady)
 
 
 class ArbkitApp(App[None]):
