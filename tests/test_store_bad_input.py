@@ -250,6 +250,7 @@ def test_two_processes_open_a_fresh_database_at_once(tmp_path: Path) -> None:
         "m002_runs_and_changes",
         "m003_trading",
         "m004_trading_books",
+        "m005_recordings",
     ]  # each once
 
 
