@@ -11,8 +11,6 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from rich.console import Group
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -100,6 +98,7 @@ class OpportunitiesScreen(DashboardScreen):
         self.reverse = True
         self._rows: dict[str, OpportunityRow] = {}
         self._books: dict[str, OrderBook] = {}
+        self._detail_shown: object = None  #: what the detail pane was drawn from
 
     def compose_body(self) -> ComposeResult:
         yield OpportunityTable(id="opportunities")
@@ -192,85 +191,106 @@ class OpportunitiesScreen(DashboardScreen):
         self._draw_detail(str(event.row_key.value) if event.row_key.value else None)
 
     def _draw_detail(self, key: str | None) -> None:
-        body = self.query_one("#detail-body", Static)
+        """Draw the pane only when what it shows changed: laying out its tables is the most
+        expensive drawing the dashboard does."""
         row = self._rows.get(key) if key else None
+        books = (
+            ()
+            if row is None
+            else tuple(self._books.get(leg.contract_id) for leg in row.opportunity.legs)
+        )
+        shown = (row, books)
+        if shown == self._detail_shown:
+            return
+        self._detail_shown = shown
+        body = self.query_one("#detail-body", Static)
         if row is None:
             body.update(Text("No opportunity selected.", style="dim"))
             return
         body.update(detail(row, self._books))
 
 
-def detail(row: OpportunityRow, books: dict[str, OrderBook]) -> Group:
-    """Both (all) legs' books side by side, then the edge arithmetic of the opportunity."""
+#: one leg's book block: "bid size    bid    ask  ask size", then a gap to the next leg
+_BLOCK = "{:>10} {:>6} {:>6} {:>10}"
+_GAP = "    "
+
+
+def detail(row: OpportunityRow, books: dict[str, OrderBook]) -> Text:
+    """Both (all) legs' books side by side, then the edge arithmetic of the opportunity.
+
+    Written as plain columns of text, not Rich tables: the pane is redrawn whenever one of its
+    books moves, and laying tables out cost more than everything else on the screen.
+    """
     o = row.opportunity
-    side_by_side = Table.grid(padding=(0, 4))
-    for _leg in o.legs:
-        side_by_side.add_column()
-    side_by_side.add_row(*(_book(leg, books.get(leg.contract_id)) for leg in o.legs))
-    sums = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    for label, right in (
-        ("leg", False),
-        ("venue", False),
-        ("outcome", False),
-        ("size", True),
-        ("avg price", True),
-        ("worst", True),
-        ("notional", True),
-        ("fee", True),
-    ):
-        sums.add_column(label, justify="right" if right else "left")
+    out = Text()
+    out.append(o.title, style="bold")
+    out.append("\n")
+    width = len(_BLOCK.format("", "", "", ""))
+    titles = [clip(f"{leg.venue} · {leg.outcome}", width).ljust(width) for leg in o.legs]
+    out.append(_GAP.join(titles) + "\n", style="italic")
+    headers = [_BLOCK.format("bid size", "bid", "ask", "ask size") for _leg in o.legs]
+    out.append(_GAP.join(headers) + "\n", style="bold")
+    for depth in range(BOOK_DEPTH):
+        for index, leg in enumerate(o.legs):
+            if index:
+                out.append(_GAP)
+            _book_line(out, leg, books.get(leg.contract_id), depth)
+        out.append("\n")
+    doubtful = [leg.venue for leg in o.legs if not _continuous(books.get(leg.contract_id))]
+    if doubtful:
+        out.append(f"continuity in doubt: {', '.join(doubtful)}\n", style="bold")
+    out.append("\n")
+    line = "{:<4} {:<11} {:<14} {:>8} {:>10} {:>6} {:>10} {:>8}\n"
+    out.append(
+        line.format("leg", "venue", "outcome", "size", "avg price", "worst", "notional", "fee"),
+        style="bold",
+    )
     fees = sum((leg.fee for leg in o.legs), Decimal(0))
     for index, leg in enumerate(o.legs, 1):
-        sums.add_row(
-            str(index),
-            leg.venue,
-            leg.outcome,
-            num(leg.size),
-            price(leg.price),
-            num(leg.worst_price),
-            money(leg.notional),
-            money(leg.fee),
+        out.append(
+            line.format(
+                index,
+                clip(leg.venue, 11),
+                clip(leg.outcome, 14),
+                num(leg.size),
+                price(leg.price),
+                num(leg.worst_price),
+                money(leg.notional),
+                money(leg.fee),
+            )
         )
     fee_each = fees / o.size if o.size else Decimal(0)
-    arithmetic = Text.assemble(
-        ("payout ", "bold"),
-        f"{money(o.payout)}  −  ",
-        ("cost ", "bold"),
-        f"{money(o.cost)} (notional + {money(fees)} fees)  =  ",
-        ("profit ", "bold"),
-        f"{money(o.expected_profit)}\n",
-        ("per contract: gross ", "bold"),
-        f"{price(o.gross_edge)}  −  fees {price(fee_each)}  →  ",
-        ("net ", "bold"),
-        f"{price(o.net_edge)}   (confidence {o.confidence:.2f}, {o.strategy}, {row.state.value})",
-    )
-    return Group(Text(o.title, style="bold"), side_by_side, Text(""), sums, Text(""), arithmetic)
-
-
-def _book(leg: Any, book: OrderBook | None) -> Table:
-    table = Table(
-        title=f"{leg.venue} · {leg.outcome}",
-        title_justify="left",
-        box=None,
-        pad_edge=False,
-        show_edge=False,
-        header_style="bold",
-    )
-    for label in ("bid size", "bid", "ask", "ask size"):
-        table.add_column(label, justify="right")
-    if book is None:
-        table.add_row("-", "-", "-", "-")
-        return table
-    for depth in range(BOOK_DEPTH):
-        bid = book.bids[depth] if depth < len(book.bids) else None
-        ask = book.asks[depth] if depth < len(book.asks) else None
-        walked = ask is not None and ask[0] <= leg.worst_price
-        table.add_row(
-            num(bid[1]) if bid else "",
-            price(bid[0], 3) if bid else "",
-            Text(price(ask[0], 3), style="bold" if walked else "") if ask else "",
-            num(ask[1]) if ask else "",
+    out.append("\n")
+    out.append_text(
+        Text.assemble(
+            ("payout ", "bold"),
+            f"{money(o.payout)}  −  ",
+            ("cost ", "bold"),
+            f"{money(o.cost)} (notional + {money(fees)} fees)  =  ",
+            ("profit ", "bold"),
+            f"{money(o.expected_profit)}\n",
+            ("per contract: gross ", "bold"),
+            f"{price(o.gross_edge)}  −  fees {price(fee_each)}  →  ",
+            ("net ", "bold"),
+            f"{price(o.net_edge)}   (confidence {o.confidence:.2f}, {o.strategy}, "
+            f"{row.state.value})",
         )
-    if not book.continuous:
-        table.caption = "continuity in doubt"
-    return table
+    )
+    return out
+
+
+def _continuous(book: OrderBook | None) -> bool:
+    return book is None or book.continuous
+
+
+def _book_line(out: Text, leg: Any, book: OrderBook | None, depth: int) -> None:
+    """One level of one leg's book; the ask levels the leg's size walks through in bold."""
+    bid = book.bids[depth] if book is not None and depth < len(book.bids) else None
+    ask = book.asks[depth] if book is not None and depth < len(book.asks) else None
+    if book is None and depth == 0:
+        out.append(_BLOCK.format("-", "-", "-", "-"))
+        return
+    out.append(f"{num(bid[1]) if bid else '':>10} {price(bid[0], 3) if bid else '':>6} ")
+    walked = ask is not None and ask[0] <= leg.worst_price
+    out.append(f"{price(ask[0], 3) if ask else '':>6}", style="bold" if walked else "")
+    out.append(f" {num(ask[1]) if ask else '':>10}")
