@@ -15,7 +15,9 @@ from attrs import evolve
 from textual.screen import ModalScreen
 from tui_helpers import paused, paused_sample_app, until, venues_pm
 
+from arbkit.engine.build import EngineSettings
 from arbkit.plugins import ArbkitPluginManager
+from arbkit.tui import TuiSettings, make_app
 from arbkit.tui.app import SCREENS
 from arbkit.tui.messages import SnapshotReady
 from arbkit.tui.model import RowState
@@ -254,6 +256,19 @@ async def test_halt_resume_live_badge_the_end_and_the_log(
         assert app.runner.report is not None and app.runner.report["mode"] == "paper"
         assert len(app.snapshot.pnl_series) > 3
         await _log_filters(pilot)
+
+
+async def test_a_run_that_cannot_start_says_why(
+    venues_pm: ArbkitPluginManager, tmp_path: Path
+) -> None:
+    settings = TuiSettings(engine=EngineSettings(replay_dir=tmp_path / "missing", speed=0))
+    app = make_app(venues_pm, settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshot.phase == "failed")
+        assert app.runner.error and "missing" in app.runner.error
+        assert app.snapshot.note == app.runner.error
+        assert "FAILED" in str(app.screen.query_one(StatusBar).render())
+        assert any(e.level == "ERROR" for e in app.snapshot.log)
 
 
 @pytest.mark.parametrize("args", [["--sample", "--live"], ["--sample", "--replay", "."]])

@@ -28,7 +28,7 @@ from arbkit.engine.build import EngineSettings
 from arbkit.errors import ArbkitError
 from arbkit.trading.model import Mode
 from arbkit.trading.setup import TradeSettings
-from arbkit.tui.model import Snapshot
+from arbkit.tui.model import Snapshot, starting
 from arbkit.tui.sink import DashboardSink, LogCapture
 
 if TYPE_CHECKING:
@@ -281,6 +281,12 @@ class EngineRunner:
     def _publish_now(self) -> None:
         if self.sink is not None:
             self.publish(self.sink.snapshot(paused=self.paused))
+        elif self.error is not None:  # it failed before the pipeline existed: say why
+            settings = self.settings
+            failed = starting(settings.trade.mode.value, settings.engine.source)
+            self.publish(
+                evolve(failed, phase="failed", note=self.error, log=tuple(self.capture.entries))
+            )
 
     def _drain(self) -> None:
         while True:
