@@ -230,7 +230,12 @@ async def test_halt_resume_live_badge_the_end_and_the_log(
         await pilot.press("y")
         await until(pilot, lambda: app.snapshot.risk == "halted")
         assert switch.exists()  # the same file `arbkit halt` writes
-        assert "HALTED" in str(app.screen.query_one(StatusBar).render())
+        header = str(app.screen.query_one(StatusBar).render())
+        assert "HALTED" in header and "kill switch: halted from arbkit tui" in header
+        await until(pilot, lambda: any("(arbkit tui)" in e.message for e in app.snapshot.log))
+        with _db(isolated_user_dir) as db:
+            stored = db.execute("select state, source from risk_events").fetchall()
+        assert ("halted", "arbkit tui") in stored
         await pilot.press("r")
         await pilot.pause()
         await pilot.press("y")

@@ -291,8 +291,14 @@ def _halt(runner: EngineRunner) -> None:
     switch = runner.trader.gate.kill_switch
     if switch is None:
         raise RuntimeError("this trader has no kill switch")
-    switch.trip("halted from arbkit tui")
-    runner.capture.add("WARNING", "risk", "kill switch tripped from the dashboard")
+    reason = "halted from arbkit tui"
+    switch.trip(reason)
+    assert runner.engine is not None
+    # as `arbkit halt` does: the halt is on record even if no entry is asked for meanwhile
+    trader = runner.trader
+    trader.records.risk_event(
+        at=runner.engine.now(), state="halted", reason=reason, source="arbkit tui", mode=trader.mode
+    )
 
 
 def _resume(runner: EngineRunner) -> None:

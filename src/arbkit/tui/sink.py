@@ -114,13 +114,16 @@ class DashboardSink(Sink):
         self._pnl: deque[Decimal] = deque(maxlen=PNL_POINTS)
         self._next_point: datetime | None = None
         self._matches: tuple[MatchRow, ...] = ()
-        self._risk_seen = 0
+        self._risk_seen = 0  #: the last risk_events row logged
+        self._risk_note = ""  #: why the gate last halted or reduced
         self._trades: dict[str, tuple[str, str]] = {}  #: trade id -> (state, last detail)
 
     # -- the engine sink ---------------------------------------------------------------------
 
     def started(self, engine: Engine) -> None:
         self.engine = engine
+        latest = self.trader.journal.db.execute("SELECT max(id) FROM risk_events").fetchone()
+        self._risk_seen = latest[0] or 0  # earlier runs' events are not this run's
         self.phase = "running"
         self.refresh_matches()
         self._next_point = engine.now()
@@ -278,17 +281,22 @@ class DashboardSink(Sink):
         switch = gate.kill_switch.tripped() if gate.kill_switch is not None else None
         if switch:
             return f"kill switch: {switch}"
-        for _at, state, reason in reversed(gate.events):
-            if state in ("halted", "reducing", "active"):
-                return reason if state != "active" else ""
-        return ""
+        return self._risk_note if gate.state.value != "active" else ""
 
     def _collect_risk_events(self) -> None:
-        events = self.trader.gate.events
-        for _at, state, reason in events[self._risk_seen :]:
+        """Risk events stored since the last snapshot (the trader stores and clears the gate's
+        own; ``arbkit halt`` in another terminal writes one too) go to the log."""
+        db = self.trader.journal.db
+        rows = db.execute(
+            "SELECT id, state, reason, source FROM risk_events WHERE id > ? ORDER BY id",
+            [self._risk_seen],
+        ).fetchall()
+        for row_id, state, reason, source in rows:
             level = "INFO" if state in ("active", "venue_unblocked") else "WARNING"
-            self.log.add(level, "risk", f"{state}: {reason}")
-        self._risk_seen = len(events)
+            self.log.add(level, "risk", f"{state}: {reason} ({source})")
+            if state in ("halted", "reducing"):
+                self._risk_note = reason
+            self._risk_seen = row_id
 
     def _orders(self) -> tuple[OrderRow, ...]:
         trader = self.trader
