@@ -298,3 +298,24 @@ def test_help_has_examples(invoke: Any) -> None:
 def test_pause_at_must_be_a_time(invoke: Any) -> None:
     result = invoke(["tui", "--sample", "--pause-at", "teatime"])
     assert result.exit_code == 2 and "not a time" in result.output
+
+
+def test_every_screen_has_its_stylesheet_in_the_package() -> None:
+    """The .tcss files ship inside the package (the wheel packages src/arbkit whole)."""
+    import inspect
+
+    from arbkit.tui.app import ArbkitApp
+    from arbkit.tui.screens.log import LogScreen
+    from arbkit.tui.screens.orders import OrdersScreen
+    from arbkit.tui.screens.positions import PositionsScreen
+
+    for cls in (
+        ArbkitApp,
+        OpportunitiesScreen,
+        MatchesScreen,
+        PositionsScreen,
+        OrdersScreen,
+        LogScreen,
+    ):
+        css = Path(inspect.getfile(cls)).parent / str(cls.CSS_PATH)
+        assert css.is_file() and css.read_text(encoding="utf-8").strip(), css
