@@ -222,6 +222,9 @@ async def test_halt_resume_live_badge_the_end_and_the_log(
         await paused(pilot)
         await pilot.press("h")
         await pilot.pause()
+        await pilot.press("2")  # a dialog waits for its answer: no screen switch under it
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ConfirmDialog"
         await pilot.press("n")  # the confirmation: no means nothing happens
         await pilot.pause(0.2)
         assert not switch.exists() and app.snapshot.risk == "active"

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import pluggy
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from arbkit.matching.overrides import CONFIRM, REJECT
 from arbkit.models import Relation
@@ -129,7 +129,9 @@ class ArbkitApp(App[None]):
     # -- screens ------------------------------------------------------------------------------
 
     def action_show(self, name: str) -> None:
-        if self.screen.id != name and getattr(self.screen, "name", None) != name:
+        if isinstance(self.screen, ModalScreen):
+            return  # a dialog waits for its answer: switching would drop it unanswered
+        if self.screen.name != name:
             self.switch_screen(name)
 
     # -- the kill switch and the replay -------------------------------------------------------
