@@ -235,6 +235,25 @@ def test_hook_register_migrations(pm: ArbkitPluginManager, toy: ToyPlugin) -> No
     assert "markets" in store.db.table_names()  # the core set applied too
 
 
+def test_hook_register_tui(pm: ArbkitPluginManager) -> None:
+    from arbkit.tui import TuiColumn, TuiScreen
+    from arbkit.tui.plugins import tui_extensions
+    from arbkit.tui.screens.base import DashboardScreen
+
+    column = TuiColumn(label="bp", value=lambda o: int(o.net_edge * 10000))
+    screen = TuiScreen(name="mine", title="Mine", key="9", factory=DashboardScreen)
+
+    class Plugin:
+        @arbkit.hookimpl
+        def register_tui(self, register: Any) -> None:
+            register(screen)
+            register(column)
+
+    pm.register(Plugin(), name="tui-plugin")
+    found = tui_extensions(pm)
+    assert found.screens == (screen,) and found.columns == (column,)
+
+
 def test_hook_register_commands(toy: ToyPlugin, invoke: Any) -> None:
     result = invoke(["toy-hello", "world"])
     assert result.exit_code == 0, result.output
