@@ -59,8 +59,11 @@ class ExitManager:
         )
         #: the exiters asked even when nothing a timeless rule looks at has changed
         self._timed = tuple(r for r in self._exiters if not r.timeless)
-        #: the rules whose answer may change with time alone (see quiet_until)
-        self._timing = tuple(dict.fromkeys((*self._holders, *self._timed)))
+        #: the rules whose answer may change with time alone, with their ``next_change`` (see
+        #: quiet_until); one without it means there is never a quiet time
+        timing = tuple(dict.fromkeys((*self._holders, *self._timed)))
+        self._timing = tuple((rule, getattr(rule, "next_change", None)) for rule in timing)
+        self._always = any(next_change is None for _, next_change in self._timing)
         #: id(position) -> (position, its inputs when every timeless exiter said no exit)
         self._quiet: dict[int, tuple[GamePosition, Inputs]] = {}
 
@@ -137,11 +140,10 @@ class ExitManager:
         (``holds`` or a non-timeless ``should_exit`` without ``next_change``) may change its
         answer at any moment, and then there is no quiet time at all.
         """
+        if self._always:
+            return None
         until = NEVER
-        for rule in self._timing:
-            next_change = getattr(rule, "next_change", None)
-            if next_change is None:
-                return None
+        for rule, next_change in self._timing:
             try:
                 moment = next_change(position, now)
             except Exception:

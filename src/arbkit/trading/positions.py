@@ -326,15 +326,15 @@ class _Mark:
     value: Decimal | None  #: sell-now value minus cost basis (None: never marked)
 
 
-@define
-class _Quiet:
-    """A position whose exits said "keep": what that answer was made of (see ``steady``)."""
-
-    position: GamePosition
-    version: int
-    until: datetime
-    #: per held leg: contract id, book, market and last usable book, as its mark used them
-    held: tuple[tuple[str, OrderBook | None, Market | None, tuple[OrderBook, Market] | None], ...]
+#: a position whose exits said "keep": (position, its version then, until when the answer
+#: holds, and per held leg the contract id, book, market and last usable book its mark used)
+#: (see ``PositionBook.steady``)
+_Quiet = tuple[
+    GamePosition,
+    int,
+    datetime,
+    list[tuple[str, OrderBook | None, Market | None, tuple[OrderBook, Market] | None]],
+]
 
 
 @define
@@ -451,17 +451,20 @@ class PositionBook:
         if until is None:
             self._quiet.pop(position.game_id, None)
             return
-        held = []
+        marks, held = self._marks, []
         for contract_id, leg in position.legs.items():
             if not leg.size:
                 continue
-            memo = self._marks.get(id(leg))
+            memo = marks.get(id(leg))
             if memo is None or memo.leg is not leg:
                 self._quiet.pop(position.game_id, None)
                 return  # not marked yet: nothing to compare with
             held.append((contract_id, memo.book, memo.market, memo.last))
-        self._quiet[position.game_id] = _Quiet(
-            position, self._versions.get(position.game_id, 0), until, tuple(held)
+        self._quiet[position.game_id] = (
+            position,
+            self._versions.get(position.game_id, 0),
+            until,
+            held,
         )
 
     def steady(
@@ -472,15 +475,13 @@ class PositionBook:
         since, and each held leg's book, market and last usable book are the very objects
         its last mark used. Then it is only stamped as marked at ``now``."""
         quiet = self._quiet.get(position.game_id)
-        if (
-            quiet is None
-            or quiet.position is not position
-            or now >= quiet.until
-            or quiet.version != self._versions.get(position.game_id, 0)
-        ):
+        if quiet is None:
+            return False
+        was, version, until, held = quiet
+        if was is not position or now >= until or version != self._versions.get(was.game_id, 0):
             return False
         last = self._last
-        for contract_id, book, market, seen in quiet.held:
+        for contract_id, book, market, seen in held:
             if (
                 books(contract_id) is not book
                 or markets(contract_id) is not market
