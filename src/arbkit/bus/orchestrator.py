@@ -40,9 +40,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: send the outbox once this many messages wait (and every FLUSH_SECONDS in any case)
-FLUSH_BATCH = 256
+#: send the outbox once this many messages wait; otherwise when the feed paused for
+#: FLUSH_SECONDS, and at the latest FLUSH_MAX_SECONDS after the oldest message was queued
+#: (a busy feed sends big batches, a quiet one at once: Nagle's rule, in short)
+FLUSH_BATCH = 1024
 FLUSH_SECONDS = 0.002
+FLUSH_MAX_SECONDS = 0.02
 #: with work outstanding and no worker commit for this long, the run fails (no workers?)
 STALL_SECONDS = 30.0
 #: seconds a match request may take before the matching service counts as down
@@ -87,6 +90,7 @@ class BusLink:
         self._last_commit = time.monotonic()
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
+        self._in_flight = 0
 
     # -- messages ---------------------------------------------------------------------------------
 
@@ -94,6 +98,7 @@ class BusLink:
         """Queue one message for ``game_id``'s stream (sent by the next flush, in order)."""
         count = self.sent.get(game_id, 0) + 1
         self.sent[game_id] = count
+        self._in_flight += 1
         self.outbox.append((game_id, kind, body))
         if self.latencies is not None and kind == "book":
             self._sent_at[(game_id, count)] = time.perf_counter()
@@ -122,7 +127,8 @@ class BusLink:
                 await self._call(pipe.execute())
 
     def in_flight(self) -> int:
-        return sum(self.sent.values()) - sum(self.done.values())
+        """Messages sent and not yet committed by a worker."""
+        return self._in_flight
 
     async def pump(self) -> None:
         """After each event: send a full outbox; wait while workers are too far behind."""
@@ -219,10 +225,22 @@ class BusLink:
                 self.engine.stop(RunStatus.FAILED)  # a cancel there would skip the sinks' end
 
     async def _flusher(self) -> None:
+        queued = 0
+        oldest = time.monotonic()
         while True:
             await asyncio.sleep(FLUSH_SECONDS)
-            if self.outbox or self.assignments:
+            waiting = len(self.outbox) + len(self.assignments)
+            if not waiting:
+                queued = 0
+                continue
+            if queued == 0:
+                oldest = time.monotonic()
+            paused = waiting == queued  # nothing queued since the last tick
+            if paused or time.monotonic() - oldest >= FLUSH_MAX_SECONDS:
                 await self.flush()
+                queued = 0
+            else:
+                queued = waiting
 
     async def _heartbeat(self) -> None:
         """Keep the run alive for the workers; notice a Redis that lost the run (a restart)."""
@@ -259,6 +277,7 @@ class BusLink:
                 raise BusError(f"worker {body['worker']} could not run game {game_id}: {error}")
             before = self.done.get(game_id, 0)
             self.done[game_id] = count
+            self._in_flight -= count - before
             if self.latencies is not None:
                 for n in range(before + 1, count + 1):
                     sent_at = self._sent_at.pop((game_id, n), None)

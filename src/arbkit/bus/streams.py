@@ -17,12 +17,13 @@ from arbkit.bus.wire import key
 ASSIGN = key("assign")
 GROUP = "workers"
 ASSIGN_MAXLEN = 100_000
-#: a game stream keeps about this many entries (MAXLEN ~)
-GAME_MAXLEN = 4_000
+#: a game stream keeps at most about this many entries (MAXLEN ~); a worker also trims it
+#: to its last snapshot, so it holds only what a take-over may need
+GAME_MAXLEN = 8_000
 #: the changes stream keeps about this many commit entries
 CHANGES_MAXLEN = 100_000
 #: the orchestrator stops publishing while this many messages are unprocessed
-IN_FLIGHT = 1_000
+IN_FLIGHT = 4_000
 #: a worker snapshots a game's state after this many of its messages
 SNAPSHOT_EVERY = 1_000
 #: the largest snapshot interval a game stream's length leaves room for
@@ -76,9 +77,10 @@ class RunKeys:
 #: One worker batch, committed atomically: every game's position must still be the one this
 #: worker last wrote (a compare-and-set: a reclaimed game's old owner cannot write twice), then
 #: positions, snapshots, acks of finished games and one changes entry are written together.
-#: KEYS: progress, snapshots, changes, assign. ARGV: group, changes maxlen, n, then n × (game,
-#: expected position, new position, snapshot or "", assignment id to ack or ""), then the
-#: changes entry's v, kind, body. Returns the games whose position was not the expected one.
+#: KEYS: progress, snapshots, changes, assign, then the n games' streams. ARGV: group, changes
+#: maxlen, n, then n × (game, expected position, new position, snapshot or "", assignment id to
+#: ack or ""), then the changes entry's v, kind, body. A snapshot trims its game's stream to the
+#: snapshot's entry. Returns the games whose position was not the expected one.
 COMMIT_SCRIPT = """
 local n = tonumber(ARGV[3])
 local conflicts = {}
@@ -92,7 +94,11 @@ if #conflicts > 0 then return conflicts end
 for i = 0, n - 1 do
   local b = 4 + i * 5
   redis.call('HSET', KEYS[1], ARGV[b], ARGV[b + 2])
-  if ARGV[b + 3] ~= '' then redis.call('HSET', KEYS[2], ARGV[b], ARGV[b + 3]) end
+  if ARGV[b + 3] ~= '' then
+    redis.call('HSET', KEYS[2], ARGV[b], ARGV[b + 3])
+    local at = string.match(ARGV[b + 2], '^(%S+)')
+    redis.call('XTRIM', KEYS[5 + i], 'MINID', at)
+  end
   if ARGV[b + 4] ~= '' then
     redis.call('XACK', KEYS[4], ARGV[1], ARGV[b + 4])
     redis.call('HDEL', KEYS[2], ARGV[b])

@@ -390,7 +390,8 @@ class Worker:
         entry = encode("commit", {"worker": self.name, "games": games})
         args += [entry["v"], entry["kind"], entry["body"]]
         ckeys = [context.keys.progress, context.keys.snapshots, context.keys.changes]
-        conflicts = await self._commit(keys=[*ckeys, streams.ASSIGN], args=args)
+        ckeys += [streams.ASSIGN, *keys]
+        conflicts = await self._commit(keys=ckeys, args=args)
         lost = {_text(game) for game in conflicts or []}
         if lost:
             return lost
