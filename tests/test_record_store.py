@@ -214,6 +214,9 @@ def test_an_unusable_database_is_one_store_error(tmp_path):
 )
 def test_bad_input_is_one_line(capsys, tmp_path, args, message, status):
     args = [str(tmp_path / "OUT") if a == "OUT" else a for a in args]
+    open_store(
+        tmp_path / "db.sqlite"
+    ).close()  # an empty database (a missing one: test_record_faults)
     result = run_main(capsys, ["--db", str(tmp_path / "db.sqlite"), *args])
     one_line_error(result, message, status)
 

@@ -108,9 +108,12 @@ def register(cli: click.Group) -> None:
           arbkit record export --since 2026-11-24T23:00Z --until 2026-11-25T03:00Z DIR
           arbkit record export --since 2h --league nba --json DIR
         """
+        from arbkit.cli.report import existing_store
         from arbkit.record.export import export_replay, newest_recorded
 
-        store = state.store
+        for text, option in ((since, "--since"), (until, "--until")):
+            _moment(text, option, None)  # a bad time is a usage error, whatever the database
+        store = existing_store(state, hint="record into it first (`arbkit record --sample`)")
         newest = newest_recorded(store) if (since or until) else None
         summary = export_replay(
             store,
@@ -139,6 +142,10 @@ def _moment(text: str | None, option: str, newest: Any) -> Any:
         return parse_since(text, now=newest)
     except click.BadParameter as exc:
         raise click.BadParameter(exc.message, param_hint=option) from None
+    except OverflowError:  # an age reaching before year 1
+        raise click.BadParameter(
+            f"{text!r} reaches beyond the calendar", param_hint=option
+        ) from None
 
 
 def _text(moment: Any) -> str:

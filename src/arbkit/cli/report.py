@@ -100,7 +100,7 @@ def _run(
     if day is not None and since is not None:
         raise click.UsageError("give --date or --since, not both")
     window = _window(day, since, tz)
-    store = _existing_store(state, db_path)
+    store = existing_store(state, db_path)
     if list_books:
         _print_books([b.to_json() for b in books(store)], json_ or fmt == "json")
         return
@@ -115,14 +115,18 @@ def _run(
     _emit(report, "json" if json_ else fmt, out)
 
 
-def _existing_store(state: AppState, db_path: Path | None) -> Store:
-    """The store, if its file exists: a report never creates an empty database."""
+def existing_store(
+    state: AppState,
+    db_path: Path | None = None,
+    hint: str = "run `arbkit trade --sample` first, or give --db",
+) -> Store:
+    """The store, if its file exists: a report (or an export) never creates an empty one."""
     from arbkit.store import default_db_path
 
     state.db_path = db_path or state.db_path
     path = state.db_path or default_db_path()
     if not Path(path).exists():
-        raise ConfigError(f"no database at {path}: run `arbkit trade --sample` first, or give --db")
+        raise ConfigError(f"no database at {path}: {hint}")
     return state.store
 
 
@@ -139,7 +143,12 @@ def _window(day: str | None, since: str | None, tz: str | None) -> Window:
             return Window.day(parse_day(day, zone), zone)
         except ConfigError as exc:
             raise click.BadParameter(str(exc), param_hint="--date") from None
-    start = parse_since(since)
+    try:
+        start = parse_since(since)
+    except OverflowError:  # an age reaching before year 1
+        raise click.BadParameter(
+            f"{since!r} reaches beyond the calendar", param_hint="--since"
+        ) from None
     if start is not None and since is not None and _naive(since):
         start = start.replace(tzinfo=zone)  # a time without an offset is read in --tz
     return Window(zone=zone) if start is None else Window.since(start, zone)

@@ -68,20 +68,54 @@ def encode(items: Sequence[tuple[int, str | None, Any]]) -> tuple[bytes, int]:
     return zlib.compress(raw, LEVEL), len(raw)
 
 
+class ChunkError(ValueError):
+    """A chunk this version cannot read: damaged, truncated, or written in another format."""
+
+
 def decode(venue: str, kind: str, blob: bytes) -> Iterator[Piece]:
-    """The pieces of one chunk, in the order they were received (payloads parsed)."""
-    raw = zlib.decompress(blob)
+    """The pieces of one chunk, in the order they were received (payloads parsed).
+
+    Raises:
+        ChunkError: the chunk is not one this version wrote whole (the reason, one line).
+    """
+    for ms, key, body in _records(blob):
+        try:
+            payload = safejson.loads(body)
+        except (ValueError, RecursionError) as exc:
+            raise ChunkError(f"a payload received at {ms} ms is not JSON ({exc})") from None
+        yield Piece(venue, kind, ms, key, payload)
+
+
+def keys(blob: bytes) -> list[tuple[int, str | None]]:
+    """``(received_at_ms, key)`` of each record, without parsing a payload (for retention)."""
+    return [(ms, key) for ms, key, _ in _records(blob)]
+
+
+def _records(blob: bytes) -> Iterator[tuple[int, str | None, bytes]]:
+    """Each record's receive time, key and raw payload; every length is checked."""
+    try:
+        raw = zlib.decompress(blob)
+    except (zlib.error, TypeError) as exc:
+        raise ChunkError(f"not a zlib-compressed chunk ({exc})") from None
     offset, end, size = 0, len(raw), _HEADER.size
     while offset < end:
+        if end - offset < size:
+            raise ChunkError(f"a record header is cut off at byte {offset}")
         ms, key_length, body_length = _HEADER.unpack_from(raw, offset)
         offset += size
         key = None
         if key_length != _NO_KEY:
-            key = raw[offset : offset + key_length].decode()
+            if offset + key_length > end:
+                raise ChunkError(f"a key runs past the end at byte {offset}")
+            try:
+                key = raw[offset : offset + key_length].decode()
+            except UnicodeDecodeError:
+                raise ChunkError(f"a key at byte {offset} is not UTF-8") from None
             offset += key_length
-        body = raw[offset : offset + body_length]
+        if offset + body_length > end:
+            raise ChunkError(f"a payload runs past the end at byte {offset}")
+        yield ms, key, raw[offset : offset + body_length]
         offset += body_length
-        yield Piece(venue, kind, ms, key, safejson.loads(body))
 
 
 def _dumps(value: Any) -> bytes:

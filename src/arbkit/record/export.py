@@ -16,15 +16,17 @@ Nothing here reads venue JSON; ``--league`` asks each venue's parser (see ``leag
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import shutil
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from attrs import frozen
 
-from arbkit.errors import ConfigError
-from arbkit.record.chunks import BOOK_KINDS, DICT_KINDS, STREAM, Piece, decode
+from arbkit.errors import ConfigError, StoreError
+from arbkit.record.chunks import BOOK_KINDS, DICT_KINDS, KINDS, STREAM, ChunkError, Piece, decode
 from arbkit.record.leagues import MARKET_KINDS, LeagueFilter
 from arbkit.store.db import Store, store_errors
 
@@ -68,8 +70,12 @@ def export_replay(
     """Write the recording in ``store`` from ``since`` to ``until`` as a replay directory.
 
     Raises:
-        ConfigError: ``directory`` exists and is not empty, the range is backwards, nothing
-            was recorded in it, or a league is unknown.
+        ConfigError: ``directory`` exists and is not empty or cannot be written, the range is
+            backwards, nothing replayable was recorded in it, or a league is unknown.
+        StoreError: a chunk in the range cannot be read (damaged, or another format).
+
+    An export that fails (or is interrupted) removes what it wrote, so a directory holding a
+    ``manifest.json`` is always a whole export.
     """
     directory = Path(directory)
     since_ms = _ms(since) if since is not None else None
@@ -97,29 +103,36 @@ def export_replay(
         if league_filter is not None:
             files = {v: _filter(league_filter, v, kinds) for v, kinds in files.items()}
         venues = sorted(v for v, kinds in files.items() if any(kinds.get(k) for k in MARKET_KINDS))
+        if not venues:
+            held = ", ".join(sorted(recorded | set(files)))
+            raise ConfigError(
+                f"no venue can be replayed{_range_text(since, until)}: the recording holds no "
+                f"events or markets of {held} by then (retention, or a recording without its "
+                "REST snapshots?)"
+            )
         book_times = [
             ts for v in venues for kind in BOOK_KINDS for ts, *_ in files[v].get(kind, ())
         ]
         begin = min([start, *book_times])
-        directory.mkdir(parents=True, exist_ok=True)
-        snapshots = 0
-        last = start
-        for venue in venues:
-            count, latest = _write_snapshots(directory / venue, files[venue])
-            snapshots, last = snapshots + count, max(last, latest)
-        messages, stream_last = _write_streams(
-            store, directory, venues, begin, until_ms, league_filter
-        )
-    if stream_last is not None:
-        last = max(last, stream_last)
-    _write_json(
-        directory / "manifest.json",
-        {
-            "description": f"arbkit record export{_range_text(since, until)}",
-            "captured_at": _iso(_dt(start)),
-            "source": "arbkit record export",
-        },
-    )
+        with _undone_on_failure(directory):
+            snapshots = 0
+            last = start
+            for venue in venues:
+                count, latest = _write_snapshots(directory / venue, files[venue])
+                snapshots, last = snapshots + count, max(last, latest)
+            messages, stream_last = _write_streams(
+                store, directory, venues, begin, until_ms, league_filter
+            )
+            if stream_last is not None:
+                last = max(last, stream_last)
+            _write_json(  # last: a manifest says the export is whole
+                directory / "manifest.json",
+                {
+                    "description": f"arbkit record export{_range_text(since, until)}",
+                    "captured_at": _iso(_dt(start)),
+                    "source": "arbkit record export",
+                },
+            )
     return ExportSummary(
         directory=directory,
         messages=messages,
@@ -148,19 +161,56 @@ def _check_target(directory: Path) -> None:
         raise ConfigError(f"{directory} is not empty; export into a new or empty directory")
 
 
+@contextmanager
+def _undone_on_failure(directory: Path) -> Iterator[None]:
+    """Create ``directory`` (new or empty: checked before); if the block fails or is
+    interrupted (Ctrl-C), remove what it created there, so no half export is left behind."""
+    top = directory.absolute()
+    while not top.parent.exists():
+        top = top.parent  # the outermost folder this export creates
+    existed = top.exists()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        yield
+    except BaseException as exc:
+        if existed:  # it was empty: everything in it now is this export's
+            for child in directory.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(top, ignore_errors=True)
+        if isinstance(exc, OSError):
+            reason = exc.strerror or str(exc)
+            raise ConfigError(f"cannot write {exc.filename or directory}: {reason}") from None
+        raise
+
+
+#: The snapshot kinds an export reads (a chunk of a kind from another version is left out).
+_SNAPSHOT_KINDS = sorted(KINDS - {STREAM})
+
+
 def _snapshot_pieces(store: Store, until_ms: int) -> list[Piece]:
     """Every REST snapshot piece received by ``until``, in the order received."""
     rows = store.db.execute(
-        "SELECT venue, kind, data FROM recorded_chunks WHERE kind != ? AND first_ms <= ? "
-        "ORDER BY id",
-        [STREAM, until_ms],
+        "SELECT id, venue, kind, first_ms, last_ms, data FROM recorded_chunks "
+        f"WHERE kind IN ({','.join('?' * len(_SNAPSHOT_KINDS))}) AND first_ms <= ? ORDER BY id",
+        [*_SNAPSHOT_KINDS, until_ms],
     ).fetchall()
-    return [
-        piece
-        for venue, kind, data in rows
-        for piece in decode(venue, kind, data)
-        if piece.received_at_ms <= until_ms
-    ]
+    return [piece for row in rows for piece in _read(*row) if piece.received_at_ms <= until_ms]
+
+
+def _read(chunk: int, venue: str, kind: str, first: int, last: int, data: bytes) -> list[Piece]:
+    """The pieces of one chunk; one that cannot be read is a one-line error naming it."""
+    try:
+        return list(decode(venue, kind, data))
+    except ChunkError as exc:
+        raise StoreError(
+            f"recorded chunk {chunk} ({venue} {kind}, received {iso_ms(first)} to "
+            f"{iso_ms(last)}) is unreadable: {exc}; export a range without it, or delete "
+            "that row of recorded_chunks"
+        ) from None
 
 
 def _choose(pieces: Iterable[Piece], start: int) -> dict[str, dict[str, list[Piece]]]:
@@ -262,19 +312,20 @@ def _write_streams(
         return 0, None
     marks = ",".join("?" * len(venues))
     rows = store.db.execute(
-        f"SELECT venue, data FROM recorded_chunks WHERE kind = ? AND venue IN ({marks}) "
-        "AND last_ms >= ? AND first_ms <= ? ORDER BY id",
+        f"SELECT id, venue, kind, first_ms, last_ms, data FROM recorded_chunks WHERE kind = ? "
+        f"AND venue IN ({marks}) AND last_ms >= ? AND first_ms <= ? ORDER BY id",
         [STREAM, *venues, begin, until_ms],
     )
     files: dict[str, Any] = {}
     count, last = 0, None
     try:
-        for venue, data in rows:
+        for row in rows:
+            venue = row[1]
             out = files.get(venue)
             if out is None:
                 path = directory / venue / "stream.jsonl"
                 out = files[venue] = path.open("w", encoding="utf-8")
-            for piece in decode(venue, STREAM, data):
+            for piece in _read(*row):
                 ts = piece.received_at_ms
                 if not begin <= ts <= until_ms:
                     continue

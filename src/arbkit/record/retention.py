@@ -14,6 +14,7 @@ from datetime import timedelta
 from attrs import frozen
 
 from arbkit.errors import ConfigError
+from arbkit.record.chunks import KINDS, STREAM, ChunkError, keys
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -41,30 +42,84 @@ def parse_size(text: str) -> int:
 
 @frozen
 class Retention:
-    """What to keep: chunks younger than ``keep``, at most ``max_bytes`` stored bytes."""
+    """What to keep: chunks younger than ``keep``, at most ``max_bytes`` stored bytes.
+
+    An export starts from REST snapshots (events, markets, books) and plays the streams from
+    there, and a live session takes its snapshots once, at the start. So a snapshot chunk is
+    spared while it holds the newest piece of some key among the chunks that would go: the
+    streams that remain can still be exported. Only ``max_bytes`` overrides that, when the
+    cap cannot be met otherwise (oldest first, as if nothing were spared).
+    """
 
     keep: timedelta | None = None
     max_bytes: int | None = None
 
     def apply(self, conn: sqlite3.Connection) -> int:
         """Delete what falls outside; returns the chunks deleted (the caller commits)."""
-        deleted = 0
+        doomed: set[int] = set()
         if self.keep is not None:
             newest = conn.execute("SELECT max(last_ms) FROM recorded_chunks").fetchone()[0]
             if newest is not None:
                 cutoff = newest - int(self.keep.total_seconds() * 1000)
-                cursor = conn.execute("DELETE FROM recorded_chunks WHERE last_ms < ?", [cutoff])
-                deleted += cursor.rowcount
+                old = conn.execute("SELECT id FROM recorded_chunks WHERE last_ms < ?", [cutoff])
+                ids = {row[0] for row in old}
+                doomed = ids - _needed(conn, ids)
         if self.max_bytes is not None:
-            total = conn.execute("SELECT coalesce(sum(size), 0) FROM recorded_chunks").fetchone()[0]
-            excess, doomed = total - self.max_bytes, []
-            if excess > 0:
-                rows = conn.execute("SELECT id, size FROM recorded_chunks ORDER BY last_ms, id")
-                for chunk_id, size in rows:
-                    doomed.append((chunk_id,))
-                    excess -= size
-                    if excess <= 0:
-                        break
-                conn.executemany("DELETE FROM recorded_chunks WHERE id = ?", doomed)
-            deleted += len(doomed)
-        return deleted
+            doomed |= self._over_cap(conn, doomed)
+        conn.executemany("DELETE FROM recorded_chunks WHERE id = ?", [(i,) for i in doomed])
+        return len(doomed)
+
+    def _over_cap(self, conn: sqlite3.Connection, doomed: set[int]) -> set[int]:
+        """The oldest chunks to drop (besides ``doomed``) to fit ``max_bytes``."""
+        rows = [
+            (chunk, size)
+            for chunk, size in conn.execute(
+                "SELECT id, size FROM recorded_chunks ORDER BY last_ms, id"
+            )
+            if chunk not in doomed
+        ]
+        excess = sum(size for _, size in rows) - int(self.max_bytes or 0)
+        if excess <= 0:
+            return set()
+        sizes = dict(rows)
+        taken: list[int] = []
+        total = 0
+        for chunk, size in rows:
+            taken.append(chunk)
+            total += size
+            if total < excess:
+                continue  # sparing only ever frees less: no need to look yet
+            free = set(taken) - _needed(conn, set(taken))
+            if sum(sizes[c] for c in free) >= excess:
+                return free
+        # Even dropping every stream leaves too much: the cap wins, oldest first.
+        total, plain = 0, set()
+        for chunk, size in rows:
+            if total >= excess:
+                break
+            plain.add(chunk)
+            total += size
+        return plain
+
+
+def _needed(conn: sqlite3.Connection, ids: set[int]) -> set[int]:
+    """The snapshot chunks among ``ids`` that hold the newest piece of some (venue, kind,
+    key) of those chunks: deleting them would leave later streams without their snapshot."""
+    if not ids:
+        return set()
+    newest: dict[tuple[str, str, str | None], tuple[int, int]] = {}
+    rows = conn.execute(
+        "SELECT id, venue, kind, data FROM recorded_chunks WHERE kind != ? ORDER BY id", [STREAM]
+    )
+    for chunk, venue, kind, data in rows:
+        if chunk not in ids or kind not in KINDS:
+            continue
+        try:
+            pieces = keys(data)
+        except ChunkError:
+            continue  # unreadable: no export can use it
+        for ms, key in pieces:
+            name = (venue, kind, key)
+            if name not in newest or (ms, chunk) >= newest[name]:
+                newest[name] = (ms, chunk)
+    return {chunk for _, chunk in newest.values()}

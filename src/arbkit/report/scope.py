@@ -31,7 +31,10 @@ class Window:
     @classmethod
     def day(cls, day: date, zone: tzinfo = UTC) -> Window:
         start = datetime(day.year, day.month, day.day, tzinfo=zone)
-        end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+        try:
+            end: datetime | None = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+        except OverflowError:  # 9999-12-31: the calendar's last day runs to its end
+            end = None
         label = day.isoformat() if zone is UTC else f"{day.isoformat()} ({zone})"
         return cls(start, end, label, zone)
 
