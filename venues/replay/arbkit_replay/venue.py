@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,6 +47,11 @@ from arbkit import (
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
+#: The feed lets the loop's other tasks run (signals, timers, a status or TUI) after this many
+#: messages, or sooner once this many seconds of wall time went by: a turn of the loop after
+#: every message cost ~14 % of a backtest's CPU.
+YIELD_EVERY = 256
+YIELD_AFTER_S = 0.02
 #: Order of items with the same timestamp: stream messages first, then settlements.
 _MESSAGE, _SETTLEMENT = 0, 1
 
@@ -143,11 +149,13 @@ class ReplaySession:
         timed, undated = self._settlement_timeline() if self.play_settlements else ([], [])
         tap = self.tap
         previous: int | None = None
+        unyielded, turn_due = 0, time.monotonic() + YIELD_AFTER_S
         merged = heapq.merge(*self._timelines(decoders), timed, key=lambda item: item[:2])
         for ts, rank, name, item in merged:
             # Settlements come hours after the stream: the clock jumps there, nobody waits.
             if self.speed > 0 and previous is not None and ts > previous and rank != _SETTLEMENT:
                 await asyncio.sleep((ts - previous) / 1000 / self.speed)
+                unyielded, turn_due = 0, time.monotonic() + YIELD_AFTER_S
             previous = ts
             self.clock.advance_to(from_epoch_ms(ts))
             if rank == _SETTLEMENT:
@@ -158,7 +166,10 @@ class ReplaySession:
                 for event in decoders[name].feed(item):
                     yield event
                 decoders[name].outbox.clear()  # a recording cannot answer re-snapshot requests
-            await asyncio.sleep(0)
+            unyielded += 1
+            if unyielded >= YIELD_EVERY or time.monotonic() >= turn_due:
+                await asyncio.sleep(0)
+                unyielded, turn_due = 0, time.monotonic() + YIELD_AFTER_S
         for settlement in undated:
             yield MarketSettled(settlement)
 
