@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+from collections import deque
 from collections.abc import Iterator, Mapping
 from datetime import datetime
 from importlib import resources
@@ -53,12 +54,30 @@ def read_json_file(path: Path, kind: type | None = None) -> Any:
     return data
 
 
+#: A stream file of at most this many bytes is played from the lines its check decoded (each line
+#: decoded once); a bigger one is read and decoded again as it plays, so that a recording never
+#: sits in memory whole (decoded, a stream takes about five times its size on disk).
+_hold_bytes = 1 << 20
+
+
+def hold_checked_streams(max_bytes: int) -> int:
+    """Play stream files up to ``max_bytes`` from the lines their check decoded; the old limit.
+
+    A command that trades memory for speed (``arbkit backtest``) raises it before reading a
+    recording; scans keep the default, which bounds their memory (issue 12).
+    """
+    global _hold_bytes
+    previous, _hold_bytes = _hold_bytes, max_bytes
+    return previous
+
+
 def read_stream_file(path: Path) -> StreamFile:
     """A recorded ``stream.jsonl``: one ``{"ts": epoch ms, "msg": ...}`` per line, by time.
 
-    The file is checked now (every error is raised here, before anything plays) but not held:
-    iterating the result reads it again, one line at a time. A missing file is an empty
-    stream. See :func:`iter_stream_file` for what is an error and what a warning.
+    The file is checked now (every error is raised here, before anything plays). A small file
+    (see :func:`hold_checked_streams`) keeps the lines the check decoded for its first play; a
+    bigger one is not held: iterating the result reads it again, one line at a time. A missing
+    file is an empty stream. See :func:`iter_stream_file` for what is an error and a warning.
     """
     return StreamFile(path)
 
@@ -75,23 +94,37 @@ class StreamFile:
         self.first_ms: int | None = None  #: the earliest timestamp
         self._count = 0
         self._sorted: tuple[StreamLine, ...] | None = None
+        #: the checked lines, for the first play (a small file only)
+        self._held: deque[StreamLine] | None = None
         if not path.exists():
             return
+        try:
+            held = deque() if path.stat().st_size <= _hold_bytes else None
+        except OSError as exc:
+            raise ConfigError(f"{path}: not readable ({exc.strerror or exc})") from None
         last = None
         in_order = True
-        for ts, _msg in iter_stream_file(path):
+        for line in iter_stream_file(path):
+            ts = line[0]
             self._count += 1
+            if held is not None:
+                held.append(line)
             if last is not None and ts < last:
                 in_order = False
             last = ts if last is None else max(last, ts)
             self.first_ms = ts if self.first_ms is None else min(self.first_ms, ts)
         if not in_order:
-            lines = iter_stream_file(path, warn=False)
+            lines = held if held is not None else iter_stream_file(path, warn=False)
             self._sorted = tuple(sorted(lines, key=lambda item: item[0]))
+        elif held:
+            self._held = held
 
     def __iter__(self) -> Iterator[StreamLine]:
         if self._sorted is not None:
             return iter(self._sorted)
+        if self._held is not None:
+            held, self._held = self._held, None
+            return _drain(held)  # played once: later plays read the file
         if not self._count:
             return iter(())
         return itertools.islice(iter_stream_file(self.path, warn=False), self._count)
@@ -111,6 +144,12 @@ class StreamFile:
         return f"StreamFile({str(self.path)!r}, {self._count} lines)"
 
 
+def _drain(lines: deque[StreamLine]) -> Iterator[StreamLine]:
+    """The held lines in order, each let go of as it is played."""
+    while lines:
+        yield lines.popleft()
+
+
 def iter_stream_file(path: Path, *, warn: bool = True) -> Iterator[StreamLine]:
     """The lines of a ``stream.jsonl`` in file order, read one at a time (not sorted).
 
@@ -127,7 +166,7 @@ def iter_stream_file(path: Path, *, warn: bool = True) -> Iterator[StreamLine]:
                 if not raw.strip():
                     continue
                 try:
-                    row = safejson.loads(raw)
+                    row = _loads_line(raw)
                 except RecursionError:
                     raise _bad_line(path, number, "JSON nested too deeply") from None
                 except ValueError as exc:
@@ -148,6 +187,16 @@ def iter_stream_file(path: Path, *, warn: bool = True) -> Iterator[StreamLine]:
                     yield line
     except OSError as exc:
         raise ConfigError(f"{path}: not readable ({exc.strerror or exc})") from None
+
+
+def _loads_line(raw: bytes) -> Any:
+    """One line's JSON. Decoded from UTF-8 first: ``json.loads`` of bytes guesses the encoding
+    of every line, a third of the cost of a short line; anything else (a BOM, UTF-16, a line
+    that is not JSON) goes to the bytes path, which gives the error."""
+    try:
+        return safejson.loads(raw.decode())
+    except ValueError:
+        return safejson.loads(raw)
 
 
 def _stream_line(path: Path, number: int, row: Any, warn: bool = True) -> StreamLine | None:
