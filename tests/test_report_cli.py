@@ -194,6 +194,28 @@ def test_slippage_is_each_fill_against_its_plans_quote(tmp_path: Path) -> None:
     assert D(data["total"]["slippage"]) == expected
 
 
+def test_a_fill_at_its_book_walk_has_no_slippage_not_a_rounding_residue(tmp_path: Path) -> None:
+    """The early exit sells the Michigan token over two levels (20.5 @ 0.49, 26.3 @ 0.48): its
+    quote is the walk's average, 22.669 / 46.8, a repeating decimal stored to 28 digits. The
+    exit filled exactly that walk, so its slippage is 0, and no figure carries the quote's
+    rounding residue (1e-27) as if it were money."""
+    config = Path(os.environ["ARBKIT_CONFIG"])
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[exits.min_hold]\nenabled = false\n")
+    db = tmp_path / "arbkit.db"
+    run_trade(db, "--replay", str(jumped_bids(tmp_path)))
+    execution = json.loads(report(db, "--json"))["execution"]
+    sales = [f for f in execution["fills"] if f["kind"] == "exit" and f["venue"] == "polymarket"]
+    assert sorted((f["size"], f["price"]) for f in sales) == [("20.5", "0.49"), ("26.3", "0.48")]
+    walk = sum(D(f["size"]) * D(f["price"]) for f in sales) / sum(D(f["size"]) for f in sales)
+    assert all(D(f["quoted"]) == walk for f in sales)  # the quote is the walk's average
+    assert execution["by_kind"]["exit"]["slippage"] == "0"
+    assert execution["by_kind"]["exit"]["slippage_per_contract"] == "0"
+    assert execution["total"]["slippage"] == "0"
+    for fill in execution["fills"]:  # each fill's own figure is kept to 1e-12 dollars
+        assert -D(fill["slippage"]).as_tuple().exponent <= 12
+
+
 def test_the_cli_starts_without_the_report_or_plotly() -> None:
     code = (
         "import sys; from arbkit.cli import make_cli; from arbkit.plugins import "
@@ -238,6 +260,8 @@ def test_database_without_a_book(invoke, tmp_path: Path) -> None:
         (["--book", "nope"], "no trading book 'nope' (books: paper:sample#1)", 1),
         (["--date", "2026-11-20"], "nothing to report for book paper:sample#1, 2026-11-20", 1),
         (["--out", "/no/such/dir/r.txt"], "cannot write /no/such/dir/r.txt", 1),
+        (["--date", "9999-12-31"], "nothing to report for book paper:sample#1, 9999-12-31", 1),
+        (["--since", "99999999d"], "'99999999d' reaches beyond the calendar", 2),
     ],
 )
 def test_bad_input_is_one_line(invoke, sample, args, message, status) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 from attrs import define, frozen
@@ -20,6 +20,10 @@ from arbkit.report.scope import Book, Window
 from arbkit.store import Store
 
 ZERO = Decimal(0)
+#: Slippage is kept to 1e-12 dollars. A quote is a book walk's average price, which can be a
+#: repeating decimal (22.669 / 46.8) stored rounded to 28 digits; its rounding residue (1e-27)
+#: is not slippage, and a fill that filled exactly at its walk must show 0.
+SLIPPAGE_PLACES = Decimal("1e-12")
 
 
 @frozen
@@ -39,8 +43,12 @@ class FillRow:
         """Dollars lost against the quote over the whole fill (positive = worse)."""
         if self.quoted is None:
             return ZERO
-        per_contract = self.price - self.quoted if self.side == "buy" else self.quoted - self.price
-        return per_contract * self.size
+        with localcontext() as exact:
+            exact.prec = 60  # the product of a 28-digit quote and a size, unrounded
+            per_contract = self.price - self.quoted
+            if self.side != "buy":
+                per_contract = -per_contract
+            return (per_contract * self.size).quantize(SLIPPAGE_PLACES, rounding=ROUND_HALF_EVEN)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,7 +82,9 @@ class FillTotals:
 
     @property
     def slippage_per_contract(self) -> Decimal:
-        return self.slippage / self.contracts if self.contracts else ZERO
+        if not self.contracts:
+            return ZERO
+        return (self.slippage / self.contracts).quantize(SLIPPAGE_PLACES, rounding=ROUND_HALF_EVEN)
 
     def to_json(self) -> dict[str, Any]:
         return {
