@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 #: (a busy feed sends big batches, a quiet one at once: Nagle's rule, in short)
 FLUSH_BATCH = 1024
 FLUSH_SECONDS = 0.002
-FLUSH_MAX_SECONDS = 0.02
+FLUSH_MAX_SECONDS = 0.005
 #: with work outstanding and no worker commit for this long, the run fails (no workers?)
 STALL_SECONDS = 30.0
 #: seconds a match request may take before the matching service counts as down
