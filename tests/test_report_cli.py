@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from decimal import Decimal as D
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 from cli_helpers import one_line_error, run_main
-from trade_helpers import jumped_bids, rows, run_trade, thin_books
+from trade_helpers import SAMPLE, jumped_bids, rows, run_trade, thin_books
 
 from arbkit.cli import make_cli
 from arbkit.cli.state import AppState
@@ -214,6 +215,21 @@ def test_a_fill_at_its_book_walk_has_no_slippage_not_a_rounding_residue(tmp_path
     assert execution["total"]["slippage"] == "0"
     for fill in execution["fills"]:  # each fill's own figure is kept to 1e-12 dollars
         assert -D(fill["slippage"]).as_tuple().exponent <= 12
+
+
+def test_a_book_takes_only_its_own_trades_whatever_its_name(tmp_path: Path) -> None:
+    """Books are named after their source. ``paper:a_b#1`` must not take ``paper:AXB#1``'s
+    fills: as an SQL ``LIKE`` pattern, ``_`` matches any character and case is ignored."""
+    db = tmp_path / "arbkit.db"
+    for name in ("AXB", "a_b"):
+        shutil.copytree(SAMPLE, tmp_path / name)
+        traded = json.loads(run_trade(db, "--replay", str(tmp_path / name)))
+    book = f"paper:{tmp_path / 'a_b'}#1"  # a replay's book is named after its path
+    data = json.loads(report(db, "--json", "--book", book))
+    own = [f for f in rows(db, "select * from fills") if f["trade_id"].startswith(book + "/")]
+    assert len(own) == 4 and data["execution"]["total"]["fills"] == len(own)
+    assert D(data["execution"]["total"]["fees"]) == D(traded["pnl"]["fees"])  # entries only
+    assert data["opportunities"]["taken"] == traded["opportunities"]["taken"]
 
 
 def test_the_cli_starts_without_the_report_or_plotly() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from attrs import define, frozen
 
 from arbkit.money import format_decimal
-from arbkit.report.scope import Book, Window
+from arbkit.report.scope import Book, Window, of_book
 from arbkit.store import Store
 
 ZERO = Decimal(0)
@@ -116,18 +116,18 @@ class ExecutionFigures:
 
 
 def gather_execution(store: Store, book: Book, window: Window) -> ExecutionFigures:
+    in_book, args = of_book("trade_id", book)
     trades = {
         row["trade_id"]: row
         for row in store.db.query(
-            "select trade_id, kind, state, plan, created_at from trades where trade_id like ?",
-            [book.book_id + "/%"],
+            f"select trade_id, kind, state, plan, created_at from trades where {in_book}", args
         )
     }
     fills = []
     for row in store.db.query(
         "select trade_id, leg, venue, side, price, size, fee, filled_at from fills "
-        "where trade_id like ? order by filled_at, trade_id, leg, fill_id",
-        [book.book_id + "/%"],
+        f"where {in_book} order by filled_at, trade_id, leg, fill_id",
+        args,
     ):
         at = datetime.fromisoformat(row["filled_at"])
         if at not in window:

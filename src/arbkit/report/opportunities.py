@@ -12,7 +12,7 @@ from typing import Any
 from attrs import frozen
 
 from arbkit.money import format_decimal
-from arbkit.report.scope import Book, Window, placeholders
+from arbkit.report.scope import Book, Window, of_book, placeholders
 from arbkit.report.stats import Bin, Summary, edge_bins, value_bins
 from arbkit.store import Store
 
@@ -165,9 +165,9 @@ def _lifetimes_and_edges(
 
 
 def _taken(store: Store, book: Book, window: Window) -> set[str]:
+    in_book, args = of_book("trade_id", book)
     rows = store.db.execute(
-        "select opportunity_key, created_at from trades where kind = 'entry' and trade_id like ?",
-        [book.book_id + "/%"],
+        f"select opportunity_key, created_at from trades where kind = 'entry' and {in_book}", args
     )
     return {key for key, at in rows if at and datetime.fromisoformat(at) in window}
 

@@ -167,19 +167,25 @@ def placeholders(values: Iterable[object]) -> str:
     return ", ".join("?" for _ in values)
 
 
+def of_book(column: str, book: Book) -> tuple[str, list[object]]:
+    """An SQL condition (and its arguments) for ids ``BOOK/...`` in ``column``: a plain prefix
+    test, not ``LIKE``, whose ``_`` and ``%`` are wildcards and which ignores case (book
+    ``paper:a_b#1`` would take ``paper:axb#1``'s trades)."""
+    prefix = book.book_id + "/"
+    return f"substr({column}, 1, ?) = ?", [len(prefix), prefix]
+
+
 def span(store: Store, book: Book) -> tuple[str | None, str | None]:
     """The first and last engine-clock times the book's runs stored a change or a fill."""
     times: list[str] = []
     marks = placeholders(book.run_ids)
+    in_book, book_args = of_book("trade_id", book)
     for sql, args in (
         (
             f"select min(at), max(at) from opportunity_changes where run_id in ({marks})",
             list(book.run_ids),
         ),
-        (
-            "select min(filled_at), max(filled_at) from fills where trade_id like ?",
-            [book.book_id + "/%"],
-        ),
+        (f"select min(filled_at), max(filled_at) from fills where {in_book}", book_args),
     ):
         row = store.db.execute(sql, args).fetchone()
         times += [t for t in row if t]
