@@ -63,7 +63,7 @@ class Retention:
                 cutoff = newest - int(self.keep.total_seconds() * 1000)
                 old = conn.execute("SELECT id FROM recorded_chunks WHERE last_ms < ?", [cutoff])
                 ids = {row[0] for row in old}
-                doomed = ids - _needed(conn, ids)
+                doomed = ids - _needed(conn, ids, cutoff)
         if self.max_bytes is not None:
             doomed |= self._over_cap(conn, doomed)
         conn.executemany("DELETE FROM recorded_chunks WHERE id = ?", [(i,) for i in doomed])
@@ -72,29 +72,31 @@ class Retention:
     def _over_cap(self, conn: sqlite3.Connection, doomed: set[int]) -> set[int]:
         """The oldest chunks to drop (besides ``doomed``) to fit ``max_bytes``."""
         rows = [
-            (chunk, size)
-            for chunk, size in conn.execute(
-                "SELECT id, size FROM recorded_chunks ORDER BY last_ms, id"
+            (chunk, size, last)
+            for chunk, size, last in conn.execute(
+                "SELECT id, size, last_ms FROM recorded_chunks ORDER BY last_ms, id"
             )
             if chunk not in doomed
         ]
-        excess = sum(size for _, size in rows) - int(self.max_bytes or 0)
+        excess = sum(size for _, size, _ in rows) - int(self.max_bytes or 0)
         if excess <= 0:
             return set()
-        sizes = dict(rows)
-        taken: list[int] = []
-        total = 0
-        for chunk, size in rows:
-            taken.append(chunk)
+        sizes = {chunk: size for chunk, size, _ in rows}
+        taken: set[int] = set()
+        total = spared = 0
+        for chunk, size, last in rows:
+            taken.add(chunk)
             total += size
-            if total < excess:
-                continue  # sparing only ever frees less: no need to look yet
-            free = set(taken) - _needed(conn, set(taken))
-            if sum(sizes[c] for c in free) >= excess:
+            if total - spared < excess:
+                continue  # not enough yet even if what was spared last time still is
+            free = taken - _needed(conn, taken, last + 1)
+            freed = sum(sizes[c] for c in free)
+            if freed >= excess:
                 return free
+            spared = total - freed
         # Even dropping every stream leaves too much: the cap wins, oldest first.
         total, plain = 0, set()
-        for chunk, size in rows:
+        for chunk, size, _ in rows:
             if total >= excess:
                 break
             plain.add(chunk)
@@ -102,14 +104,17 @@ class Retention:
         return plain
 
 
-def _needed(conn: sqlite3.Connection, ids: set[int]) -> set[int]:
-    """The snapshot chunks among ``ids`` that hold the newest piece of some (venue, kind,
-    key) of those chunks: deleting them would leave later streams without their snapshot."""
+def _needed(conn: sqlite3.Connection, ids: set[int], before_ms: int) -> set[int]:
+    """The snapshot chunks among ``ids`` (all ending before ``before_ms``) that hold the newest
+    piece of some (venue, kind, key) of those chunks: deleting them would leave the later
+    streams without their snapshot."""
     if not ids:
         return set()
     newest: dict[tuple[str, str, str | None], tuple[int, int]] = {}
     rows = conn.execute(
-        "SELECT id, venue, kind, data FROM recorded_chunks WHERE kind != ? ORDER BY id", [STREAM]
+        "SELECT id, venue, kind, data FROM recorded_chunks WHERE kind != ? AND last_ms < ? "
+        "ORDER BY id",
+        [STREAM, before_ms],
     )
     for chunk, venue, kind, data in rows:
         if chunk not in ids or kind not in KINDS:
