@@ -176,7 +176,8 @@ def _apply_with_retry(db: Database, sets: Iterable[Migrations], timeout: float) 
     """Apply pending migrations; if another process is applying them too, wait and re-check.
 
     Two processes opening a fresh file at once both see m001 pending; the loser's CREATE TABLE
-    fails ("already exists") and is rolled back, so it retries and finds nothing left to do.
+    fails ("already exists", or "duplicate column name" for an ADD COLUMN) and is rolled back,
+    so it retries and finds nothing left to do.
     """
     deadline = time.monotonic() + max(timeout, 1.0)
     while True:
@@ -193,7 +194,7 @@ def _apply_with_retry(db: Database, sets: Iterable[Migrations], timeout: float) 
 
 def _is_race(exc: sqlite3.Error) -> bool:
     text = str(exc).lower()
-    return "already exists" in text or "locked" in text or "busy" in text
+    return any(sign in text for sign in ("already exists", "duplicate column", "locked", "busy"))
 
 
 def _rollback(db: Database) -> None:
