@@ -244,3 +244,20 @@ def test_a_newer_snapshot_of_the_same_key_lets_the_older_one_go(tmp_path):
     # the cut-off is 3 days before day 9's stream message, just after day 6's snapshot: days
     # 6..9 of the stream are kept, and of the older snapshots only day 6's, the newest of "a"
     assert kinds.count("events") == 4 and kinds.count("stream") == 4
+
+
+@pytest.mark.parametrize(
+    ("option", "text", "message"),
+    [
+        ("--keep", "99999999999w", "is longer than any recording"),
+        ("--max-size", "0.0000001kB", "is less than a byte"),
+    ],
+)
+def test_a_retention_option_out_of_range_is_one_line_and_deletes_nothing(
+    capsys, recorded, tmp_path, option, text, message
+):
+    db = _copy(recorded, tmp_path)
+    before = _kinds(db)
+    result = run_main(capsys, ["--db", str(db), "record", "--sample", option, text])
+    one_line_error(result, message)
+    assert _kinds(db) == before

@@ -27,7 +27,10 @@ def parse_age(text: str) -> timedelta:
     match = _DURATION.match(text)
     if not match or float(match.group(1)) <= 0:
         raise ConfigError(f"{text!r} is not an age like 12h, 7d or 2w")
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+    try:
+        return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2).lower()])
+    except OverflowError:  # beyond timedelta's 999,999,999 days
+        raise ConfigError(f"{text!r} is longer than any recording: give an age like 7d") from None
 
 
 def parse_size(text: str) -> int:
@@ -37,7 +40,10 @@ def parse_size(text: str) -> int:
         raise ConfigError(f"{text!r} is not a size like 500MB or 2GB")
     prefix = match.group(2).lower() if match.group(2) else None
     base = 1024 if match.group(3) else 1000
-    return int(float(match.group(1)) * base ** _POWERS[prefix])
+    size = int(float(match.group(1)) * base ** _POWERS[prefix])
+    if size < 1:  # a cap of 0 bytes would delete the whole recording
+        raise ConfigError(f"{text!r} is less than a byte: give a size like 500MB or 2GB")
+    return size
 
 
 @frozen
