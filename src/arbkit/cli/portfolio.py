@@ -1,8 +1,10 @@
 """``arbkit positions``, ``arbkit orders`` and ``arbkit pnl``: what a trading book holds and made.
 
-They read the database only (what ``arbkit trade`` stored), so they work while a trade runs and
-after it ended. Each shows the newest book unless ``--book`` names another (``arbkit positions
---books`` lists them); ``--json`` prints exact decimals as strings.
+They read the database only (what ``arbkit trade`` and ``arbkit backtest`` stored), so they
+work while a trade runs and after it ended. Each shows the newest book, a session's or a
+backtest's (``backtest:<source>#N``), unless ``--book`` names another (``arbkit positions
+--books`` lists them, as ``arbkit report --books`` does); ``--json`` prints exact decimals as
+strings.
 """
 
 from __future__ import annotations
@@ -15,26 +17,22 @@ import click
 
 from arbkit.cli.output import echo_json, render_table
 from arbkit.cli.state import AppState
-from arbkit.errors import ConfigError
 
 
 def _book_option(command: Any) -> Any:
     return click.option(
-        "--book", help="Which trading book (default: the newest; see `arbkit positions --books`)."
+        "--book",
+        help="Which trading book, a session's or a backtest's (default: the newest; see "
+        "`arbkit positions --books`).",
     )(command)
 
 
 def _resolve_book(state: AppState, book: str | None) -> str:
-    from arbkit.trading.tradestore import latest_book
+    """``book``, or the newest book: of ``arbkit trade`` or ``arbkit backtest`` alike, chosen
+    as ``arbkit report`` chooses it (one list of books, report/scope.py)."""
+    from arbkit.report.scope import choose_book
 
-    chosen = book or latest_book(state.store)
-    if chosen is None:
-        raise ConfigError("no trading book in this database yet: run `arbkit trade --sample`")
-    if book is not None:
-        known = [row["book"] for row in _books(state)]
-        if book not in known:
-            raise ConfigError(f"no trading book {book!r} (books: {', '.join(known)})")
-    return chosen
+    return choose_book(state.store, book).book_id
 
 
 def parse_since(text: str | None, now: datetime | None = None) -> datetime | None:
@@ -74,6 +72,7 @@ def register(cli: click.Group) -> None:
         Examples:
           arbkit trade --sample && arbkit positions
           arbkit positions --open --json
+          arbkit positions --book backtest:sample#1
         """
         from arbkit.trading.positions import position_json
         from arbkit.trading.tradestore import stored_positions
@@ -83,7 +82,8 @@ def register(cli: click.Group) -> None:
             if json_:
                 echo_json(rows)
             else:
-                click.echo(render_table(rows, ["book", "mode", "source", "runs", "last_status"]))
+                columns = ["book", "mode", "command", "source", "runs", "last_status"]
+                click.echo(render_table(rows, columns))
             return
         chosen = _resolve_book(state, book)
         positions = stored_positions(state.store, chosen)
@@ -184,21 +184,22 @@ def register(cli: click.Group) -> None:
 
 
 def _books(state: AppState) -> list[dict[str, Any]]:
-    from arbkit.trading.tradestore import trade_runs
+    """Every trading book, newest first: paper and live sessions and backtests."""
+    from arbkit.report.scope import books
 
-    books: dict[str, dict[str, Any]] = {}
-    for run in trade_runs(state.store):
-        if not run["book"]:
-            continue
-        entry = books.setdefault(
-            run["book"],
+    listed = []
+    for book in books(state.store):
+        last = state.store.db.execute(
+            "select source, status from runs where run_id = ?", [book.run_ids[-1]]
+        ).fetchone()
+        listed.append(
             {
-                "book": run["book"],
-                "mode": run["mode"],
-                "source": run["source"],
-                "runs": 0,
-                "last_status": run["status"],
-            },
+                "book": book.book_id,
+                "mode": book.mode,
+                "command": "+".join(book.commands),
+                "source": last[0],
+                "runs": len(book.run_ids),
+                "last_status": last[1],
+            }
         )
-        entry["runs"] += 1
-    return list(books.values())
+    return listed
