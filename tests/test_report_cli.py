@@ -283,3 +283,14 @@ def test_database_without_a_book(invoke, tmp_path: Path) -> None:
 def test_bad_input_is_one_line(invoke, sample, args, message, status) -> None:
     db, _ = sample
     one_line_error(invoke(["--db", str(db), "report", *args]), message, status)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "html"])
+def test_out_never_overwrites_a_database(invoke, sample, tmp_path: Path, fmt: str) -> None:
+    """``--out`` naming the database (a slip of the keyboard) would truncate the book."""
+    db, _ = sample
+    before = db.read_bytes()
+    result = invoke(["--db", str(db), "report", "--format", fmt, "--out", str(db)])
+    one_line_error(result, "is a database: write the report to another file")
+    assert db.read_bytes() == before
+    assert rows(db, "select count(*) as n from fills") == [{"n": 4}]

@@ -214,10 +214,22 @@ def _write(text: str, out: Path | None) -> None:
 
 
 def _opened(out: Path) -> Any:
+    _refuse_a_database(out)
     try:
         return out.open("w", encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def _refuse_a_database(out: Path) -> None:
+    """A report never overwrites a database (``--out arbkit.db`` would destroy the book)."""
+    try:
+        with out.open("rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return  # not there (or unreadable): opening it for writing says why
+    if head == b"SQLite format 3\x00" or out.name.endswith(("-wal", "-shm", "-journal")):
+        raise ConfigError(f"{out} is a database: write the report to another file")
 
 
 def _print_books(rows: list[dict[str, Any]], as_json: bool) -> None:
