@@ -157,6 +157,15 @@ def test_a_range_with_no_replayable_venue_is_an_error_not_an_empty_replay(capsys
     assert not target.exists()
 
 
+def test_a_league_the_recording_does_not_hold_is_one_line_naming_it(capsys, tmp_path):
+    db = tmp_path / "sample.db"
+    assert run_main(capsys, ["-q", "--db", str(db), "record", "--sample"]).exit_code == 0
+    target = tmp_path / "out"
+    result = _export(capsys, db, "--league", "wnba", str(target))  # the sample has no WNBA
+    one_line_error(result, "the recording holds no wnba events or markets of kalshi, polymarket")
+    assert not target.exists()
+
+
 @pytest.mark.parametrize("option", ["--since", "--until"])
 def test_an_age_beyond_the_calendar_is_a_usage_error(capsys, recorded, tmp_path, option):
     result = _export(capsys, recorded, option, "99999999d", str(tmp_path / "out"))

@@ -105,10 +105,13 @@ def export_replay(
         venues = sorted(v for v, kinds in files.items() if any(kinds.get(k) for k in MARKET_KINDS))
         if not venues:
             held = ", ".join(sorted(recorded | set(files)))
+            if leagues:
+                what = f"no {', '.join(leagues)} events or markets of {held}"
+            else:  # retention, or a recording that began after its snapshots were taken
+                what = f"no events or markets of {held}"
             raise ConfigError(
-                f"no venue can be replayed{_range_text(since, until)}: the recording holds no "
-                f"events or markets of {held} by then (retention, or a recording without its "
-                "REST snapshots?)"
+                f"no venue can be replayed{_range_text(since, until)}: the recording holds "
+                f"{what} by then"
             )
         book_times = [
             ts for v in venues for kind in BOOK_KINDS for ts, *_ in files[v].get(kind, ())
