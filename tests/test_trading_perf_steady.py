@@ -121,6 +121,38 @@ def test_a_rule_that_does_not_say_when_it_changes_is_asked_every_pass(rule) -> N
     assert not positions.steady(position, DOWN.get, MARKETS.get, now + timedelta(seconds=1))
 
 
+class FailsOnce(ExitRule):
+    """A timeless rule that raises the first time it is asked, then exits."""
+
+    name = "test-fails-once"
+    timeless = True
+
+    def __init__(self, options=None) -> None:
+        super().__init__(options)
+        self.asked = 0
+
+    def should_exit(self, position, books, markets, now) -> str | None:
+        self.asked += 1
+        if self.asked == 1:
+            raise RuntimeError("venue lookup failed")
+        return "asked again"
+
+
+def test_an_evaluation_where_a_rule_raised_is_not_quiet(caplog) -> None:
+    positions, exits = entered(), manager({}, (rule := FailsOnce(),))
+    position = positions.get(GAME)
+    assert position is not None
+    now = T0 + timedelta(seconds=20)
+    books = dict(DOWN)
+    assert ask(positions, exits, books, now) is None  # it raised: no exit
+    assert "venue lookup failed" in caplog.text
+    assert not positions.steady(position, books.get, MARKETS.get, now + timedelta(seconds=1))
+    assert (
+        ask(positions, exits, books, now + timedelta(seconds=1)) == "test-fails-once: asked again"
+    )
+    assert rule.asked == 2
+
+
 def candidate_books(rng: random.Random) -> list[dict[str, OrderBook]]:
     """Books around the entry: some sell at a profit, some at a loss, one leg doubtful."""
     out = []

@@ -64,6 +64,9 @@ class ExitManager:
         timing = tuple(dict.fromkeys((*self._holders, *self._timed)))
         self._timing = tuple((rule, getattr(rule, "next_change", None)) for rule in timing)
         self._always = any(next_change is None for _, next_change in self._timing)
+        #: the position whose last evaluation had a rule raise: no quiet time for it (the
+        #: rule may answer next time)
+        self._failed: GamePosition | None = None
         #: id(position) -> (position, its inputs when every timeless exiter said no exit)
         self._quiet: dict[int, tuple[GamePosition, Inputs]] = {}
 
@@ -82,6 +85,7 @@ class ExitManager:
         their figures and their books and markets are the same objects: they would say the
         same.
         """
+        self._failed = None
         if position.status is not _OPEN:
             return None
         for leg in position.legs.values():
@@ -95,6 +99,7 @@ class ExitManager:
                     return None
             except Exception:
                 log.exception("exit rule %s failed deciding a hold: holding", rule.name)
+                self._failed = position
                 return None
         quiet = self._quiet.get(id(position))
         if (
@@ -123,6 +128,8 @@ class ExitManager:
                     return f"{rule.name}: {reason}"
         finally:
             inputs = end_sharing(sharing)  # what the shared close value looked at, if asked
+        if failed:
+            self._failed = position
         if quiet is None and not failed and len(rules) > len(self._timed):
             if len(self._quiet) >= _QUIET_MAX:
                 self._quiet.clear()
@@ -138,9 +145,11 @@ class ExitManager:
         Timeless rules answer the same while those do; a rule whose answer changes with time
         says when with ``next_change(position, now)`` (``None``: never); any other rule
         (``holds`` or a non-timeless ``should_exit`` without ``next_change``) may change its
-        answer at any moment, and then there is no quiet time at all.
+        answer at any moment, and then there is no quiet time at all; nor is there after an
+        evaluation in which a rule raised (it may answer the next time).
         """
-        if self._always:
+        if self._always or self._failed is position:
+            self._failed = None
             return None
         until = NEVER
         for rule, next_change in self._timing:
