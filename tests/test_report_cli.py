@@ -285,6 +285,32 @@ def test_bad_input_is_one_line(invoke, sample, args, message, status) -> None:
     one_line_error(invoke(["--db", str(db), "report", *args]), message, status)
 
 
+@pytest.mark.parametrize(
+    ("damage", "tables"),
+    [
+        ("update fills set price = 'abc' where rowid = 1", "fills, trades"),
+        ("update fills set filled_at = null where rowid = 1", "fills, trades"),
+        ("update opportunity_changes set at = 'yesterday' where id = 1", "opportunity_changes"),
+        ("update opportunity_changes set net_edge = 'x' where id = 1", "opportunity_changes"),
+        ("update game_positions set opened_at = 'zz'", "game_positions"),
+    ],
+)
+def test_a_value_edited_by_hand_is_one_line_naming_its_tables(
+    invoke, sample, tmp_path: Path, damage: str, tables: str
+) -> None:
+    import sqlite3
+
+    db, _ = sample
+    copy = tmp_path / "edited.db"
+    source, target = sqlite3.connect(db), sqlite3.connect(copy)
+    source.backup(target)
+    with target:
+        target.execute(damage)
+    source.close()
+    target.close()
+    one_line_error(invoke(["--db", str(copy), "report", "--json"]), f"a row of {tables}")
+
+
 @pytest.mark.parametrize("fmt", ["text", "json", "html"])
 def test_out_never_overwrites_a_database(invoke, sample, tmp_path: Path, fmt: str) -> None:
     """``--out`` naming the database (a slip of the keyboard) would truncate the book."""

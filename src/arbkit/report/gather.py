@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from attrs import frozen
 
+from arbkit.errors import StoreError
 from arbkit.report.execution import ExecutionFigures, gather_execution
 from arbkit.report.opportunities import OpportunityFigures, gather_opportunities
 from arbkit.report.outcome import OutcomeFigures, gather_outcome
 from arbkit.report.scope import Book, Window
 from arbkit.store import Store
+from arbkit.store.db import store_errors
 
 SCHEMA = 1  #: bumped when a JSON field changes meaning or goes away
 
@@ -45,10 +49,27 @@ class Report:
 
 
 def build_report(store: Store, book: Book, window: Window) -> Report:
-    return Report(
-        book=book,
-        window=window,
-        opportunities=gather_opportunities(store, book, window),
-        execution=gather_execution(store, book, window),
-        outcome=gather_outcome(store, book, window),
-    )
+    """Every figure of ``book`` in ``window``.
+
+    Raises:
+        StoreError: the database cannot be read, or holds a value arbkit never writes (a row
+            edited by hand, another program's): one line naming the tables, not a traceback.
+    """
+    where = store.path or "in-memory database"
+    with store_errors(where), _readable(where, "opportunity_changes, decisions, opportunities"):
+        opportunities = gather_opportunities(store, book, window)
+    with store_errors(where), _readable(where, "fills, trades"):
+        execution = gather_execution(store, book, window)
+    with store_errors(where), _readable(where, "game_positions"):
+        outcome = gather_outcome(store, book, window)
+    return Report(book, window, opportunities, execution, outcome)
+
+
+@contextmanager
+def _readable(where: object, tables: str) -> Iterator[None]:
+    try:
+        yield
+    except (ValueError, TypeError, ArithmeticError) as exc:  # a number or time that is not one
+        raise StoreError(
+            f"{where}: a row of {tables} holds a value arbkit cannot read ({exc!r})"
+        ) from exc

@@ -168,11 +168,10 @@ def placeholders(values: Iterable[object]) -> str:
 
 
 def of_book(column: str, book: Book) -> tuple[str, list[object]]:
-    """An SQL condition (and its arguments) for ids ``BOOK/...`` in ``column``: a plain prefix
-    test, not ``LIKE``, whose ``_`` and ``%`` are wildcards and which ignores case (book
-    ``paper:a_b#1`` would take ``paper:axb#1``'s trades)."""
-    prefix = book.book_id + "/"
-    return f"substr({column}, 1, ?) = ?", [len(prefix), prefix]
+    """An SQL condition (and its arguments) for ids ``BOOK/...`` in ``column``: an exact prefix
+    as a range (``/`` sorts just before ``0``), which an index serves. Not ``LIKE``: its ``_``
+    and ``%`` are wildcards and it ignores case (``paper:a_b#1`` took ``paper:AXB#1``'s)."""
+    return f"{column} >= ? and {column} < ?", [book.book_id + "/", book.book_id + "0"]
 
 
 def span(store: Store, book: Book) -> tuple[str | None, str | None]:
