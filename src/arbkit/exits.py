@@ -27,7 +27,12 @@ if TYPE_CHECKING:
 
 
 class ExitRule:
-    """Base class of exit plugins. ``options`` come from the config's ``[exits.<name>]``."""
+    """Base class of exit plugins. ``options`` come from the config's ``[exits.<name>]``.
+
+    A rule whose answer changes with time alone may define ``next_change(position, now)``: the
+    first moment after ``now`` its answer could differ for the same inputs (None: never). Without
+    it the rule is asked on every pass (see ``ExitManager.quiet_until``).
+    """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from decimal import Decimal
+from math import gcd
 from typing import Any
 
 from attrs import frozen
@@ -109,18 +110,32 @@ def immediate_amounts_valid(side: Side, maker_amount: int, taker_amount: int) ->
 def immediate_size(side: Side, price: Decimal, size: Decimal, tick: Decimal) -> Decimal:
     """The largest size ≤ ``size`` on the 0.01 grid whose FOK/FAK amounts the exchange accepts.
 
+    O(1), because sizing asks on every plan: ``k`` hundredths of a share are ``10_000·k`` share
+    units and ``price_units·k / 100`` collateral units (``price_units``: the price in 1e-6
+    dollars); both are multiples of their precision step exactly when ``k`` is a multiple of one
+    modulus, so the answer is ``k`` rounded down to it (searched no further than 100 shares below
+    ``size``, as the exchange's pattern repeats well within that).
+
     Raises:
         InvalidOrder: the price or size is off the grid, or no positive size qualifies.
     """
     amounts(side, price, size, tick)  # validates the price and the size grid
-    candidate = size
-    while candidate > 0:  # the pattern repeats within 10_000 steps for every tick
-        if immediate_amounts_valid(side, *amounts(side, price, candidate, tick)):
-            return candidate
-        candidate -= SIZE_STEP
-        if size - candidate > 100:
-            break
-    raise InvalidOrder(f"no FOK/FAK size ≤ {size} at {price} meets the amount precision rule")
+    maker_places, taker_places = IMMEDIATE_DECIMALS[side]
+    share_places, collateral_places = (
+        (taker_places, maker_places) if side is Side.BUY else (maker_places, taker_places)
+    )
+    share_step = 10 ** (6 - share_places)
+    collateral_step = 100 * 10 ** (6 - collateral_places)
+    price_units = int(price * UNIT)
+    k = int(size / SIZE_STEP)
+    by_shares = share_step // gcd(share_step, 10_000)
+    by_collateral = collateral_step // gcd(collateral_step, price_units)
+    modulus = by_shares * by_collateral // gcd(by_shares, by_collateral)
+    best = k - k % modulus
+    if best <= 0 or k - best > 10_000:
+        raise InvalidOrder(f"no FOK/FAK size ≤ {size} at {price} meets the amount precision rule")
+    # ``size`` itself, or ``size`` less whole steps: the same Decimal a step-down loop would give
+    return size if best == k else size - (k - best) * SIZE_STEP
 
 
 def new_salt() -> int:
