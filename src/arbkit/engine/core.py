@@ -7,14 +7,23 @@ printer, the store, later the risk gate — and runs it.
 
 Rediscovery is scheduled on the engine's clock. A recording is never re-discovered: that would
 restart its stream, so a replay runs until its stream ends.
+
+:meth:`Engine.rematch` matches the markets the engine has again (after a match was confirmed or
+rejected, say): a live stream is subscribed again at once with the new games' markets. A
+recording's stream is opened once, and a venue's decoder may read only the markets it was
+opened with (Kalshi's does), so a game added during a replay may get no updates from that venue
+(:meth:`Engine.unstreamed` names such games).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
+
+from attrs import frozen
 
 from arbkit.engine.heap import HeapSettler
 from arbkit.engine.session import Session
@@ -25,6 +34,16 @@ from arbkit.scan.shard import Change, GameShard
 from arbkit.strategy import Strategy
 
 log = logging.getLogger(__name__)
+
+
+@frozen
+class Rematch:
+    """What :meth:`Engine.rematch` did."""
+
+    changes: tuple[Change, ...]  #: handed to the sinks: stopped games, their vanished rows
+    added: frozenset[str]  #: games newly watched (their books: :meth:`Engine.start_games`)
+    #: added games whose markets the running stream was not opened with (a replay's)
+    unstreamed: frozenset[str] = frozenset()
 
 
 class Engine:
@@ -65,6 +84,9 @@ class Engine:
         self._listeners: list[Sink] = []  #: sinks that see every stream event
         self._task: asyncio.Task[object] | None = None
         self._stop_status = RunStatus.INTERRUPTED
+        self._subscribed: set[str] | None = None  #: contracts the running stream delivers
+        self._subscribe_again = False  #: a rematch added games to a live stream
+        self._wake: asyncio.Future[None] | None = None  #: wakes a live watch waiting for events
 
     def attach(self, sink: Sink) -> Sink:
         self.sinks.append(sink)
@@ -87,6 +109,28 @@ class Engine:
     @property
     def shards(self) -> dict[str, GameShard]:
         return self.scanner.shards
+
+    @property
+    def matcher(self) -> Matcher:
+        return self.scanner.matcher
+
+    @property
+    def near_misses(self) -> list[Any]:
+        """The last match's near-misses (the matcher's report), for reviewing matches."""
+        return self.scanner.near_misses
+
+    def unstreamed(self) -> set[str]:
+        """Watched games with a contract the running stream was not opened with, so it may not
+        deliver its updates: added by a rematch during a replay (or, live, until the stream is
+        subscribed again). Empty while no stream runs."""
+        subscribed = self._subscribed
+        if subscribed is None:
+            return set()
+        return {
+            game_id
+            for game_id, shard in self.scanner.shards.items()
+            if any(c not in subscribed for c in shard.contract_ids())
+        }
 
     @property
     def skipped(self) -> list[tuple[str, str]]:
@@ -118,6 +162,38 @@ class Engine:
     def now(self) -> datetime:
         return self.clock.now()
 
+    # -- matching again ----------------------------------------------------------------------
+
+    def rematch(self, matcher: Matcher | None = None) -> Rematch:
+        """Match the markets the engine has again (with ``matcher`` from now on) and hand the
+        changes to every sink at once: a game no longer matched stops, so its opportunities
+        vanish for every sink (a trader included) in this call.
+
+        Newly matched games are watched from now on: fetch their books with :meth:`start_games`.
+        A live stream is subscribed again with their markets (the watch wakes for it); a
+        replay's stream is not (that would restart it), so they are in ``unstreamed``. Call it
+        on the engine's loop (a sink or a task of it), like everything that touches the engine.
+        """
+        changes, added = self.scanner.rematch(matcher)
+        self._emit(changes)
+        unstreamed: set[str] = set()
+        if added:
+            if self.session.live:
+                self._subscribe_again = True
+                wake = self._wake
+                if wake is not None and not wake.done():
+                    wake.set_result(None)
+            elif self._subscribed is not None:
+                unstreamed = added & self.unstreamed()
+        return Rematch(tuple(changes), frozenset(added), frozenset(unstreamed))
+
+    async def start_games(self, games: Iterable[str]) -> list[Change]:
+        """Fetch the current books of newly watched ``games``, evaluate them once and hand the
+        changes to the sinks (after :meth:`rematch`)."""
+        changes = await self.scanner.start_games(set(games))
+        self._emit(changes)
+        return changes
+
     # -- running ----------------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -148,23 +224,30 @@ class Engine:
             for change in self.evaluate():
                 yield change
             every = self.options.rediscover_every if self.session.live else None
+            live = self.session.live
             scanner = self.scanner
+            due = None if every is None else self.clock.now() + every
             while True:
                 heap.settle()  # markets, shards and first books are built: long-lived
-                due = None if every is None else self.clock.now() + every
-                events = self.session.events(scanner.markets_by_venue()).__aiter__()
+                markets = scanner.markets_by_venue()
+                self._subscribe_again = False
+                self._subscribed = _contracts(markets)
+                events = self.session.events(markets).__aiter__()
                 seeded = False  # the feed seeds its decoders with every book on its first event
+                rediscover = False
                 try:
                     while True:
                         try:
-                            if due is None:  # a replay, or no rediscovery: no timer per event
+                            if not live:  # a replay: no timer per event
                                 event = await anext(events)
                             else:
-                                timeout = max(0.0, (due - self.clock.now()).total_seconds())
-                                event = await asyncio.wait_for(anext(events), timeout)
+                                event = await self._next_live(events, due)
+                                if event is None:  # a rematch added games: subscribe again
+                                    break
                         except StopAsyncIteration:
                             return
                         except TimeoutError:
+                            rediscover = True
                             break
                         if not seeded:
                             heap.settle()  # the decoders' seeded books are long-lived too
@@ -175,16 +258,50 @@ class Engine:
                             for change in changes:
                                 yield change
                         if due is not None and self.clock.now() >= due:
+                            rediscover = True
+                            break
+                        if self._subscribe_again:
                             break
                 finally:
                     await events.aclose()  # type: ignore[attr-defined]
+                if not rediscover:
+                    continue  # only the subscription changes: rediscovery stays on schedule
                 changes = await scanner.refresh()
                 heap.renew()  # one full collection a rediscovery period, then frozen again
                 self._emit(changes)
                 for change in changes:
                     yield change
+                due = None if every is None else self.clock.now() + every
         finally:
+            self._subscribed = None
             heap.release()
+
+    async def _next_live(
+        self, events: AsyncIterator[object], due: datetime | None
+    ) -> object | None:
+        """The next event of a live stream; None as soon as a rematch asks for the stream to
+        be subscribed again. Raises TimeoutError at ``due`` (the next rediscovery), or
+        StopAsyncIteration when the stream ends."""
+        if self._subscribe_again:
+            return None
+        wake = self._wake
+        if wake is None or wake.done():
+            wake = self._wake = asyncio.get_running_loop().create_future()
+        timeout = None if due is None else max(0.0, (due - self.clock.now()).total_seconds())
+        step = asyncio.ensure_future(anext(events))
+        try:
+            done, _ = await asyncio.wait(
+                (step, wake), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            if not step.done():  # woken, timed out or cancelled: the stream's wait ends too
+                step.cancel()
+                await asyncio.gather(step, return_exceptions=True)
+        if step in done:
+            return step.result()
+        if wake in done:
+            return None
+        raise TimeoutError
 
     async def run(self, *, watch: bool = False) -> RunEnd:
         """Start, evaluate once or watch, then close; every sink hears how the run ended.
@@ -242,3 +359,7 @@ class Engine:
         at = self.clock.now()
         for sink in self._listeners:
             sink.event(event, at)  # type: ignore[arg-type]
+
+
+def _contracts(markets: Mapping[str, Sequence[Market]]) -> set[str]:
+    return {c.contract_id for group in markets.values() for m in group for c in m.contracts}

@@ -74,6 +74,8 @@ class Scanner:
         self.on_event = on_event  #: sees every stream event first (``--record``)
         self.markets: list[Market] = []
         self.matches: list[MatchResult] = []
+        #: the last match's near-misses (the matcher's report), for reviewing matches
+        self.near_misses: list[Any] = []
         self.shards: dict[str, GameShard] = {}
         self._by_contract: dict[str, GameShard] = {}
         self.skipped: list[tuple[str, str]] = []  #: (game, reason) not watched, for the user
@@ -148,6 +150,7 @@ class Scanner:
     def match(self) -> list[MatchResult]:
         self.progress(f"matching {len(self.markets)} markets ...")
         report = self.matcher.match(self.markets)
+        self.near_misses = list(getattr(report, "near_misses", None) or ())
         self.skipped = []
         kept = []
         for result in report.matches:
@@ -258,13 +261,25 @@ class Scanner:
         take their fresh markets (fees, tick sizes) and keep their books. If no venue answers,
         the watch goes on with what it has and tries again next time.
         """
-        known = {c for shard in self.shards.values() for c in shard.contract_ids()}
         try:
             await self.discover()
         except OperationFailed as exc:
             log.warning("rediscovery failed, keeping the current games: %s", exc)
             self.progress(f"rediscovery failed, keeping the current games: {exc}")
             return []
+        changes, fresh = self.rematch()
+        return changes + await self.start_games(fresh)
+
+    def rematch(self, matcher: Matcher | None = None) -> tuple[list[Change], set[str]]:
+        """Match the markets already discovered again — with ``matcher`` from now on, say one
+        that reads overrides stored since — and bring the shards in line.
+
+        Returns the changes (a game no longer matched is STOPPED, its opportunities vanish) and
+        the games newly watched, whose books :meth:`start_games` fetches.
+        """
+        if matcher is not None:
+            self.matcher = matcher
+        known = {c for shard in self.shards.values() for c in shard.contract_ids()}
         self.match()
         changes = self.build_shards()
         fresh = {
@@ -272,10 +287,18 @@ class Scanner:
             for game_id, shard in self.shards.items()
             if any(c not in known for c in shard.contract_ids())
         }
-        if fresh:
-            await self.load_books(fresh)
-            now = self.clock.now()
-            for game_id in fresh:
+        return changes, fresh
+
+    async def start_games(self, games: set[str]) -> list[Change]:
+        """Fetch the books of newly watched ``games`` and evaluate each once."""
+        games = {g for g in games if g in self.shards}
+        if not games:
+            return []
+        await self.load_books(games)
+        now = self.clock.now()
+        changes: list[Change] = []
+        for game_id in sorted(games):
+            if game_id in self.shards:  # still watched after the (awaited) fetch
                 changes += self.shards[game_id].evaluate(now)
         return changes
 

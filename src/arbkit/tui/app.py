@@ -27,7 +27,7 @@ from arbkit.tui.plugins import TuiExtensions, tui_extensions
 from arbkit.tui.runner import EngineRunner, TuiSettings
 from arbkit.tui.screens.base import DashboardScreen
 from arbkit.tui.screens.log import LogScreen
-from arbkit.tui.screens.matches import MatchesScreen
+from arbkit.tui.screens.matches import NO_STREAM, MatchesScreen
 from arbkit.tui.screens.opportunities import OpportunitiesScreen
 from arbkit.tui.screens.orders import OrdersScreen
 from arbkit.tui.screens.positions import PositionsScreen
@@ -309,18 +309,21 @@ def _resume(runner: EngineRunner) -> None:
 
 
 def _decide(runner: EngineRunner, row: MatchRow, decision: str, relation: Relation | None) -> Any:
-    from arbkit.tui.rematch import decide, watch_new_games
+    from arbkit.tui.rematch import decide
 
-    assert runner.engine is not None and runner.store is not None and runner.sink is not None
-    changes, fresh = decide(runner.engine, runner.pm, runner.store, row, decision, relation)
+    engine = runner.engine
+    assert engine is not None and runner.store is not None and runner.sink is not None
+    done = decide(engine, runner.pm, runner.store, row, decision, relation)
     runner.sink.refresh_matches()
-    vanished = sum(1 for c in changes if c.kind.value == "vanished")
+    vanished = sum(1 for c in done.changes if c.kind.value == "vanished")
     runner.capture.add(
         "WARNING" if decision == REJECT else "INFO",
         "matching",
-        f"{decision} {row.game}: {vanished} opportunities withdrawn, {len(fresh)} games added",
+        f"{decision} {row.game}: {vanished} opportunities withdrawn, {len(done.added)} games added",
     )
-    return watch_new_games(runner.engine, fresh) if fresh else None
+    for game in sorted(done.unstreamed):
+        runner.capture.add("WARNING", "matching", f"{game}: {NO_STREAM}")
+    return engine.start_games(done.added) if done.added else None
 
 
 def make_app(

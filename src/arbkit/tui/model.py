@@ -140,6 +140,8 @@ class Snapshot:
     opportunities: tuple[OpportunityRow, ...] = ()
     books: Mapping[str, OrderBook] = field(factory=dict)
     matches: tuple[MatchRow, ...] = ()
+    #: watched games the stream does not update (confirmed during a replay)
+    unstreamed: frozenset[str] = frozenset()
     positions: tuple[PositionRow, ...] = ()
     realized: Decimal = ZERO
     unrealized: Decimal = ZERO

@@ -114,6 +114,7 @@ class DashboardSink(Sink):
         self._pnl: deque[Decimal] = deque(maxlen=PNL_POINTS)
         self._next_point: datetime | None = None
         self._matches: tuple[MatchRow, ...] = ()
+        self._check_streams = False  #: a rematch may have added games the stream lacks
         self._risk_seen = 0  #: the last risk_events row logged
         self._risk_note = ""  #: why the gate last halted or reduced
         self._trades: dict[str, tuple[str, str]] = {}  #: trade id -> (state, last detail)
@@ -175,21 +176,26 @@ class DashboardSink(Sink):
     # -- matches -------------------------------------------------------------------------------
 
     def refresh_matches(self) -> None:
-        """The matched games and the near-misses, as the matcher sees them now (at the start
+        """The matched games and the near-misses the engine's last match found (at the start
         and after every confirm or reject)."""
-        if self.engine is None:
+        engine = self.engine
+        if engine is None:
             return
-        matcher = self.engine.scanner.matcher
-        overrides = getattr(matcher, "overrides", None) or Overrides()
-        rows = [_match_row(result, overrides) for result in self.engine.matches]
-        near: list[NearMiss] = []
-        try:
-            near = list(matcher.match(self.engine.markets).near_misses)
-        except Exception as exc:  # near-misses are a review aid: the run goes on without them
-            self.log.add("WARNING", "matching", f"near-misses unavailable: {exc}")
-        rows += [_near_row(miss, overrides) for miss in near]
+        overrides = getattr(engine.matcher, "overrides", None) or Overrides()
+        rows = [_match_row(result, overrides) for result in engine.matches]
+        rows += [_near_row(miss, overrides) for miss in engine.near_misses]
         self._matches = tuple(sorted(rows, key=lambda r: (r.near_miss, r.league or "", r.game)))
+        self._check_streams = True
         self.dirty = True
+
+    def _unstreamed(self) -> frozenset[str]:
+        """Watched games the stream does not update (confirmed during a replay), looked at only
+        after a rematch, for as long as there are any."""
+        if not self._check_streams or self.engine is None:
+            return frozenset()
+        found = frozenset(self.engine.unstreamed())
+        self._check_streams = bool(found)
+        return found
 
     # -- snapshots ------------------------------------------------------------------------------
 
@@ -222,6 +228,7 @@ class DashboardSink(Sink):
             opportunities=rows,
             books=books,
             matches=self._matches,
+            unstreamed=self._unstreamed(),
             positions=tuple(_position_row(p) for p in trader.positions.all()),
             realized=realized,
             unrealized=unrealized,
@@ -303,14 +310,22 @@ class DashboardSink(Sink):
         prefix = trader.book_id + "/"
         rows: list[OrderRow] = []
         journal = trader.journal
-        for plan, state in journal.trades():
+        in_flight = _paper_steps(trader)
+        for plan, stored in journal.trades():
             if not plan.trade_id.startswith(prefix):
                 continue
-            known = self._trades.get(plan.trade_id)
-            if known is None or known[0] != state.value:
-                steps = journal.transitions(plan.trade_id)
-                detail = next((d for _s, d in reversed(steps) if d), plan.reason)
-                known = self._trades[plan.trade_id] = (state.value, detail)
+            steps = in_flight.get(plan.trade_id)
+            if steps:  # a paper trade in flight: its states are stored when it ends
+                state = steps[-1][0]
+                detail = next((d for _s, _at, d in reversed(steps) if d), plan.reason)
+                known = (state.value, detail)
+            else:
+                state = stored
+                known = self._trades.get(plan.trade_id)
+                if known is None or known[0] != state.value:
+                    stored_steps = journal.transitions(plan.trade_id)
+                    detail = next((d for _s, d in reversed(stored_steps) if d), plan.reason)
+                    known = self._trades[plan.trade_id] = (state.value, detail)
             legs = "\n".join(
                 f"{leg.side.value} {_num(leg.size)} {leg.outcome} ({leg.venue[:4]}) "
                 f"≤{_num(leg.limit_price)}"
@@ -337,6 +352,15 @@ class DashboardSink(Sink):
         while self._next_point <= at:
             self._next_point += self.pnl_step
         self.dirty = True
+
+
+def _paper_steps(trader: Trader) -> dict[str, list[tuple[TradeState, datetime, str]]]:
+    """The states of the paper trades in flight, from the trader's memory (it stores a
+    simulated trade's states together when the trade ends, so the journal still says
+    ``planned``). Read only; an empty view for a trader without one (live stores each state
+    first)."""
+    steps = getattr(trader, "_paper_steps", None)
+    return dict(steps) if isinstance(steps, dict) else {}
 
 
 def _within(now: datetime | None, moment: datetime | None, window: timedelta) -> bool:

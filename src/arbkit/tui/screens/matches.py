@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.console import Group
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,6 +18,13 @@ from textual.widgets import DataTable, Static
 from arbkit.tui.model import MatchRow, Snapshot
 from arbkit.tui.screens.base import DashboardScreen
 from arbkit.tui.widgets import OrderedTable, styled
+
+#: why a game confirmed during a replay does not change (the Log says it too)
+NO_STREAM = (
+    "confirmed during the replay, after its stream was opened: a venue whose feed reads only "
+    "the markets it was opened with (Kalshi's) sends this game no updates, so its books and "
+    "opportunities may be stale; replay again to watch it"
+)
 
 COLUMNS = (
     ("kind", "Kind"),
@@ -44,6 +52,7 @@ class MatchesScreen(DashboardScreen):
     def __init__(self) -> None:
         super().__init__(name="matches")
         self._rows: dict[str, MatchRow] = {}
+        self._unstreamed: frozenset[str] = frozenset()
 
     def compose_body(self) -> ComposeResult:
         yield MatchTable(id="matches")
@@ -64,6 +73,7 @@ class MatchesScreen(DashboardScreen):
         matched = table.get_component_rich_style("match--matched")
         near = table.get_component_rich_style("match--near")
         self._rows = {row.key: row for row in snapshot.matches}
+        self._unstreamed = unstreamed = snapshot.unstreamed
         table.show_rows(
             [
                 (
@@ -76,7 +86,7 @@ class MatchesScreen(DashboardScreen):
                             row.when,
                             f"{row.confidence:.2f}",
                             str(len(row.links)),
-                            row.decision,
+                            _decision(row, unstreamed),
                         ],
                         near if row.near_miss else matched,
                         right=lambda i: i in (4, 5),
@@ -86,8 +96,9 @@ class MatchesScreen(DashboardScreen):
             ]
         )
         games = sum(1 for r in snapshot.matches if not r.near_miss)
+        frozen = f", {len(unstreamed)} missing stream updates" if unstreamed else ""
         table.border_title = (
-            f"Matches: {games} games, {len(snapshot.matches) - games} near-misses "
+            f"Matches: {games} games, {len(snapshot.matches) - games} near-misses{frozen} "
             "(c confirm, x reject)"
         )
         self._draw_detail()
@@ -102,6 +113,11 @@ class MatchesScreen(DashboardScreen):
             body.update(Text("No match selected.", style="dim"))
             return
         parts: list[Text] = [Text(f"{row.game}  ({row.key})", style="bold")]
+        if row.key in self._unstreamed:
+            warn = self.query_one(MatchTable).get_component_rich_style("match--near")
+            parts.append(
+                Text(f"stream updates missing: {NO_STREAM}", style=warn + Style(bold=True))
+            )
         if row.reasons:
             parts.append(Text("reasons: " + "; ".join(row.reasons)))
         for link in row.links:
@@ -118,3 +134,9 @@ class MatchesScreen(DashboardScreen):
             if link.reasons:
                 parts.append(Text("    " + "; ".join(link.reasons), style="dim"))
         body.update(Group(*parts))
+
+
+def _decision(row: MatchRow, unstreamed: frozenset[str]) -> str:
+    if row.key in unstreamed:
+        return f"{row.decision or 'watched'}, may be stale"
+    return row.decision
