@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from arbkit.report.stats import Summary, edge_bins, nearest_rank, value_bins
-from arbkit.report.textcharts import bar_rows, money, seconds, sparkline
+from arbkit.report.textcharts import bar_rows, dollars, money, seconds, sparkline
 
 
 def test_sparkline_runs_from_lowest_to_highest_and_keeps_its_width() -> None:
@@ -68,3 +68,12 @@ def test_edge_bins_are_half_open_and_the_last_unbounded() -> None:
     )
     assert [(b.label, b.count) for b in bins] == [("<1", 1), ("1-10", 2), (">=10", 2)]
     assert bins[-1].high is None
+
+
+def test_dollars_put_the_sign_first_and_never_show_minus_zero() -> None:
+    assert dollars(D("-5.98436")) == "-$5.98"  # not "$-5.98"
+    assert dollars(D("1234.5")) == "$1,234.50"
+    assert money(D("-0.001")) == "0.00" and dollars(D("-0.004")) == "$0.00"  # not "-0.00"
+    assert money(D("-0.005")) == "0.00"  # half to even: a cent's half is not a loss shown
+    assert money(D("-0.015")) == "-0.02"
+    assert dollars(None) == ""

@@ -16,7 +16,7 @@ from arbkit.report.execution import FillTotals
 from arbkit.report.gather import Report
 from arbkit.report.outcome import Point
 from arbkit.report.stats import Bin, Summary
-from arbkit.report.textcharts import edge, money, seconds, share
+from arbkit.report.textcharts import dollars, edge, money, seconds, share
 from arbkit.trading.pnl import MAX_ENTRY_PRICE, MIN_HOLD, Breakdown
 
 
@@ -66,8 +66,8 @@ def headline(report: Report) -> str:
     o = report.opportunities
     failed = sum(pnl.checks.values())
     return (
-        f"realized ${money(pnl.realized)} after ${money(pnl.fees)} fees · "
-        f"unrealized ${money(pnl.unrealized)} · {o.seen} opportunities, {o.taken} taken · "
+        f"realized {dollars(pnl.realized)} after {dollars(pnl.fees)} fees · "
+        f"unrealized {dollars(pnl.unrealized)} · {o.seen} opportunities, {o.taken} taken · "
         f"seed checks {'pass' if not failed else f'FAIL ({failed})'}"
     )
 
@@ -171,9 +171,9 @@ def _execution(report: Report) -> Section:
     e = report.execution
     t = e.total
     lines = (
-        f"{t.fills} fills, {t.contracts.normalize():f} contracts, notional ${money(t.notional)}, "
-        f"fees ${money(t.fees)}",
-        f"slippage against the quoted price ${money(t.slippage)} "
+        f"{t.fills} fills, {t.contracts.normalize():f} contracts, notional {dollars(t.notional)}, "
+        f"fees {dollars(t.fees)}",
+        f"slippage against the quoted price {dollars(t.slippage)} "
         f"({edge(t.slippage_per_contract)} per contract; positive = worse than quoted)",
     )
     states = tuple((name, str(n)) for name, n in e.trades_by_state.items())
@@ -221,8 +221,8 @@ def _pnl(report: Report) -> Section:
     out = report.outcome
     pnl = out.pnl
     lines = (
-        f"realized ${money(pnl.realized)} (after fees), unrealized ${money(pnl.unrealized)}, "
-        f"fees paid ${money(pnl.fees)}; {out.closed_positions} closed, "
+        f"realized {dollars(pnl.realized)} (after fees), unrealized {dollars(pnl.unrealized)}, "
+        f"fees paid {dollars(pnl.fees)}; {out.closed_positions} closed, "
         f"{out.open_positions} open",
     )
     tables = (

@@ -45,7 +45,16 @@ def money(value: Decimal | None) -> str:
     """Dollars to the cent for reading (the JSON keeps every digit)."""
     if value is None:
         return ""
-    return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN):,}"
+    cents = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    return f"{cents.copy_abs() if cents.is_zero() else cents:,}"  # no "-0.00"
+
+
+def dollars(value: Decimal | None) -> str:
+    """``$17.92``, ``-$5.98``: the sign before the dollar sign, as a person writes it."""
+    if value is None:
+        return ""
+    text = money(value)
+    return f"-${text[1:]}" if text.startswith("-") else f"${text}"
 
 
 def edge(value: Decimal | None) -> str:
