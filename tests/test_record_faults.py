@@ -8,6 +8,8 @@ target was new or empty, so whatever is in it then is the export's own)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
 import struct
 import zlib
@@ -134,6 +136,25 @@ def test_ctrl_c_during_an_export_leaves_no_half_written_replay(
 
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux's /proc")
+def test_sigterm_during_an_export_leaves_no_half_written_replay(
+    capsys, recorded, tmp_path, monkeypatch
+):
+    written: list[str] = []
+
+    def killed(path: Path, value: object) -> None:
+        written.append(path.name)
+        os.kill(os.getpid(), signal.SIGTERM)  # `kill PID` as the manifest is written
+
+    monkeypatch.setattr(export_module, "_write_json", killed)
+    target = tmp_path / "out"
+    before = signal.getsignal(signal.SIGTERM)
+    result = _export(capsys, recorded, str(target))
+    assert written == ["books.json"]  # the first file: the signal ended the export there
+    assert result.exit_code == 128 + signal.SIGTERM and "Traceback" not in result.output
+    assert not target.exists()
+    assert signal.getsignal(signal.SIGTERM) is before  # put back after the export
+
+
 def test_a_target_that_cannot_be_created_is_one_line(capsys, recorded, tmp_path):
     target = Path("/proc/arbkit-no-such-folder/out")  # not even root may create it
     one_line_error(_export(capsys, recorded, str(target)), "cannot write")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -115,13 +117,14 @@ def register(cli: click.Group) -> None:
             _moment(text, option, None)  # a bad time is a usage error, whatever the database
         store = existing_store(state, hint="record into it first (`arbkit record --sample`)")
         newest = newest_recorded(store) if (since or until) else None
-        summary = export_replay(
-            store,
-            directory,
-            since=_moment(since, "--since", newest),
-            until=_moment(until, "--until", newest),
-            leagues=leagues,
-        )
+        with _terminate_cleanly():
+            summary = export_replay(
+                store,
+                directory,
+                since=_moment(since, "--since", newest),
+                until=_moment(until, "--until", newest),
+                leagues=leagues,
+            )
         if json_:
             echo_json(summary.to_json())
             return
@@ -132,6 +135,25 @@ def register(cli: click.Group) -> None:
         )
         for venue in summary.skipped:
             click.echo(f"  {venue}: left out, no events or markets recorded in the range", err=True)
+
+
+@contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """SIGTERM (``kill``, ``timeout``, a service stop) ends the block as Ctrl-C does, so the
+    export removes what it wrote: a replay without its manifest still plays, half of it."""
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminated)
+    except ValueError:  # not the main thread: nothing to install
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _moment(text: str | None, option: str, newest: Any) -> Any:
