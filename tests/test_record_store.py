@@ -167,7 +167,14 @@ def test_a_venue_without_markets_is_left_out_of_the_export(db, tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("500MB", 500_000_000), ("2GB", 2 * 10**9), ("1.5GiB", int(1.5 * 2**30)), ("800k", 800_000)],
+    [
+        ("500MB", 500_000_000),
+        ("2GB", 2 * 10**9),
+        ("1.5GiB", 3 * 2**29),
+        ("800k", 800_000),
+        ("2.01kB", 2010),  # not 2009: 2.01 * 1000 in binary floating point is 2009.999…
+        ("1.001MB", 1_001_000),
+    ],
 )
 def test_sizes(text, expected):
     assert parse_size(text) == expected

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from datetime import timedelta
+from decimal import Decimal
 
 from attrs import frozen
 
@@ -40,7 +41,7 @@ def parse_size(text: str) -> int:
         raise ConfigError(f"{text!r} is not a size like 500MB or 2GB")
     prefix = match.group(2).lower() if match.group(2) else None
     base = 1024 if match.group(3) else 1000
-    size = int(float(match.group(1)) * base ** _POWERS[prefix])
+    size = int(Decimal(match.group(1)) * base ** _POWERS[prefix])  # 2.01kB: 2010, not 2009
     if size < 1:  # a cap of 0 bytes would delete the whole recording
         raise ConfigError(f"{text!r} is less than a byte: give a size like 500MB or 2GB")
     return size
