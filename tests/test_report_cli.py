@@ -232,6 +232,19 @@ def test_a_book_takes_only_its_own_trades_whatever_its_name(tmp_path: Path) -> N
     assert data["opportunities"]["taken"] == traded["opportunities"]["taken"]
 
 
+def test_a_book_name_with_brackets_is_printed_as_it_is(tmp_path: Path) -> None:
+    """A book is named after its replay folder; rich would read ``[bold]`` in it as markup and
+    fail on ``[/b]``. The text report prints the name as it is."""
+    replay = tmp_path / "[bold]a[" / "b]"
+    shutil.copytree(SAMPLE, replay)
+    db = tmp_path / "arbkit.db"
+    run_trade(db, "--replay", str(replay))
+    out = tmp_path / "report.txt"
+    report(db, "--out", str(out))
+    title = out.read_text().split("\n\n")[0].replace("\n", "")  # wrapped at 100 columns
+    assert title.startswith(f"arbkit report: book paper:{replay}#1 (trade on {replay})")
+
+
 def test_the_cli_starts_without_the_report_or_plotly() -> None:
     code = (
         "import sys; from arbkit.cli import make_cli; from arbkit.plugins import "

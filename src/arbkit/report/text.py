@@ -1,9 +1,13 @@
-"""The report in the terminal: rich tables, and charts drawn with characters."""
+"""The report in the terminal: rich tables, and charts drawn with characters.
+
+Every string from the data (a book named after its replay folder, a game, an exit reason) is
+escaped: rich would read ``[bold]`` in it as markup, and ``[/b]`` as an error."""
 
 from __future__ import annotations
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from arbkit.report.gather import Report
@@ -36,29 +40,29 @@ def _table(table: Table) -> RichTable:
     out = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for i, column in enumerate(table.columns):
         right = i < len(table.numeric) and table.numeric[i]
-        out.add_column(column, justify="right" if right else "left")
+        out.add_column(escape(column), justify="right" if right else "left")
     for row in table.rows:
-        out.add_row(*row)
+        out.add_row(*(escape(cell) for cell in row))
     return out
 
 
 def _section(console: Console, section: Section) -> None:
-    console.rule(f"[bold]{section.title}", align="left")
+    console.rule(f"[bold]{escape(section.title)}", align="left")
     for line in section.lines:
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, markup=False)
     for table in section.tables:
         if table.rows:
-            console.print(f"\n[italic]{table.title}[/italic]", highlight=False)
+            console.print(f"\n[italic]{escape(table.title)}[/italic]", highlight=False)
             console.print(_table(table))
     for chart in section.charts:
-        console.print(f"\n[bold]{chart.title}[/bold]", highlight=False)
+        console.print(f"\n[bold]{escape(chart.title)}[/bold]", highlight=False)
         for line in chart_lines(chart):
             console.print(line, highlight=False, markup=False)
     console.print()
 
 
 def render_text(report: Report, console: Console) -> None:
-    console.print(f"[bold]{title_of(report)}[/bold]", highlight=False)
+    console.print(f"[bold]{escape(title_of(report))}[/bold]", highlight=False)
     console.print(headline(report) + "\n", highlight=False, markup=False)
     for section in sections(report):
         _section(console, section)
