@@ -11,7 +11,7 @@ from attrs import evolve
 
 from arbkit.models import Order, OrderRequest, OrderStatus, Side, TimeInForce
 from arbkit.store.db import open_store
-from arbkit.trading.journal import TradeJournal, plan_from_json, plan_to_json
+from arbkit.trading.journal import OrderEntry, TradeJournal, plan_from_json, plan_to_json
 from arbkit.trading.model import LegPlan, Mode, PlanKind, TradeFill, TradePlan, TradeState
 
 T0 = datetime(2026, 12, 3, 20, 0, tzinfo=UTC)
@@ -193,6 +193,88 @@ def test_fills_are_idempotent_and_come_back_with_their_plans(journal) -> None:
     assert got[1][1] == earlier  # exact: decimals, times, ids
     with pytest.raises(ValueError):
         journal.fill(evolve(earlier, fill_id=""))
+
+
+def _request(cid: str, price: str, size: str) -> OrderRequest:
+    return OrderRequest(
+        venue="kalshi",
+        contract_id="KX-A:yes",
+        side=Side.BUY,
+        price=price,
+        size=size,
+        client_order_id=cid,
+        time_in_force=TimeInForce.IOC,
+    )
+
+
+def _table(path, table: str) -> list[tuple]:
+    with other_connection(path) as conn:
+        return conn.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+
+
+def test_batched_fills_and_orders_are_the_rows_written_one_by_one(tmp_path) -> None:
+    """A paper trade's rows written together equal the intent, fills and update written one
+    at a time, column for column (an order never updated stays a pending intent)."""
+    plan = make_plan(mode=Mode.PAPER)
+    done = Order(
+        venue="kalshi",
+        order_id=None,
+        client_order_id="t1-0-1",
+        contract_id="KX-A:yes",
+        side=Side.BUY,
+        price="0.41",
+        size="10.00",
+        filled="10.00",
+        status=OrderStatus.FILLED,
+        average_price="0.405",
+        fee="0.17",
+    )
+    fills = [fill(1, T0 + timedelta(seconds=1)), fill(2, T0 + timedelta(seconds=2))]
+    one, batch = tmp_path / "one.db", tmp_path / "batch.db"
+    fenced: list[int] = []
+    stores = [open_store(one), open_store(batch)]
+    try:
+        single, grouped = (
+            TradeJournal(store, run_id="r", mode=Mode.PAPER, fence=lambda: fenced.append(1))
+            for store in stores
+        )
+        for journal in (single, grouped):
+            journal.plan(plan, T0)
+        for item in fills:
+            single.fill(item)
+        single.order_intent(plan, 0, _request("t1-0-1", "0.41", "10.00"), T0)
+        single.order_intent(plan, 1, _request("t1-1-1", "0.55", "10.00"), T0)
+        single.order_update(done, T0 + timedelta(seconds=2))
+        fenced.clear()
+        assert grouped.fills_batch(fills) == 2
+        grouped.orders_batch(
+            [
+                OrderEntry(plan, 0, _request("t1-0-1", "0.41", "10.00"), T0, done, fills[-1].at),
+                OrderEntry(plan, 1, _request("t1-1-1", "0.55", "10.00"), T0),
+            ]
+        )
+        assert fenced == [1, 1]  # every batch asks the fence first
+        assert grouped.fills_batch(fills[:1]) == 0  # stored already: skipped, as fill() does
+        assert grouped.fills_batch([]) == 0 and grouped.orders_batch([]) is None
+    finally:
+        for store in stores:
+            store.close()
+    for table in ("orders", "fills"):
+        assert _table(one, table) == _table(batch, table)
+    assert [row[8] for row in _table(batch, "orders")] == ["filled", "pending"]
+
+
+def test_a_refusing_fence_stops_a_batch(journal, db_path) -> None:
+    def refuse() -> None:
+        raise PermissionError("lease lost")
+
+    journal.plan(make_plan(), T0)
+    journal.fence = refuse
+    with pytest.raises(PermissionError):
+        journal.fills_batch([fill(1, T0)])
+    with pytest.raises(PermissionError):
+        journal.orders_batch([OrderEntry(make_plan(), 0, _request("t1-0-1", "0.41", "10"), T0)])
+    assert _table(db_path, "fills") == [] and _table(db_path, "orders") == []
 
 
 def test_a_restarted_process_sees_the_open_trades_of_the_old_run(db_path) -> None:

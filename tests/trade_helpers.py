@@ -236,6 +236,14 @@ def settlement(self, settlement, *args, **kwargs):
     original_settlement(self, settlement, *args, **kwargs)
     if kind == "settlement" and settlement.market_id == target:
         os.kill(os.getpid(), signal.SIGKILL)
+original_batch = TradeJournal.fills_batch
+def fills_batch(self, batch, *args, **kwargs):  # a paper trade's fills, written together
+    result = original_batch(self, batch, *args, **kwargs)
+    fills[0] += len(batch)
+    if kind == "fill" and batch and fills[0] - len(batch) < int(target) <= fills[0]:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return result
+TradeJournal.fills_batch = fills_batch
 TradeJournal.fill, TradeStore.settlement, TradeJournal.plan = fill, settlement, plan
 from arbkit.cli import main
 sys.exit(main(sys.argv[1:]))

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from attrs import frozen
+
 from arbkit.models import Order, OrderRequest, OrderStatus, Side
 from arbkit.store.db import Store
 from arbkit.store.writes import writes_for
@@ -119,6 +121,33 @@ def plan_from_json(text: str) -> TradePlan:
         expected_profit=Decimal(data.get("expected_profit", "0")),
         reason=data.get("reason", ""),
     )
+
+
+_FILL_SQL = (
+    "INSERT OR IGNORE INTO fills (venue, fill_id, order_id, client_order_id,"
+    " contract_id, side, price, size, fee, fee_shares, is_taker, mode, filled_at,"
+    " trade_id, leg, market_id, run_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '0', 1, ?, ?, ?, ?, ?, ?)"
+)
+_ORDER_SQL = (
+    "INSERT INTO orders (client_order_id, venue, order_id, contract_id, side, price,"
+    " size, filled, status, average_price, fee, mode, created_at, updated_at,"
+    " trade_id, leg, time_in_force, run_id)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+@frozen
+class OrderEntry:
+    """An order for :meth:`TradeJournal.orders_batch`: its intent (``at``: when it was
+    placed) and, if known, what became of it (``result`` at ``result_at``)."""
+
+    plan: TradePlan
+    leg: int
+    request: OrderRequest
+    at: datetime
+    result: Order | None = None
+    result_at: datetime | None = None
 
 
 class TradeJournal:
@@ -252,30 +281,53 @@ class TradeJournal:
         so the same order can never be journaled (nor, by the executor, sent) twice."""
         if self.fence is not None:
             self.fence()
-        stamp = iso(at)
         with self.writes.commit():
-            self.db.execute(
-                "INSERT INTO orders (client_order_id, venue, order_id, contract_id, side, price,"
-                " size, filled, status, average_price, fee, mode, created_at, updated_at,"
-                " trade_id, leg, time_in_force, run_id)"
-                " VALUES (?, ?, NULL, ?, ?, ?, ?, '0', ?, NULL, '0', ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    request.client_order_id,
-                    request.venue,
-                    request.contract_id,
-                    request.side.value,
-                    str(request.price),
-                    str(request.size),
-                    OrderStatus.PENDING.value,
-                    plan.mode.value,
-                    stamp,
-                    stamp,
-                    plan.trade_id,
-                    leg,
-                    request.time_in_force.value,
-                    self.run_id,
-                ],
-            )
+            self.db.execute(_ORDER_SQL, self._order_row(OrderEntry(plan, leg, request, at)))
+
+    def orders_batch(self, entries: Sequence[OrderEntry]) -> None:
+        """Several orders as one statement, each as :meth:`order_intent` followed by
+        :meth:`order_update` with its ``result`` (if any) would leave it: a simulated trade's
+        orders, written once it is done (its rows then exist only together)."""
+        if not entries:
+            return
+        if self.fence is not None:
+            self.fence()
+        with self.writes.commit() as conn:
+            conn.executemany(_ORDER_SQL, [self._order_row(entry) for entry in entries])
+
+    def _order_row(self, entry: OrderEntry) -> list[Any]:
+        request, stamp = entry.request, iso(entry.at)
+        row: list[Any] = [
+            request.client_order_id,
+            request.venue,
+            None,
+            request.contract_id,
+            request.side.value,
+            str(request.price),
+            str(request.size),
+            "0",
+            OrderStatus.PENDING.value,
+            None,
+            "0",
+            entry.plan.mode.value,
+            stamp,
+            stamp,
+            entry.plan.trade_id,
+            entry.leg,
+            request.time_in_force.value,
+            self.run_id,
+        ]
+        order = entry.result
+        if order is not None:  # the columns order_update sets
+            if order.order_id is not None:
+                row[2] = order.order_id
+            row[6] = str(order.size)
+            row[7] = str(order.filled)
+            row[8] = order.status.value
+            row[9] = _dec(order.average_price)
+            row[10] = str(order.fee)
+            row[13] = iso(entry.result_at or entry.at)
+        return row
 
     def order_update(self, order: Order, at: datetime) -> None:
         """What the venue says about a journaled order (found by its client order id)."""
@@ -336,30 +388,42 @@ class TradeJournal:
         if self.fence is not None:
             self.fence()
         with self.writes.commit():
-            cursor = self.db.execute(
-                "INSERT OR IGNORE INTO fills (venue, fill_id, order_id, client_order_id,"
-                " contract_id, side, price, size, fee, fee_shares, is_taker, mode, filled_at,"
-                " trade_id, leg, market_id, run_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '0', 1, ?, ?, ?, ?, ?, ?)",
-                [
-                    fill.venue,
-                    fill.fill_id,
-                    fill.order_id,
-                    fill.client_order_id,
-                    fill.contract_id,
-                    fill.side.value,
-                    str(fill.price),
-                    str(fill.size),
-                    str(fill.fee),
-                    (mode or self.mode).value,
-                    iso(fill.at),
-                    fill.trade_id,
-                    fill.leg,
-                    fill.market_id,
-                    self.run_id,
-                ],
-            )
+            cursor = self.db.execute(_FILL_SQL, self._fill_row(fill, (mode or self.mode).value))
         return cursor.rowcount == 1
+
+    def fills_batch(self, fills: Sequence[TradeFill], *, mode: Mode | None = None) -> int:
+        """Several fills as one statement (a simulated trade's, written with the rest of it);
+        how many were new (a fill whose ``(venue, fill_id)`` is stored is skipped, as in
+        :meth:`fill`)."""
+        if not fills:
+            return 0
+        if any(not fill.fill_id for fill in fills):
+            raise ValueError("a journaled fill needs the venue's fill id")
+        if self.fence is not None:
+            self.fence()
+        tag = (mode or self.mode).value
+        with self.writes.commit() as conn:
+            cursor = conn.executemany(_FILL_SQL, [self._fill_row(fill, tag) for fill in fills])
+        return cursor.rowcount
+
+    def _fill_row(self, fill: TradeFill, mode: str) -> list[Any]:
+        return [
+            fill.venue,
+            fill.fill_id,
+            fill.order_id,
+            fill.client_order_id,
+            fill.contract_id,
+            fill.side.value,
+            str(fill.price),
+            str(fill.size),
+            str(fill.fee),
+            mode,
+            iso(fill.at),
+            fill.trade_id,
+            fill.leg,
+            fill.market_id,
+            self.run_id,
+        ]
 
     def holdings(self) -> dict[tuple[str, str], Decimal]:
         """``(venue, contract id)`` → contracts held per this mode's fills (bought − sold):

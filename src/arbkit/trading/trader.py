@@ -39,7 +39,7 @@ from arbkit.streaming import BookUpdate, MarketSettled, StreamEvent
 from arbkit.trading.checkpoints import Checkpoints
 from arbkit.trading.executor import BookLookup, ExecutionListener, Executor
 from arbkit.trading.exits import ExitManager, exit_plan
-from arbkit.trading.journal import TradeJournal
+from arbkit.trading.journal import OrderEntry, TradeJournal
 from arbkit.trading.model import (
     ZERO,
     Decision,
@@ -52,6 +52,7 @@ from arbkit.trading.model import (
     TradePlan,
     TradeState,
 )
+from arbkit.trading.paper_writes import PaperWrites
 from arbkit.trading.positions import PositionBook, held_sizes, realized_pnl
 from arbkit.trading.risk import RiskGate
 from arbkit.trading.tradestore import TradeStore
@@ -138,6 +139,8 @@ class Trader(Sink):
         self._dirty: set[str] = set()  #: games whose stored position is behind
         self._in_flight = 0  #: plans submitted and not yet final
         self._writes = journal.writes
+        #: paper: fills and orders collected and written once per transaction
+        self._paper_writes = PaperWrites(journal, mode)
         #: paper: WAL checkpoints from tick, not inside a trade's commit (see checkpoints.py)
         self._checkpoints = Checkpoints(self._writes.conn) if mode is Mode.PAPER else None
         self._venue_blocks: dict[str, str] = {}  #: venue -> the executor's reason, as gated
@@ -263,7 +266,7 @@ class Trader(Sink):
         """Every stream event, before the engine applies it: the paper executor fills on it,
         held positions are marked (with the new book) and their exits evaluated."""
         if self._in_flight and self.mode is Mode.PAPER:
-            with self._writes.atomic():  # simulated fills due now: one transaction
+            with self._paper_writes.scope():  # simulated fills due now: one transaction
                 self.executor.on_event(event, at)
         else:
             self.executor.on_event(event, at)
@@ -341,7 +344,7 @@ class Trader(Sink):
         else:
             decision, plan = self.gate.evaluate(opportunity, shard.state, now, trade_id=trade_id)
         if plan is not None and self.mode is Mode.PAPER:
-            with self._writes.atomic():  # the verdict and the whole simulated trade: one commit
+            with self._paper_writes.scope():  # the verdict and the whole simulated trade: one tx
                 self._record_decision(decision)
                 self._accept(plan, opportunity.key, game_id)
             return
@@ -375,7 +378,7 @@ class Trader(Sink):
         self._trade_seq = max(self._trade_seq, _seq(plan.trade_id))
         self._in_flight += 1
         if self.mode is Mode.PAPER:
-            with self._writes.atomic():
+            with self._paper_writes.scope():
                 self.executor.submit(plan)
         else:
             self.executor.submit(plan)
@@ -417,8 +420,8 @@ class Trader(Sink):
     # -- the executor's listener ----------------------------------------------------------------
 
     def filled(self, plan: TradePlan, fill: TradeFill) -> None:
-        if self.mode is Mode.PAPER and not self._journal_paper_fill(plan, fill):
-            return  # already recorded (a resumed run)
+        if self.mode is Mode.PAPER:
+            self._journal_paper_fill(plan, fill)
         position = self.positions.apply(plan, fill)
         self._announce_fill(fill)
         self._hold_contract(fill.contract_id, plan.game_id)
@@ -462,11 +465,10 @@ class Trader(Sink):
                 self.records.position(position, self.journal_run_id)
         self._dirty.clear()
 
-    def _journal_paper_fill(self, plan: TradePlan, fill: TradeFill) -> bool:
-        """A paper fill, and the simulated order it belongs to, in the journal (a live
-        executor journals its orders itself, before sending them). False: seen before."""
-        if not self.journal.fill(fill, mode=self.mode):
-            return False
+    def _journal_paper_fill(self, plan: TradePlan, fill: TradeFill) -> None:
+        """A paper fill, and the simulated order it belongs to, to the journal (written with
+        the rest of its transaction; a live executor journals its orders itself, first)."""
+        self._paper_writes.fill(fill)  # fill ids derive from trade ids, never reused: new
         cid = fill.client_order_id
         order = self._paper_orders.get(cid)
         if order is None:
@@ -486,18 +488,17 @@ class Trader(Sink):
                 client_order_id=cid,
                 time_in_force=TimeInForce.IOC,
             )
-            self.journal.order_intent(plan, fill.leg, request, fill.at)
+            self._paper_writes.order(OrderEntry(plan, fill.leg, request, fill.at))
         order.add(fill)
         order.last = fill
         self._unsaved_orders.add(cid)
-        return True
 
     def _flush_orders(self) -> None:
         """Each simulated order's totals, once its trade is done (the same transaction)."""
         for cid in sorted(self._unsaved_orders):
             order = self._paper_orders[cid]
             if order.last is not None:
-                self.journal.order_update(order.as_order(order.last, cid), order.last.at)
+                self._paper_writes.totals(order.as_order(order.last, cid), order.last.at)
         self._unsaved_orders.clear()
 
     def trade_state(
@@ -635,7 +636,7 @@ class Trader(Sink):
         stopped = end is not None and end.status is not RunStatus.COMPLETED
         abandon = getattr(self.executor, "abandon", None)
         if self.mode is Mode.PAPER:
-            with self._writes.atomic():
+            with self._paper_writes.scope():
                 if stopped and abandon is not None:
                     abandon()
                 else:
