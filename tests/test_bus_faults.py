@@ -121,3 +121,38 @@ def test_a_redis_restart_fails_the_run_with_one_line(
         for worker in workers:
             worker.stop()
         matcher.stop()
+
+
+def test_a_stopped_worker_hands_its_games_over_at_once(
+    redis_server: RedisServer,  # noqa: F811
+    load: tuple,
+    tmp_path: Path,
+) -> None:
+    """SIGTERM: the worker marks its claims idle, so the other takes them on its next
+    heartbeat (2 s here), well before --reclaim-after (6 s) would let it."""
+    out, _key, single = load
+    matcher = MatcherProcess(redis_server.url, tmp_path / "matcher.db")
+    workers = [
+        WorkerProcess(redis_server.url, f"w{i}", tmp_path / f"w{i}.db", reclaim_after=6)
+        for i in (1, 2)
+    ]
+    client = redis.Redis.from_url(redis_server.url)
+    args = ["--replay", str(out), "--watch", "--json", "--lookahead", "0", "--speed", "3"]
+    run = start_scan(tmp_path / "bus.db", *args, "--bus", redis_server.url)
+    try:
+        wait_until(lambda: len(_pending(client)) == 2, what="both workers holding games")
+        leaving, staying = workers
+        said = leaving.stop()
+        wait_until(
+            lambda: _pending(client).get(leaving.name, 0) == 0,
+            timeout=4.5,
+            what=f"the other worker holding every game ({said.strip()})",
+        )
+        stdout, stderr = run.communicate(timeout=90)
+    finally:
+        if run.poll() is None:
+            run.kill()
+        staying.stop()
+        matcher.stop()
+    assert run.returncode == 0, stderr
+    assert by_game(stdout.splitlines()) == by_game(single)

@@ -196,8 +196,12 @@ class Worker:
                 await self._drop_run(run_id)
 
     async def hand_back(self) -> None:
-        """Stopping: mark this worker's claims idle at once, so the others take them over now."""
-        ids = [task.entry_id for task in self.games.values()]
+        """Stopping: mark every claim of this worker idle at once (those in memory and any
+        delivered to a read that was cut short), so the others take them over now."""
+        mine = await self.client.xpending_range(
+            streams.ASSIGN, streams.GROUP, "-", "+", 10_000, consumername=self.name
+        )
+        ids = [_text(item["message_id"]) for item in mine]
         if ids:
             idle = int(self.reclaim_after * 1000) * 10
             await self.client.xclaim(
