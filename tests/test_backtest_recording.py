@@ -12,6 +12,8 @@ from backtest_helpers import arbkit, backtest_runs
 from cli_helpers import one_line_error, run_main
 from trade_helpers import jumped_bids
 
+from arbkit.store import open_store
+
 
 @pytest.fixture(scope="module")
 def jumped(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -63,11 +65,21 @@ def test_a_league_of_a_recording_is_its_league_only(tmp_path: Path) -> None:
     assert run["source"] == "recording:start..end:nba"
 
 
-def test_nothing_recorded_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> None:
-    one_line_error(run_main(capsys, ["backtest", "--recording"]), "nothing was recorded")
+@pytest.fixture
+def unrecorded(tmp_path: Path) -> Path:
+    """A database that exists (migrated) but holds no recording."""
+    db = tmp_path / "arbkit.db"
+    open_store(db).close()
+    return db
 
 
-def test_a_bad_time_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    result = run_main(capsys, ["backtest", "--recording", "--since", "yesterdayish"])
+def test_nothing_recorded_is_one_error_line(capsys, unrecorded: Path) -> None:
+    result = run_main(capsys, ["--db", str(unrecorded), "backtest", "--recording"])
+    one_line_error(result, "nothing was recorded")
+
+
+def test_a_bad_time_is_a_usage_error(capsys, unrecorded: Path) -> None:
+    args = ["--db", str(unrecorded), "backtest", "--recording", "--since", "yesterdayish"]
+    result = run_main(capsys, args)
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "--since" in result.output and "yesterdayish" in result.output

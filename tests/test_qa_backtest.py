@@ -1,5 +1,5 @@
-"""Bugs found in ``arbkit backtest`` by the record/report QA pass (helper G), each a failing test
-marked ``xfail(strict=True)`` until the backtest's owner fixes it; then the mark comes off."""
+"""Bugs found in ``arbkit backtest`` by the record/report QA pass (helper G), fixed: an age
+beyond the calendar is a usage error, and a --recording never creates a mistyped --db."""
 
 from __future__ import annotations
 
@@ -17,11 +17,6 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/backtest.py _moment calls parse_since, whose `now - timedelta(days=99999999)` "
-    "raises OverflowError: a traceback, not a usage error (record export and report catch it)",
-)
 @pytest.mark.parametrize("option", ["--since", "--until"])
 def test_an_age_beyond_the_calendar_is_a_usage_error(capsys, recorded, option) -> None:
     result = run_main(
@@ -31,11 +26,6 @@ def test_an_age_beyond_the_calendar_is_a_usage_error(capsys, recorded, option) -
     assert option in result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="backtest --recording opens the store through AppState.store, which creates and "
-    "migrates a database at a mistyped --db path before saying nothing was recorded there",
-)
 def test_a_missing_database_is_not_created(capsys, tmp_path: Path) -> None:
     db = tmp_path / "typo.db"
     one_line_error(run_main(capsys, ["--db", str(db), "backtest", "--recording"]), "no database")

@@ -138,9 +138,14 @@ class Backtest:
         opts = self.opts
         if not opts["recording"]:
             return "sample" if opts["sample"] else str(opts["replay_dir"])
+        from arbkit.cli.report import existing_store
         from arbkit.record.export import export_replay, newest_recorded
 
-        store = self.state.store
+        # a recording comes from an existing database: a mistyped --db is not created empty
+        store = existing_store(
+            self.state,
+            hint="a recording is played from an existing database (`arbkit record` fills one)",
+        )
         newest = newest_recorded(store) if (opts["since"] or opts["until"]) else None
         since = _moment("--since", opts["since"], newest)
         until = _moment("--until", opts["until"], newest)
@@ -356,10 +361,7 @@ def _moment(flag: str, text: str | None, newest: Any) -> Any:
     before the newest recorded payload."""
     from arbkit.cli.portfolio import parse_since
 
-    try:
-        return parse_since(text, now=newest)
-    except click.BadParameter as exc:
-        raise click.BadParameter(exc.message, param_hint=flag) from None
+    return parse_since(text, now=newest, option=flag)
 
 
 def _percent(value: Any) -> str:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from arbkit.cli.output import echo_json, render_table
 from arbkit.cli.state import AppState
+
+if TYPE_CHECKING:
+    from arbkit.report.scope import Book
 
 
 def _book_option(command: Any) -> Any:
@@ -27,33 +30,44 @@ def _book_option(command: Any) -> Any:
     )(command)
 
 
-def _resolve_book(state: AppState, book: str | None) -> str:
+def _resolve_book(state: AppState, book: str | None) -> Book:
     """``book``, or the newest book: of ``arbkit trade`` or ``arbkit backtest`` alike, chosen
     as ``arbkit report`` chooses it (one list of books, report/scope.py)."""
     from arbkit.report.scope import choose_book
 
-    return choose_book(state.store, book).book_id
+    return choose_book(state.store, book)
 
 
-def parse_since(text: str | None, now: datetime | None = None) -> datetime | None:
-    """``2026-11-24``, an ISO time, or an age such as ``12h`` / ``7d`` / ``30m``."""
+def parse_since(
+    text: str | None, now: datetime | None = None, *, option: str = "--since"
+) -> datetime | None:
+    """``2026-11-24``, an ISO time, or an age such as ``12h`` / ``7d`` / ``30m`` before ``now``.
+
+    Bad input is a usage error naming ``option``, an age reaching before year 1 included
+    (``99999999d``: ``datetime`` raises OverflowError, which would be a traceback)."""
     if text is None:
         return None
     match = re.fullmatch(r"\s*(\d+)\s*([mhd])\s*", text)
     if match:
         amount, unit = int(match[1]), match[2]
-        span = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount)}.get(
-            unit, timedelta(days=amount)
-        )
-        return (now or datetime.now(UTC)) - span
+        try:
+            span = timedelta(**{_UNITS[unit]: amount})
+            return (now or datetime.now(UTC)) - span
+        except OverflowError:
+            raise click.BadParameter(
+                f"{text!r} reaches beyond the calendar", param_hint=option
+            ) from None
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise click.BadParameter(
             f"{text!r} is neither a date/time (2026-11-24T20:00) nor an age (12h, 7d)",
-            param_hint="--since",
+            param_hint=option,
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
 def register(cli: click.Group) -> None:
@@ -85,7 +99,7 @@ def register(cli: click.Group) -> None:
                 columns = ["book", "mode", "command", "source", "runs", "last_status"]
                 click.echo(render_table(rows, columns))
             return
-        chosen = _resolve_book(state, book)
+        chosen = _resolve_book(state, book).book_id
         positions = stored_positions(state.store, chosen)
         if open_only:
             positions = [p for p in positions if p.is_open]
@@ -124,15 +138,17 @@ def register(cli: click.Group) -> None:
         state: AppState, book: str | None, trade_id: str | None, json_: bool
     ) -> None:
         """The order journal: every order with its client order id, state and fills."""
-        chosen = _resolve_book(state, book)
-        db = state.store.db
+        from arbkit.report.scope import of_book
+
+        picked = _resolve_book(state, book)
+        chosen = picked.book_id
+        in_book, book_args = of_book("o.trade_id", picked)  # exact, not LIKE: `_` is a wildcard
         rows = list(
-            db.query(
+            state.store.db.query(
                 "select o.*, t.state as trade_state from orders o "
-                "left join trades t on t.trade_id = o.trade_id "
-                "where o.trade_id like ? and (? is null or o.trade_id = ?) "
-                "order by o.created_at, o.client_order_id",
-                [chosen + "/%", trade_id, trade_id],
+                f"left join trades t on t.trade_id = o.trade_id where {in_book} "
+                "and (? is null or o.trade_id = ?) order by o.created_at, o.client_order_id",
+                [*book_args, trade_id, trade_id],
             )
         )
         if json_:
@@ -153,7 +169,7 @@ def register(cli: click.Group) -> None:
         from arbkit.trading.tradestore import broken_games, stored_positions
 
         start = parse_since(since)
-        chosen = _resolve_book(state, book)
+        chosen = _resolve_book(state, book).book_id
         positions = stored_positions(state.store, chosen)
         broken = broken_games(state.store, chosen)
         report = summarize(positions, since=start, broken=broken).to_json()
