@@ -516,6 +516,21 @@ def test_an_exit_that_sells_everything_is_flat_and_respects_the_size_step() -> N
     assert "leg 1: 2 left" in world.states[-1][2]
 
 
+@pytest.mark.parametrize("gone", [PM, KX])
+def test_an_exit_with_a_leg_that_has_no_book_sells_nothing(gone: str) -> None:
+    """Selling one leg of two would leave the position one-legged: if either leg has nothing
+    to sell into when the exit is due (its game no longer watched), nothing is sent."""
+    world = World()
+    world.books[PM] = book(PM, bids=[("0.52", 20)])
+    world.books[KX] = book(KX, bids=[("0.45", "20")])
+    del world.books[gone]
+    world.executor().submit(exit_plan("x", pm=("10", "0.50"), kx=("10", "0.40")))
+    assert world.path("x") == [TradeState.PLANNED, TradeState.MISSED]
+    assert world.fills == []
+    leg_index = 0 if gone == PM else 1
+    assert f"leg {leg_index} has nothing to sell into (no book)" in world.states[-1][2]
+
+
 def test_hedge_price_is_bounded_and_on_the_grid() -> None:
     assert hedge_price(D("0.45"), D("0.02"), Side.BUY, D("0.01")) == D("0.47")
     assert hedge_price(D("0.98"), D("0.02"), Side.BUY, D("0.01")) == D("0.99")  # 1.00 -> 0.99

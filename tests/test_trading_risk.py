@@ -279,3 +279,60 @@ def test_blocked_venues_unblock() -> None:
     assert g.evaluate(opportunity, game, NOW, trade_id="b")[0].accepted
     kinds = [kind for _, kind, _ in g.events]
     assert kinds == ["venue_blocked", "venue_unblocked"]
+
+
+def test_named_pauses_refuse_entries_until_each_is_lifted_by_its_own_key() -> None:
+    _, game, opportunity = setup()
+    g = gate()
+    g.pause("matcher", "matching service unavailable: timeout")
+    g.pause("operator", "operator pause")
+    assert g.state is RiskState.REDUCING
+    decision, plan = g.evaluate(opportunity, game, NOW, trade_id="a")
+    assert decision.reason is Reject.REDUCING and plan is None
+    assert "timeout" in decision.detail and "operator pause" in decision.detail
+    g.unpause("matcher")
+    assert g.state is RiskState.REDUCING  # the other pause still holds
+    assert g.evaluate(opportunity, game, NOW, trade_id="b")[0].reason is Reject.REDUCING
+    g.resume(NOW)  # a resume lifts halts, not someone else's pause
+    assert g.pauses == {"operator": "operator pause"}
+    g.unpause("operator")
+    g.unpause("operator")  # not held: nothing
+    assert g.state is RiskState.ACTIVE and g.pauses == {}
+    assert g.evaluate(opportunity, game, NOW, trade_id="c")[0].accepted
+    lifted = [why for _, _, why in g.events if why.startswith("pause lifted")]
+    assert lifted == ["pause lifted: matcher", "pause lifted: operator"]
+
+
+def test_lifting_a_pause_leaves_a_halt_the_kill_switch_and_the_daily_loss_limit(
+    tmp_path: Path,
+) -> None:
+    _, game, opportunity = setup()
+    switch = KillSwitch(tmp_path / "arbkit.halt")
+    g = gate(RiskLimits(daily_loss_limit=D(100)), kill_switch=switch)
+    g.pause("matcher", "down")
+    g.realized(D(-100), NOW)  # the daily loss limit halts
+    assert g.state is RiskState.HALTED
+    g.unpause("matcher")
+    assert g.state is RiskState.HALTED
+    assert g.evaluate(opportunity, game, NOW, trade_id="a")[0].reason is Reject.HALTED
+    g.resume(NOW)
+    g.pause("matcher", "down")
+    switch.trip("operator says stop")
+    g.unpause("matcher")
+    assert g.evaluate(opportunity, game, NOW, trade_id="b")[0].reason is Reject.HALTED
+    g.resume(NOW)
+    g.halt("lease lost", NOW)
+    g.pause("matcher", "down")
+    g.unpause("matcher")
+    assert g.state is RiskState.HALTED  # only resume() lifts a halt
+    g.resume(NOW)
+    assert g.evaluate(opportunity, game, NOW, trade_id="c")[0].accepted
+
+
+def test_pausing_again_under_the_same_key_records_one_event() -> None:
+    g = gate()
+    for _ in range(3):
+        g.pause("matcher", "down")
+    g.pause("matcher", "down again")
+    assert [why for _, state, why in g.events if state == "reducing"] == ["down", "down again"]
+    assert g.pauses == {"matcher": "down again"}

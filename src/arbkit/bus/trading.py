@@ -24,7 +24,6 @@ from arbkit.engine.sinks import Sink
 from arbkit.errors import ConfigError
 from arbkit.matching.report import MatchReport
 from arbkit.models import Market, MatchResult
-from arbkit.trading.model import RiskState
 
 if TYPE_CHECKING:
     from arbkit.engine.core import Engine
@@ -177,11 +176,9 @@ class BusTrading(Sink):
             return
         gate = trader.gate
         if reason is not None:
-            gate.reduce(f"{MATCHER_DOWN}: {reason}")
-        elif gate.state is RiskState.REDUCING:
-            # only this module reduces the gate, and REDUCING means no halt and no kill switch
-            # are in force (either would read HALTED): resuming lifts exactly our reduction
-            gate.resume(trader.now())
+            gate.pause(MATCHER_DOWN, f"{MATCHER_DOWN}: {reason}")
+        else:  # lifts exactly this pause: a halt, the kill switch, another pause stay
+            gate.unpause(MATCHER_DOWN)
 
     def status(self) -> str:
         """The lease and the matcher in a few words (the status line's bus field)."""

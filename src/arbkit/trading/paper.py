@@ -270,6 +270,12 @@ class PaperExecutor:
         if any(leg.side is not Side.SELL for leg in plan.legs):
             self._state(plan, TradeState.BROKEN, "an exit only sells: nothing sent")
             return
+        for index, leg in enumerate(plan.legs):  # a leg that cannot be sold: sell none
+            problem = self._book(leg.contract_id, leg.venue)[2]
+            if problem:
+                detail = f"not sent: leg {index} has nothing to sell into ({problem}); held"
+                self._state(plan, TradeState.MISSED, detail)
+                return
         left: list[str] = []
         for index, leg in enumerate(plan.legs):
             sent = TradeState.LEG1_SENT if index == 0 else TradeState.LEG2_SENT

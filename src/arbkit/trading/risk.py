@@ -100,6 +100,8 @@ class RiskGate:
         self._blocked: dict[str, str] = {}
         self._halted: str | None = None
         self._reducing: str | None = None
+        #: named entry pauses (REDUCING while any is held), each lifted only by its own key
+        self._pauses: dict[str, str] = {}
         self._switch: str | None = None  #: the kill switch's reason when last looked at
         self._daily: dict[date, Decimal] = {}
         self._now: datetime | None = None
@@ -113,7 +115,7 @@ class RiskGate:
     def state(self) -> RiskState:
         if self._halted is not None or self._tripped() is not None:
             return RiskState.HALTED
-        if self._reducing is not None:
+        if self._reducing is not None or self._pauses:
             return RiskState.REDUCING
         return RiskState.ACTIVE
 
@@ -138,7 +140,8 @@ class RiskGate:
         self.events.append((at, RiskState.HALTED.value, reason))
 
     def resume(self, at: datetime) -> None:
-        """Back to ACTIVE: clears a halt, REDUCING and the kill switch file."""
+        """Back to ACTIVE: clears a halt, :meth:`reduce` and the kill switch file. Named
+        pauses stay: each is lifted by whoever holds it (:meth:`unpause`)."""
         self._now = at
         self._halted = None
         self._reducing = None
@@ -150,6 +153,29 @@ class RiskGate:
         """REDUCING: only exits and hedges, no new entries."""
         self._reducing = reason
         self.events.append((self._clock(), RiskState.REDUCING.value, reason))
+
+    def pause(self, key: str, why: str) -> None:
+        """No new entries while the pause ``key`` is held (REDUCING: exits and hedges go on).
+
+        Named, so that a component (the remote matcher's breaker, …) lifts exactly its own
+        pause and never another's, a halt, the kill switch or the daily loss limit (HALTED
+        wins over any pause). Pausing again under the same key only updates ``why``.
+        """
+        if self._pauses.get(key) == why:
+            return
+        self._pauses[key] = why
+        self.events.append((self._clock(), RiskState.REDUCING.value, why))
+
+    def unpause(self, key: str) -> None:
+        """Lift the pause ``key`` (nothing if it is not held)."""
+        if self._pauses.pop(key, None) is None:
+            return
+        self.events.append((self._clock(), self.state.value, f"pause lifted: {key}"))
+
+    @property
+    def pauses(self) -> dict[str, str]:
+        """The entry pauses held: key → why."""
+        return dict(self._pauses)
 
     def block_venue(self, venue: str, reason: str) -> None:
         """No entries with a leg on ``venue`` (an unknown-outcome write, a position drift)."""
@@ -282,6 +308,8 @@ class RiskGate:
             return refuse(Reject.HALTED, self._halted or f"kill switch: {switch}")
         if self._reducing is not None:
             return refuse(Reject.REDUCING, self._reducing)
+        if self._pauses:
+            return refuse(Reject.REDUCING, "; ".join(self._pauses.values()))
         for leg in opportunity.legs:
             if leg.venue in self._blocked:
                 return refuse(Reject.VENUE_BLOCKED, f"{leg.venue}: {self._blocked[leg.venue]}")

@@ -149,6 +149,7 @@ class Trader(Sink):
         self._game_of: dict[str, str] = {}  #: held contract id -> its game
         self._held_markets: dict[str, Market] = {}
         self._settled: set[tuple[str, str]] = set()
+        self._unsellable: set[str] = set()  #: games whose exit was not attempted (said once)
         self._trade_seq = 0
         self._last_mark: datetime | None = None
         #: when each venue's feed last delivered a book: a book that has not changed is still
@@ -538,7 +539,8 @@ class Trader(Sink):
     def _mark_and_exit(self, position: GamePosition, now: datetime) -> None:
         self.positions.mark(position, self.last_book, self.market, now)
         engine = self.engine
-        if engine is None or position.game_id not in engine.shards:
+        shard = None if engine is None else engine.shards.get(position.game_id)
+        if shard is None:
             return  # its game is no longer watched (it started): held until the venues pay
         if self.executor.busy(position.game_id):
             return
@@ -549,6 +551,20 @@ class Trader(Sink):
             self.positions.quiet(position, self.exits.quiet_until(position, now))
             return
         self.positions.quiet(position, None)
+        assert engine is not None
+        start = shard.state.match.start_time
+        if start is not None and now >= start - engine.options.start_cutoff:
+            # the engine stops watching the game on this very event (a clock that jumped past
+            # its start cut-off): no book is left to sell into, so no sale is attempted
+            if position.game_id not in self._unsellable:
+                self._unsellable.add(position.game_id)
+                log.warning(
+                    "exit of %s not attempted (%s): its books stop at the start cut-off, "
+                    "nothing to sell into; held to settlement",
+                    position.game_id,
+                    reason,
+                )
+            return
         plan = exit_plan(
             position,
             self.book,
