@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal as D
 
 import pytest
 from attrs import evolve
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arbkit.models import Order, OrderRequest, OrderStatus, Side, TimeInForce
 from arbkit.store.db import open_store
-from arbkit.trading.journal import OrderEntry, TradeJournal, plan_from_json, plan_to_json
+from arbkit.trading.journal import (
+    OrderEntry,
+    TradeJournal,
+    iso,
+    plan_from_json,
+    plan_to_json,
+)
 from arbkit.trading.model import LegPlan, Mode, PlanKind, TradeFill, TradePlan, TradeState
 
 T0 = datetime(2026, 12, 3, 20, 0, tzinfo=UTC)
@@ -305,3 +313,27 @@ def test_a_restarted_process_sees_the_open_trades_of_the_old_run(db_path) -> Non
         ]
     finally:
         second.close()
+
+
+ZONES = [None, UTC, timezone(timedelta(hours=2)), timezone(-timedelta(hours=5))]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+            st.sampled_from(
+                [None, UTC, timezone(timedelta(hours=2)), timezone(-timedelta(hours=5))]
+            ),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_iso_remembers_only_what_gives_the_same_text(moments) -> None:
+    """``iso`` reuses its last text for an equal moment; it must equal a fresh conversion."""
+    for naive, zone in moments + moments[::-1]:
+        at = naive if zone is None else naive.replace(tzinfo=zone)
+        fresh = (at if zone is not None else at.replace(tzinfo=UTC)).astimezone(UTC)
+        assert iso(at) == fresh.isoformat(timespec="microseconds")
