@@ -68,6 +68,7 @@ class BusLink:
         run_id: str | None = None,
         stall_seconds: float = STALL_SECONDS,
         measure: bool = False,
+        lockstep: bool = False,
     ) -> None:
         self.client = client
         self.url = url
@@ -85,6 +86,12 @@ class BusLink:
         self.engine: Engine | None = None
         self.dispatch: Callable[[Change], None] = lambda change: None
         self.latencies: list[float] | None = [] if measure else None  #: seconds, book → commit
+        #: changes are handed on only once every message sent is committed, in the order the
+        #: games were sent their messages (see :meth:`catch_up`)
+        self.lockstep = lockstep
+        self._step: dict[str, int] = {}  #: lockstep: game → when it was first sent to this step
+        self._held: list[tuple[str, Change]] = []  #: lockstep: committed, not yet handed on
+        self._caught_up: asyncio.Event | None = None
         self._sent_at: dict[tuple[str, int], float] = {}
         self._flush_lock = asyncio.Lock()
         self._last_commit = time.monotonic()
@@ -98,6 +105,7 @@ class BusLink:
         """Queue one message for ``game_id``'s stream (sent by the next flush, in order)."""
         count = self.sent.get(game_id, 0) + 1
         self.sent[game_id] = count
+        self._step.setdefault(game_id, len(self._step))
         self._in_flight += 1
         self.outbox.append((game_id, kind, body))
         if self.latencies is not None and kind == "book":
@@ -148,6 +156,28 @@ class BusLink:
                 f"{self.in_flight()} messages waiting: is `arbkit worker --bus {self.url}` running?"
             )
 
+    async def catch_up(self) -> None:
+        """Lockstep: send the outbox, wait until the workers committed every message, then
+        hand their changes on, game by game in the order the games were sent messages — the
+        order one process evaluates them in. A trader then decides on each event's changes
+        before the next event is applied, with the books of that moment, as in one process."""
+        await self.flush()
+        while self.in_flight() > 0:
+            waiter = self._caught_up = asyncio.Event()
+            try:
+                await asyncio.wait_for(waiter.wait(), timeout=0.25)
+            except TimeoutError:
+                pass
+            await self._wait_for_commits()
+        self._hand_on()
+
+    def _hand_on(self) -> None:
+        held, self._held = self._held, []
+        step, self._step = self._step, {}
+        held.sort(key=lambda item: step.get(item[0], len(step)))  # stable: a game's in order
+        for _game_id, change in held:
+            self.dispatch(change)
+
     def raise_failure(self) -> None:
         if self.failure is not None:
             raise self.failure
@@ -174,6 +204,7 @@ class BusLink:
         await self.flush()
         while self.in_flight() > 0:
             await self._wait_for_commits()
+        self._hand_on()
 
     async def close(self) -> None:
         """Release what still runs (an interrupted run), stop the tasks, remove the run's keys."""
@@ -288,7 +319,12 @@ class BusLink:
                 change = self.codec.load(data)
                 if shard is not None:
                     shard.record(change)
-                self.dispatch(change)
+                if self.lockstep:
+                    self._held.append((game_id, change))
+                else:
+                    self.dispatch(change)
+        if self._caught_up is not None and self._in_flight <= 0:
+            self._caught_up.set()
 
     async def _call(self, awaitable: Any) -> Any:
         """Await a Redis call; a lost connection is a one-line BusError."""
@@ -432,7 +468,8 @@ class BusSession:
     for when the events end, so the engine's run ends only once every change is in.
 
     ``one_shot``: no events at all, only that wait (a one-shot scan runs the engine's watch on
-    this empty stream: the first evaluation, then the workers' answers).
+    this empty stream: the first evaluation, then the workers' answers). With the link in
+    lockstep (a trading replay), each event waits until the previous one's changes are in.
     """
 
     def __init__(self, inner: Any, link: BusLink, *, one_shot: bool = False) -> None:
@@ -448,6 +485,8 @@ class BusSession:
             stream = self.inner.events(markets).__aiter__()
             try:
                 async for event in stream:
+                    if self.link.lockstep:  # the last event's changes are in and handed on
+                        await self.link.catch_up()
                     yield event  # the engine applies it: its messages are queued
                     await self.link.pump()
             finally:
@@ -478,16 +517,25 @@ class BusSink(Sink):
 
 
 async def attach_bus(
-    engine: Engine, url: str, pm: Any, *, one_shot: bool = False, **options: Any
+    engine: Engine,
+    url: str,
+    pm: Any,
+    *,
+    one_shot: bool = False,
+    remote_matcher: bool = True,
+    **options: Any,
 ) -> BusLink:
     """Turn ``engine`` into an orchestrator on the bus at ``url``; returns the run's link.
 
     Run the engine with ``watch=True`` afterwards, also for a one-shot scan (``one_shot``).
+    ``remote_matcher=False``: the caller sets the engine's matcher up itself (a trader's
+    :class:`~arbkit.bus.trading.BusTrading` does, with its gate listening to the breaker).
     """
     link = BusLink(connect(url), redact_url(url), Codec(plugin_packages(pm)), **options)
     link.engine = engine
     engine.scanner = BusScanner.replacing(engine.scanner, link)
-    link.matcher = use_remote_matcher(engine, url, os.environ)
+    if remote_matcher:
+        link.matcher = use_remote_matcher(engine, url, os.environ)
     engine.session = BusSession(engine.session, link, one_shot=one_shot)  # type: ignore[assignment]
     engine.attach(BusSink(link))
     await link.open(engine.scanner.strategies)

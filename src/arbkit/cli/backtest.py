@@ -40,7 +40,7 @@ SWEEPABLE = {
 
 
 def register(cli: click.Group) -> None:
-    from arbkit.cli.options import source_options
+    from arbkit.cli.options import bus_option, source_options
 
     @cli.command(name="backtest")
     @source_options("Backtest")
@@ -74,6 +74,7 @@ def register(cli: click.Group) -> None:
         help="Keep each sweep run's database in this directory (default: thrown away).",
     )
     @click.option("--json", "json_", is_flag=True, help="One JSON object (a list with --sweep).")
+    @bus_option
     @click.pass_context
     def backtest_command(ctx: click.Context, **opts: Any) -> None:
         """Backtest the trading pipeline on recorded data: same engine, risk gate, paper
@@ -91,6 +92,7 @@ def register(cli: click.Group) -> None:
           arbkit backtest --sample --sweep min-edge=0,0.01,0.02,0.03
           arbkit backtest --sample --sweep latency=0,1,5 --json
           arbkit backtest --recording --since 2026-11-24T23:00Z --until 2026-11-25T06:00Z
+          arbkit backtest --sample --bus redis://127.0.0.1:6379/0   (games on `arbkit worker`s)
         """
         Backtest(ctx, opts).main()
 
@@ -115,6 +117,11 @@ class Backtest:
             raise click.UsageError("--since and --until choose a range of --recording")
         if opts["sweep_dir"] is not None and not opts["sweep"]:
             raise click.UsageError("--sweep-dir keeps the databases of a --sweep")
+        if opts["sweep"] and opts["bus"]:
+            raise click.UsageError(
+                "--sweep runs its backtests in processes of this machine; --bus spreads ONE "
+                "backtest's games over workers: give one of them"
+            )
         sweep = self._sweep() if opts["sweep"] else None
         exits = self._exits(opts["exit_settings"])
         bar = MessageBar(enabled=MessageBar.wanted(quiet=self.state.quiet))
@@ -171,6 +178,7 @@ class Backtest:
             trade=settings,
             source=source,
             options={"latency": opts["latency"], "parameters": parameters},
+            bus=opts["bus"],
         )
 
     def _spec_for(

@@ -54,6 +54,8 @@ class BacktestSpec:
     source: str
     #: the parameters, stored in the run's ``runs.options`` (JSON-able)
     options: dict[str, Any] = field(factory=dict)
+    #: ``--bus URL``: the games run on ``arbkit worker`` processes (not with a sweep)
+    bus: str | None = None
 
 
 @frozen(kw_only=True)
@@ -117,13 +119,38 @@ async def _run(
         )
     finally:
         hold_checked_streams(limit)
-    pipeline.arm(pm, spec.trade)
-    if tick is not None:
-        total = count_messages(pipeline.engine.session, tick)
-        if on_total is not None:
-            on_total(total)
-    end = await pipeline.engine.run(watch=True)
-    report = pipeline.report()
+    on_bus = None
+    if spec.bus is not None:  # before the trader: its changes come back through the engine
+        from arbkit.bus.tradebus import BusTradingRun
+
+        on_bus = await BusTradingRun.attach(
+            pipeline.engine,
+            spec.bus,
+            pm,
+            run_id=pipeline.store_sink.run_id,
+            book_id=pipeline.book_id,
+        )
+    try:
+        pipeline.arm(pm, spec.trade)
+        if on_bus is not None:
+            on_bus.follow()
+        if tick is not None:
+            total = count_messages(pipeline.engine.session, tick)
+            if on_total is not None:
+                on_total(total)
+        try:
+            end = await pipeline.engine.run(watch=True)
+        except asyncio.CancelledError:
+            if on_bus is not None:
+                on_bus.raise_failure()  # the bus failed: its one line
+            raise
+        report = pipeline.report()
+        if on_bus is not None:
+            await on_bus.finish()
+            report["bus"] = on_bus.summary()
+    finally:
+        if on_bus is not None:
+            await on_bus.close()
     pipeline.store_sink.check()
     if end.status is RunStatus.FAILED:
         raise ConfigError(end.reason)

@@ -105,6 +105,7 @@ class TradeRun:
         self.stopped_by: signal.Signals | None = None
         self.time_up = False  #: --duration ran out
         self.bus: Any = None  #: with --bus: arbkit.bus.trading.BusTrading
+        self.bus_run: Any = None  #: with --bus: arbkit.bus.tradebus.BusTradingRun (workers)
 
     def _time_up(self, engine: Any) -> None:
         from arbkit.engine import RunStatus
@@ -117,6 +118,13 @@ class TradeRun:
             click.echo(f"… {message}", err=True)
 
     async def main(self) -> None:
+        try:
+            await self._trade()
+        finally:
+            if self.bus_run is not None:
+                await self.bus_run.close()
+
+    async def _trade(self) -> None:
         # The engine, store and trading modules load here, not when the CLI starts.
         from arbkit.cli.tradeview import StatusLine, print_report
         from arbkit.cli.trading_run import TradingPipeline, engine_settings, trade_settings
@@ -148,7 +156,17 @@ class TradeRun:
             progress=self.progress,
         )
         engine, store_sink = pipeline.engine, pipeline.store_sink
-        if self.bus is not None:
+        if self.bus is not None:  # the games run on the workers, the fills go to a stream
+            from arbkit.bus.tradebus import BusTradingRun
+
+            self.bus_run = await BusTradingRun.attach(
+                engine,
+                opts["bus"],
+                self.state.plugin_manager,
+                run_id=store_sink.run_id,
+                book_id=book.book_id,
+                remote_matcher=False,
+            )
             self.bus.use_remote_matcher(engine)
             engine.attach(self.bus)  # before the trader: a lost lease halts it first
         if self.mode is Mode.LIVE:
@@ -163,6 +181,7 @@ class TradeRun:
         )
         if self.bus is not None:
             self.bus.guard(trader)
+            self.bus_run.follow()
         for line in book.notes + trader.restore(engine.now()):
             self.progress(line)
         status = StatusLine(
@@ -180,6 +199,8 @@ class TradeRun:
             with status:
                 end = await engine.run(watch=True)  # the trader's work in flight drains first
         except asyncio.CancelledError:
+            if self.bus_run is not None:
+                self.bus_run.raise_failure()  # the bus failed: its one line
             if engine.end is None or not (self.stopped_by or self.time_up):
                 raise
             end = engine.end  # stopped on purpose: the run was closed cleanly, report it
@@ -191,7 +212,8 @@ class TradeRun:
                 timers.cancel()
         report = pipeline.report()
         if self.bus is not None:
-            report["bus"] = self.bus.summary()
+            await self.bus_run.finish()
+            report["bus"] = {**self.bus.summary(), **self.bus_run.summary()}
         if self.json:
             echo_json(report)
         else:
