@@ -119,6 +119,9 @@ PARTS = (
     ("journal", "order_intent", "trading/journal.py:TradeJournal.order_intent"),
     ("journal", "order", "trading/journal.py:TradeJournal.order (read back)"),
     ("journal", "order_update", "trading/journal.py:TradeJournal.order_update"),
+    ("journal", "fills_batch", "trading/journal.py:TradeJournal.fills_batch (executemany)"),
+    ("journal", "orders_batch", "trading/journal.py:TradeJournal.orders_batch (executemany)"),
+    ("journal", "record_transitions", "trading/journal.py:TradeJournal.record_transitions"),
     ("records", "position", "trading/tradestore.py:TradeStore.position (sqlite_utils upsert)"),
 )
 
