@@ -280,9 +280,13 @@ def test_only_a_trade_that_left_a_position_unpaired_ends_broken(evening, name):
 def test_an_interrupted_run_fills_nothing_on_books_it_never_reached(tmp_path: Path) -> None:
     """Ctrl-C just after the 23:00 plans (latency 1 s, due at 23:00:01), on the copy of the
     sample whose DUKE@MICH books thin out at 23:00:00.455: the resumed book must be the clean
-    run's, whose fills at 23:00:01 walk the thinned books."""
+    run's, whose fills at 23:00:01 walk the thinned books.
+
+    Paced (``--speed 1000``: the replay sleeps between stamps), so the event loop turns, and
+    hears the Ctrl-C, before the 23:00:01 books play; as fast as possible it turns only every
+    256 messages or 20 ms, and on a fast machine the short sample can end before that."""
     replay = thin_books(tmp_path)
-    command = trade_command(replay, "--latency", "1")
+    command = trade_command(replay, "--latency", "1", "--speed", "1000")
     clean = finish(command, user_env(tmp_path / "clean"))
     env = user_env(tmp_path / "interrupted")
     assert signalled_at(command, env, "interrupt:2") == 128 + signal.SIGINT
