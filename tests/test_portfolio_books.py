@@ -54,12 +54,6 @@ def test_orders_of_one_trade_of_a_book(two_books) -> None:
     assert listed["orders"] and {o["trade_id"] for o in listed["orders"]} == {trade}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="trading/tradestore.py broken_games matches `trade_id like BOOK/%`: a BROKEN trade of "
-    "paper:AXB#1 counts as one-legged in paper:a_b#1 (pnl's seed check); needs an exact "
-    "prefix as report/scope.py of_book does (tradestore.py is helper A2's)",
-)
 def test_a_broken_trade_of_another_book_is_not_counted(two_books, tmp_path: Path) -> None:
     db, book, other = two_books
     copy = tmp_path / "arbkit.db"

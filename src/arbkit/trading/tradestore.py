@@ -152,9 +152,14 @@ def latest_book(store: Store, mode: str | None = None) -> str | None:
 
 
 def broken_games(store: Store, book_id: str) -> set[str]:
-    """Games of the book whose trade ended BROKEN (one-legged: the seed check counts them)."""
+    """Games of the book whose trade ended BROKEN (one-legged: the seed check counts them).
+
+    Trade ids are ``BOOK/N``: the book's ids are the exact range ``BOOK/`` ≤ id < ``BOOK0``
+    (``/`` sorts just before ``0``), never ``LIKE``, whose ``_`` is a wildcard and which ignores
+    case (``paper:a_b#1`` would count ``paper:AXB#1``'s broken trades)."""
     rows = store.db.execute(
-        "select distinct game_id from trades where state = 'broken' and trade_id like ?",
-        [book_id + "/%"],
+        "select distinct game_id from trades"
+        " where state = 'broken' and trade_id >= ? and trade_id < ?",
+        [book_id + "/", book_id + "0"],
     )
     return {row[0] for row in rows}
