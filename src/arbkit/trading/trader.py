@@ -670,6 +670,12 @@ class Trader(Sink):
 
     # -- what front ends show ----------------------------------------------------------------
 
+    def trades_in_flight(self) -> dict[str, tuple[tuple[TradeState, datetime, str], ...]]:
+        """The states of the simulated trades not yet ended, by trade id: a paper trade's
+        states are stored together when it ends, so until then the journal says ``planned``
+        and only the trader knows (a live trade stores each state first: empty for live)."""
+        return {trade_id: tuple(steps) for trade_id, steps in self._paper_steps.items()}
+
     def pnl_now(self) -> tuple[Decimal, Decimal]:
         """(realized, unrealized) over every position of this book."""
         positions = self.positions.all()

@@ -310,7 +310,7 @@ class DashboardSink(Sink):
         prefix = trader.book_id + "/"
         rows: list[OrderRow] = []
         journal = trader.journal
-        in_flight = _paper_steps(trader)
+        in_flight = trader.trades_in_flight()
         for plan, stored in journal.trades():
             if not plan.trade_id.startswith(prefix):
                 continue
@@ -352,15 +352,6 @@ class DashboardSink(Sink):
         while self._next_point <= at:
             self._next_point += self.pnl_step
         self.dirty = True
-
-
-def _paper_steps(trader: Trader) -> dict[str, list[tuple[TradeState, datetime, str]]]:
-    """The states of the paper trades in flight, from the trader's memory (it stores a
-    simulated trade's states together when the trade ends, so the journal still says
-    ``planned``). Read only; an empty view for a trader without one (live stores each state
-    first)."""
-    steps = getattr(trader, "_paper_steps", None)
-    return dict(steps) if isinstance(steps, dict) else {}
 
 
 def _within(now: datetime | None, moment: datetime | None, window: timedelta) -> bool:
