@@ -170,3 +170,22 @@ def bus_option(command: Callable[..., Any]) -> Callable[..., Any]:
         callback=bus_url,
         help="Scale out over Redis, e.g. redis://127.0.0.1:6379/0 (env ARBKIT_BUS).",
     )(command)
+
+
+def speed_option(
+    default: float = 0.0, *, help: str = "Replay speed (0: as fast as possible, 1: recorded)."
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--speed X``: how fast a recording plays (the replay's own clock either way)."""
+    return click.option(
+        "--speed", type=FiniteFloat(low=0), default=default, show_default=True, help=help
+    )
+
+
+def live_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--live`` and ``--yes``: real money only when asked, and confirmed."""
+    command = click.option("--yes", is_flag=True, help="Confirm live trading without a prompt.")(
+        command
+    )
+    return click.option("--live", is_flag=True, help="Trade real money (needs credentials).")(
+        command
+    )

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from arbkit.cli.options import FiniteFloat, ReplayDir, source_options
+from arbkit.cli.options import FiniteFloat, ReplayDir, source_options, speed_option
 from arbkit.cli.output import echo_json
 from arbkit.cli.state import AppState
 
@@ -25,13 +25,7 @@ from arbkit.cli.state import AppState
 def register(cli: click.Group) -> None:
     @cli.group(name="record", invoke_without_command=True)
     @source_options("Record")
-    @click.option(
-        "--speed",
-        type=FiniteFloat(low=0),
-        default=0.0,
-        show_default=True,
-        help="Replay speed (0: as fast as possible, 1: recorded).",
-    )
+    @speed_option()
     @click.option(
         "--duration",
         type=FiniteFloat(low=0),

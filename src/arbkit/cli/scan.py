@@ -22,6 +22,7 @@ from arbkit.cli.options import (
     non_negative_decimal,
     positive_decimal,
     source_options,
+    speed_option,
 )
 from arbkit.cli.state import AppState
 from arbkit.engine import DEFAULT_MIN_CONFIDENCE
@@ -66,13 +67,7 @@ def register(cli: click.Group) -> None:
         help="Stop watching a game this many minutes before its start.",
     )
     @click.option("--watch", is_flag=True, help="Keep watching; print changes as they happen.")
-    @click.option(
-        "--speed",
-        type=FiniteFloat(low=0),
-        default=0.0,
-        show_default=True,
-        help="Replay speed for --watch on recordings (0: as fast as possible, 1: recorded).",
-    )
+    @speed_option(help="Replay speed for --watch on recordings (0: as fast as possible).")
     @click.option(
         "--poll",
         type=FiniteFloat(low=0.1),

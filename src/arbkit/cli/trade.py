@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from arbkit.cli.options import FiniteFloat, bus_option, source_options
+from arbkit.cli.options import FiniteFloat, bus_option, live_options, source_options, speed_option
 from arbkit.cli.output import echo_json
 from arbkit.cli.state import AppState
 from arbkit.cli.trade_options import limits_from, trade_options
@@ -30,16 +30,9 @@ if TYPE_CHECKING:
 def register(cli: click.Group) -> None:
     @cli.command(name="trade")
     @source_options("Paper-trade")
-    @click.option("--live", is_flag=True, help="Trade real money (needs credentials).")
-    @click.option("--yes", is_flag=True, help="Confirm live trading without a prompt.")
+    @live_options
     @trade_options
-    @click.option(
-        "--speed",
-        type=FiniteFloat(low=0),
-        default=0.0,
-        show_default=True,
-        help="Replay speed (0: as fast as possible, 1: recorded).",
-    )
+    @speed_option()
     @click.option(
         "--duration",
         type=FiniteFloat(low=0),

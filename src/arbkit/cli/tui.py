@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from arbkit.cli.options import FiniteFloat, source_options
+from arbkit.cli.options import live_options, source_options, speed_option
 from arbkit.cli.output import echo_json
 from arbkit.cli.state import AppState
 from arbkit.cli.trade_options import limits_from, trade_options
@@ -35,16 +35,9 @@ def _moment(ctx: click.Context, param: click.Parameter, value: str | None) -> An
 def register(cli: click.Group) -> None:
     @cli.command(name="tui")
     @source_options("Watch and paper-trade")
-    @click.option("--live", is_flag=True, help="Trade real money (needs credentials).")
-    @click.option("--yes", is_flag=True, help="Confirm live trading without a prompt.")
+    @live_options
     @trade_options
-    @click.option(
-        "--speed",
-        type=FiniteFloat(low=0),
-        default=10.0,
-        show_default=True,
-        help="Replay speed (0: as fast as possible, 1: recorded).",
-    )
+    @speed_option(10.0)
     @click.option(
         "--pause-at",
         callback=_moment,
