@@ -17,8 +17,14 @@ def rows(db: Path) -> list[tuple[str, str, str]]:
         return conn.execute("SELECT state, reason, source FROM risk_events ORDER BY id").fetchall()
 
 
+def migrated(invoke, db: Path) -> Path:
+    """A database a trader could use: halt and resume refuse a missing one."""
+    assert invoke(["--db", str(db), "db", "migrate"]).exit_code == 0
+    return db
+
+
 def test_halt_writes_the_file_beside_the_database_and_a_risk_event(invoke, tmp_path) -> None:
-    db = tmp_path / "data" / "arbkit.db"
+    db = migrated(invoke, tmp_path / "data" / "arbkit.db")
     result = invoke(["--db", str(db), "halt", "--reason", "game 3 looks wrong"])
     assert result.exit_code == 0, result.output
     assert len(result.output.splitlines()) == 1
@@ -30,7 +36,7 @@ def test_halt_writes_the_file_beside_the_database_and_a_risk_event(invoke, tmp_p
 
 
 def test_resume_removes_the_file_and_records_it(invoke, tmp_path) -> None:
-    db = tmp_path / "arbkit.db"
+    db = migrated(invoke, tmp_path / "arbkit.db")
     invoke(["--db", str(db), "halt"])
     result = invoke(["--db", str(db), "resume"])
     assert result.exit_code == 0, result.output
@@ -42,7 +48,7 @@ def test_resume_removes_the_file_and_records_it(invoke, tmp_path) -> None:
 
 
 def test_json_output_is_one_object_per_command(invoke, tmp_path) -> None:
-    db = tmp_path / "arbkit.db"
+    db = migrated(invoke, tmp_path / "arbkit.db")
     halted = invoke(["--db", str(db), "halt", "--reason", "stop", "--json"])
     assert len(halted.output.splitlines()) == 1
     body = json.loads(halted.output)

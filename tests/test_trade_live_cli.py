@@ -304,6 +304,7 @@ def test_a_timed_out_leg_is_reconciled_without_a_second_order(home, kalshi, poly
 
 
 def test_kill_switch_present_sends_no_order(home, kalshi, poly) -> None:
+    assert home.run("db", "migrate").exit_code == 0  # halt refuses a database no trader uses
     assert home.run("halt", "--reason", "test halt").exit_code == 0
     report = home.trade()
     assert kalshi_creates(kalshi) == [] and pm_posts(poly) == []

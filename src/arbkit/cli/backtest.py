@@ -145,12 +145,10 @@ class Backtest:
         opts = self.opts
         if not opts["recording"]:
             return "sample" if opts["sample"] else str(opts["replay_dir"])
-        from arbkit.cli.report import existing_store
         from arbkit.record.export import export_replay, newest_recorded
 
         # a recording comes from an existing database: a mistyped --db is not created empty
-        store = existing_store(
-            self.state,
+        store = self.state.existing_store(
             hint="a recording is played from an existing database (`arbkit record` fills one)",
         )
         newest = newest_recorded(store) if (opts["since"] or opts["until"]) else None

@@ -1,7 +1,8 @@
 """``arbkit positions``, ``arbkit orders`` and ``arbkit pnl``: what a trading book holds and made.
 
 They read the database only (what ``arbkit trade`` and ``arbkit backtest`` stored), so they
-work while a trade runs and after it ended. Each shows the newest book, a session's or a
+work while a trade runs and after it ended, and refuse a missing one (a mistyped ``--db`` is
+not created empty). Each shows the newest book, a session's or a
 backtest's (``backtest:<source>#N``), unless ``--book`` names another (``arbkit positions
 --books`` lists them, as ``arbkit report --books`` does); ``--json`` prints exact decimals as
 strings.
@@ -35,7 +36,7 @@ def _resolve_book(state: AppState, book: str | None) -> Book:
     as ``arbkit report`` chooses it (one list of books, report/scope.py)."""
     from arbkit.report.scope import choose_book
 
-    return choose_book(state.store, book)
+    return choose_book(state.existing_store(), book)
 
 
 def parse_since(
@@ -137,7 +138,13 @@ def register(cli: click.Group) -> None:
     def orders_command(
         state: AppState, book: str | None, trade_id: str | None, json_: bool
     ) -> None:
-        """The order journal: every order with its client order id, state and fills."""
+        """The order journal: every order with its client order id, state and fills.
+
+        \b
+        Examples:
+          arbkit orders
+          arbkit orders --book paper:sample#1 --json
+        """
         from arbkit.report.scope import of_book
 
         picked = _resolve_book(state, book)
@@ -164,7 +171,13 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "json_", is_flag=True, help="Machine-readable output.")
     @click.pass_obj
     def pnl_command(state: AppState, book: str | None, since: str | None, json_: bool) -> None:
-        """Realized and unrealized P&L, fees, breakdowns and the three seed checks."""
+        """Realized and unrealized P&L, fees, breakdowns and the three seed checks.
+
+        \b
+        Examples:
+          arbkit pnl
+          arbkit pnl --since 12h --json
+        """
         from arbkit.trading.pnl import summarize
         from arbkit.trading.tradestore import broken_games, stored_positions
 
@@ -204,7 +217,7 @@ def _books(state: AppState) -> list[dict[str, Any]]:
     from arbkit.report.scope import books
 
     listed = []
-    for book in books(state.store):
+    for book in books(state.existing_store()):
         last = state.store.db.execute(
             "select source, status from runs where run_id = ?", [book.run_ids[-1]]
         ).fetchone()

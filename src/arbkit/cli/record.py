@@ -104,12 +104,11 @@ def register(cli: click.Group) -> None:
           arbkit record export --since 2026-11-24T23:00Z --until 2026-11-25T03:00Z DIR
           arbkit record export --since 2h --league nba --json DIR
         """
-        from arbkit.cli.report import existing_store
         from arbkit.record.export import export_replay, newest_recorded
 
         for text, option in ((since, "--since"), (until, "--until")):
             _moment(text, option, None)  # a bad time is a usage error, whatever the database
-        store = existing_store(state, hint="record into it first (`arbkit record --sample`)")
+        store = state.existing_store(hint="record into it first (`arbkit record --sample`)")
         newest = newest_recorded(store) if (since or until) else None
         with _terminate_cleanly():
             summary = export_replay(

@@ -20,7 +20,6 @@ from arbkit.errors import ConfigError
 if TYPE_CHECKING:
     from arbkit.report.gather import Report
     from arbkit.report.scope import Window
-    from arbkit.store import Store
 
 FORMATS = ("text", "markdown", "json", "html")
 DEFAULT_HTML = Path("arbkit-report.html")
@@ -100,7 +99,8 @@ def _run(
     if day is not None and since is not None:
         raise click.UsageError("give --date or --since, not both")
     window = _window(day, since, tz)
-    store = existing_store(state, db_path)
+    state.db_path = db_path or state.db_path
+    store = state.existing_store()
     if list_books:
         _print_books([b.to_json() for b in books(store)], json_ or fmt == "json")
         return
@@ -113,21 +113,6 @@ def _run(
             f"nothing to report for book {chosen.book_id}, {window.label} (engine clock; {held})"
         )
     _emit(report, "json" if json_ else fmt, out)
-
-
-def existing_store(
-    state: AppState,
-    db_path: Path | None = None,
-    hint: str = "run `arbkit trade --sample` first, or give --db",
-) -> Store:
-    """The store, if its file exists: a report (or an export) never creates an empty one."""
-    from arbkit.store import default_db_path
-
-    state.db_path = db_path or state.db_path
-    path = state.db_path or default_db_path()
-    if not Path(path).exists():
-        raise ConfigError(f"no database at {path}: {hint}")
-    return state.store
 
 
 def _window(day: str | None, since: str | None, tz: str | None) -> Window:

@@ -2,7 +2,8 @@
 
 ``halt`` writes the halt file beside the database (a running ``arbkit trade`` stops new entries
 on its next gate check; exits, hedges and cancels go on) and records a ``risk_events`` row;
-``resume`` removes the file and records a row too.
+``resume`` removes the file and records a row too. Both refuse a database that does not exist:
+no trader can be using it, so it is a mistyped ``--db`` (nothing is created).
 """
 
 from __future__ import annotations
@@ -17,11 +18,17 @@ from arbkit.cli.state import AppState
 from arbkit.trading.killswitch import KillSwitch
 from arbkit.trading.model import RiskState
 
+#: halt and resume act on the traders of an existing database: a missing one is a typo
+_NO_TRADER = (
+    "no trader uses it; give the --db of the running `arbkit trade` "
+    "(`arbkit db migrate` creates it, to halt before the first trade)"
+)
+
 
 def _switch(state: AppState) -> KillSwitch:
-    from arbkit.store import default_db_path
-
-    return KillSwitch(KillSwitch.default_path(state.db_path or default_db_path()))
+    """The kill switch beside the database, which must exist (nothing is created for a typo)."""
+    state.existing_store(hint=_NO_TRADER)
+    return KillSwitch(KillSwitch.default_path(state.db_file))
 
 
 def _record(state: AppState, risk: RiskState, reason: str, source: str, at: datetime) -> None:
@@ -43,7 +50,15 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "json_", is_flag=True, help="Output JSON.")
     @click.pass_obj
     def halt_command(state: AppState, reason: str, json_: bool) -> None:
-        """Stop new entries now (exits, hedges and cancels still run)."""
+        """Stop new entries now (exits, hedges and cancels still run).
+
+        The database must exist (that of the running trade): a missing one is refused.
+
+        \b
+        Examples:
+          arbkit halt --reason "game 3 looks wrong"
+          arbkit --db data/arbkit.db halt --json
+        """
         switch = _switch(state)
         at = datetime.now(UTC)
         reason = reason.strip() or "halted by arbkit halt"
@@ -60,7 +75,13 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "json_", is_flag=True, help="Output JSON.")
     @click.pass_obj
     def resume_command(state: AppState, json_: bool) -> None:
-        """Allow new entries again: remove the kill switch file."""
+        """Allow new entries again: remove the kill switch file.
+
+        \b
+        Examples:
+          arbkit resume
+          arbkit --db data/arbkit.db resume --json
+        """
         switch = _switch(state)
         at = datetime.now(UTC)
         was = switch.tripped()

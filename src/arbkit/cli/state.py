@@ -46,6 +46,28 @@ class AppState:
             self._store = open_store(self.db_path, extra=get_migrations(self.plugin_manager))
         return self._store
 
+    @property
+    def db_file(self) -> Path:
+        """The database file commands use: ``--db``, else ``$ARBKIT_DB``, else the default."""
+        from arbkit.store import default_db_path
+
+        return Path(self.db_path).expanduser() if self.db_path else default_db_path()
+
+    def existing_store(
+        self, hint: str = "run `arbkit trade --sample` first, or give --db"
+    ) -> Store:
+        """The store, if its file exists: a command that reads what others wrote (a report, the
+        positions, the kill switch) never creates an empty database for a mistyped ``--db``.
+
+        Raises:
+            ConfigError: no file at :attr:`db_file`; ``hint`` says what to do instead.
+        """
+        from arbkit.errors import ConfigError
+
+        if not self.db_file.exists():
+            raise ConfigError(f"no database at {self.db_file}: {hint}")
+        return self.store
+
     def venue(self, name: str, **kwargs: object) -> Venue:
         """Instantiate venue ``name`` with its settings from config and env."""
         from arbkit.registry import get_venue
