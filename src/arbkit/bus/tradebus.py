@@ -18,13 +18,16 @@ sent); :meth:`BusTradingRun.close` in any case.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
+from arbkit.bus import streams
 from arbkit.bus.fills import FILLS, FillStream
 from arbkit.bus.orchestrator import BusLink, attach_bus
 
 if TYPE_CHECKING:
     import pluggy
+    import redis
 
     from arbkit.engine.core import Engine
 
@@ -32,10 +35,15 @@ if TYPE_CHECKING:
 class BusTradingRun:
     """One trading run's bus: the orchestrator link and the fill stream."""
 
-    def __init__(self, link: BusLink, fills: FillStream, engine: Engine) -> None:
+    def __init__(
+        self, link: BusLink, fills: FillStream, engine: Engine, url: str | None = None
+    ) -> None:
         self.link = link
         self.fills = fills
         self.engine = engine
+        self.url = url
+        self._held_client: redis.Redis | None = None
+        self._held_at = 0.0
 
     @classmethod
     async def attach(
@@ -57,7 +65,7 @@ class BusTradingRun:
             engine, url, pm, remote_matcher=remote_matcher, lockstep=not engine.session.live
         )
         fills = FillStream(url, run_id=run_id, book_id=book_id).register(pm)
-        return cls(link, fills, engine)
+        return cls(link, fills, engine, url)
 
     def follow(self) -> None:
         """Attach the fill stream's sink: after the trader, so the fills of its drain are sent."""
@@ -71,8 +79,35 @@ class BusTradingRun:
         """Send the fills still queued (settling adds none, but a drain may have)."""
         await self.fills.flush()
 
+    def hold(self) -> None:
+        """While the engine's loop is held (a paused dashboard) its heartbeat cannot run:
+        keep the run alive for the workers from the holding code instead (a blocking call,
+        at most every half second), so that they do not drop the run's games."""
+        if self.url is None or time.monotonic() - self._held_at < 0.5:
+            return
+        from arbkit.bus.blocking import connect_blocking
+
+        if self._held_client is None:
+            self._held_client = connect_blocking(self.url, timeout=2.0)
+        keys = self.link.keys
+        pipe = self._held_client.pipeline(transaction=True)
+        pipe.expire(keys.alive, streams.ALIVE_SECONDS)
+        pipe.expire(keys.meta, streams.ALIVE_SECONDS * 4)
+        try:
+            pipe.execute()
+        except Exception:  # noqa: BLE001 - the loop's own heartbeat reports a lost bus
+            return
+        self._held_at = time.monotonic()
+
+    def resumed(self) -> None:
+        """The loop runs again after a hold: the workers' silence meanwhile was ours, so the
+        stall clock (no commit for 30 s: no workers?) starts again now."""
+        self.link._last_commit = time.monotonic()
+
     async def close(self) -> None:
         await self.fills.close()
+        if self._held_client is not None:
+            self._held_client.close()
 
     def summary(self) -> dict[str, Any]:
         """For the final JSON's ``bus`` key."""

@@ -18,8 +18,10 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from arbkit.bus.lease import TradingLease
+from arbkit.bus.lease import LeaseHeld, TradingLease
 from arbkit.bus.matcher import MatcherUnavailable, RemoteMatcher
+from arbkit.bus.state import BusState, LeaseState
+from arbkit.bus.wire import redact_url
 from arbkit.engine.sinks import Sink
 from arbkit.errors import ConfigError
 from arbkit.matching.report import MatchReport
@@ -114,13 +116,38 @@ class BusTrading(Sink):
         self.engine: Engine | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._halted = False
+        self.waiting: str | None = None  #: who holds the lease while this process waits for it
 
     # -- before the engine runs ----------------------------------------------------------------
 
     def acquire(self, progress: Callable[[str], None] | None = None) -> int:
         """Wait for and take the account's lease, and renew it from now on (a live run's
         confirmation prompt may take longer than the lease); returns the fencing token."""
-        token = self.lease.acquire(waiting=progress)
+        return self._hold(self.lease.acquire(waiting=progress), progress)
+
+    async def acquire_async(
+        self, progress: Callable[[str], None] | None = None, *, poll: float = 0.5
+    ) -> int:
+        """:meth:`acquire` without holding up the event loop while another executor holds the
+        lease: the wait runs in a thread, a second at a time, so a dashboard keeps drawing
+        (:attr:`waiting` says who holds it) and a stop is heard within a second."""
+
+        def waiting(line: str) -> None:
+            if self.waiting is None and progress is not None:
+                progress(line)
+            self.waiting = line
+
+        while True:
+            try:
+                token = await asyncio.to_thread(
+                    self.lease.acquire, wait=1.0, poll=poll, waiting=waiting
+                )
+            except LeaseHeld:
+                continue
+            self.waiting = None
+            return self._hold(token, progress)
+
+    def _hold(self, token: int, progress: Callable[[str], None] | None) -> int:
         self._loop = asyncio.get_running_loop()
         self.lease.keep(self._lost_from_thread)
         if progress is not None:
@@ -153,6 +180,11 @@ class BusTrading(Sink):
         self.engine = engine
 
     def change(self, change: Change) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Halt the gate now if the lease is no longer held (on the engine's thread: every
+        change, and a paused dashboard's loop, which holds up the renewal thread's report)."""
         if not self._halted and not self.lease.held and self.trader is not None:
             self._lease_lost(self.lease.lost or f"not renewed within {self.lease.ttl:g} s")
 
@@ -186,6 +218,32 @@ class BusTrading(Sink):
         if self.remote is not None and self.remote.breaker.is_open:
             text += f", {MATCHER_DOWN.upper()}"
         return text
+
+    def state(self) -> BusState:
+        """The lease and the matcher as a frozen value (the dashboard's header)."""
+        lease = self.lease
+        if lease.lost is not None:
+            state, detail = LeaseState.LOST, lease.lost
+        elif self.waiting is not None:
+            state, detail = LeaseState.WAITING, self.waiting
+        elif lease.token is None:
+            state, detail = LeaseState.NONE, ""
+        else:
+            state = LeaseState.HELD if lease.held else LeaseState.EXPIRING
+            detail = "" if lease.held else f"not renewed within {lease.ttl:g} s"
+        remote = self.remote
+        return BusState(
+            url=redact_url(self.url),
+            account=lease.account,
+            lease=state,
+            token=lease.token,
+            detail=detail,
+            matcher_down=(
+                (remote.breaker.reason or "no answer")
+                if remote is not None and remote.breaker.is_open
+                else None
+            ),
+        )
 
     def summary(self) -> dict[str, object]:
         """For the final JSON."""

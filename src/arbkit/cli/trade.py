@@ -97,8 +97,7 @@ class TradeRun:
         self.mode = Mode.LIVE if opts["live"] else Mode.PAPER
         self.stopped_by: signal.Signals | None = None
         self.time_up = False  #: --duration ran out
-        self.bus: Any = None  #: with --bus: arbkit.bus.trading.BusTrading
-        self.bus_run: Any = None  #: with --bus: arbkit.bus.tradebus.BusTradingRun (workers)
+        self.bus: Any = None  #: with --bus: arbkit.bus.attachment.BusAttachment
 
     def _time_up(self, engine: Any) -> None:
         from arbkit.engine import RunStatus
@@ -114,8 +113,8 @@ class TradeRun:
         try:
             await self._trade()
         finally:
-            if self.bus_run is not None:
-                await self.bus_run.close()
+            if self.bus is not None:
+                await self.bus.aclose()
 
     async def _trade(self) -> None:
         # The engine, store and trading modules load here, not when the CLI starts.
@@ -134,10 +133,10 @@ class TradeRun:
         source = settings.source
         book = choose_book(store, self.mode, source)
         if opts["bus"]:
-            from arbkit.bus.trading import from_environment
+            from arbkit.bus.attachment import BusAttachment
 
-            self.bus = from_environment(opts["bus"], book.book_id, os.environ)
-            self.bus.acquire(self.progress)  # before anything reads the journal
+            self.bus = BusAttachment.from_environment(opts["bus"], book.book_id, os.environ)
+            await self.bus.before_journal(self.progress)  # before anything reads the journal
         pipeline = TradingPipeline.open(
             self.state.plugin_manager,
             store,
@@ -150,18 +149,9 @@ class TradeRun:
         )
         engine, store_sink = pipeline.engine, pipeline.store_sink
         if self.bus is not None:  # the games run on the workers, the fills go to a stream
-            from arbkit.bus.tradebus import BusTradingRun
-
-            self.bus_run = await BusTradingRun.attach(
-                engine,
-                opts["bus"],
-                self.state.plugin_manager,
-                run_id=store_sink.run_id,
-                book_id=book.book_id,
-                remote_matcher=False,
+            await self.bus.attach(
+                engine, self.state.plugin_manager, run_id=store_sink.run_id, book_id=book.book_id
             )
-            self.bus.use_remote_matcher(engine)
-            engine.attach(self.bus)  # before the trader: a lost lease halts it first
         if self.mode is Mode.LIVE:
             limits = await self._confirm_live(engine, limits)
         kill_switch = KillSwitch(KillSwitch.default_path(store.path))
@@ -174,7 +164,6 @@ class TradeRun:
         )
         if self.bus is not None:
             self.bus.guard(trader)
-            self.bus_run.follow()
         for line in book.notes + trader.restore(engine.now()):
             self.progress(line)
         status = StatusLine(
@@ -192,8 +181,8 @@ class TradeRun:
             with status:
                 end = await engine.run(watch=True)  # the trader's work in flight drains first
         except asyncio.CancelledError:
-            if self.bus_run is not None:
-                self.bus_run.raise_failure()  # the bus failed: its one line
+            if self.bus is not None:
+                self.bus.raise_failure()  # the bus failed: its one line
             if engine.end is None or not (self.stopped_by or self.time_up):
                 raise
             end = engine.end  # stopped on purpose: the run was closed cleanly, report it
@@ -205,8 +194,7 @@ class TradeRun:
                 timers.cancel()
         report = pipeline.report()
         if self.bus is not None:
-            await self.bus_run.finish()
-            report["bus"] = {**self.bus.summary(), **self.bus_run.summary()}
+            report["bus"] = await self.bus.finish()
         if self.json:
             echo_json(report)
         else:

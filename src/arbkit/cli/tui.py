@@ -8,13 +8,11 @@ asks before live trading, and prints the run's result once the app is closed.
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import click
 
-from arbkit.cli.options import live_options, source_options, speed_option
+from arbkit.cli.options import bus_option, live_options, source_options, speed_option
 from arbkit.cli.output import echo_json
 from arbkit.cli.state import AppState
 from arbkit.cli.trade_options import limits_from, trade_options
@@ -45,6 +43,7 @@ def register(cli: click.Group) -> None:
         help="Replay: pause when the recording's clock reaches TIME (p goes on).",
     )
     @click.option("--json", "json_", is_flag=True, help="After the app closes: the trade report.")
+    @bus_option
     @click.pass_obj
     def tui_command(state: AppState, **opts: Any) -> None:
         """The live dashboard: opportunities, matches, positions and P&L, orders, log.
@@ -60,10 +59,12 @@ def register(cli: click.Group) -> None:
           arbkit tui --replay DIR --pause-at 2026-11-24T23:30:00Z
           arbkit tui --league nba                 (paper, on live data)
           arbkit tui --live --league nba          (real money: asks first)
+          arbkit tui --sample --bus redis://127.0.0.1:6379/0
+                  (as trade --bus: the account's lease, games on `arbkit worker`s,
+                   `arbkit serve matcher`; the header shows the lease and the matcher)
         """
-        from arbkit.engine.build import EngineSettings
+        from arbkit.cli.trading_run import engine_settings, trade_settings
         from arbkit.trading.model import Mode
-        from arbkit.trading.setup import TradeSettings
         from arbkit.tui import TuiSettings, make_app
 
         live = bool(opts["live"])
@@ -79,25 +80,19 @@ def register(cli: click.Group) -> None:
             if not click.confirm("LIVE: trade real money from the dashboard?", err=True):
                 raise click.Abort()
         mode = Mode.LIVE if live else Mode.PAPER
+        if opts["bus"]:
+            _reachable(opts["bus"])  # a wrong URL is one line here, not a failed dashboard
         settings = TuiSettings(
-            engine=EngineSettings(
-                sample=bool(opts["sample"]),
-                replay_dir=opts["replay_dir"],
-                venues=tuple(opts["venue_list"].split(",")) if opts["venue_list"] else (),
-                leagues=tuple(opts["leagues"]),
-                strategies=tuple(opts["strategy_names"]),
-                min_edge=Decimal(0),  # the gate applies the minimum edge, as in arbkit trade
-                speed=opts["speed"],
-                settlements=True,
-            ),
-            trade=TradeSettings(
+            engine=engine_settings(opts, speed=opts["speed"]),  # what arbkit trade runs
+            trade=trade_settings(
+                opts,
                 mode=mode,
                 limits=limits_from(opts, state.config),
-                latency=timedelta(seconds=opts["latency"]),
                 exits=state.config.section("exits"),
             ),
             db_path=state.db_path,
             pause_at=opts["pause_at"],
+            bus=opts["bus"],
         )
         app = make_app(state.plugin_manager, settings, venue_factory=state.venue)
         app.run()
@@ -116,3 +111,23 @@ def register(cli: click.Group) -> None:
             f"{pnl['realized']}, unrealized {pnl['unrealized']}, fees {pnl['fees']} "
             f"(as of {report['as_of']}; arbkit positions shows them)"
         )
+
+
+def _reachable(url: str) -> None:
+    """The bus answers and the ``ARBKIT_*`` bus settings are valid, before the app starts."""
+    import os
+
+    import redis
+
+    from arbkit.bus.blocking import connect_blocking
+    from arbkit.bus.trading import from_environment
+    from arbkit.bus.wire import redact_url
+
+    from_environment(url, "check", os.environ).close()  # bad settings: their ConfigError
+    client = connect_blocking(url, timeout=2.0)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise ConfigError(f"--bus {redact_url(url)}: Redis does not answer ({exc})") from None
+    finally:
+        client.close()

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from attrs import field, frozen
 
+from arbkit.bus.state import BusState
 from arbkit.models import Opportunity, OrderBook
 
 ZERO = Decimal(0)
@@ -152,6 +153,7 @@ class Snapshot:
     taken: int = 0
     rejected: Mapping[str, int] = field(factory=dict)
     note: str = ""  #: how the run ended, or why it failed
+    bus: BusState | None = None  #: ``--bus``: the trading lease and the matching service
 
     @property
     def live(self) -> bool:

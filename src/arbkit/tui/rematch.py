@@ -69,9 +69,16 @@ def decide(
 
 def rematch(engine: Engine, pm: pluggy.PluginManager, store: Store) -> Rematch:
     """Match the engine's current markets again with the stored overrides (a matcher built
-    now reads them); the engine hands the changes to every sink."""
+    now reads them); the engine hands the changes to every sink.
+
+    Under ``--bus`` the engine's matcher is the shared service, which reads the overrides from
+    its own database: it is kept (never replaced by a local matcher) and asked again.
+    """
+    from arbkit.bus.trading import KeepWatching
     from arbkit.matching import MatchingService
 
+    if isinstance(engine.matcher, KeepWatching):
+        return engine.rematch()
     matcher = MatchingService.from_plugins(
         pm, overrides=store.db, min_confidence=engine.options.min_confidence
     )

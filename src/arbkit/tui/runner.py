@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 import queue
 import threading
 import time
@@ -32,6 +33,8 @@ from arbkit.tui.model import Snapshot, starting
 from arbkit.tui.sink import DashboardSink, LogCapture
 
 if TYPE_CHECKING:
+    from arbkit.bus.attachment import BusAttachment
+    from arbkit.cli.trading_run import TradingPipeline
     from arbkit.engine.core import Engine
     from arbkit.store import Store
     from arbkit.trading.trader import Trader
@@ -55,6 +58,8 @@ class TuiSettings:
     refresh: float = 0.15  #: seconds between two snapshots at most (coalesced table updates)
     #: engine-clock seconds a new or changed row stays highlighted (None: scaled with the speed)
     highlight_seconds: float | None = None
+    #: ``--bus redis://…``: trade as ``arbkit trade --bus`` does (lease, workers, shared matcher)
+    bus: str | None = None
 
     @property
     def highlight(self) -> timedelta:
@@ -90,6 +95,7 @@ class EngineRunner:
         self.trader: Trader | None = None
         self.store: Store | None = None
         self.sink: DashboardSink | None = None
+        self.bus: BusAttachment | None = None  #: with --bus: the lease, workers and matcher
         self.report: dict[str, Any] | None = None  #: the trade report, once the run ended
         self.error: str | None = None
         self.paused = False
@@ -162,91 +168,113 @@ class EngineRunner:
                 if self.sink is not None:
                     self.sink.phase, self.sink.note = "failed", self.error
             self._publish_now()
+            if self.bus is not None:
+                self.bus.close()  # the lease is given back, the matcher client closed
             if self.store is not None:
                 self.store.db.conn.close()  # this thread's connection: no other may use it
             self.done.set()
 
     async def _run(self) -> None:
         """Build the pipeline, play it until its stream ends or it is stopped, report."""
-        from arbkit.cli.tradeview import final_report
         from arbkit.engine import RunStatus
 
         self._loop = asyncio.get_running_loop()
         self._main = asyncio.current_task()
-        engine, trader, store_sink = await self._build()
-        publisher = asyncio.create_task(self._publisher())
-        timers = asyncio.create_task(self._live_timers()) if engine.session.live else None
         try:
-            if not self._stopping:
-                self._running = True
-                await engine.run(watch=True)
-        except asyncio.CancelledError:
-            if engine.end is None:
-                raise
-            task = asyncio.current_task()
-            if task is not None:
-                task.uncancel()  # stopped on purpose: the run was closed cleanly
+            pipeline = await self._build()
+            engine = pipeline.engine
+            publisher = asyncio.create_task(self._publisher())
+            timers = asyncio.create_task(self._live_timers()) if engine.session.live else None
+            try:
+                if not self._stopping:
+                    self._running = True
+                    await engine.run(watch=True)
+            except asyncio.CancelledError:
+                if self.bus is not None:
+                    self.bus.raise_failure()  # the bus failed: its one line
+                if engine.end is None:
+                    raise
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()  # stopped on purpose: the run was closed cleanly
+            finally:
+                self._running = False
+                publisher.cancel()
+                if timers is not None:
+                    timers.cancel()
+            report = pipeline.report()
+            if self.bus is not None:
+                report["bus"] = await self.bus.finish()
+            self.report = report
+            pipeline.store_sink.check()
+            if engine.end is not None and engine.end.status is RunStatus.FAILED:
+                raise ArbkitError(engine.end.reason)
         finally:
-            self._running = False
-            publisher.cancel()
-            if timers is not None:
-                timers.cancel()
-        trader.settle_up()
-        self.report = final_report(trader)
-        store_sink.check()
-        if engine.end is not None and engine.end.status is RunStatus.FAILED:
-            raise ArbkitError(engine.end.reason)
+            if self.bus is not None:
+                await self.bus.aclose()
 
-    async def _build(self) -> tuple[Engine, Trader, Any]:
+    async def _build(self) -> TradingPipeline:
         """The store, the engine, its hook and store sinks, the trader and the dashboard sink:
-        what ``arbkit trade`` builds, with the dashboard where it has its status line."""
-        from arbkit.engine import HookSink, StoreSink, build_engine
+        what ``arbkit trade`` builds (:class:`~arbkit.cli.trading_run.TradingPipeline`, and
+        with ``--bus`` its :class:`~arbkit.bus.attachment.BusAttachment`), with the dashboard
+        where the trade command has its status line."""
+        from arbkit.cli.trading_run import TradingPipeline
         from arbkit.registry import get_migrations
         from arbkit.store import open_store
         from arbkit.trading.books import choose_book
         from arbkit.trading.killswitch import KillSwitch
-        from arbkit.trading.setup import build_trader
 
         settings = self.settings
         mode = settings.trade.mode
         store = self.store = open_store(settings.db_path, extra=get_migrations(self.pm))
-        engine = build_engine(
-            self.pm,
-            settings.engine,
-            venue_factory=self.venue_factory,
-            overrides=store.db,
-            progress=lambda line: self.capture.add("INFO", "engine", line),
-        )
         source = settings.engine.source
         book = choose_book(store, mode, source)
-        store_sink = StoreSink(
+        if settings.bus is not None:
+            from arbkit.bus.attachment import BusAttachment
+
+            self.bus = BusAttachment.from_environment(settings.bus, book.book_id, os.environ)
+            self._publish_now()  # the header says whose lease is waited for
+            await self.bus.before_journal(self._lease_progress)
+        pipeline = TradingPipeline.open(
+            self.pm,
             store,
+            settings.engine,
             command="tui",
-            source=source,
-            options={"book": book.book_id, "mode": mode.value},
+            book_id=book.book_id,
+            options={"mode": mode.value},
+            venue_factory=self.venue_factory,
+            progress=lambda line: self.capture.add("INFO", "engine", line),
         )
-        engine.attach(HookSink(self.pm))
-        engine.attach(store_sink)
+        engine = pipeline.engine
+        if self.bus is not None:  # the games run on the workers, the fills go to a stream
+            await self.bus.attach(
+                engine, self.pm, run_id=pipeline.store_sink.run_id, book_id=book.book_id
+            )
         trade = settings.trade
         if mode is Mode.LIVE:
             trade = evolve(trade, limits=await self._live_limits(engine, trade))
         kill_switch = KillSwitch(KillSwitch.default_path(store.path))
-        trader = build_trader(
-            self.pm,
-            engine,
-            store,
-            trade,
-            run_id=store_sink.run_id,
-            book_id=book.book_id,
-            kill_switch=kill_switch,
-        )
+        trader = pipeline.arm(self.pm, trade, kill_switch=kill_switch)
+        if self.bus is not None:
+            self.bus.guard(trader)
         for line in book.notes + trader.restore(engine.now()):
             self.capture.add("INFO", "trader", line)
-        sink = DashboardSink(trader, source=source, highlight=settings.highlight, log=self.capture)
+        sink = DashboardSink(
+            trader,
+            source=source,
+            highlight=settings.highlight,
+            log=self.capture,
+            bus=None if self.bus is None else self.bus.state,
+        )
         sink.checkpoint = self._checkpoint
         engine.attach(sink)
         self.engine, self.trader, self.sink = engine, trader, sink
-        return engine, trader, store_sink
+        return pipeline
+
+    def _lease_progress(self, line: str) -> None:
+        """Waiting for the lease, and then holding it: in the log, and in the header now."""
+        self.capture.add("WARNING" if line.startswith("waiting") else "INFO", "bus", line)
+        self._publish_now()
 
     async def _live_limits(self, engine: Engine, trade: TradeSettings) -> Any:
         """Live: each venue's cash is the bankroll (what ``arbkit trade --live`` reads)."""
@@ -281,11 +309,14 @@ class EngineRunner:
     def _publish_now(self) -> None:
         if self.sink is not None:
             self.publish(self.sink.snapshot(paused=self.paused))
-        elif self.error is not None:  # it failed before the pipeline existed: say why
+            return
+        bus = None if self.bus is None else self.bus.state()
+        if self.error is not None or bus is not None:  # no pipeline yet: say why, or whose lease
             settings = self.settings
-            failed = starting(settings.trade.mode.value, settings.engine.source)
+            early = starting(settings.trade.mode.value, settings.engine.source)
+            phase, note = ("failed", self.error) if self.error is not None else ("starting", "")
             self.publish(
-                evolve(failed, phase="failed", note=self.error, log=tuple(self.capture.entries))
+                evolve(early, phase=phase, note=note, bus=bus, log=tuple(self.capture.entries))
             )
 
     def _drain(self) -> None:
@@ -321,13 +352,22 @@ class EngineRunner:
         if not self.paused:
             return
         self._publish_now()
+        bus = self.bus
+        shown = None if bus is None else bus.state()
         while self.paused and not self._stopping:
+            if bus is not None:  # the loop is held here: the run kept alive, a lost lease seen
+                bus.hold()
+                if bus.state() != shown:
+                    shown = bus.state()
+                    self._publish_now()
             try:
                 command = self._commands.get(timeout=0.05)
             except queue.Empty:
                 continue
             self._execute(command)
             self._publish_now()
+        if bus is not None:
+            bus.resumed()
         if self.sink is not None:
             self.sink.dirty = True
 

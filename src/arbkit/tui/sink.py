@@ -38,6 +38,7 @@ from arbkit.tui.model import (
 )
 
 if TYPE_CHECKING:
+    from arbkit.bus.state import BusState
     from arbkit.engine.core import Engine
     from arbkit.matching.report import NearMiss
     from arbkit.trading.trader import Trader
@@ -87,6 +88,7 @@ class DashboardSink(Sink):
             row fades for twice that long, then goes.
         pnl_step: one cumulative-P&L point per this much engine time.
         log: where warnings and the engine's notable changes go.
+        bus: with ``--bus``, the lease's and the matcher's state now (the header shows it).
     """
 
     def __init__(
@@ -97,8 +99,10 @@ class DashboardSink(Sink):
         highlight: timedelta,
         pnl_step: timedelta = timedelta(minutes=1),
         log: LogCapture,
+        bus: Callable[[], BusState] | None = None,
     ) -> None:
         self.trader = trader
+        self.bus = bus
         self.source = source
         self.highlight = highlight
         self.pnl_step = pnl_step
@@ -239,6 +243,7 @@ class DashboardSink(Sink):
             taken=trader.taken,
             rejected=dict(trader.rejections),
             note=self.note,
+            bus=None if self.bus is None else self.bus(),
         )
 
     def _opportunity_rows(self, now: datetime | None) -> tuple[OpportunityRow, ...]:
@@ -288,7 +293,12 @@ class DashboardSink(Sink):
         switch = gate.kill_switch.tripped() if gate.kill_switch is not None else None
         if switch:
             return f"kill switch: {switch}"
-        return self._risk_note if gate.state.value != "active" else ""
+        if gate.state.value == "active":
+            return ""
+        # the gate's events not stored yet (a lease lost between two trader passes) are newer
+        now = gate.state.value
+        pending = [why for _at, state, why in gate.events if state == now]
+        return pending[-1] if pending else self._risk_note
 
     def _collect_risk_events(self) -> None:
         """Risk events stored since the last snapshot (the trader stores and clears the gate's

@@ -71,6 +71,62 @@ class StatusBar(Static):
         self.update(Text("\n").join([line, second]))
 
 
+class BusBar(Static):
+    """``--bus``: the trading lease and the matching service, one line under the header.
+
+    Hidden without ``--bus``. While the lease is not held or the matching service is down the
+    whole line turns red (as LIVE does the frame): entries are halted or paused, and a trader
+    must see why at a glance.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"bus--ok", "bus--warn", "bus--dim"}
+
+    DEFAULT_CSS = """
+    BusBar { height: 1; padding: 0 1; background: $panel; display: none; }
+    BusBar.-on { display: block; }
+    BusBar.-alarm { background: $error; color: white; text-style: bold; }
+    BusBar > .bus--ok { color: $success; text-style: bold; }
+    BusBar > .bus--warn { color: $warning; text-style: bold; }
+    BusBar > .bus--dim { color: $text-muted; }
+    """
+
+    def show(self, snapshot: Snapshot) -> None:
+        bus = snapshot.bus
+        self.set_class(bus is not None, "-on")
+        if bus is None:
+            return
+        self.set_class(bus.alarm, "-alarm")
+        # on the red line every word is white: the colours of a calm line would not show
+        calm = (lambda name: self.get_component_rich_style(name)) if not bus.alarm else _plain
+        line = Text()
+        line.append("bus ", style=calm("bus--dim"))
+        line.append(bus.url)
+        line.append("   lease ", style=calm("bus--dim"))
+        lease = bus.lease.value
+        if lease == "held":
+            line.append(f" HELD #{bus.token} ", style=calm("bus--ok"))
+            line.append(f" {bus.account}", style=calm("bus--dim"))
+        elif lease == "waiting":
+            line.append(" WAITING ", style=calm("bus--warn"))
+            line.append(f" {bus.detail}")
+        elif lease == "none":
+            line.append(" taking it… ", style=calm("bus--warn"))
+        else:  # lost, expiring
+            line.append(f" {lease.upper()} ")
+            line.append(f" {bus.detail}" + (" — no new entries" if lease == "lost" else ""))
+        line.append("   matcher ", style=calm("bus--dim"))
+        if bus.matcher_down is None:
+            line.append(" ok ", style=calm("bus--ok"))
+        else:
+            line.append(" MATCHING SERVICE UNAVAILABLE ")
+            line.append(f" {bus.matcher_down}")
+        self.update(line)
+
+
+def _plain(_name: str) -> str:
+    return ""
+
+
 class ConfirmDialog(ModalScreen[bool]):
     """A yes/no question; y and n answer it from the keyboard."""
 

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from arbkit.tui.model import Snapshot
-from arbkit.tui.widgets import StatusBar
+from arbkit.tui.widgets import BusBar, StatusBar
 
 if TYPE_CHECKING:
     from arbkit.tui.app import ArbkitApp
@@ -27,6 +27,7 @@ class DashboardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
+        yield BusBar()
         yield from self.compose_body()
         yield Footer()
 
@@ -47,6 +48,7 @@ class DashboardScreen(Screen[None]):
     def redraw(self, snapshot: Snapshot) -> None:
         self.set_class(snapshot.live, "-live")
         self.query_one(StatusBar).show(snapshot)
+        self.query_one(BusBar).show(snapshot)
         self.show(snapshot)
 
     def show(self, snapshot: Snapshot) -> None:
