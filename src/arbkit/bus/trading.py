@@ -133,9 +133,9 @@ class BusTrading(Sink):
         (:attr:`waiting` says who holds it) and a stop is heard within a second."""
 
         def waiting(line: str) -> None:
-            if self.waiting is None and progress is not None:
+            first, self.waiting = self.waiting is None, line
+            if first and progress is not None:
                 progress(line)
-            self.waiting = line
 
         while True:
             try:

@@ -72,6 +72,8 @@ def register(cli: click.Group) -> None:
             raise click.UsageError("--live trades on the live venues: not with --sample/--replay")
         if opts["sample"] and opts["replay_dir"]:
             raise click.UsageError("use either --sample or --replay DIR, not both")
+        if opts["bus"]:
+            _reachable(opts["bus"])  # a wrong URL is one line here, not a failed dashboard
         if not sys.stdout.isatty():
             raise ConfigError("arbkit tui needs a terminal (for scripts: arbkit trade --json)")
         if live and not opts["yes"]:
@@ -80,8 +82,6 @@ def register(cli: click.Group) -> None:
             if not click.confirm("LIVE: trade real money from the dashboard?", err=True):
                 raise click.Abort()
         mode = Mode.LIVE if live else Mode.PAPER
-        if opts["bus"]:
-            _reachable(opts["bus"])  # a wrong URL is one line here, not a failed dashboard
         settings = TuiSettings(
             engine=engine_settings(opts, speed=opts["speed"]),  # what arbkit trade runs
             trade=trade_settings(

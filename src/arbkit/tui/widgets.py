@@ -30,7 +30,10 @@ class StatusBar(Static):
     }
 
     DEFAULT_CSS = """
-    StatusBar { dock: top; height: 2; padding: 0 1; background: $panel; }
+    StatusBar {
+        dock: top; height: 2; padding: 0 1; background: $panel;
+        text-wrap: nowrap; text-overflow: ellipsis;  /* a long reason must not hide line two */
+    }
     StatusBar > .status--paper { background: $success; color: $background; text-style: bold; }
     StatusBar > .status--live { background: $error; color: white; text-style: bold; }
     StatusBar > .status--ok { color: $success; text-style: bold; }
@@ -82,7 +85,10 @@ class BusBar(Static):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"bus--ok", "bus--warn", "bus--dim"}
 
     DEFAULT_CSS = """
-    BusBar { height: 1; padding: 0 1; background: $panel; display: none; }
+    BusBar {
+        height: 1; padding: 0 1; background: $panel; display: none;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     BusBar.-on { display: block; }
     BusBar.-alarm { background: $error; color: white; text-style: bold; }
     BusBar > .bus--ok { color: $success; text-style: bold; }
@@ -98,28 +104,28 @@ class BusBar(Static):
         self.set_class(bus.alarm, "-alarm")
         # on the red line every word is white: the colours of a calm line would not show
         calm = (lambda name: self.get_component_rich_style(name)) if not bus.alarm else _plain
-        line = Text()
+        line = Text()  # the states first, then the details (cut short at the edge)
         line.append("bus ", style=calm("bus--dim"))
         line.append(bus.url)
         line.append("   lease ", style=calm("bus--dim"))
         lease = bus.lease.value
+        details = []
         if lease == "held":
             line.append(f" HELD #{bus.token} ", style=calm("bus--ok"))
-            line.append(f" {bus.account}", style=calm("bus--dim"))
-        elif lease == "waiting":
-            line.append(" WAITING ", style=calm("bus--warn"))
-            line.append(f" {bus.detail}")
         elif lease == "none":
             line.append(" taking it… ", style=calm("bus--warn"))
-        else:  # lost, expiring
-            line.append(f" {lease.upper()} ")
-            line.append(f" {bus.detail}" + (" — no new entries" if lease == "lost" else ""))
+        else:  # waiting, lost, expiring
+            line.append(f" {lease.upper()} ", style=calm("bus--warn"))
+            suffix = " — no new entries" if lease == "lost" else ""
+            details.append(f"{bus.detail}{suffix}")
         line.append("   matcher ", style=calm("bus--dim"))
         if bus.matcher_down is None:
             line.append(" ok ", style=calm("bus--ok"))
         else:
             line.append(" MATCHING SERVICE UNAVAILABLE ")
-            line.append(f" {bus.matcher_down}")
+            details.append(f"matcher: {bus.matcher_down}")
+        details.append(bus.account)
+        line.append("   " + "; ".join(details), style=calm("bus--dim"))
         self.update(line)
 
 
