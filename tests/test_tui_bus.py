@@ -24,6 +24,7 @@ from bus_helpers import MatcherProcess, WorkerProcess, arbkit
 from redis_helpers import RedisServer, free_port
 from tui_helpers import PAUSE_AT, SIZE, until
 
+from arbkit.bus import streams
 from arbkit.bus.fills import FILLS
 from arbkit.bus.lease import TradingLease
 from arbkit.bus.state import LeaseState
@@ -121,9 +122,12 @@ def fills_of_run(url: str, run_id: str) -> list[dict[str, Any]]:
 
 
 async def test_the_dashboard_trades_over_the_bus_as_one_process_does(
-    bus: Bus, tmp_path: Path
+    bus: Bus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     single = single_process(tmp_path)
+    # the run's alive key lasts 1 s: a pause longer than that must not lose the run (the
+    # paused loop cannot beat the heart; the runner keeps it alive while it holds the loop)
+    monkeypatch.setattr(streams, "ALIVE_SECONDS", 1)
     app = bus_app(bus.url, PAUSE_AT)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.snapshot.phase == "paused", timeout=60)
@@ -138,6 +142,7 @@ async def test_the_dashboard_trades_over_the_bus_as_one_process_does(
         await pilot.press("3")
         await pilot.pause()
         assert app.screen.query_one(PositionTable).row_count == len(snapshot.positions)
+        await pilot.pause(2.5)  # paused longer than the alive key lasts
         await pilot.press("p")
         await until(pilot, app.runner.done.is_set, timeout=60)
     report = app.runner.report
