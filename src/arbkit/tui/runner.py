@@ -1,11 +1,14 @@
 """The engine behind the dashboard, in a textual thread worker: the UI never waits for it.
 
-The runner builds exactly what ``arbkit trade`` builds — the engine, the store and hook sinks,
-the trader from :func:`arbkit.trading.setup.build_trader` (paper unless asked for live), the
-kill switch beside the database — and attaches a :class:`~arbkit.tui.sink.DashboardSink` where
-the trade command attaches its status line. Everything runs on the engine thread's own asyncio
-loop (the store's SQLite connection belongs to that thread); the app talks to it only through
-:meth:`EngineRunner.submit`, and hears back through immutable snapshots.
+The runner builds exactly what ``arbkit trade`` builds, through the same pieces: the engine,
+the store and hook sinks and the trader of :class:`~arbkit.cli.trading_run.TradingPipeline`
+(paper unless asked for live), the kill switch beside the database, and with ``--bus`` the
+lease, workers and shared matcher of :class:`~arbkit.bus.attachment.BusAttachment`, in the same
+order — and attaches a :class:`~arbkit.tui.sink.DashboardSink` where the trade command attaches
+its status line. Everything runs on the engine thread's own asyncio loop (the store's SQLite
+connection belongs to that thread); the app talks to it only through :meth:`EngineRunner.submit`,
+and hears back through immutable snapshots. A paused replay holds that loop between two stream
+events, so under ``--bus`` the pause keeps the run alive for the workers and looks at the lease.
 """
 
 from __future__ import annotations
