@@ -12,6 +12,7 @@ import enum
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 import attrs
@@ -313,7 +314,7 @@ class Opportunity:
     reasons: tuple[str, ...] = ()
     detected_at: datetime | None = None
 
-    @property
+    @cached_property  # asked several times per update by the trader and the gate
     def key(self) -> str:
         """Identity across updates: the same legs are the same opportunity."""
         return self.strategy + "|" + "|".join(sorted(leg.contract_id for leg in self.legs))

@@ -76,14 +76,15 @@ def buy_through(
         return None
     fills: list[Level] = []
     remaining = target
+    notional = ZERO
     for price, size in asks:
         take = remaining if remaining <= size else round_down(size, increment)
         if take <= 0:
             continue
         fills.append((price, take))
+        notional += price * take
         remaining -= take
         if not remaining:
-            notional = sum((p * s for p, s in fills), ZERO)
             return LegFill(
                 fills=tuple(fills), bought=target, notional=notional, fee=fees.order_fee(fills)
             )

@@ -357,28 +357,29 @@ class RiskGate:
                 f"{len(self._holds)} open positions (limit {limits.max_open_positions})",
             )
         league = opportunity.league if opportunity.league is not None else game.match.league
-        rooms = [
-            (limits.max_per_game, Reject.EXPOSURE_GAME),
-            (
-                limits.max_per_league - self._league_exposure.get(league, ZERO),
-                Reject.EXPOSURE_LEAGUE,
-            ),
-            (limits.max_total - self._total, Reject.EXPOSURE_TOTAL),
-        ]
-        room, room_reason = min(rooms, key=lambda item: item[0])
-        venues = {leg.venue for leg in opportunity.legs}
+        # the tightest of the game, league and total rooms (the first, on a tie)
+        room, room_reason = limits.max_per_game, Reject.EXPOSURE_GAME
+        league_room = limits.max_per_league - self._league_exposure.get(league, ZERO)
+        if league_room < room:
+            room, room_reason = league_room, Reject.EXPOSURE_LEAGUE
+        if limits.max_total - self._total < room:
+            room, room_reason = limits.max_total - self._total, Reject.EXPOSURE_TOTAL
+        cash: dict[str, Decimal] = {}
+        venue_room: dict[str, Decimal] = {}
+        for leg in opportunity.legs:
+            venue = leg.venue
+            if venue not in cash:
+                cash[venue] = self.cash(venue)
+                venue_room[venue] = limits.max_per_venue - self._venue_exposure.get(venue, ZERO)
         sized = size_for(
             opportunity,
             game,
             limits,
-            cash={venue: self.cash(venue) for venue in venues},
+            cash=cash,
             room=room,
             check=check,
             venues=self.venues,
-            venue_room={
-                venue: limits.max_per_venue - self._venue_exposure.get(venue, ZERO)
-                for venue in venues
-            },
+            venue_room=venue_room,
             room_reason=room_reason,
             hedge_slippage=self.hedge_slippage,
         )
@@ -394,21 +395,23 @@ class RiskGate:
                 f"< {format_decimal(limits.min_edge)}",
             )
         legs = tuple(
-            LegPlan(
-                venue=leg.venue,
-                market_id=leg.market_id,
-                contract_id=leg.contract_id,
-                outcome=leg.outcome,
-                side=Side.BUY,
-                size=size,
-                # the opportunity's worst price over its whole depth: the strategy stopped
-                # where the marginal pair stops paying, so a fill up to both legs' limits is
-                # still no loss at the margin, and room for the book to move in the latency
-                limit_price=leg.worst_price,
-                expected_price=fill.average_price,
-                expected_fee=fill.fee,
-            )
-            for leg, fill in zip(opportunity.legs, sized.fills, strict=True)
+            [
+                LegPlan(
+                    venue=leg.venue,
+                    market_id=leg.market_id,
+                    contract_id=leg.contract_id,
+                    outcome=leg.outcome,
+                    side=Side.BUY,
+                    size=size,
+                    # the opportunity's worst price over its whole depth: the strategy stopped
+                    # where the marginal pair stops paying, so a fill up to both legs' limits is
+                    # still no loss at the margin, and room for the book to move in the latency
+                    limit_price=leg.worst_price,
+                    expected_price=fill.average_price,
+                    expected_fee=fill.fee,
+                )
+                for leg, fill in zip(opportunity.legs, sized.fills, strict=True)
+            ]
         )
         plan = TradePlan(
             trade_id=trade_id,

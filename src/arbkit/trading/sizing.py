@@ -15,7 +15,8 @@ the second leg may miss. The bet, per pair of contracts costing ``c`` (fees incl
   on the legs' venues), i.e. ``stake / c`` pairs. ``f* ≤ 0`` means no bet.
 
 ``c`` and ``w`` are those of the size being tried (a deeper walk pays more per contract, so its
-edge is thinner): the Kelly cap is the largest size found that fits its own stake.
+edge is thinner): the Kelly cap is the largest size found that fits its own stake
+(:mod:`arbkit.trading.kelly_search`).
 
 The capped size is rounded to one size that both legs' venues accept as fill-or-kill orders
 (``Venue.valid_size``, iterated to a common fixed point), then both legs are walked through their
@@ -25,18 +26,17 @@ size actually sent; if rounding of fees pushes a cap over, the size steps down.
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from functools import lru_cache
 
-from attrs import define, frozen
+from attrs import frozen
 
 from arbkit.errors import ArbkitError
 from arbkit.models import Leg, Level, Market, Opportunity, OrderBook, Side, TimeInForce
-from arbkit.money import format_decimal, round_down, to_decimal
-from arbkit.scan.walk import LegFill, buy_through, marginal_cost
+from arbkit.money import format_decimal, round_down
+from arbkit.scan.walk import LegFill, buy_through
 from arbkit.strategy import GameState
+from arbkit.trading.kelly_search import KellySearch, Ladder, exact_f_star, fixed_risk
 from arbkit.trading.model import Reject, RiskLimits
 from arbkit.trading.settlement import SettlementCheck
 from arbkit.venue import Venue
@@ -47,10 +47,6 @@ ONE = Decimal(1)
 #: (the paper executor's default retry premium).
 HEDGE_SLIPPAGE = Decimal("0.02")
 _MAX_ROUNDS = 50
-_KELLY_ROUNDS = 6
-#: the search stops within this share of the Kelly size (its inputs are estimates anyway)
-_CLOSE_ENOUGH = Decimal("0.005")
-_UNDER = Decimal("0.98")
 
 
 @frozen(kw_only=True)
@@ -63,11 +59,6 @@ class SizeResult:
     kelly: Decimal  #: full-Kelly ``f*`` (of the cash on the legs' venues) at ``size``
     fills: tuple[LegFill, ...] = ()  #: each leg bought through its book at ``size``, in leg order
     cost: Decimal = ZERO  #: dollars out at ``size``, fees included
-
-
-@lru_cache(maxsize=1024)
-def _decimal(probability: float) -> Decimal:
-    return to_decimal(probability)
 
 
 def kelly_fraction(
@@ -83,25 +74,18 @@ def kelly_fraction(
 
     ``unknown``: some outcome's payout is fixed by no venue rule (``void_probability`` applies).
     """
-    return _f_star(cost, edge, *_fixed_risk(confidence, limits, unknown, hedge_slippage))
+    return exact_f_star(cost, edge, *_risk(confidence, limits, unknown, hedge_slippage))
 
 
-def _fixed_risk(
+def _risk(
     confidence: float, limits: RiskLimits, unknown: bool, hedge_slippage: Decimal
 ) -> tuple[Decimal, Decimal]:
-    """The loss probability's terms that do not depend on the cost: ``(q0, miss)``, with
-    ``q = q0 + miss / cost``."""
-    q0 = ONE - _decimal(confidence)
-    if unknown:
-        q0 += limits.void_probability
-    return q0, limits.leg_miss_probability * hedge_slippage
-
-
-def _f_star(cost: Decimal, edge: Decimal, q0: Decimal, miss: Decimal) -> tuple[Decimal, Decimal]:
-    if cost <= 0 or edge <= 0:
-        return ZERO, ONE
-    q = q0 + miss / cost
-    return (ONE - q) - q / (edge / cost), q
+    return fixed_risk(
+        confidence,
+        limits.void_probability if unknown else None,
+        limits.leg_miss_probability,
+        hedge_slippage,
+    )
 
 
 def size_for(
@@ -129,14 +113,14 @@ def size_for(
     if opportunity.size <= 0 or not legs:
         return _refuse(Reject.TOO_SMALL, "the opportunity has no size")
     markets: list[Market] = []
-    asks: list[Sequence[Level]] = []
+    ladders: list[Ladder] = []
     for leg in legs:
         market = game.markets.get(leg.contract_id)
         book = game.books.get(leg.contract_id)
         if market is None or book is None:
             return _refuse(Reject.DOUBTFUL_BOOK, f"no book or market for {leg.contract_id}")
         markets.append(market)
-        asks.append(_within(book, leg.worst_price))
+        ladders.append(Ladder(market, _within(book, leg.worst_price)))
     step = markets[0].size_increment
     for market in markets:
         if market.size_increment > step:
@@ -145,57 +129,51 @@ def size_for(
     for leg in legs:
         per_contract = leg.price + (leg.fee / leg.size if leg.size else ZERO)
         unit[leg.venue] = unit.get(leg.venue, ZERO) + per_contract
-    pair_cost = sum(unit.values(), ZERO)
-    # (contracts, refusal, what the cap is): labels are formatted only for the one that binds
-    caps: list[tuple[Decimal, Reject, tuple[str, ...]]] = [
-        (opportunity.size, Reject.TOO_SMALL, ("the strategy's depth-limited size",))
-    ]
-    for index, leg in enumerate(legs):
-        increment = markets[index].size_increment
-        depth = ZERO
-        for _, available in asks[index]:
-            depth += available if not available % increment else round_down(available, increment)
-        caps.append((depth, Reject.TOO_SMALL, (leg.venue, " depth within ", str(leg.worst_price))))
+    # The caps, in order; the first smallest binds. Its label is formatted only if it binds.
+    target: Decimal = opportunity.size
+    binding, label = Reject.TOO_SMALL, ("the strategy's depth-limited size",)
+    for leg, ladder in zip(legs, ladders, strict=True):
+        if ladder.depth < target:
+            target, binding = ladder.depth, Reject.TOO_SMALL
+            label = (leg.venue, " depth within ", leg.worst_price)
+    pair_cost = ZERO
     for venue, per_contract in unit.items():
-        caps.append((cash.get(venue, ZERO) / per_contract, Reject.NO_CASH, ("cash on ", venue)))
+        pair_cost += per_contract
+        cap = cash.get(venue, ZERO) / per_contract
+        if cap < target:
+            target, binding, label = cap, Reject.NO_CASH, ("cash on ", venue)
         if venue_room is not None and venue in venue_room:
-            caps.append(
-                (venue_room[venue] / per_contract, Reject.EXPOSURE_VENUE, (venue, " exposure"))
-            )
-    caps.append((room / pair_cost, room_reason, (room_reason.value.replace("_", " "),)))
-    target, binding, label = caps[0]
-    for cap in caps:
-        if cap[0] < target:
-            target, binding, label = cap
-    why = "".join(label)
-    capped = round_down(max(target, ZERO), step)
+            cap = venue_room[venue] / per_contract
+            if cap < target:
+                target, binding, label = cap, Reject.EXPOSURE_VENUE, (venue, " exposure")
+    cap = room / pair_cost
+    if cap < target:
+        target, binding, label = cap, room_reason, (room_reason.value.replace("_", " "),)
+    why = "".join(map(str, label))
+    capped = round_down(target, step) if target > 0 else ZERO
     if capped <= 0:
         return _refuse(binding, f"{why} leaves no contract to buy")
-    kelly = _Kelly(
-        opportunity=opportunity,
-        limits=limits,
-        unknown=bool(check.unknown),
-        hedge_slippage=hedge_slippage,
-        bankroll=sum((cash.get(v, ZERO) for v in unit), ZERO),
-        cost=_Estimate(markets, asks),
+    bankroll = ZERO
+    for venue in unit:
+        bankroll += cash.get(venue, ZERO)
+    kelly = KellySearch(
+        ladders,
+        payout=opportunity.payout / opportunity.size,
+        risk=_risk(opportunity.confidence, limits, bool(check.unknown), hedge_slippage),
+        fraction=limits.kelly_fraction,
+        bankroll=bankroll,
     )
     # The best edge there is, the top of both books: if Kelly refuses it, it refuses every size.
-    top_cost = (
-        sum(
-            (marginal_cost(m.fees, levels[0][0]) for m, levels in zip(markets, asks, strict=True)),
-            ZERO,
-        )
-        if all(asks)
-        else ZERO
-    )
-    top = max(
-        min(
-            round_down(levels[0][1], m.size_increment) if levels else ZERO
-            for levels, m in zip(asks, markets, strict=True)
-        ),
-        max(m.min_size for m in markets),
-    )
-    at_top = min(top, capped)
+    top_cost = ZERO
+    top = ladders[0].first_take
+    for ladder in ladders:
+        top_cost += ladder.top_unit
+        if ladder.first_take < top:
+            top = ladder.first_take
+    for market in markets:
+        if market.min_size > top:
+            top = market.min_size
+    at_top = top if top < capped else capped
     top_fits = top_cost > 0 and kelly.fits_cost(at_top, top_cost * at_top)[0]
     if top_cost <= 0 or kelly.f <= 0:
         best = ZERO
@@ -210,8 +188,6 @@ def size_for(
             kelly=kelly.top_f,
         )
     kelly_bound = best < capped
-    if kelly_bound:
-        binding, why = Reject.TOO_SMALL, f"Kelly (f* = {kelly.best_f:.4f})"
     size = _common_size(venues, legs, markets, best)
     limits_by_venue = {
         v: min(cash.get(v, ZERO), (venue_room or {}).get(v, cash.get(v, ZERO))) for v in unit
@@ -219,17 +195,19 @@ def size_for(
     for _ in range(_MAX_ROUNDS):
         if size <= 0:
             break
-        fills = _walk(markets, asks, size)
+        fills = _walk(markets, ladders, size)
         if fills is None:
             size = _common_size(venues, legs, markets, size - step)
             continue
         spent: dict[str, Decimal] = {}
         for leg, fill in zip(legs, fills, strict=True):
-            spent[leg.venue] = spent.get(leg.venue, ZERO) + fill.cost
-        total = sum(spent.values(), ZERO)
-        over = [
-            _ratio(spent[v], limits_by_venue[v]) for v in spent if spent[v] > limits_by_venue[v]
-        ]
+            spent[leg.venue] = spent.get(leg.venue, ZERO) + fill.notional + fill.fee
+        total = ZERO
+        over = []
+        for venue, amount in spent.items():
+            total += amount
+            if amount > limits_by_venue[venue]:
+                over.append(_ratio(amount, limits_by_venue[venue]))
         if total > room:
             over.append(_ratio(total, room))
         if over:
@@ -254,6 +232,8 @@ def size_for(
             fills=fills,
             cost=total,
         )
+    if kelly_bound:
+        binding, why = Reject.TOO_SMALL, f"Kelly (f* = {kelly.best_f:.4f})"
     return _refuse(
         binding,
         f"{why} leaves {format_decimal(best)} contracts: no size both venues accept (minimums "
@@ -261,110 +241,6 @@ def size_for(
         + ")",
         kelly=kelly.best_f,
     )
-
-
-@define
-class _Kelly:
-    """The largest size whose cost stays within the fractional-Kelly stake at that size.
-
-    The edge per contract falls as a size walks deeper into the books, so the Kelly stake
-    depends on the size: the search tries the capped size, then the size the stake there
-    allows (which fits), then the top of the books, then bisects, a few walks at most.
-    """
-
-    opportunity: Opportunity
-    limits: RiskLimits
-    unknown: bool
-    hedge_slippage: Decimal
-    bankroll: Decimal
-    cost: Callable[[Decimal], Decimal | None]  #: dollars for a size (None: no depth)
-    f: Decimal = ZERO  #: f* at the last size tried
-    q: Decimal = ONE
-    edge: Decimal = ZERO
-    at: Decimal = ZERO
-    best_f: Decimal = ZERO  #: f* at the best size found
-    #: the highest f* seen and where (what a refusal reports)
-    top_f: Decimal = Decimal("-Infinity")
-    top_q: Decimal = ONE
-    top_edge: Decimal = ZERO
-    top_at: Decimal = ZERO
-    #: per search, the parts of f* that do not depend on the size (see :func:`kelly_fraction`)
-    _payout: Decimal | None = None
-    _q0: Decimal = ZERO
-    _miss: Decimal = ZERO
-
-    def fits(self, size: Decimal) -> tuple[bool, Decimal]:
-        """Whether ``size`` is within its own Kelly stake, and the contracts that stake buys."""
-        total = self.cost(size)
-        if total is None:
-            self.at, self.f, self.q, self.edge = size, ZERO, ONE, ZERO
-            return False, ZERO
-        return self.fits_cost(size, total)
-
-    def fits_cost(self, size: Decimal, total: Decimal) -> tuple[bool, Decimal]:
-        """:meth:`fits` for ``size`` pairs costing ``total`` dollars (:func:`kelly_fraction`,
-        with its size-free terms computed once)."""
-        if self._payout is None:
-            self._payout = self.opportunity.payout / self.opportunity.size
-            self._q0, self._miss = _fixed_risk(
-                self.opportunity.confidence, self.limits, self.unknown, self.hedge_slippage
-            )
-        self.at = size
-        cost = total / size
-        self.edge = self._payout - cost
-        self.f, self.q = _f_star(cost, self.edge, self._q0, self._miss)
-        if self.f > self.top_f:
-            self.top_f, self.top_q, self.top_edge, self.top_at = self.f, self.q, self.edge, size
-        if self.f <= 0:
-            return False, ZERO
-        allowed = self.limits.kelly_fraction * self.f * self.bankroll / cost
-        return size <= allowed, allowed
-
-    def search(
-        self,
-        capped: Decimal,
-        step: Decimal,
-        top: Decimal,
-        top_fits: bool,
-    ) -> Decimal:
-        """The largest size found ≤ ``capped`` that fits; ``top`` (fitting if ``top_fits``)
-        is the top of the books, already tried."""
-        lo, f_lo = (top, self.f) if top_fits else (ZERO, ZERO)
-        self.best_f = f_lo
-        hi: Decimal | None = None
-        f_hi = ZERO
-        ceiling = capped  # just above the smallest stake a failed size allowed
-        size = capped
-        tried_top = top_fits
-        for _ in range(_KELLY_ROUNDS):
-            if size <= lo or size <= 0 or (hi is not None and size >= hi):
-                break
-            ok, allowed = self.fits(size)
-            if ok:
-                lo, f_lo, self.best_f = size, self.f, self.f
-                if hi is None:
-                    break  # the capped size itself fits
-            else:
-                hi, f_hi = size, self.f
-                if allowed > 0:
-                    ceiling = min(ceiling, allowed + step)
-            upper = min(hi, ceiling)
-            if lo > 0 and upper - lo <= lo * _CLOSE_ENOUGH:
-                break
-            guess = round_down(allowed, step)
-            if lo < guess < upper:
-                size = guess
-            elif lo == 0 and not tried_top:
-                tried_top, size = True, min(top, hi - step)
-            elif lo > 0 and f_hi <= 0 < f_lo:
-                # the edge runs out between lo and hi: where f* would cross 0, a little under
-                cross = lo + (hi - lo) * f_lo / (f_lo - f_hi)
-                size = round_down(min(cross, upper) * _UNDER, step)
-                if size <= lo:
-                    size = round_down((lo + upper) / 2, step)
-            else:
-                size = round_down((lo + upper) / 2, step)
-        return lo
 
 
 def _ratio(spent: Decimal, limit: Decimal) -> Decimal:
@@ -385,62 +261,15 @@ def _within(book: OrderBook, limit: Decimal) -> Sequence[Level]:
 
 
 def _walk(
-    markets: Sequence[Market],
-    asks: Sequence[Sequence[Level]],
-    size: Decimal,
+    markets: Sequence[Market], ladders: Sequence[Ladder], size: Decimal
 ) -> tuple[LegFill, ...] | None:
     fills = []
-    for market, levels in zip(markets, asks, strict=True):
-        fill = buy_through(levels, market.fees, size, market.size_increment)
+    for market, ladder in zip(markets, ladders, strict=True):
+        fill = buy_through(ladder.levels, market.fees, size, market.size_increment)
         if fill is None:
             return None
         fills.append(fill)
     return tuple(fills)
-
-
-class _Estimate:
-    """Dollars for any size of every leg at the marginal (unrounded) fee: the Kelly search's
-    cheap estimate (the size finally sent is priced exactly). Cumulative depth and cost per
-    level are built once, so each size asked costs a bisection, not a walk."""
-
-    def __init__(self, markets: Sequence[Market], asks: Sequence[Sequence[Level]]) -> None:
-        self.markets, self.asks = markets, asks
-        self.legs: list[tuple[list[Decimal], list[Decimal], list[Decimal]]] = []
-
-    def _build(self) -> None:
-        for market, levels in zip(self.markets, self.asks, strict=True):
-            depth, cost = ZERO, ZERO
-            depths, costs, units = [], [], []
-            for price, available in levels:
-                take = (
-                    available
-                    if not available % market.size_increment
-                    else round_down(available, market.size_increment)
-                )
-                if take <= 0:
-                    continue
-                unit = marginal_cost(market.fees, price)
-                depths.append(depth)
-                costs.append(cost)
-                units.append(unit)
-                depth += take
-                cost += take * unit
-            depths.append(depth)
-            costs.append(cost)
-            self.legs.append((depths, costs, units))
-
-    def __call__(self, size: Decimal) -> Decimal | None:
-        if not self.legs:
-            self._build()
-        total = ZERO
-        for depths, costs, units in self.legs:
-            if size > depths[-1]:
-                return None
-            index = bisect_left(depths, size) - 1  # the level the size ends in
-            if index < 0:
-                return ZERO if size <= 0 else None
-            total += costs[index] + (size - depths[index]) * units[index]
-        return total
 
 
 def _common_size(
@@ -454,17 +283,20 @@ def _common_size(
     A leg is not asked again about the size it answered itself: the largest valid size ≤ a
     valid size is that size (asking costs a Polymarket leg a few µs per 0.01 it steps down).
     """
-    answered: list[Decimal | None] = [None] * len(legs)
+    rules = [
+        (venues.get(market.venue, Venue), market, leg.worst_price)
+        for leg, market in zip(legs, markets, strict=True)
+    ]
+    answered: list[Decimal | None] = [None] * len(rules)
     for _ in range(_MAX_ROUNDS):
         if size <= 0:
             return ZERO
         before = size
-        for index, (leg, market) in enumerate(zip(legs, markets, strict=True)):
+        for index, (venue, market, price) in enumerate(rules):
             if answered[index] == size:
                 continue
-            rules = venues.get(market.venue, Venue)
             try:
-                size = rules.valid_size(market, Side.BUY, leg.worst_price, size, TimeInForce.FOK)
+                size = venue.valid_size(market, Side.BUY, price, size, TimeInForce.FOK)
             except ArbkitError:
                 return ZERO
             if size <= 0:

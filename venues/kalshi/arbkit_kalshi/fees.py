@@ -76,10 +76,9 @@ class KalshiFees:
         coef = self.coefficient(maker=maker)
         if not coef:
             return _ZERO
-        total = sum(
-            (round_up(self._raw(price, size, coef), FILL_FEE_STEP) for price, size in fills),
-            _ZERO,
-        )
+        total = _ZERO
+        for price, size in fills:
+            total += round_up(self._raw(price, size, coef), FILL_FEE_STEP)
         return round_up(total, CENT) if total else _ZERO
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from attrs import field, frozen
@@ -44,6 +45,13 @@ class PolymarketFees:
     taker_only: bool = True
     rebate_rate: Decimal = field(default=_ZERO, converter=to_decimal)
     fee_type: str | None = None
+    #: ``exponent`` as an int when it is whole (an integer power stays exact and fast)
+    _power: int | None = field(init=False, eq=False, repr=False)
+
+    @_power.default
+    def _whole_exponent(self) -> int | None:
+        exponent = self.exponent
+        return int(exponent) if exponent == exponent.to_integral_value() else None
 
     @classmethod
     def from_schedule(
@@ -70,14 +78,18 @@ class PolymarketFees:
         fd = info.get("fd") or {}
         return cls(rate=fd.get("r", 0), exponent=fd.get("e", 1), taker_only=bool(fd.get("to", 1)))
 
+    @lru_cache(maxsize=65536)  # noqa: B019 - frozen, hashable, few: each fill asks again
     def fee_rate(self, price: Decimal) -> Decimal:
         """Dollars of fee per share traded at ``price`` (unrounded)."""
         if not self.rate:
             return _ZERO
         base = price * (_ONE - price)
-        if self.exponent == self.exponent.to_integral_value():
+        power = self._power
+        if power == 1:
+            return self.rate * base
+        if power is not None:
             # An integer power stays exact; Decimal ** Decimal would go through ln/exp.
-            return self.rate * base ** int(self.exponent)
+            return self.rate * base**power
         return self.rate * base**self.exponent
 
     def fee(self, price: Decimal, size: Decimal, *, maker: bool = False) -> Decimal:
@@ -90,7 +102,10 @@ class PolymarketFees:
         self, fills: Sequence[tuple[Decimal, Decimal]], *, maker: bool = False
     ) -> Decimal:
         """Fee for an order filling at several levels: each level is charged (and rounded) alone."""
-        return sum((self.fee(price, size, maker=maker) for price, size in fills), _ZERO)
+        total = _ZERO
+        for price, size in fills:
+            total += self.fee(price, size, maker=maker)
+        return total
 
     def buy_cost(self, price: Decimal, size: Decimal, *, maker: bool = False) -> Decimal:
         """pUSD paid for a buy of ``size`` shares at ``price``: the notional plus the fee on top."""

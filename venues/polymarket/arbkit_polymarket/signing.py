@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from decimal import Decimal
+from functools import lru_cache
 from math import gcd
 from typing import Any
 
@@ -76,6 +77,19 @@ class UnsignedOrder:
     expiration: int = 0
 
 
+def check_grid(price: Decimal, size: Decimal, tick: Decimal) -> None:
+    """Refuse a price off the market's tick grid inside [tick, 1 − tick], or a size off the
+    0.01-share grid.
+
+    Raises:
+        InvalidOrder: the price or size is off the grid.
+    """
+    if price % tick or not (tick <= price <= 1 - tick):
+        raise InvalidOrder(f"price {price} is not on the {tick} grid inside (0, 1)")
+    if size <= 0 or size % SIZE_STEP:
+        raise InvalidOrder(f"size {size} must be a positive multiple of {SIZE_STEP}")
+
+
 def amounts(side: Side, price: Decimal, size: Decimal, tick: Decimal) -> tuple[int, int]:
     """(makerAmount, takerAmount) in 6-decimal base units for a limit order.
 
@@ -85,10 +99,7 @@ def amounts(side: Side, price: Decimal, size: Decimal, tick: Decimal) -> tuple[i
     Raises:
         InvalidOrder: the price or size is off the grid.
     """
-    if price % tick or not (tick <= price <= 1 - tick):
-        raise InvalidOrder(f"price {price} is not on the {tick} grid inside (0, 1)")
-    if size <= 0 or size % SIZE_STEP:
-        raise InvalidOrder(f"size {size} must be a positive multiple of {SIZE_STEP}")
+    check_grid(price, size, tick)
     shares = int(size * UNIT)
     collateral = int(price * size * UNIT)  # exact: ≤ 6 decimals for every tick size
     return (collateral, shares) if side is Side.BUY else (shares, collateral)
@@ -107,6 +118,20 @@ def immediate_amounts_valid(side: Side, maker_amount: int, taker_amount: int) ->
     )
 
 
+@lru_cache(maxsize=4096)  # per side and price: sizing asks at the same few prices
+def _immediate_modulus(side: Side, price: Decimal) -> int:
+    """The hundredths of a share whose multiples meet the FOK/FAK precision at ``price``."""
+    maker_places, taker_places = IMMEDIATE_DECIMALS[side]
+    share_places, collateral_places = (
+        (taker_places, maker_places) if side is Side.BUY else (maker_places, taker_places)
+    )
+    share_step = 10 ** (6 - share_places)
+    collateral_step = 100 * 10 ** (6 - collateral_places)
+    by_shares = share_step // gcd(share_step, 10_000)
+    by_collateral = collateral_step // gcd(collateral_step, int(price * UNIT))
+    return by_shares * by_collateral // gcd(by_shares, by_collateral)
+
+
 def immediate_size(side: Side, price: Decimal, size: Decimal, tick: Decimal) -> Decimal:
     """The largest size ≤ ``size`` on the 0.01 grid whose FOK/FAK amounts the exchange accepts.
 
@@ -119,19 +144,9 @@ def immediate_size(side: Side, price: Decimal, size: Decimal, tick: Decimal) -> 
     Raises:
         InvalidOrder: the price or size is off the grid, or no positive size qualifies.
     """
-    amounts(side, price, size, tick)  # validates the price and the size grid
-    maker_places, taker_places = IMMEDIATE_DECIMALS[side]
-    share_places, collateral_places = (
-        (taker_places, maker_places) if side is Side.BUY else (maker_places, taker_places)
-    )
-    share_step = 10 ** (6 - share_places)
-    collateral_step = 100 * 10 ** (6 - collateral_places)
-    price_units = int(price * UNIT)
+    check_grid(price, size, tick)
     k = int(size / SIZE_STEP)
-    by_shares = share_step // gcd(share_step, 10_000)
-    by_collateral = collateral_step // gcd(collateral_step, price_units)
-    modulus = by_shares * by_collateral // gcd(by_shares, by_collateral)
-    best = k - k % modulus
+    best = k - k % _immediate_modulus(side, price)
     if best <= 0 or k - best > 10_000:
         raise InvalidOrder(f"no FOK/FAK size ≤ {size} at {price} meets the amount precision rule")
     # ``size`` itself, or ``size`` less whole steps: the same Decimal a step-down loop would give

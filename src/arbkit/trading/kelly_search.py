@@ -1,0 +1,202 @@
+"""The Kelly cap's search: the largest size whose estimated cost fits its own Kelly stake.
+
+The edge per contract falls as a size walks deeper into the books, so the Kelly stake depends
+on the size. The search tries the capped size, then the size the stake there allows, then the
+top of the books, then bisects: a few estimates at most. Each estimate prices a size at the
+marginal (unrounded) fees from cumulative depth and cost per level, built once per leg in the
+same pass that measures the leg's depth, so a size costs a bisection, not a walk. The size
+finally sent is walked through the books with the venues' rounded fees and checked again.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from decimal import Decimal
+from functools import lru_cache
+
+from arbkit.models import Level, Market
+from arbkit.money import round_down, to_decimal
+from arbkit.scan.walk import marginal_cost
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+_ROUNDS = 6
+#: the search stops within this share of the Kelly size (its inputs are estimates anyway)
+_CLOSE_ENOUGH = Decimal("0.005")
+#: where the edge runs out between two sizes, the search tries a little under the crossing
+_UNDER = Decimal("0.98")
+
+
+@lru_cache(maxsize=1024)
+def _decimal(probability: float) -> Decimal:
+    return to_decimal(probability)
+
+
+def fixed_risk(
+    confidence: float,
+    void_probability: Decimal | None,
+    miss_probability: Decimal,
+    slippage: Decimal,
+) -> tuple[Decimal, Decimal]:
+    """The loss probability's terms that do not depend on the cost: ``(q0, miss)``, with
+    ``q = q0 + miss / cost``; ``void_probability`` is None when every outcome's payout is known."""
+    q0 = ONE - _decimal(confidence)
+    if void_probability is not None:
+        q0 += void_probability
+    return q0, miss_probability * slippage
+
+
+def exact_f_star(
+    cost: Decimal, edge: Decimal, q0: Decimal, miss: Decimal
+) -> tuple[Decimal, Decimal]:
+    """``(f*, q)`` for a pair costing ``cost`` that wins ``edge``."""
+    if cost <= 0 or edge <= 0:
+        return ZERO, ONE
+    q = q0 + miss / cost
+    return (ONE - q) - q / (edge / cost), q
+
+
+class Ladder:
+    """One leg's asks within its limit price, taken in whole size increments: its depth, and
+    where each level starts (contracts and dollars before it) with its cost per contract."""
+
+    __slots__ = ("levels", "depth", "first_take", "top_unit", "starts", "costs", "units")
+
+    def __init__(self, market: Market, levels: Sequence[Level]) -> None:
+        self.levels = levels
+        increment = market.size_increment
+        fees = market.fees
+        depth = cost = ZERO
+        starts: list[Decimal] = []
+        costs: list[Decimal] = []
+        units: list[Decimal] = []
+        for price, available in levels:
+            take = available if not available % increment else round_down(available, increment)
+            if take <= 0:
+                continue
+            unit = marginal_cost(fees, price)
+            starts.append(depth)
+            costs.append(cost)
+            units.append(unit)
+            depth += take
+            cost += take * unit
+        starts.append(depth)
+        self.starts, self.costs, self.units = starts, costs, units
+        self.depth = depth  #: contracts this leg can buy within its limit
+        # the best level (the top of the books is tried first): the ladder's first entry
+        # unless it offers less than one increment
+        if levels and levels[0][1] >= increment:
+            self.first_take, self.top_unit = starts[1], units[0]
+        elif levels:
+            self.first_take, self.top_unit = ZERO, marginal_cost(fees, levels[0][0])
+        else:
+            self.first_take = self.top_unit = ZERO
+
+
+class KellySearch:
+    """The search's state: f* (with its loss probability and edge) at the last size tried,
+    the highest f* seen and where (what a refusal reports), and f* at the best size found."""
+
+    __slots__ = (
+        "ladders",
+        "payout",
+        "q0",
+        "miss",
+        "fraction",
+        "bankroll",
+        "f",
+        "best_f",
+        "top_f",
+        "top_q",
+        "top_edge",
+        "top_at",
+    )
+
+    def __init__(
+        self,
+        ladders: Sequence[Ladder],
+        *,
+        payout: Decimal,
+        risk: tuple[Decimal, Decimal],
+        fraction: Decimal,
+        bankroll: Decimal,
+    ) -> None:
+        self.ladders = ladders
+        self.payout = payout  #: dollars paid per pair of contracts
+        self.q0, self.miss = risk
+        self.fraction, self.bankroll = fraction, bankroll
+        self.f = self.best_f = ZERO
+        self.top_f = Decimal("-Infinity")
+        self.top_q, self.top_edge, self.top_at = ONE, ZERO, ZERO
+
+    def fits(self, size: Decimal) -> tuple[bool, Decimal]:
+        """Whether ``size`` is within its own (estimated) Kelly stake, and the contracts that
+        stake buys."""
+        total = ZERO
+        for ladder in self.ladders:
+            if size > ladder.depth:
+                self.f = ZERO
+                return False, ZERO
+            starts = ladder.starts
+            index = bisect_left(starts, size) - 1  # the level the size ends in
+            if index >= 0:
+                total += ladder.costs[index] + (size - starts[index]) * ladder.units[index]
+        return self.fits_cost(size, total)
+
+    def fits_cost(self, size: Decimal, total: Decimal) -> tuple[bool, Decimal]:
+        """:meth:`fits` for ``size`` pairs costing ``total`` dollars."""
+        cost = total / size
+        edge = self.payout - cost
+        if cost <= 0 or edge <= 0:  # exact_f_star, inline: this runs a few times per sizing
+            f, q = ZERO, ONE
+        else:
+            q = self.q0 + self.miss / cost
+            f = (ONE - q) - q / (edge / cost)
+        self.f = f
+        if f > self.top_f:
+            self.top_f, self.top_q, self.top_edge, self.top_at = f, q, edge, size
+        if f <= 0:
+            return False, ZERO
+        allowed = self.fraction * f * self.bankroll / cost
+        return size <= allowed, allowed
+
+    def search(self, capped: Decimal, step: Decimal, top: Decimal, top_fits: bool) -> Decimal:
+        """The largest size found ≤ ``capped`` that fits; ``top`` (fitting if ``top_fits``)
+        is the top of the books, already tried."""
+        lo, f_lo = (top, self.f) if top_fits else (ZERO, ZERO)
+        self.best_f = f_lo
+        hi: Decimal | None = None
+        f_hi = ZERO
+        ceiling = capped  # just above the smallest stake a failed size allowed
+        size = capped
+        tried_top = top_fits
+        for _ in range(_ROUNDS):
+            if size <= lo or size <= 0 or (hi is not None and size >= hi):
+                break
+            ok, allowed = self.fits(size)
+            if ok:
+                lo, f_lo, self.best_f = size, self.f, self.f
+                if hi is None:
+                    break  # the capped size itself fits
+            else:
+                hi, f_hi = size, self.f
+                if allowed > 0:
+                    ceiling = min(ceiling, allowed + step)
+            upper = min(hi, ceiling)
+            if lo > 0 and upper - lo <= lo * _CLOSE_ENOUGH:
+                break
+            guess = round_down(allowed, step)
+            if lo < guess < upper:
+                size = guess
+            elif lo == 0 and not tried_top:
+                tried_top, size = True, min(top, hi - step)
+            elif lo > 0 and f_hi <= 0 < f_lo:
+                # the edge runs out between lo and hi: where f* would cross 0, a little under
+                cross = lo + (hi - lo) * f_lo / (f_lo - f_hi)
+                size = round_down(min(cross, upper) * _UNDER, step)
+                if size <= lo:
+                    size = round_down((lo + upper) / 2, step)
+            else:
+                size = round_down((lo + upper) / 2, step)
+        return lo
