@@ -84,11 +84,12 @@ def bus(rig: Rig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[B
         redis.Redis.from_url(rig.url).delete(f"arbkit:lease:{ACCOUNT}")
 
 
-def bus_app(url: str, pause_at: datetime) -> ArbkitApp:
+def bus_app(url: str, pause_at: datetime, **bus_config: Any) -> ArbkitApp:
     settings = TuiSettings(
         engine=EngineSettings(sample=True, settlements=True, speed=0),
         pause_at=pause_at,
         bus=url,
+        bus_config=bus_config,  # the config's [bus] table
     )
     return make_app(make_plugin_manager(), settings)
 
@@ -128,7 +129,7 @@ async def test_the_dashboard_trades_over_the_bus_as_one_process_does(
     # the run's alive key lasts 1 s: a pause longer than that must not lose the run (the
     # paused loop cannot beat the heart; the runner keeps it alive while it holds the loop)
     monkeypatch.setattr(streams, "ALIVE_SECONDS", 1)
-    app = bus_app(bus.url, PAUSE_AT)
+    app = bus_app(bus.url, PAUSE_AT, account="desk")  # [bus] account = "desk"
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.snapshot.phase == "paused", timeout=60)
         snapshot = app.snapshot
@@ -137,7 +138,7 @@ async def test_the_dashboard_trades_over_the_bus_as_one_process_does(
         assert token is not None and not snapshot.bus.alarm
         status, line = header(app)
         assert "PAPER" in status and "ACTIVE" in status
-        assert f"HELD #{token}" in line and "matcher  ok" in line and ACCOUNT in line
+        assert f"HELD #{token}" in line and "matcher  ok" in line and f"desk:{BOOK}" in line
         assert snapshot.positions  # it traded: the positions are on their screen
         await pilot.press("3")
         await pilot.pause()
@@ -154,7 +155,8 @@ async def test_the_dashboard_trades_over_the_bus_as_one_process_does(
     published = fills_of_run(bus.url, app.runner.bus.run.fills.run_id)  # the store's run id
     fills = [f for p in single["positions"] for leg in p["legs"] for f in leg["fills"]]
     assert len(published) == over_bus["fills_published"] == len(fills) > 0
-    assert redis.Redis.from_url(bus.url).get(f"arbkit:lease:{ACCOUNT}") is None  # given back
+    assert over_bus["account"] == f"desk:{BOOK}"
+    assert redis.Redis.from_url(bus.url).get(f"arbkit:lease:desk:{BOOK}") is None  # given back
 
 
 async def test_a_lease_waited_for_then_lost_shows_and_halts_entries(bus: Bus) -> None:

@@ -39,10 +39,17 @@ class BusAttachment:
         self.run: BusTradingRun | None = None
 
     @classmethod
-    def from_environment(cls, url: str, book_id: str, environ: Mapping[str, str]) -> BusAttachment:
-        """For the trading book ``book_id``, tuned by ``ARBKIT_ACCOUNT``,
-        ``ARBKIT_LEASE_SECONDS`` and ``ARBKIT_MATCHER_TIMEOUT`` (a bad value: ConfigError)."""
-        return cls(url, from_environment(url, book_id, environ))
+    def from_environment(
+        cls,
+        url: str,
+        book_id: str,
+        environ: Mapping[str, str],
+        config: Mapping[str, Any] | None = None,
+    ) -> BusAttachment:
+        """For the trading book ``book_id``, tuned by the config's ``[bus]`` table and, over it,
+        ``ARBKIT_ACCOUNT``, ``ARBKIT_LEASE_SECONDS`` and ``ARBKIT_MATCHER_TIMEOUT`` (a bad
+        value: ConfigError)."""
+        return cls(url, from_environment(url, book_id, environ, config))
 
     async def before_journal(self, progress: Callable[[str], None] | None = None) -> int:
         """Wait for the account's lease (the loop keeps running) and keep renewing it; returns

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from arbkit.bus.lease import LeaseHeld, TradingLease
 from arbkit.bus.matcher import MatcherUnavailable, RemoteMatcher
+from arbkit.bus.settings import BusSettings
 from arbkit.bus.state import BusState, LeaseState
 from arbkit.bus.wire import redact_url
 from arbkit.engine.sinks import Sink
-from arbkit.errors import ConfigError
 from arbkit.matching.report import MatchReport
 from arbkit.models import Market, MatchResult
 
@@ -39,38 +38,31 @@ MATCHER_DOWN = "matching service unavailable"
 
 def lease_name(account: str, book_id: str) -> str:
     """The lease a trading book needs: ``<account>:live`` is the venue accounts, shared by every
-    process that trades them (``ARBKIT_ACCOUNT`` names them, default ``default``); a paper
-    replay's book is its own, so replays never wait for each other."""
+    process that trades them (``[bus] account`` or ``ARBKIT_ACCOUNT`` names them, default
+    ``default``); a paper replay's book is its own, so replays never wait for each other."""
     return f"{account}:{book_id}"
-
-
-def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
-    text = environ.get(name)
-    if text is None or not text.strip():
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not math.isfinite(value) or value <= 0:
-        raise ConfigError(f"{name}={text!r}: expected a positive number of seconds")
-    return value
 
 
 def matcher_timeout(environ: Mapping[str, str]) -> float:
     """``ARBKIT_MATCHER_TIMEOUT``: seconds a caller waits for the matching service (10)."""
-    return _seconds(environ, "ARBKIT_MATCHER_TIMEOUT", 10.0)
+    return BusSettings.read(environ).matcher_timeout
 
 
-def from_environment(url: str, book_id: str, environ: Mapping[str, str]) -> BusTrading:
-    """``--bus`` for a trading book, tuned by ``ARBKIT_ACCOUNT``, ``ARBKIT_LEASE_SECONDS``
-    (default 10) and ``ARBKIT_MATCHER_TIMEOUT`` (default 10)."""
-    account = environ.get("ARBKIT_ACCOUNT", "").strip() or "default"
+def from_environment(
+    url: str,
+    book_id: str,
+    environ: Mapping[str, str],
+    config: Mapping[str, Any] | None = None,
+) -> BusTrading:
+    """``--bus`` for a trading book, tuned by the config's ``[bus]`` table ``config`` and,
+    over it, ``ARBKIT_ACCOUNT``, ``ARBKIT_LEASE_SECONDS`` and ``ARBKIT_MATCHER_TIMEOUT``
+    (:class:`~arbkit.bus.settings.BusSettings`)."""
+    settings = BusSettings.read(environ, config)
     return BusTrading(
         url,
-        account=lease_name(account, book_id),
-        lease_ttl=_seconds(environ, "ARBKIT_LEASE_SECONDS", 10.0),
-        matcher_timeout=matcher_timeout(environ),
+        account=lease_name(settings.account, book_id),
+        lease_ttl=settings.lease_seconds,
+        matcher_timeout=settings.matcher_timeout,
     )
 
 

@@ -135,7 +135,9 @@ class TradeRun:
         if opts["bus"]:
             from arbkit.bus.attachment import BusAttachment
 
-            self.bus = BusAttachment.from_environment(opts["bus"], book.book_id, os.environ)
+            self.bus = BusAttachment.from_environment(
+                opts["bus"], book.book_id, os.environ, self.state.config.section("bus")
+            )
             await self.bus.before_journal(self.progress)  # before anything reads the journal
         pipeline = TradingPipeline.open(
             self.state.plugin_manager,

@@ -8,6 +8,7 @@ asks before live trading, and prints the run's result once the app is closed.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -73,7 +74,7 @@ def register(cli: click.Group) -> None:
         if opts["sample"] and opts["replay_dir"]:
             raise click.UsageError("use either --sample or --replay DIR, not both")
         if opts["bus"]:
-            _reachable(opts["bus"])  # a wrong URL is one line here, not a failed dashboard
+            _reachable(opts["bus"], state.config.section("bus"))  # one line, not a failed app
         if not sys.stdout.isatty():
             raise ConfigError("arbkit tui needs a terminal (for scripts: arbkit trade --json)")
         if live and not opts["yes"]:
@@ -93,6 +94,7 @@ def register(cli: click.Group) -> None:
             db_path=state.db_path,
             pause_at=opts["pause_at"],
             bus=opts["bus"],
+            bus_config=state.config.section("bus"),
         )
         app = make_app(state.plugin_manager, settings, venue_factory=state.venue)
         app.run()
@@ -113,8 +115,9 @@ def register(cli: click.Group) -> None:
         )
 
 
-def _reachable(url: str) -> None:
-    """The bus answers and the ``ARBKIT_*`` bus settings are valid, before the app starts."""
+def _reachable(url: str, config: Mapping[str, Any]) -> None:
+    """The bus settings (``[bus]``, ``ARBKIT_*``) are valid and the bus answers, before the app
+    starts."""
     import os
 
     import redis
@@ -123,7 +126,7 @@ def _reachable(url: str) -> None:
     from arbkit.bus.trading import from_environment
     from arbkit.bus.wire import redact_url
 
-    from_environment(url, "check", os.environ).close()  # bad settings: their ConfigError
+    from_environment(url, "check", os.environ, config).close()  # bad settings: their ConfigError
     client = connect_blocking(url, timeout=2.0)
     try:
         client.ping()

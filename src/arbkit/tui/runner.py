@@ -20,7 +20,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +63,8 @@ class TuiSettings:
     highlight_seconds: float | None = None
     #: ``--bus redis://…``: trade as ``arbkit trade --bus`` does (lease, workers, shared matcher)
     bus: str | None = None
+    #: the config's ``[bus]`` table (``ARBKIT_*`` variables win over it)
+    bus_config: Mapping[str, Any] = field(factory=dict)
 
     @property
     def highlight(self) -> timedelta:
@@ -235,7 +237,9 @@ class EngineRunner:
         if settings.bus is not None:
             from arbkit.bus.attachment import BusAttachment
 
-            self.bus = BusAttachment.from_environment(settings.bus, book.book_id, os.environ)
+            self.bus = BusAttachment.from_environment(
+                settings.bus, book.book_id, os.environ, settings.bus_config
+            )
             self._publish_now()  # the header says whose lease is waited for
             await self.bus.before_journal(self._lease_progress)
         pipeline = TradingPipeline.open(
