@@ -10,6 +10,7 @@ are still managed to settlement.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 from collections.abc import Iterator
@@ -195,6 +196,25 @@ async def test_a_lease_waited_for_then_lost_shows_and_halts_entries(bus: Bus) ->
     assert report["rejections"].get("halted", 0) >= 1  # what came next was refused: halted
     assert report["risk"] == "halted"
     assert "standby" in report["bus"]["lease_lost"]
+
+
+async def test_quitting_while_waiting_for_the_lease_is_at_once(bus: Bus) -> None:
+    """The wait does not hold up the engine's loop: q is heard, nothing was taken or read."""
+    standby = TradingLease(bus.url, ACCOUNT, ttl=30, owner="standby")
+    standby.acquire()
+    try:
+        app = bus_app(bus.url, EARLY)
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: "WAITING" in header(app)[1], timeout=30)
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            await pilot.press("q")
+            await until(pilot, app.runner.done.is_set, timeout=10)
+            assert loop.time() - began < 5  # within the wait's one-second slices
+        assert app.runner.error is None and app.runner.trader is None
+        assert standby.holder() == f"standby#{standby.token}"  # still the standby's
+    finally:
+        standby.release()
 
 
 async def test_the_matching_service_down_shows_and_reduces(bus: Bus, tmp_path: Path) -> None:
