@@ -10,6 +10,7 @@ import pytest
 from arbkit.bus.settings import BusSettings
 from arbkit.bus.trading import from_environment
 from arbkit.errors import ArbkitError, ConfigError
+from arbkit.plugins import make_plugin_manager
 
 URL = "redis://127.0.0.1:1/0"  # nothing is sent: building the lease does not connect
 
@@ -72,4 +73,23 @@ def test_trade_and_tui_read_the_table(
     monkeypatch.setenv("ARBKIT_LEASE_SECONDS", "5")  # the environment wins: on to the bus
     result = invoke([command, "--sample", "--bus", URL])
     assert result.exit_code == 1 and "lease_seconds" not in str(result.exception)
+    assert "127.0.0.1:1" in str(result.exception)  # what fails now is reaching Redis
+
+
+def test_scan_reads_the_matcher_timeout_from_the_table(
+    invoke: Any, isolated_user_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("ARBKIT_BUS", "ARBKIT_MATCHER_TIMEOUT"):
+        monkeypatch.delenv(name, raising=False)
+    isolated_user_dir.mkdir(parents=True, exist_ok=True)
+    (isolated_user_dir / "config.toml").write_text("[bus]\nmatcher_timeout = -3\n")
+    installed = make_plugin_manager()  # with the replay venue, which plays the sample
+    result = invoke(["scan", "--sample", "--bus", URL], plugin_manager=installed)
+    assert result.exit_code == 1 and isinstance(result.exception, ArbkitError)
+    assert str(result.exception) == (
+        "[bus] matcher_timeout = -3: expected a positive number of seconds"
+    )
+    monkeypatch.setenv("ARBKIT_MATCHER_TIMEOUT", "2")  # the environment wins: on to the bus
+    result = invoke(["scan", "--sample", "--bus", URL], plugin_manager=installed)
+    assert result.exit_code == 1 and "matcher_timeout" not in str(result.exception)
     assert "127.0.0.1:1" in str(result.exception)  # what fails now is reaching Redis

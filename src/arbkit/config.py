@@ -39,7 +39,7 @@ from arbkit.secrets import MASK, Secret
 from arbkit.venue import VenueSettings
 
 _SETTINGS_KEYS = {"sandbox", "proxy", "timeout", "base_url", "urls"}
-_SECTIONS = ("venues", "scan", "trade", "exits")
+_SECTIONS = ("venues", "scan", "trade", "exits", "bus")
 #: ``[trade]``: the risk limits (``arbkit.trading.RiskLimits``), read by ``arbkit trade``
 TRADE_KEYS = (
     "min_edge",

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from arbkit.bus import streams
 from arbkit.bus.codec import Codec, book_to_wire, plugin_packages
+from arbkit.bus.settings import BusSettings
 from arbkit.bus.wire import BusError, connect, decode, encode, redact_url
 from arbkit.engine.sinks import RunStatus, Sink
-from arbkit.errors import ConfigError
 from arbkit.fees import FeeModel
 from arbkit.models import Market, MatchResult, OrderBook
 from arbkit.scan.orchestrator import Scanner
@@ -48,8 +48,6 @@ FLUSH_SECONDS = 0.002
 FLUSH_MAX_SECONDS = 0.005
 #: with work outstanding and no worker commit for this long, the run fails (no workers?)
 STALL_SECONDS = 30.0
-#: seconds a match request may take before the matching service counts as down
-MATCHER_TIMEOUT = 10.0
 
 
 class BusLink:
@@ -523,6 +521,7 @@ async def attach_bus(
     *,
     one_shot: bool = False,
     remote_matcher: bool = True,
+    matcher_timeout: float | None = None,
     **options: Any,
 ) -> BusLink:
     """Turn ``engine`` into an orchestrator on the bus at ``url``; returns the run's link.
@@ -530,12 +529,16 @@ async def attach_bus(
     Run the engine with ``watch=True`` afterwards, also for a one-shot scan (``one_shot``).
     ``remote_matcher=False``: the caller sets the engine's matcher up itself (a trader's
     :class:`~arbkit.bus.trading.BusTrading` does, with its gate listening to the breaker).
+    ``matcher_timeout``: seconds a match request may take (default: ``ARBKIT_MATCHER_TIMEOUT``,
+    else 10; see :class:`~arbkit.bus.settings.BusSettings`).
     """
     link = BusLink(connect(url), redact_url(url), Codec(plugin_packages(pm)), **options)
     link.engine = engine
     engine.scanner = BusScanner.replacing(engine.scanner, link)
     if remote_matcher:
-        link.matcher = use_remote_matcher(engine, url, os.environ)
+        if matcher_timeout is None:
+            matcher_timeout = BusSettings.read(os.environ).matcher_timeout
+        link.matcher = use_remote_matcher(engine, url, matcher_timeout)
     engine.session = BusSession(engine.session, link, one_shot=one_shot)  # type: ignore[assignment]
     engine.attach(BusSink(link))
     await link.open(engine.scanner.strategies)
@@ -546,23 +549,14 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at is not None else None
 
 
-def use_remote_matcher(engine: Engine, url: str, environ: Mapping[str, str]) -> Any:
+def use_remote_matcher(engine: Engine, url: str, timeout: float) -> Any:
     """Under ``--bus`` the engine asks the one matching service (``arbkit serve matcher``),
-    never a matcher of its own. While the service cannot answer (its circuit breaker is open),
-    the games already watched are kept and no new game is added.
-
-    ``ARBKIT_MATCHER_TIMEOUT`` (seconds, default 10) is how long a request may take.
-    """
+    never a matcher of its own, waiting ``timeout`` seconds for an answer. While the service
+    cannot answer (its circuit breaker is open), the games already watched are kept and no new
+    game is added."""
     from arbkit.bus.matcher import RemoteMatcher
     from arbkit.bus.trading import KeepWatching
 
-    text = environ.get("ARBKIT_MATCHER_TIMEOUT", "").strip() or str(MATCHER_TIMEOUT)
-    try:
-        timeout = float(text)
-    except ValueError:
-        timeout = -1.0
-    if not 0 < timeout < 3600:
-        raise ConfigError(f"ARBKIT_MATCHER_TIMEOUT={text!r}: seconds, more than 0")
     remote = RemoteMatcher(url, timeout=timeout, min_confidence=engine.options.min_confidence)
     engine.scanner.matcher = KeepWatching(remote, lambda: engine.scanner.matches)
     return remote

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from typing import Any
@@ -114,9 +115,15 @@ class ScanRun:
         if url is None:
             return None
         from arbkit.bus.orchestrator import attach_bus
+        from arbkit.bus.settings import BusSettings
 
+        settings = BusSettings.read(os.environ, self.state.config.section("bus"))
         return await attach_bus(
-            engine, url, self.state.plugin_manager, one_shot=not self.opts["watch"]
+            engine,
+            url,
+            self.state.plugin_manager,
+            one_shot=not self.opts["watch"],
+            matcher_timeout=settings.matcher_timeout,
         )
 
     def _stop_on_signals(self, engine: Engine) -> None:
