@@ -202,73 +202,118 @@ async def test_a_live_rematch_subscribes_the_new_games_markets_at_once() -> None
         await asyncio.gather(watch, return_exceptions=True)
 
 
-# -- a replay: the recording's stream cannot take markets it was not opened with ---------------
+# -- a replay: the recorded stream carries every market, passed on once subscribed ----------------
 
 
-class BookWatch(Sink):
-    """Every distinct book object of the watched games' Kalshi contracts, looked at before
-    each stream event; ``on_event`` runs first (a rematch in the middle of the replay)."""
+class KalshiUpdates(Sink):
+    """The book updates the engine is handed (``updates``: Kalshi's), at the recorded time;
+    ``on_event`` runs before each stream event is applied (a rematch in the replay)."""
 
     def __init__(self, on_event: Any = None) -> None:
         self.on_event = on_event
         self.engine: Engine | None = None
-        self.seen: dict[int, Any] = {}
+        self.updates: list[tuple[Any, Any]] = []
+        self.every: list[tuple[Any, Any]] = []
 
     def started(self, engine: Engine) -> None:
         self.engine = engine
 
     def event(self, event: Any, at: Any) -> None:
-        engine = self.engine
-        assert engine is not None
         if self.on_event is not None:
-            self.on_event(engine)
-        for shard in engine.shards.values():
-            for contract_id, found in shard.state.books.items():
-                if contract_id.startswith("KX"):
-                    self.seen[id(found)] = found
+            self.on_event(self.engine, at)
+        if isinstance(event, BookUpdate):
+            self.every.append((at, event.book))
+            if event.book.venue == "kalshi":
+                self.updates.append((at, event.book))
 
 
-def _distinct(watch: BookWatch, contracts: set[str]) -> Counter[str]:
-    return Counter(b.contract_id for b in watch.seen.values() if b.contract_id in contracts)
+def _of(updates: list[tuple[Any, Any]], contracts: set[str]) -> list[tuple[Any, Any]]:
+    return [(at, b) for at, b in updates if b.contract_id in contracts]
 
 
-async def test_a_game_added_during_a_replay_is_named_unstreamed() -> None:
-    """A recording's stream is opened once: Kalshi's decoder reads only the markets it was
-    opened with, so a game added later gets no Kalshi updates (Polymarket's reads every book
-    in the stream). The engine names such games; the dashboard says so."""
-    plain = BookWatch()
+async def test_a_game_added_during_a_replay_gets_its_updates_from_then_on() -> None:
+    """A game rejected before the replay and confirmed halfway through its Kalshi updates:
+    from the rematch on it gets exactly the updates a run watching it all along got, and its
+    first books are the recording's at that moment, not its opening snapshot."""
+    plain = KalshiUpdates()
+    probe = _sample([plain])
+    await probe.start()
+    owner = {c: g for g, shard in probe.shards.items() for c in shard.contract_ids()}
+    opening = {c: probe.book(c) for c in owner}
+    async for _change in probe.watch():
+        pass
+    await probe.close(RunEnd(RunStatus.COMPLETED))
+    busy, _ = Counter(owner[b.contract_id] for _, b in plain.updates).most_common(1)[0]
+    kalshi = {c for c, g in owner.items() if g == busy and c.startswith("KX")}
+    theirs = _of(plain.updates, kalshi)
+    halfway = theirs[len(theirs) // 2][0]
+    # the last update of another game before then: the late run sees it too (not the game's)
+    others = {c for c, g in owner.items() if g != busy}
+    trigger = max(at for at, b in plain.every if b.contract_id in others and at < halfway)
+
+    results: list[Any] = []
+
+    def add_it(engine: Engine, at: Any) -> None:
+        if not results and at >= trigger:
+            results.append((engine.rematch(real), at, engine.unstreamed()))
+
+    late = KalshiUpdates(on_event=add_it)
+    engine = _sample([late])
+    real = engine.matcher
+    engine.scanner.matcher = Without(real, {busy})
+    await engine.start()
+    assert busy not in engine.shards
+    fetched: dict[str, Any] = {}
+    async for _change in engine.watch():
+        if results and not fetched:  # the watch's consumer fetches the new game's books
+            await engine.start_games(results[0][0].added)
+            fetched = {c: engine.book(c) for c in kalshi}
+            fetched_at = engine.now()
+    await engine.close(RunEnd(RunStatus.COMPLETED))
+
+    [(done, added_at, unstreamed)] = results
+    assert done.added == {busy} and done.unstreamed == frozenset() and unstreamed == set()
+    got = _of(late.updates, kalshi)
+    assert got and all(at >= added_at for at, _ in got)  # nothing of it before the rematch
+    after = [(at, b) for at, b in theirs if at > added_at]
+    assert after and [u for u in got if u[0] > added_at] == after  # then all of them
+    assert added_at == trigger and len(after) >= len(theirs) // 2
+    for contract, first in fetched.items():  # the books as the stream had moved them
+        before = [b for at, b in _of(plain.updates, {contract}) if at < fetched_at]
+        same_ms = [b for at, b in _of(plain.updates, {contract}) if at == fetched_at]
+        assert first in [before[-1] if before else opening[contract], *same_ms]
+    assert any(fetched[c] != opening[c] for c in kalshi)  # moved since the opening snapshot
+    assert engine.unstreamed() == set()  # no stream runs any more
+
+
+async def test_a_game_dropped_during_a_replay_is_silent_from_then_on() -> None:
+    """Rejected in the middle of the replay: its updates are no longer passed on (the listeners,
+    a recorder say, hear only the watched games), the others' go on as before."""
+    plain = KalshiUpdates()
     probe = _sample([plain])
     await probe.start()
     owner = {c: g for g, shard in probe.shards.items() for c in shard.contract_ids()}
     async for _change in probe.watch():
         pass
     await probe.close(RunEnd(RunStatus.COMPLETED))
-    updated = Counter(owner[c] for c, n in _distinct(plain, set(owner)).items() if n > 1)
-    busy, _ = updated.most_common(1)[0]  # the game whose Kalshi books the stream moves most
-    kalshi = {c for c, g in owner.items() if g == busy and c.startswith("KX")}
+    busy, _ = Counter(owner[b.contract_id] for _, b in plain.updates).most_common(1)[0]
+    theirs = [at for at, b in plain.updates if owner[b.contract_id] == busy]
+    halfway = theirs[len(theirs) // 2]
+    dropped: list[Any] = []
 
-    results: list[Any] = []
+    def drop_it(engine: Engine, at: Any) -> None:
+        if not dropped and at >= halfway:
+            dropped.append((engine.rematch(Without(engine.matcher, {busy})), at))
 
-    def add_it(engine: Engine) -> None:
-        if not results and engine.unstreamed() == set():  # the stream is open, once
-            done = engine.rematch(real)
-            results.append((done, engine.unstreamed()))
-
-    late = BookWatch(on_event=add_it)
+    late = KalshiUpdates(on_event=drop_it)
     engine = _sample([late])
-    real = engine.matcher
-    engine.scanner.matcher = Without(real, {busy})
     await engine.start()
-    assert busy not in engine.shards
-    started = False
     async for _change in engine.watch():
-        if results and not started:  # the watch's consumer fetches the new game's books
-            started = True
-            await engine.start_games(results[0][0].added)
+        pass
     await engine.close(RunEnd(RunStatus.COMPLETED))
-    [(done, unstreamed)] = results
-    assert done.added == {busy} and done.unstreamed == {busy} and unstreamed == {busy}
-    assert started and set(_distinct(late, kalshi)) == kalshi  # fetched, then ...
-    assert set(_distinct(late, kalshi).values()) == {1}  # ... never updated by the stream
-    assert max(_distinct(plain, kalshi).values()) > 1  # watched from the start, it is
-    assert engine.unstreamed() == set()  # no stream runs any more
+    [(done, at_drop)] = dropped
+    assert busy not in engine.shards and not done.added
+    mine = [at for at, b in late.updates if owner.get(b.contract_id) == busy]
+    assert mine and max(mine) <= at_drop < max(theirs)  # heard until the rejection, then not
+    others = [(at, b) for at, b in plain.updates if owner[b.contract_id] != busy]
+    assert [(at, b) for at, b in late.updates if owner.get(b.contract_id) != busy] == others

@@ -10,9 +10,10 @@ restart its stream, so a replay runs until its stream ends.
 
 :meth:`Engine.rematch` matches the markets the engine has again (after a match was confirmed or
 rejected, say): a live stream is subscribed again at once with the new games' markets. A
-recording's stream is opened once, and a venue's decoder may read only the markets it was
-opened with (Kalshi's does), so a game added during a replay may get no updates from that venue
-(:meth:`Engine.unstreamed` names such games).
+recording's stream is opened once; a session that can change what it passes on while it plays
+(``resubscribe``, the built-in replay's) gets the new markets, and the game its updates from
+that moment of the recording on. A replay player without it may not update such a game
+(:meth:`Engine.unstreamed` names them).
 """
 
 from __future__ import annotations
@@ -170,22 +171,32 @@ class Engine:
         vanish for every sink (a trader included) in this call.
 
         Newly matched games are watched from now on: fetch their books with :meth:`start_games`.
-        A live stream is subscribed again with their markets (the watch wakes for it); a
-        replay's stream is not (that would restart it), so they are in ``unstreamed``. Call it
-        on the engine's loop (a sink or a task of it), like everything that touches the engine.
+        A live stream is subscribed again with their markets (the watch wakes for it). A
+        replay's stream is not restarted (it would play from the start again): the session's
+        ``resubscribe`` passes their events on from now; a session without one leaves them in
+        ``unstreamed``. Call it on the engine's loop (a sink or a task of it), like everything
+        that touches the engine.
         """
         changes, added = self.scanner.rematch(matcher)
         self._emit(changes)
         unstreamed: set[str] = set()
-        if added:
-            if self.session.live:
+        if self.session.live:
+            if added:
                 self._subscribe_again = True
                 wake = self._wake
                 if wake is not None and not wake.done():
                     wake.set_result(None)
-            elif self._subscribed is not None:
-                unstreamed = added & self.unstreamed()
+        elif self._subscribed is not None:
+            self._resubscribe_replay()
+            unstreamed = added & self.unstreamed()
         return Rematch(tuple(changes), frozenset(added), frozenset(unstreamed))
+
+    def _resubscribe_replay(self) -> None:
+        """Tell a running replay which markets the engine watches now, if it can be told."""
+        resubscribe = getattr(self.session, "resubscribe", None)
+        markets = self.scanner.markets_by_venue()
+        if resubscribe is not None and resubscribe(markets):
+            self._subscribed = _contracts(markets)
 
     async def start_games(self, games: Iterable[str]) -> list[Change]:
         """Fetch the current books of newly watched ``games``, evaluate them once and hand the

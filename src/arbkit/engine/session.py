@@ -28,7 +28,9 @@ class Session(Protocol):
     """The venues an engine works with, the clock it runs on, and their book events.
 
     ``live`` is False for recordings: a replay is never re-discovered (that would restart its
-    stream) and ends when its stream does.
+    stream) and ends when its stream does. A replay session may also offer
+    ``resubscribe(markets) -> bool``: pass on the events of ``markets`` from now on without
+    restarting its stream (the engine calls it when a rematch changes the watched games).
     """
 
     venues: list[Venue]

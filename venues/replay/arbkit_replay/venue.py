@@ -9,6 +9,12 @@ With a recording tap (``arbkit record --replay``, :meth:`ReplaySession.record_to
 session hands the tap what it plays, raw: each venue's recorded JSON files as REST snapshots
 received at the replay's "now", and each stream message at its ``ts`` as it is applied.
 
+The stream is decoded for the markets the engine subscribed to, and
+:meth:`ReplaySession.resubscribe` changes them while it plays: a game matched in the middle of a
+replay gets a decoder that first catches up with the messages played so far, so it gets its
+updates from then on, and its first books (:meth:`ReplayVenue.fetch_books`) are the played ones,
+not the recording's first snapshot (:mod:`arbkit_replay.played`).
+
 Recorded settlements (``Recording.settlements``) play on the same timeline as
 :class:`~arbkit.streaming.MarketSettled` events at their ``settled_at``, after any stream message
 with the same millisecond, whether or not their venue recorded a stream; one without
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import itertools
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
@@ -44,6 +51,7 @@ from arbkit import (
     load_recordings,
     recorded_now,
 )
+from arbkit_replay.played import PlayedBooks, Subscription
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -69,6 +77,7 @@ class ReplayVenue(Venue):
         recording: Recording | None = None,
         *,
         clock: ReplayClock | None = None,
+        played: PlayedBooks | None = None,
     ) -> None:
         if inner is None or recording is None:
             raise ConfigError("the replay venue needs a recording: use --replay DIR or --sample")
@@ -76,6 +85,7 @@ class ReplayVenue(Venue):
         self.inner = inner
         self.recording = recording
         self.name = inner.name  # type: ignore[misc]
+        self.played = played or PlayedBooks()
 
     @classmethod
     def open_session(
@@ -89,8 +99,10 @@ class ReplayVenue(Venue):
         return [m for m in self.recording.markets if not leagues or m.league in leagues]
 
     async def fetch_books(self, markets: Sequence[Market]) -> dict[str, OrderBook]:
+        """The books at this moment of the recording: its snapshots as the stream moved them."""
         wanted = {c.contract_id for m in markets for c in m.contracts}
-        return {b.contract_id: b for b in self.recording.books if b.contract_id in wanted}
+        now = self.played.now
+        return {b.contract_id: now(b) for b in self.recording.books if b.contract_id in wanted}
 
     def stream_books(self, markets: Sequence[Market]) -> AsyncIterator[StreamEvent]:
         raise NotSupported(
@@ -112,9 +124,14 @@ class ReplaySession:
         self.speed = speed
         self.recordings = load_recordings(pm, directory)
         self.clock = ReplayClock(recorded_now(directory, self.recordings))
+        self.played = PlayedBooks()
+        self.subscription = Subscription()
+        #: venue → its stream decoders, each with the markets it follows (see resubscribe)
+        self._decoders: dict[str, tuple[tuple[Any, list[Market]], ...]] = {}
+        self._fed: dict[str, int] = {}  #: venue → its stream messages played so far
         classes = get_venue_classes(pm)
         self.venues = [
-            ReplayVenue(classes[name], recording, clock=self.clock)
+            ReplayVenue(classes[name], recording, clock=self.clock, played=self.played)
             for name, recording in self.recordings.items()
         ]
 
@@ -134,23 +151,52 @@ class ReplaySession:
                 tap(venue.name, path.stem, at, path.read_bytes())  # raw: read_recording checked it
 
     def events(self, markets: Mapping[str, Sequence[Market]]) -> AsyncIterator[StreamEvent]:
-        """The feed: every venue's recorded stream, merged by timestamp, advancing the clock."""
-        return self._play(markets)
+        """The feed: every venue's recorded stream, merged by timestamp, advancing the clock;
+        the events of ``markets`` (until :meth:`resubscribe` names others)."""
+        self._decoders = {}
+        self.resubscribe(markets)
+        return self._play()
 
-    async def _play(self, markets: Mapping[str, Sequence[Market]]) -> AsyncIterator[StreamEvent]:
-        decoders = {}
+    def resubscribe(self, markets: Mapping[str, Sequence[Market]]) -> bool:
+        """Pass on the events of ``markets`` from now on, without restarting the stream (on the
+        recorded clock: what played before is not played again). True: the session can.
+
+        A market no decoder follows yet gets one, fed the venue's messages played so far first
+        (their events are not passed on, only kept for :meth:`ReplayVenue.fetch_books`)."""
+        self.subscription.update(
+            c.contract_id for group in markets.values() for m in group for c in m.contracts
+        )
         for venue in self.venues:
-            venue_markets = list(markets.get(venue.name, ()))
-            if not venue_markets or not venue.recording.stream:
+            if not venue.recording.stream:
                 continue
-            decoder = venue.inner.stream_decoder(venue_markets)
-            decoder.seed(venue.recording.books)
-            decoders[venue.name] = decoder
+            followed = {m.market_id for d in self._decoders.get(venue.name, ()) for m in d[1]}
+            new = [m for m in markets.get(venue.name, ()) if m.market_id not in followed]
+            if new or venue.name not in self._decoders:
+                caught_up = (self._caught_up(venue, new),) if new else ()
+                self._decoders[venue.name] = (*self._decoders.get(venue.name, ()), *caught_up)
+        return True
+
+    def _caught_up(self, venue: ReplayVenue, markets: list[Market]) -> tuple[Any, list[Market]]:
+        """A decoder of ``markets`` seeded with the recorded books and fed what has played."""
+        decoder = venue.inner.stream_decoder(markets)
+        decoder.seed(venue.recording.books)
+        note = self.played.note
+        played = self._fed.get(venue.name, 0)
+        for _ts, message in itertools.islice(venue.recording.stream, played) if played else ():
+            for event in decoder.feed(message):
+                note(event)
+        decoder.outbox.clear()
+        return decoder, markets
+
+    async def _play(self) -> AsyncIterator[StreamEvent]:
+        decoders = self._decoders  # venue → (decoder, its markets), one more per resubscription
+        fed = self._fed
+        note, keep = self.played.note, self.subscription.keep
         timed, undated = self._settlement_timeline() if self.play_settlements else ([], [])
         tap = self.tap
         previous: int | None = None
         unyielded, turn_due = 0, time.monotonic() + YIELD_AFTER_S
-        merged = heapq.merge(*self._timelines(decoders), timed, key=lambda item: item[:2])
+        merged = heapq.merge(*self._timelines(), timed, key=lambda item: item[:2])
         for ts, rank, name, item in merged:
             # Settlements come hours after the stream: the clock jumps there, nobody waits.
             if self.speed > 0 and previous is not None and ts > previous and rank != _SETTLEMENT:
@@ -163,9 +209,14 @@ class ReplaySession:
             else:
                 if tap is not None:
                     tap(name, "stream", ts, item)
-                for event in decoders[name].feed(item):
-                    yield event
-                decoders[name].outbox.clear()  # a recording cannot answer re-snapshot requests
+                fed[name] += 1  # before its events: a resubscription there catches up with it
+                for decoder, _markets in decoders[name]:
+                    for event in decoder.feed(item):
+                        note(event)
+                        kept = keep(event)
+                        if kept is not None:
+                            yield kept
+                    decoder.outbox.clear()  # a recording cannot answer re-snapshot requests
             unyielded += 1
             if unyielded >= YIELD_EVERY or time.monotonic() >= turn_due:
                 await asyncio.sleep(0)
@@ -173,9 +224,14 @@ class ReplaySession:
         for settlement in undated:
             yield MarketSettled(settlement)
 
-    def _timelines(self, decoders: Mapping[str, Any]) -> list[Iterator[tuple[int, int, str, Any]]]:
-        """One timeline per streaming venue, each already in time order (read as it plays)."""
-        return [_timeline(v.name, v.recording.stream) for v in self.venues if v.name in decoders]
+    def _timelines(self) -> list[Iterator[tuple[int, int, str, Any]]]:
+        """One timeline per streaming venue, each already in time order (read as it plays),
+        also of a venue none of whose markets is subscribed yet."""
+        self._fed.clear()
+        self._fed.update({name: 0 for name in self._decoders})
+        return [
+            _timeline(v.name, v.recording.stream) for v in self.venues if v.name in self._decoders
+        ]
 
     def _settlement_timeline(
         self,
