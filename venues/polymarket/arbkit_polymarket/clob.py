@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import define
 
@@ -20,12 +20,14 @@ from arbkit import (
     OrderBook,
     OrderStatus,
     Side,
-    VenueHttp,
     parse_optional_timestamp,
     to_decimal,
 )
 from arbkit_polymarket.fees import PolymarketFees
 from arbkit_polymarket.parse import VENUE, parse_book
+
+if TYPE_CHECKING:  # httpx loads with the first live venue
+    from arbkit import VenueHttp
 
 #: ``POST /books`` refuses large payloads ("Payload exceeds the limit"); stay well under.
 BOOKS_BATCH = 100

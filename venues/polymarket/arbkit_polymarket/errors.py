@@ -7,9 +7,7 @@ always kept in the raised error.
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from arbkit import (
     AuthenticationError,
@@ -26,8 +24,10 @@ from arbkit import (
     VenueUnavailable,
     json_loads,
     redact,
-    response_message,
 )
+
+if TYPE_CHECKING:  # httpx loads with the first live venue, not with a replay
+    import httpx
 
 VENUE = "polymarket"
 
@@ -78,6 +78,8 @@ def error_message(response: httpx.Response) -> str:
         ValueError,
         RecursionError,
     ):  # an HTML page from a proxy or CDN: one line with status and path
+        from arbkit import response_message
+
         return response_message(response)[0]
     if isinstance(body, dict):
         for key in ("error", "errorMsg", "message"):

@@ -11,12 +11,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attrs import define, field
 
-from arbkit import BadResponse, VenueHttp
+from arbkit import BadResponse
 from arbkit_polymarket.parse import LEAGUE_CODES, VENUE
+
+if TYPE_CHECKING:  # httpx loads with the first live venue
+    from arbkit import VenueHttp
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from attrs import define, evolve
 
@@ -40,8 +40,6 @@ from arbkit import (
     StreamEvent,
     SubjectResult,
     TimeInForce,
-    TokenBucket,
-    VenueHttp,
     VenueSettings,
     WebSocketFeed,
     read_json_file,
@@ -56,6 +54,9 @@ from arbkit_polymarket.errors import map_error, order_refusal
 from arbkit_polymarket.fees import PolymarketFees
 from arbkit_polymarket.gamma import GammaClient
 from arbkit_polymarket.stream import PING, PolymarketDecoder, subscribe_message
+
+if TYPE_CHECKING:  # the HTTP client (httpx) loads with the first live venue, not with a replay
+    from arbkit import TokenBucket
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,8 @@ def _signature_type(value: Any) -> int:
 
 def _buckets(limits: Mapping[str, tuple[float, float]]) -> dict[str, TokenBucket]:
     """``{class: (per second, burst)}`` → buckets; figures from the docs' per-10 s limits."""
+    from arbkit import TokenBucket
+
     return {name: TokenBucket(rate=rate, capacity=burst) for name, (rate, burst) in limits.items()}
 
 
@@ -149,6 +152,8 @@ class PolymarketVenue(_Venue):
     )
 
     def __init__(self, settings: VenueSettings | None = None, *, clock: Clock | None = None):
+        from arbkit import VenueHttp
+
         super().__init__(settings, clock=clock)
         s = self.settings
         options = s.options
