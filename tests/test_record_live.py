@@ -9,65 +9,25 @@ import json
 import time
 
 import pytest
-from arbkit_kalshi.venue import KalshiVenue
-from arbkit_polymarket.venue import PolymarketVenue
-from cryptography.hazmat.primitives.asymmetric import rsa
+from sample_fakes import CAPTURED, live_venues, load, serving_the_sample
 
-from arbkit.clock import ReplayClock, parse_timestamp
+from arbkit.clock import ReplayClock
 from arbkit.record.export import export_replay
 from arbkit.record.recorder import Recorder
 from arbkit.store import open_store
-from arbkit.testing.fake_kalshi import FakeKalshi
-from arbkit.testing.fake_polymarket import FakePolymarket
-from arbkit.venue import DiscoveryQuery, VenueSettings
-from tests.record_helpers import SAMPLE, ok
-
-CAPTURED = parse_timestamp(json.loads((SAMPLE / "manifest.json").read_text())["captured_at"])
-
-
-def load(*parts: str):
-    return json.loads(SAMPLE.joinpath(*parts).read_text())
+from arbkit.venue import DiscoveryQuery
+from tests.record_helpers import ok
 
 
 @pytest.fixture(scope="module")
-def fakes():
-    polymarket = FakePolymarket(events=0)
-    polymarket.events = load("polymarket", "events.json")
-    polymarket.sports = [
-        {"sport": "nba", "tags": "1,745,100639", "primaryTagId": 745, "ordering": "away"},
-        {"sport": "nhl", "tags": "1,899,100639", "primaryTagId": 899, "ordering": "away"},
-        {"sport": "cbb", "tags": "1,101178,100639", "primaryTagId": 101178, "ordering": "away"},
-    ]
-    polymarket.books = {book["asset_id"]: book for book in load("polymarket", "books.json")}
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    kalshi = FakeKalshi(key.public_key(), "unused-key-id", page_size=5)
-    for series in load("kalshi", "series.json"):
-        kalshi.add_series(series)
-    for event in load("kalshi", "events.json"):
-        kalshi.add_event(event)
-    for ticker, body in load("kalshi", "orderbooks.json").items():
-        book = body["orderbook_fp"]
-        kalshi.set_book(ticker, book.get("yes_dollars") or [], book.get("no_dollars") or [])
-    with polymarket, kalshi:
-        yield polymarket, kalshi
+def fakes(rsa_key):
+    with serving_the_sample(rsa_key) as pair:
+        yield pair
 
 
-def venues(fakes, tap) -> tuple[PolymarketVenue, KalshiVenue]:
-    polymarket, kalshi = fakes
-    clock = ReplayClock(CAPTURED)  # the slate is in the past: the venues' clock says when
-    poly = PolymarketVenue(
-        VenueSettings(
-            base_urls={
-                "gamma": polymarket.http_url,
-                "clob": polymarket.http_url,
-                "ws": polymarket.ws_url,
-            }
-        ),
-        clock=clock,
-    )
-    ks = KalshiVenue(
-        VenueSettings(base_urls={"api": kalshi.base_url, "ws": kalshi.websocket_url}), clock=clock
-    )
+def venues(fakes, tap):
+    # the slate is in the past: the venues' clock says when
+    poly, ks = live_venues(*fakes, clock=ReplayClock(CAPTURED))
     poly.tap = ks.tap = tap
     return poly, ks
 

@@ -12,63 +12,25 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from cryptography.hazmat.primitives.asymmetric import rsa
+from sample_fakes import CAPTURED, SAMPLE, live_venues, serving_the_sample, urls_config
 
 from arbkit.cli import make_cli
 from arbkit.cli.state import AppState
-from arbkit.clock import ReplayClock, parse_timestamp
+from arbkit.clock import ReplayClock
 from arbkit.plugins import make_plugin_manager
-from arbkit.recordings import sample_dir
-from arbkit.testing.fake_kalshi import FakeKalshi
-from arbkit.testing.fake_polymarket import FakePolymarket
-
-SAMPLE = sample_dir()
-
-
-def load(*parts: str):
-    return json.loads(SAMPLE.joinpath(*parts).read_text())
 
 
 @pytest.fixture
-def venues():
-    polymarket = FakePolymarket(events=0)
-    polymarket.events = load("polymarket", "events.json")
-    polymarket.sports = [
-        {"sport": "nba", "tags": "1,745,100639", "primaryTagId": 745, "ordering": "away"},
-        {"sport": "nhl", "tags": "1,899,100639", "primaryTagId": 899, "ordering": "away"},
-        {"sport": "cbb", "tags": "1,101178,100639", "primaryTagId": 101178, "ordering": "away"},
-    ]
-    polymarket.books = {book["asset_id"]: book for book in load("polymarket", "books.json")}
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    kalshi = FakeKalshi(key.public_key(), "unused-key-id", page_size=5)
-    for series in load("kalshi", "series.json"):
-        kalshi.add_series(series)
-    for event in load("kalshi", "events.json"):
-        kalshi.add_event(event)
-    for ticker, body in load("kalshi", "orderbooks.json").items():
-        book = body["orderbook_fp"]
-        kalshi.set_book(ticker, book.get("yes_dollars") or [], book.get("no_dollars") or [])
-    with polymarket, kalshi:
-        yield polymarket, kalshi
+def venues(rsa_key):
+    with serving_the_sample(rsa_key) as pair:
+        yield pair
 
 
 def test_live_scan_without_an_account_finds_what_the_replay_finds(venues, tmp_path, monkeypatch):
     polymarket, kalshi = venues
     config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[venues.polymarket.urls]
-gamma = "{polymarket.http_url}"
-clob = "{polymarket.http_url}"
-ws = "{polymarket.ws_url}"
-
-[venues.kalshi.urls]
-api = "{kalshi.base_url}"
-ws = "{kalshi.websocket_url}"
-"""
-    )
-    captured = parse_timestamp(load("manifest.json")["captured_at"])
-    monkeypatch.setattr("arbkit.engine.session.WallClock", lambda: ReplayClock(captured))
+    config.write_text(urls_config(polymarket, kalshi))
+    monkeypatch.setattr("arbkit.engine.session.WallClock", lambda: ReplayClock(CAPTURED))
     pm = make_plugin_manager()
 
     def scan(*args: str) -> dict:
@@ -105,30 +67,16 @@ async def test_live_watch_streams_polymarket_and_polls_kalshi(venues):
     import asyncio
     from datetime import timedelta
 
-    from arbkit_kalshi.venue import KalshiVenue
-    from arbkit_polymarket.venue import PolymarketVenue
-
     from arbkit.engine import Engine, LiveSession
     from arbkit.matching import MatchingService
     from arbkit.scan.orchestrator import ScanOptions
     from arbkit.scan.shard import ChangeKind
     from arbkit.scan.strategies import CrossVenue
-    from arbkit.venue import VenueSettings
 
     polymarket, kalshi = venues
-    pm = PolymarketVenue(
-        VenueSettings(
-            base_urls={
-                "gamma": polymarket.http_url,
-                "clob": polymarket.http_url,
-                "ws": polymarket.ws_url,
-            }
-        )
-    )
-    ks = KalshiVenue(VenueSettings(base_urls={"api": kalshi.base_url, "ws": kalshi.websocket_url}))
-    captured = parse_timestamp(load("manifest.json")["captured_at"])
+    pm, ks = live_venues(polymarket, kalshi)
     session = LiveSession(
-        [pm, ks], poll_interval=0.2, clock=ReplayClock(captured - timedelta(minutes=30))
+        [pm, ks], poll_interval=0.2, clock=ReplayClock(CAPTURED - timedelta(minutes=30))
     )
     engine = Engine(
         session=session,
