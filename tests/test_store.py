@@ -110,8 +110,17 @@ def test_cli_bad_db_is_a_one_line_error(
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_db_status_refuses_a_missing_database(tmp_path: Path, invoke: Any) -> None:
+    path = tmp_path / "typo.db"
+    result = invoke(["--db", str(path), "db", "status"])
+    assert result.exit_code == 1
+    assert str(result.exception) == f"no database at {path}: `arbkit db migrate` creates it"
+    assert not path.exists()
+
+
 def test_db_status_command(tmp_path: Path, invoke: Any) -> None:
     path = tmp_path / "status.db"
+    assert invoke(["--db", str(path), "db", "migrate"]).exit_code == 0
     result = invoke(["--db", str(path), "db", "status", "--json"])
     assert result.exit_code == 0, result.output
     status = json.loads(result.stdout)

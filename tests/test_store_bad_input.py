@@ -64,7 +64,7 @@ def test_read_only_folder(
     folder = tmp_path / "locked"
     folder.mkdir()
     _deny_write(monkeypatch, folder)
-    err = _one_line_error(["--db", str(folder / "arbkit.db"), "db", "status"], capsys)
+    err = _one_line_error(["--db", str(folder / "arbkit.db"), "db", "migrate"], capsys)
     assert f"folder {folder} is read-only" in err
 
 
@@ -158,7 +158,7 @@ def test_bad_timeout_setting(
     value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("ARBKIT_DB_TIMEOUT", value)
-    err = _one_line_error(["--db", str(tmp_path / "a.db"), "db", "status"], capsys)
+    err = _one_line_error(["--db", str(tmp_path / "a.db"), "db", "migrate"], capsys)
     assert "ARBKIT_DB_TIMEOUT" in err
 
 

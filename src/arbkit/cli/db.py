@@ -25,8 +25,11 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "json_", is_flag=True, help="Output JSON.")
     @click.pass_obj
     def status_command(state: AppState, json_: bool) -> None:
-        """Migrations applied (and pending) plus row counts per table."""
-        store = state.store
+        """Migrations applied (and pending) plus row counts per table.
+
+        A database that does not exist is refused, not created (a mistyped --db).
+        """
+        store = state.existing_store("`arbkit db migrate` creates it")
         tables = store.table_counts()
         migrations = store.status()
         if json_:
