@@ -91,6 +91,6 @@ def test_cli_json_and_database_hold_no_key_material(
     rows = json.loads(out)["markets"]
     assert len(rows) == 8 and {r["league"] for r in rows} == {"NBA"}
     assert any("kalshi-access-signature" in r.headers for r in fake.requests)  # it did sign
-    main(["db", "status"])  # creates and migrates the store
+    main(["db", "migrate"])  # creates and migrates the store
     dump = "\n".join(sqlite3.connect(db).iterdump()) if db.exists() else ""
     assert_clean(out + err + capsys.readouterr().out + dump, pem, key_id)
