@@ -27,6 +27,13 @@ ENVIRONMENT = {
     "matcher_timeout": "ARBKIT_MATCHER_TIMEOUT",
 }
 
+#: the fewest seconds a setting may be: Redis expires a lease in whole milliseconds (and a lease
+#: far shorter than a round trip would be lost at once)
+LEAST = {"lease_seconds": 0.1, "matcher_timeout": 0.001}
+#: the most: a day; more overflows the socket and thread timeouts (and a crashed holder's lease
+#: would outlive anyone waiting for it)
+MOST = 86_400.0
+
 
 @frozen(kw_only=True)
 class BusSettings:
@@ -70,17 +77,19 @@ def _seconds(
     name = ENVIRONMENT[key]
     text = environ.get(name)
     if text is not None and text.strip():
-        return _positive(text, f"{name}={text!r}")
+        return _positive(text, f"{name}={text!r}", LEAST[key])
     if key in table:
-        return _positive(table[key], f"[bus] {key} = {table[key]!r}")
+        return _positive(table[key], f"[bus] {key} = {table[key]!r}", LEAST[key])
     return default
 
 
-def _positive(value: Any, said: str) -> float:
+def _positive(value: Any, said: str, least: float) -> float:
     try:
         number = math.nan if isinstance(value, bool) else float(value)
     except (TypeError, ValueError):
         number = math.nan
     if not math.isfinite(number) or number <= 0:
         raise ConfigError(f"{said}: expected a positive number of seconds")
+    if not least <= number <= MOST:
+        raise ConfigError(f"{said}: expected {least:g} to {MOST:g} seconds")
     return number
