@@ -144,7 +144,7 @@ class TradingLease:
 
         Raises:
             LeaseHeld: still held by another after ``wait``.
-            BusError: Redis is unreachable.
+            BusError: Redis is unreachable or refuses the lease's commands.
         """
         import redis
 
@@ -158,6 +158,8 @@ class TradingLease:
                 holder = self.holder()
             except (redis.ConnectionError, redis.TimeoutError) as exc:
                 raise BusError(f"the trading lease: the bus is unreachable ({exc})") from None
+            except redis.ResponseError as exc:  # e.g. a database it does not have (--bus …/99)
+                raise BusError(f"the trading lease: the bus refused it ({exc})") from None
             if deadline is not None and self.clock() >= deadline:
                 raise LeaseHeld(
                     f"the trading lease of account {self.account!r} is held by {holder}"
