@@ -179,7 +179,10 @@ class ReplaySession:
     def _caught_up(self, venue: ReplayVenue, markets: list[Market]) -> tuple[Any, list[Market]]:
         """A decoder of ``markets`` seeded with the recorded books and fed what has played."""
         decoder = venue.inner.stream_decoder(markets)
-        decoder.seed(venue.recording.books)
+        # its markets' books only: a decoder also decodes any seeded book, and the other
+        # markets' decoders already pass those on (seeding them all repeated their updates)
+        mine = {c.contract_id for m in markets for c in m.contracts}
+        decoder.seed([b for b in venue.recording.books if b.contract_id in mine])
         note = self.played.note
         played = self._fed.get(venue.name, 0)
         for _ts, message in itertools.islice(venue.recording.stream, played) if played else ():
