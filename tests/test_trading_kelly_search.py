@@ -48,8 +48,9 @@ def test_the_ladder_prices_any_size_as_a_walk_does(spec, kalshi: bool, share: in
         for _, a in asks
     ]
     assert ladder.depth == sum(whole, D(0))
-    assert ladder.first_take == whole[0]
-    top = asks[0][0]
+    taken = [(a, w) for a, w in zip(asks, whole, strict=True) if w > 0]
+    assert ladder.first_take == (taken[0][1] if taken else 0)
+    top = taken[0][0][0] if taken else asks[0][0]  # the best level one can take
     assert ladder.top_unit == top + market.fees.fee(top, D(100_000)) / D(100_000)
     if ladder.depth <= 0:
         return

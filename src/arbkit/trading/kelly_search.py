@@ -84,9 +84,10 @@ class Ladder:
         starts.append(depth)
         self.starts, self.costs, self.units = starts, costs, units
         self.depth = depth  #: contracts this leg can buy within its limit
-        # the best level (the top of the books is tried first): the ladder's first entry
-        # unless it offers less than one increment
-        if levels and levels[0][1] >= increment:
+        # the best level one can take (the top of the books is tried first): the ladder's first
+        # entry; a level under one increment is skipped, as the walks skip it (priced at its
+        # price, a tiny cheap level made the top look like a bet Kelly would take)
+        if units:
             self.first_take, self.top_unit = starts[1], units[0]
         elif levels:
             self.first_take, self.top_unit = ZERO, marginal_cost(fees, levels[0][0])
