@@ -44,3 +44,23 @@ def test_trade_and_tui_say_it_in_one_line(
     assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
     assert len(lines) == 1 and "DB index is out of range" in lines[0], done.stderr
     assert redis.Redis.from_url(redis_server.url).keys("*") == []
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("redis://127.0.0.1:1/0", "Redis does not answer"),
+        ("redis://127.0.0.1:notaport/0", "notaport"),
+    ],
+)
+def test_a_bad_bus_creates_no_database(tmp_path: Path, url: str, said: str) -> None:
+    """``trade --bus`` checked the bus only after opening its database: a mistyped URL left
+    an empty database behind (``tui --bus`` checked first)."""
+    db = tmp_path / "arbkit.db"
+    args = [sys.executable, "-m", "arbkit", "-q", "--db", str(db), "trade", "--sample"]
+    done = subprocess.run(
+        [*args, "--bus", url], capture_output=True, text=True, timeout=120, check=False
+    )
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode != 0 and len(lines) == 1 and said in lines[0], done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -51,6 +51,28 @@ class BusAttachment:
         value: ConfigError)."""
         return cls(url, from_environment(url, book_id, environ, config))
 
+    @staticmethod
+    def check(url: str, config: Mapping[str, Any] | None = None) -> None:
+        """The bus settings (``[bus]``, ``ARBKIT_*``) are valid and the bus answers: checked
+        before the command opens its database or an app, so a bad ``--bus`` is one line and
+        leaves nothing behind."""
+        import os
+
+        import redis
+
+        from arbkit.bus.blocking import connect_blocking
+        from arbkit.bus.wire import redact_url
+        from arbkit.errors import ConfigError
+
+        from_environment(url, "check", os.environ, config).close()  # bad settings: ConfigError
+        client = connect_blocking(url, timeout=2.0)
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            raise ConfigError(f"--bus {redact_url(url)}: Redis does not answer ({exc})") from None
+        finally:
+            client.close()
+
     async def before_journal(self, progress: Callable[[str], None] | None = None) -> int:
         """Wait for the account's lease (the loop keeps running) and keep renewing it; returns
         the fencing token. Call it before anything reads the journal."""

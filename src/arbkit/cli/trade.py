@@ -128,6 +128,10 @@ class TradeRun:
         if self.mode is Mode.LIVE and (opts["sample"] or opts["replay_dir"]):
             raise click.UsageError("--live trades on the live venues: not with --sample/--replay")
         settings = engine_settings(opts, speed=opts["speed"])
+        if opts["bus"]:  # a bad --bus is one line before the database is opened (or created)
+            from arbkit.bus.attachment import BusAttachment
+
+            BusAttachment.check(opts["bus"], self.state.config.section("bus"))
         store = self.state.store
         limits = limits_from(opts, self.state.config)
         source = settings.source

@@ -116,21 +116,7 @@ def register(cli: click.Group) -> None:
 
 
 def _reachable(url: str, config: Mapping[str, Any]) -> None:
-    """The bus settings (``[bus]``, ``ARBKIT_*``) are valid and the bus answers, before the app
-    starts."""
-    import os
+    """The bus settings are valid and the bus answers, before the app starts."""
+    from arbkit.bus.attachment import BusAttachment
 
-    import redis
-
-    from arbkit.bus.blocking import connect_blocking
-    from arbkit.bus.trading import from_environment
-    from arbkit.bus.wire import redact_url
-
-    from_environment(url, "check", os.environ, config).close()  # bad settings: their ConfigError
-    client = connect_blocking(url, timeout=2.0)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        raise ConfigError(f"--bus {redact_url(url)}: Redis does not answer ({exc})") from None
-    finally:
-        client.close()
+    BusAttachment.check(url, config)
