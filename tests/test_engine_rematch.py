@@ -231,10 +231,9 @@ def _of(updates: list[tuple[Any, Any]], contracts: set[str]) -> list[tuple[Any, 
     return [(at, b) for at, b in updates if b.contract_id in contracts]
 
 
-async def test_a_game_added_during_a_replay_gets_its_updates_from_then_on() -> None:
-    """A game rejected before the replay and confirmed halfway through its Kalshi updates:
-    from the rematch on it gets exactly the updates a run watching it all along got, and its
-    first books are the recording's at that moment, not its opening snapshot."""
+async def played_through() -> tuple[KalshiUpdates, dict[str, str], dict[str, Any]]:
+    """The sample played to its end with every game watched: what a listener heard, each
+    contract's game, and each contract's opening book."""
     plain = KalshiUpdates()
     probe = _sample([plain])
     await probe.start()
@@ -243,6 +242,14 @@ async def test_a_game_added_during_a_replay_gets_its_updates_from_then_on() -> N
     async for _change in probe.watch():
         pass
     await probe.close(RunEnd(RunStatus.COMPLETED))
+    return plain, owner, opening
+
+
+async def test_a_game_added_during_a_replay_gets_its_updates_from_then_on() -> None:
+    """A game rejected before the replay and confirmed halfway through its Kalshi updates:
+    from the rematch on it gets exactly the updates a run watching it all along got, and its
+    first books are the recording's at that moment, not its opening snapshot."""
+    plain, owner, opening = await played_through()
     busy, _ = Counter(owner[b.contract_id] for _, b in plain.updates).most_common(1)[0]
     kalshi = {c for c, g in owner.items() if g == busy and c.startswith("KX")}
     theirs = _of(plain.updates, kalshi)
@@ -289,13 +296,7 @@ async def test_a_game_added_during_a_replay_gets_its_updates_from_then_on() -> N
 async def test_a_game_dropped_during_a_replay_is_silent_from_then_on() -> None:
     """Rejected in the middle of the replay: its updates are no longer passed on (the listeners,
     a recorder say, hear only the watched games), the others' go on as before."""
-    plain = KalshiUpdates()
-    probe = _sample([plain])
-    await probe.start()
-    owner = {c: g for g, shard in probe.shards.items() for c in shard.contract_ids()}
-    async for _change in probe.watch():
-        pass
-    await probe.close(RunEnd(RunStatus.COMPLETED))
+    plain, owner, _ = await played_through()
     busy, _ = Counter(owner[b.contract_id] for _, b in plain.updates).most_common(1)[0]
     theirs = [at for at, b in plain.updates if owner[b.contract_id] == busy]
     halfway = theirs[len(theirs) // 2]

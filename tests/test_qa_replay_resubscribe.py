@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 from attrs import evolve
-from test_engine_rematch import KalshiUpdates, Without, _sample
+from test_engine_rematch import KalshiUpdates, Without, _sample, played_through
 
 from arbkit.engine import Engine, RunEnd, RunStatus
 
@@ -20,19 +20,8 @@ async def _run(engine: Engine) -> None:
     await engine.close(RunEnd(RunStatus.COMPLETED))
 
 
-async def _plain() -> tuple[KalshiUpdates, dict[str, str]]:
-    plain = KalshiUpdates()
-    probe = _sample([plain])
-    await probe.start()
-    owner = {c: g for g, shard in probe.shards.items() for c in shard.contract_ids()}
-    async for _change in probe.watch():
-        pass
-    await probe.close(RunEnd(RunStatus.COMPLETED))
-    return plain, owner
-
-
 async def test_rematching_the_same_games_twice_repeats_no_update() -> None:
-    plain, _owner = await _plain()
+    plain, _owner, _ = await played_through()
     halfway = plain.every[len(plain.every) // 2][0]
     done: list[Any] = []
 
@@ -47,7 +36,7 @@ async def test_rematching_the_same_games_twice_repeats_no_update() -> None:
 
 
 async def test_a_game_dropped_then_confirmed_again_gets_each_update_once() -> None:
-    plain, owner = await _plain()
+    plain, owner, _ = await played_through()
     busy, _ = Counter(owner[b.contract_id] for _, b in plain.updates).most_common(1)[0]
     theirs = [at for at, b in plain.updates if owner[b.contract_id] == busy]
     first, second = theirs[len(theirs) // 3], theirs[2 * len(theirs) // 3]
@@ -85,7 +74,7 @@ async def test_a_game_dropped_then_confirmed_again_gets_each_update_once() -> No
 
 
 async def test_a_market_the_recording_never_had_is_followed_without_harm() -> None:
-    plain, _owner = await _plain()
+    plain, _owner, _ = await played_through()
     halfway = plain.every[len(plain.every) // 2][0]
     told: list[bool] = []
 
@@ -111,7 +100,7 @@ async def test_a_market_the_recording_never_had_is_followed_without_harm() -> No
 async def test_a_game_confirmed_mid_replay_repeats_no_other_games_update() -> None:
     """The new game's decoder is seeded with its own books only: seeded with every recorded
     book, Polymarket's decoder passed on every other token's changes a second time."""
-    plain, owner = await _plain()
+    plain, owner, _ = await played_through()
     busy, _ = Counter(owner[b.contract_id] for _, b in plain.every).most_common(1)[0]
     halfway = plain.every[len(plain.every) // 2][0]
     done: list[Any] = []
