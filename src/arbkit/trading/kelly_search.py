@@ -149,11 +149,7 @@ class KellySearch:
         """:meth:`fits` for ``size`` pairs costing ``total`` dollars."""
         cost = total / size
         edge = self.payout - cost
-        if cost <= 0 or edge <= 0:  # exact_f_star, inline: this runs a few times per sizing
-            f, q = ZERO, ONE
-        else:
-            q = self.q0 + self.miss / cost
-            f = (ONE - q) - q / (edge / cost)
+        f, q = exact_f_star(cost, edge, self.q0, self.miss)
         self.f = f
         if f > self.top_f:
             self.top_f, self.top_q, self.top_edge, self.top_at = f, q, edge, size
