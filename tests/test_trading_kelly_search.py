@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from risk_helpers import kalshi_market, pm_market
 
+from arbkit.scan.walk import buy_through
 from arbkit.trading.kelly_search import Ladder
 
 D = Decimal
@@ -42,7 +43,7 @@ def by_hand(market, asks, size: Decimal) -> Decimal | None:
 def test_the_ladder_prices_any_size_as_a_walk_does(spec, kalshi: bool, share: int) -> None:
     market = KALSHI if kalshi else PM
     asks = sorted({D(price) / 100: D(hundredths) / 100 for price, hundredths in spec}.items())
-    ladder = Ladder(market, asks)
+    ladder = Ladder(market, asks, D(1))
     whole = [
         (a / market.size_increment).to_integral_value("ROUND_FLOOR") * market.size_increment
         for _, a in asks
@@ -63,3 +64,25 @@ def test_the_ladder_prices_any_size_as_a_walk_does(spec, kalshi: bool, share: in
     index = bisect_left(ladder.starts, size) - 1
     estimate = ladder.costs[index] + (size - ladder.starts[index]) * ladder.units[index]
     assert estimate == by_hand(market, asks, size)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    spec=levels,
+    kalshi=st.booleans(),
+    hundredths=st.integers(min_value=-5, max_value=250_000),
+    off_grid=st.booleans(),
+)
+def test_a_fill_read_off_the_ladder_is_the_walk_sent(spec, kalshi, hundredths, off_grid) -> None:
+    """The size finally sent is priced by ``Ladder.fill``: it must be exactly the walk, fee
+    included, for sizes inside, at and beyond the depth, and refuse a size off the grid."""
+    market = KALSHI if kalshi else PM
+    asks = sorted({D(price) / 100: D(h) / 100 for price, h in spec}.items())
+    size = D(hundredths) / 100 + (D("0.005") if off_grid else 0)
+    expected = buy_through(asks, market.fees, size, market.size_increment)
+    got = Ladder(market, asks, D(1)).fill(size)
+    assert got == expected
+    if got is not None:
+        assert [str(v) for v in (got.notional, got.fee)] == [
+            str(v) for v in (expected.notional, expected.fee)
+        ]

@@ -1,6 +1,6 @@
 """Sizing's fast paths against brute force written here, on random books and sizes.
 
-``_common_size`` asks each venue only about sizes it did not answer itself; the reference
+``_SizeRules.common`` asks each venue only about sizes it did not answer itself; the reference
 steps down the 0.01 grid until both venues' own ``valid_size`` keep the size. ``size_for``'s
 Kelly check keeps the size-free part of the loss probability between the sizes it tries; the
 reference is the documented formula and the published fee rules, per level, written out.
@@ -18,7 +18,7 @@ from arbkit.models import Leg, Side, TimeInForce
 from arbkit.scan.strategies import CrossVenue
 from arbkit.trading.model import RiskLimits
 from arbkit.trading.settlement import check_settlement
-from arbkit.trading.sizing import _common_size, size_for
+from arbkit.trading.sizing import _SizeRules, size_for
 
 D = Decimal
 CENT = D("0.01")
@@ -154,4 +154,4 @@ def test_common_fok_size_is_the_largest_both_venues_keep(pm_price, k_price, hund
     ]
     markets = [game.markets[leg.contract_id] for leg in legs]
     size = D(hundredths) / 100
-    assert _common_size(VENUES, legs, markets, size) == brute_common(legs, markets, size)
+    assert _SizeRules(VENUES, legs, markets).common(size) == brute_common(legs, markets, size)

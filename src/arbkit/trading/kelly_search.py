@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from arbkit.models import Level, Market
 from arbkit.money import round_down, to_decimal
-from arbkit.scan.walk import marginal_cost
+from arbkit.scan.walk import LegFill, marginal_cost
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -26,6 +26,17 @@ _ROUNDS = 6
 _CLOSE_ENOUGH = Decimal("0.005")
 #: where the edge runs out between two sizes, the search tries a little under the crossing
 _UNDER = Decimal("0.98")
+
+#: ``(contracts the Kelly stake buys, f*, loss probability, edge)`` of one size; the
+#: probability is None for a size deeper than a leg's book
+Estimate = tuple[Decimal, Decimal, Decimal | None, Decimal]
+_TOO_DEEP: Estimate = (ZERO, ZERO, None, ZERO)
+
+
+def within_stake(size: Decimal, estimate: Estimate) -> bool:
+    """Whether ``size`` is within the Kelly stake of its ``estimate``."""
+    allowed, f, q, _ = estimate
+    return q is not None and f > 0 and size <= allowed
 
 
 @lru_cache(maxsize=1024)
@@ -58,20 +69,41 @@ def exact_f_star(
 
 
 class Ladder:
-    """One leg's asks within its limit price, taken in whole size increments: its depth, and
-    where each level starts (contracts and dollars before it) with its cost per contract."""
+    """One leg's asks at or under its limit price (asks are best first), taken in whole size
+    increments: its depth, where each level starts (contracts and dollars before it) with its
+    cost per contract, and what buying any size through it fills (:meth:`fill`, the walk that
+    is finally sent)."""
 
-    __slots__ = ("levels", "depth", "first_take", "top_unit", "starts", "costs", "units")
+    __slots__ = (
+        "fees",
+        "increment",
+        "depth",
+        "first_take",
+        "top_unit",
+        "starts",
+        "costs",
+        "units",
+        "prices",
+        "takes",
+        "notionals",
+    )
 
-    def __init__(self, market: Market, levels: Sequence[Level]) -> None:
-        self.levels = levels
-        increment = market.size_increment
-        fees = market.fees
-        depth = cost = ZERO
+    def __init__(self, market: Market, asks: Sequence[Level], limit: Decimal) -> None:
+        self.fees = fees = market.fees
+        self.increment = increment = market.size_increment
+        depth = cost = notional = ZERO
         starts: list[Decimal] = []
         costs: list[Decimal] = []
         units: list[Decimal] = []
-        for price, available in levels:
+        prices: list[Decimal] = []
+        takes: list[Decimal] = []
+        notionals: list[Decimal] = []
+        first_price: Decimal | None = None  # the best ask within the limit
+        for price, available in asks:
+            if price > limit:
+                break
+            if first_price is None:
+                first_price = price
             take = available if not available % increment else round_down(available, increment)
             if take <= 0:
                 continue
@@ -79,20 +111,42 @@ class Ladder:
             starts.append(depth)
             costs.append(cost)
             units.append(unit)
+            prices.append(price)
+            takes.append(take)
+            notionals.append(notional)
             depth += take
             cost += take * unit
+            notional += price * take
         starts.append(depth)
         self.starts, self.costs, self.units = starts, costs, units
+        self.prices, self.takes, self.notionals = prices, takes, notionals
         self.depth = depth  #: contracts this leg can buy within its limit
         # the best level one can take (the top of the books is tried first): the ladder's first
         # entry; a level under one increment is skipped, as the walks skip it (priced at its
         # price, a tiny cheap level made the top look like a bet Kelly would take)
         if units:
             self.first_take, self.top_unit = starts[1], units[0]
-        elif levels:
-            self.first_take, self.top_unit = ZERO, marginal_cost(fees, levels[0][0])
+        elif first_price is not None:
+            self.first_take, self.top_unit = ZERO, marginal_cost(fees, first_price)
         else:
             self.first_take = self.top_unit = ZERO
+
+    def fill(self, size: Decimal) -> LegFill | None:
+        """Buying exactly ``size`` contracts, the venue's fee included: the same fill as
+        :func:`~arbkit.scan.walk.buy_through` on these asks, read off the ladder instead of
+        walked again. None if ``size`` is off the size grid or deeper than the ladder."""
+        if size <= 0 or size > self.depth or size % self.increment:
+            return None
+        index = bisect_left(self.starts, size) - 1  # the level the size ends in
+        prices = self.prices
+        last = size - self.starts[index]
+        fills = [*zip(prices[:index], self.takes[:index], strict=True), (prices[index], last)]
+        return LegFill(
+            fills=tuple(fills),
+            bought=size,
+            notional=self.notionals[index] + prices[index] * last,
+            fee=self.fees.order_fee(fills),
+        )
 
 
 class KellySearch:
@@ -134,33 +188,56 @@ class KellySearch:
     def fits(self, size: Decimal) -> tuple[bool, Decimal]:
         """Whether ``size`` is within its own (estimated) Kelly stake, and the contracts that
         stake buys."""
+        return self.record(size, self.estimate(size))
+
+    def fits_cost(self, size: Decimal, total: Decimal) -> tuple[bool, Decimal]:
+        """:meth:`fits` for ``size`` pairs costing ``total`` dollars."""
+        return self.record(size, self.judge(size, total))
+
+    def estimate(self, size: Decimal) -> Estimate:
+        """:meth:`fits`'s figures for ``size``, the search's state left as it is."""
         total = ZERO
         for ladder in self.ladders:
             if size > ladder.depth:
-                self.f = ZERO
-                return False, ZERO
+                return _TOO_DEEP
             starts = ladder.starts
             index = bisect_left(starts, size) - 1  # the level the size ends in
             if index >= 0:
                 total += ladder.costs[index] + (size - starts[index]) * ladder.units[index]
-        return self.fits_cost(size, total)
+        return self.judge(size, total)
 
-    def fits_cost(self, size: Decimal, total: Decimal) -> tuple[bool, Decimal]:
-        """:meth:`fits` for ``size`` pairs costing ``total`` dollars."""
+    def judge(self, size: Decimal, total: Decimal) -> Estimate:
+        """``(contracts the stake buys, f*, q, edge)`` for ``size`` pairs costing ``total``."""
         cost = total / size
         edge = self.payout - cost
         f, q = exact_f_star(cost, edge, self.q0, self.miss)
+        allowed = self.fraction * f * self.bankroll / cost if f > 0 else ZERO
+        return allowed, f, q, edge
+
+    def record(self, size: Decimal, estimate: Estimate) -> tuple[bool, Decimal]:
+        """Take ``estimate`` (of ``size``) as the last size tried: whether it fits, and the
+        contracts its stake buys."""
+        allowed, f, q, edge = estimate
         self.f = f
+        if q is None:  # deeper than a leg's book
+            return False, ZERO
         if f > self.top_f:
             self.top_f, self.top_q, self.top_edge, self.top_at = f, q, edge, size
         if f <= 0:
             return False, ZERO
-        allowed = self.fraction * f * self.bankroll / cost
         return size <= allowed, allowed
 
-    def search(self, capped: Decimal, step: Decimal, top: Decimal, top_fits: bool) -> Decimal:
+    def search(
+        self,
+        capped: Decimal,
+        step: Decimal,
+        top: Decimal,
+        top_fits: bool,
+        first: Estimate | None = None,
+    ) -> Decimal:
         """The largest size found ≤ ``capped`` that fits; ``top`` (fitting if ``top_fits``)
-        is the top of the books, already tried."""
+        is the top of the books, already tried; ``first``: the estimate of ``capped`` if
+        already made (it is still recorded in the search's order)."""
         lo, f_lo = (top, self.f) if top_fits else (ZERO, ZERO)
         self.best_f = f_lo
         hi: Decimal | None = None
@@ -171,7 +248,11 @@ class KellySearch:
         for _ in range(_ROUNDS):
             if size <= lo or size <= 0 or (hi is not None and size >= hi):
                 break
-            ok, allowed = self.fits(size)
+            if first is not None:
+                ok, allowed = self.record(size, first)
+                first = None
+            else:
+                ok, allowed = self.fits(size)
             if ok:
                 lo, f_lo, self.best_f = size, self.f, self.f
                 if hi is None:

@@ -32,11 +32,11 @@ from decimal import Decimal
 from attrs import frozen
 
 from arbkit.errors import ArbkitError
-from arbkit.models import Leg, Level, Market, Opportunity, OrderBook, Side, TimeInForce
+from arbkit.models import Leg, Market, Opportunity, Side, TimeInForce
 from arbkit.money import format_decimal, round_down
-from arbkit.scan.walk import LegFill, buy_through
+from arbkit.scan.walk import LegFill
 from arbkit.strategy import GameState
-from arbkit.trading.kelly_search import KellySearch, Ladder, exact_f_star, fixed_risk
+from arbkit.trading.kelly_search import KellySearch, Ladder, exact_f_star, fixed_risk, within_stake
 from arbkit.trading.model import Reject, RiskLimits
 from arbkit.trading.settlement import SettlementCheck
 from arbkit.venue import Venue
@@ -114,15 +114,14 @@ def size_for(
         return _refuse(Reject.TOO_SMALL, "the opportunity has no size")
     markets: list[Market] = []
     ladders: list[Ladder] = []
+    step = ZERO
     for leg in legs:
         market = game.markets.get(leg.contract_id)
         book = game.books.get(leg.contract_id)
         if market is None or book is None:
             return _refuse(Reject.DOUBTFUL_BOOK, f"no book or market for {leg.contract_id}")
         markets.append(market)
-        ladders.append(Ladder(market, _within(book, leg.worst_price)))
-    step = markets[0].size_increment
-    for market in markets:
+        ladders.append(Ladder(market, book.asks, leg.worst_price))
         if market.size_increment > step:
             step = market.size_increment
     unit: dict[str, Decimal] = {}
@@ -136,26 +135,29 @@ def size_for(
         if ladder.depth < target:
             target, binding = ladder.depth, Reject.TOO_SMALL
             label = (leg.venue, " depth within ", leg.worst_price)
-    pair_cost = ZERO
+    pair_cost = bankroll = ZERO
+    limit_of: dict[str, Decimal] = {}  #: venue -> dollars the legs there may spend
     for venue, per_contract in unit.items():
         pair_cost += per_contract
-        cap = cash.get(venue, ZERO) / per_contract
+        venue_cash = cash.get(venue, ZERO)
+        bankroll += venue_cash
+        limit_of[venue] = venue_cash
+        cap = venue_cash / per_contract
         if cap < target:
             target, binding, label = cap, Reject.NO_CASH, ("cash on ", venue)
         if venue_room is not None and venue in venue_room:
-            cap = venue_room[venue] / per_contract
+            room_there = venue_room[venue]
+            if room_there < venue_cash:
+                limit_of[venue] = room_there
+            cap = room_there / per_contract
             if cap < target:
                 target, binding, label = cap, Reject.EXPOSURE_VENUE, (venue, " exposure")
     cap = room / pair_cost
     if cap < target:
         target, binding, label = cap, room_reason, (room_reason.value.replace("_", " "),)
-    why = "".join(map(str, label))
     capped = round_down(target, step) if target > 0 else ZERO
     if capped <= 0:
-        return _refuse(binding, f"{why} leaves no contract to buy")
-    bankroll = ZERO
-    for venue in unit:
-        bankroll += cash.get(venue, ZERO)
+        return _refuse(binding, f"{_label(label)} leaves no contract to buy")
     kelly = KellySearch(
         ladders,
         payout=opportunity.payout / opportunity.size,
@@ -174,11 +176,26 @@ def size_for(
         if market.min_size > top:
             top = market.min_size
     at_top = top if top < capped else capped
-    top_fits = top_cost > 0 and kelly.fits_cost(at_top, top_cost * at_top)[0]
-    if top_cost <= 0 or kelly.f <= 0:
-        best = ZERO
+    first = kelly.estimate(capped) if at_top < capped else None
+    if first is not None and within_stake(capped, first):
+        # the capped size fits, so does the top of the books (cheaper per contract: a higher
+        # f*), and the search has nothing to look for
+        kelly.record(capped, first)
+        kelly.best_f = kelly.f
+        best = capped
     else:
-        best = kelly.search(capped, step, at_top, top_fits)
+        top_fits = False
+        if top_cost > 0:
+            at_top_estimate = kelly.judge(at_top, top_cost * at_top)
+            top_fits = kelly.record(at_top, at_top_estimate)[0]
+            if first is None and all(capped <= ladder.first_take for ladder in ladders):
+                # at_top is the capped size, inside every leg's first level: the search's own
+                # estimate of it would be this one
+                first = at_top_estimate
+        if top_cost <= 0 or kelly.f <= 0:
+            best = ZERO
+        else:
+            best = kelly.search(capped, step, at_top, top_fits, first)
     if best <= 0:
         return _refuse(
             Reject.TOO_SMALL,
@@ -188,16 +205,14 @@ def size_for(
             kelly=kelly.top_f,
         )
     kelly_bound = best < capped
-    size = _common_size(venues, legs, markets, best)
-    limits_by_venue = {
-        v: min(cash.get(v, ZERO), (venue_room or {}).get(v, cash.get(v, ZERO))) for v in unit
-    }
+    rules = _SizeRules(venues, legs, markets)
+    size = rules.common(best)
     for _ in range(_MAX_ROUNDS):
         if size <= 0:
             break
-        fills = _walk(markets, ladders, size)
+        fills = _walk(ladders, size)
         if fills is None:
-            size = _common_size(venues, legs, markets, size - step)
+            size = rules.common(size - step)
             continue
         spent: dict[str, Decimal] = {}
         for leg, fill in zip(legs, fills, strict=True):
@@ -206,24 +221,23 @@ def size_for(
         over = []
         for venue, amount in spent.items():
             total += amount
-            if amount > limits_by_venue[venue]:
-                over.append(_ratio(amount, limits_by_venue[venue]))
+            if amount > limit_of[venue]:
+                over.append(_ratio(amount, limit_of[venue]))
         if total > room:
             over.append(_ratio(total, room))
         if over:
             shrink = round_down(size / max(over), step)
-            size = _common_size(venues, legs, markets, min(shrink, size - step))
+            size = rules.common(min(shrink, size - step))
             continue
-        if any(size < m.min_size for m in markets):
+        if rules.under_minimum(size):
             break
         # Kelly at the size actually sent, with the venues' rounded fees
         ok, allowed = kelly.fits_cost(size, total)
         if not ok and kelly_bound:
             # the venues' rounded fees cost a little more than the search's estimate
-            size = _common_size(venues, legs, markets, min(round_down(allowed, step), size - step))
+            size = rules.common(min(round_down(allowed, step), size - step))
             continue
-        if kelly_bound:
-            why = f"Kelly (f* = {kelly.f:.4f})"
+        why = f"Kelly (f* = {kelly.f:.4f})" if kelly_bound else _label(label)
         return SizeResult(
             size=size,
             reason=None,
@@ -234,6 +248,8 @@ def size_for(
         )
     if kelly_bound:
         binding, why = Reject.TOO_SMALL, f"Kelly (f* = {kelly.best_f:.4f})"
+    else:
+        why = _label(label)
     return _refuse(
         binding,
         f"{why} leaves {format_decimal(best)} contracts: no size both venues accept (minimums "
@@ -241,6 +257,10 @@ def size_for(
         + ")",
         kelly=kelly.best_f,
     )
+
+
+def _label(parts: tuple[object, ...]) -> str:
+    return "".join(map(str, parts))
 
 
 def _ratio(spent: Decimal, limit: Decimal) -> Decimal:
@@ -251,57 +271,59 @@ def _refuse(reason: Reject, detail: str, *, kelly: Decimal = ZERO) -> SizeResult
     return SizeResult(size=ZERO, reason=reason, detail=detail, kelly=kelly)
 
 
-def _within(book: OrderBook, limit: Decimal) -> Sequence[Level]:
-    """The asks at or under ``limit`` (asks are best first)."""
-    levels = book.asks
-    for index, (price, _) in enumerate(levels):
-        if price > limit:
-            return levels[:index]
-    return levels
-
-
-def _walk(
-    markets: Sequence[Market], ladders: Sequence[Ladder], size: Decimal
-) -> tuple[LegFill, ...] | None:
+def _walk(ladders: Sequence[Ladder], size: Decimal) -> tuple[LegFill, ...] | None:
     fills = []
-    for market, ladder in zip(markets, ladders, strict=True):
-        fill = buy_through(ladder.levels, market.fees, size, market.size_increment)
+    for ladder in ladders:
+        fill = ladder.fill(size)
         if fill is None:
             return None
         fills.append(fill)
     return tuple(fills)
 
 
-def _common_size(
-    venues: Mapping[str, type[Venue]],
-    legs: Sequence[Leg],
-    markets: Sequence[Market],
-    size: Decimal,
-) -> Decimal:
-    """The largest size ≤ ``size`` that every leg's venue accepts as a fill-or-kill buy.
+class _SizeRules:
+    """The legs' venues' order-size rules, asked for one size all of them accept."""
 
-    A leg is not asked again about the size it answered itself: the largest valid size ≤ a
-    valid size is that size (asking costs a Polymarket leg a few µs per 0.01 it steps down).
-    """
-    rules = [
-        (venues.get(market.venue, Venue), market, leg.worst_price)
-        for leg, market in zip(legs, markets, strict=True)
-    ]
-    answered: list[Decimal | None] = [None] * len(rules)
-    for _ in range(_MAX_ROUNDS):
-        if size <= 0:
-            return ZERO
-        before = size
-        for index, (venue, market, price) in enumerate(rules):
-            if answered[index] == size:
-                continue
-            try:
-                size = venue.valid_size(market, Side.BUY, price, size, TimeInForce.FOK)
-            except ArbkitError:
-                return ZERO
+    __slots__ = ("rules", "markets")
+
+    def __init__(
+        self, venues: Mapping[str, type[Venue]], legs: Sequence[Leg], markets: Sequence[Market]
+    ) -> None:
+        self.markets = markets
+        self.rules = [
+            (venues.get(market.venue, Venue), market, leg.worst_price)
+            for leg, market in zip(legs, markets, strict=True)
+        ]
+
+    def under_minimum(self, size: Decimal) -> bool:
+        for market in self.markets:
+            if size < market.min_size:
+                return True
+        return False
+
+    def common(self, size: Decimal) -> Decimal:
+        """The largest size ≤ ``size`` that every leg's venue accepts as a fill-or-kill buy.
+
+        A leg is not asked again about the size it answered itself: the largest valid size ≤
+        a valid size is that size (asking costs a Polymarket leg a few µs per 0.01 it steps
+        down).
+        """
+        rules = self.rules
+        answered: list[Decimal | None] = [None] * len(rules)
+        for _ in range(_MAX_ROUNDS):
             if size <= 0:
                 return ZERO
-            answered[index] = size
-        if size == before:
-            return size
-    return ZERO
+            before = size
+            for index, (venue, market, price) in enumerate(rules):
+                if answered[index] == size:
+                    continue
+                try:
+                    size = venue.valid_size(market, Side.BUY, price, size, TimeInForce.FOK)
+                except ArbkitError:
+                    return ZERO
+                if size <= 0:
+                    return ZERO
+                answered[index] = size
+            if size == before:
+                return size
+        return ZERO
