@@ -35,6 +35,22 @@ class FeeModel(Hashable, Protocol):
         """Fee in dollars for one order that fills at several ``(price, size)`` levels."""
         ...
 
+    def max_rounding(self, fills: int) -> Decimal:
+        """The most the venue's rounding can add to a taker order of ``fills`` fills, in
+        dollars, over its marginal fee (``fee(price, 100000) / 100000`` per contract).
+
+        Sizing prices its estimates with this added, so that the size it finally walks
+        through the books with the rounded fees fits what the estimate promised.
+        """
+        ...
+
+
+def rounding_bound(fees: FeeModel, fills: int) -> Decimal:
+    """``fees.max_rounding(fills)``; nothing for a model written before the method existed
+    (sizing then steps down when the walked size does not fit)."""
+    bound = getattr(fees, "max_rounding", None)
+    return _ZERO if bound is None else bound(fills)
+
 
 @frozen
 class NoFees:
@@ -46,4 +62,7 @@ class NoFees:
     def order_fee(
         self, fills: Sequence[tuple[Decimal, Decimal]], *, maker: bool = False
     ) -> Decimal:
+        return _ZERO
+
+    def max_rounding(self, fills: int) -> Decimal:
         return _ZERO

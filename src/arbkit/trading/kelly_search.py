@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
 
+from arbkit.fees import rounding_bound
 from arbkit.models import Level, Market
 from arbkit.money import round_down, to_decimal
 from arbkit.scan.walk import LegFill, marginal_cost
@@ -83,6 +84,8 @@ class Ladder:
         "starts",
         "costs",
         "units",
+        "slack",
+        "top_slack",
         "prices",
         "takes",
         "notionals",
@@ -95,6 +98,7 @@ class Ladder:
         starts: list[Decimal] = []
         costs: list[Decimal] = []
         units: list[Decimal] = []
+        slack: list[Decimal] = []
         prices: list[Decimal] = []
         takes: list[Decimal] = []
         notionals: list[Decimal] = []
@@ -111,6 +115,7 @@ class Ladder:
             starts.append(depth)
             costs.append(cost)
             units.append(unit)
+            slack.append(rounding_bound(fees, len(slack) + 1))
             prices.append(price)
             takes.append(take)
             notionals.append(notional)
@@ -119,6 +124,9 @@ class Ladder:
             notional += price * take
         starts.append(depth)
         self.starts, self.costs, self.units = starts, costs, units
+        #: per level: the most the venue's rounding adds to an order ending there (its fills)
+        self.slack = slack
+        self.top_slack = slack[0] if slack else rounding_bound(fees, 1)
         self.prices, self.takes, self.notionals = prices, takes, notionals
         self.depth = depth  #: contracts this leg can buy within its limit
         # the best level one can take (the top of the books is tried first): the ladder's first
@@ -203,7 +211,11 @@ class KellySearch:
             starts = ladder.starts
             index = bisect_left(starts, size) - 1  # the level the size ends in
             if index >= 0:
-                total += ladder.costs[index] + (size - starts[index]) * ladder.units[index]
+                total += (
+                    ladder.costs[index]
+                    + (size - starts[index]) * ladder.units[index]
+                    + ladder.slack[index]
+                )
         return self.judge(size, total)
 
     def judge(self, size: Decimal, total: Decimal) -> Estimate:

@@ -166,10 +166,11 @@ def size_for(
         bankroll=bankroll,
     )
     # The best edge there is, the top of both books: if Kelly refuses it, it refuses every size.
-    top_cost = ZERO
+    top_cost = top_slack = ZERO
     top = ladders[0].first_take
     for ladder in ladders:
         top_cost += ladder.top_unit
+        top_slack += ladder.top_slack
         if ladder.first_take < top:
             top = ladder.first_take
     for market in markets:
@@ -186,7 +187,7 @@ def size_for(
     else:
         top_fits = False
         if top_cost > 0:
-            at_top_estimate = kelly.judge(at_top, top_cost * at_top)
+            at_top_estimate = kelly.judge(at_top, top_cost * at_top + top_slack)
             top_fits = kelly.record(at_top, at_top_estimate)[0]
             if first is None and all(capped <= ladder.first_take for ladder in ladders):
                 # at_top is the capped size, inside every leg's first level: the search's own

@@ -81,6 +81,12 @@ class KalshiFees:
             total += round_up(self._raw(price, size, coef), FILL_FEE_STEP)
         return round_up(total, CENT) if total else _ZERO
 
+    def max_rounding(self, fills: int) -> Decimal:
+        """Each fill rounds up by less than $0.0001 and the order by less than a cent."""
+        if not self.coefficient():
+            return _ZERO
+        return CENT + FILL_FEE_STEP * fills
+
 
 def with_override(
     default: KalshiFees, fee_type: str | None, multiplier: Decimal | str | None

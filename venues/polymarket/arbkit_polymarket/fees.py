@@ -107,6 +107,10 @@ class PolymarketFees:
             total += self.fee(price, size, maker=maker)
         return total
 
+    def max_rounding(self, fills: int) -> Decimal:
+        """Each fill's fee rounds up by less than ``FEE_STEP``."""
+        return FEE_STEP * fills if self.rate else _ZERO
+
     def buy_cost(self, price: Decimal, size: Decimal, *, maker: bool = False) -> Decimal:
         """pUSD paid for a buy of ``size`` shares at ``price``: the notional plus the fee on top."""
         return price * size + self.fee(price, size, maker=maker)
