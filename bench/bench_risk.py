@@ -4,10 +4,15 @@ Plays the shipped sample evening through the scanner (real parsers, fee models, 
 strategies, minimum edge 0) and keeps every opportunity the strategies report, with a copy of
 its game's books at that moment. Each is then sent through ``RiskGate.evaluate`` (checks,
 settlement rules, sizing, plan), as the trader does on every update, and timed one by one.
-``--limits loose`` sizes every one (it measures the full path, sizing included); ``default``
-uses the default limits, where most are refused early, as in a real run.
+``--limits`` picks the configuration:
 
-    python bench/bench_risk.py [--rounds 20] [--limits loose|default]
+* ``default``: the default limits, where most are refused early, as in a real run;
+* ``sized``: the default money limits and paper bankroll ($1,000 a venue), with the checks that
+  refuse before sizing (confidence, entry price, edge, book age, start) opened, so every one is
+  sized as a default run would size it: Kelly binds on the thin edges (the slowest path);
+* ``loose``: no money limit that binds ($100,000 a venue): sizes run to the books' depth.
+
+    python bench/bench_risk.py [--rounds 20] [--limits sized|loose|default]
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from arbkit.registry import get_venues
 from arbkit.strategy import GameState
 from arbkit.trading.model import Mode, RiskLimits
 from arbkit.trading.risk import RiskGate
+from arbkit.trading.setup import DEFAULT_PAPER_BANKROLL
 
 Sample = tuple[Opportunity, GameState, datetime]
 
@@ -65,16 +71,20 @@ async def collect() -> tuple[list[Sample], dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20, help="passes over the opportunities")
-    parser.add_argument("--limits", choices=["loose", "default"], default="loose")
+    parser.add_argument("--limits", choices=["sized", "loose", "default"], default="sized")
     args = parser.parse_args()
     samples, venues = asyncio.run(collect())
+    opened = {
+        "min_confidence": 0.0,
+        "max_entry_price": Decimal("0.99"),
+        "min_edge": Decimal(0),
+        "max_book_age": None,
+        "start_cutoff": timedelta(0),
+    }
+    bankroll = {name: DEFAULT_PAPER_BANKROLL for name in venues}
     if args.limits == "loose":
         limits = RiskLimits(
-            min_confidence=0.0,
-            max_entry_price=Decimal("0.99"),
-            min_edge=Decimal(0),
-            max_book_age=None,
-            start_cutoff=timedelta(0),
+            **opened,
             max_per_game=Decimal(10**6),
             max_per_league=Decimal(10**7),
             max_per_venue=Decimal(10**7),
@@ -83,9 +93,11 @@ def main() -> None:
             void_probability=Decimal(0),
             leg_miss_probability=Decimal(0),
         )
+        bankroll = {name: Decimal(100_000) for name in venues}
+    elif args.limits == "sized":
+        limits = RiskLimits(**opened)
     else:
         limits = RiskLimits()
-    bankroll = {name: Decimal(100_000) for name in venues}
     wall: list[float] = []
     cpu: list[float] = []
     outcomes: Counter[str] = Counter()

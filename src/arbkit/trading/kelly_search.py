@@ -32,6 +32,7 @@ _UNDER = Decimal("0.98")
 #: probability is None for a size deeper than a leg's book
 Estimate = tuple[Decimal, Decimal, Decimal | None, Decimal]
 _TOO_DEEP: Estimate = (ZERO, ZERO, None, ZERO)
+_NO_F = Decimal("-Infinity")
 
 
 def within_stake(size: Decimal, estimate: Estimate) -> bool:
@@ -190,7 +191,7 @@ class KellySearch:
         self.q0, self.miss = risk
         self.fraction, self.bankroll = fraction, bankroll
         self.f = self.best_f = ZERO
-        self.top_f = Decimal("-Infinity")
+        self.top_f = _NO_F
         self.top_q, self.top_edge, self.top_at = ONE, ZERO, ZERO
 
     def fits(self, size: Decimal) -> tuple[bool, Decimal]:

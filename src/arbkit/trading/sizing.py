@@ -305,26 +305,25 @@ class _SizeRules:
     def common(self, size: Decimal) -> Decimal:
         """The largest size ≤ ``size`` that every leg's venue accepts as a fill-or-kill buy.
 
-        A leg is not asked again about the size it answered itself: the largest valid size ≤
-        a valid size is that size (asking costs a Polymarket leg a few µs per 0.01 it steps
-        down).
+        The legs are asked in turn until all of them, one after the other, answered the
+        same size. A leg that has just answered is not asked about its own answer again: the
+        largest valid size ≤ a valid size is that size (asking costs a Polymarket leg a few µs).
         """
         rules = self.rules
-        answered: list[Decimal | None] = [None] * len(rules)
-        for _ in range(_MAX_ROUNDS):
+        legs = len(rules)
+        agreed = 0  # legs in a row that answered the current size
+        index = 0
+        for _ in range(_MAX_ROUNDS * legs):
             if size <= 0:
                 return ZERO
-            before = size
-            for index, (venue, market, price) in enumerate(rules):
-                if answered[index] == size:
-                    continue
-                try:
-                    size = venue.valid_size(market, Side.BUY, price, size, TimeInForce.FOK)
-                except ArbkitError:
-                    return ZERO
-                if size <= 0:
-                    return ZERO
-                answered[index] = size
-            if size == before:
-                return size
+            venue, market, price = rules[index]
+            try:
+                valid = venue.valid_size(market, Side.BUY, price, size, TimeInForce.FOK)
+            except ArbkitError:
+                return ZERO
+            agreed = agreed + 1 if valid == size else 1
+            size = valid  # (the venue's own spelling of an equal size, as the walk will see it)
+            if agreed == legs:
+                return size if size > 0 else ZERO
+            index = index + 1 if index + 1 < legs else 0
         return ZERO
