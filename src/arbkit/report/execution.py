@@ -21,7 +21,7 @@ from arbkit.store import Store
 
 ZERO = Decimal(0)
 #: Slippage is kept to 1e-12 dollars. A quote is a book walk's average price, which can be a
-#: repeating decimal (22.669 / 46.8) stored rounded to 28 digits; its rounding residue (1e-27)
+#: repeating decimal (22.189 / 45.8) stored rounded to 28 digits; its rounding residue (1e-27)
 #: is not slippage, and a fill that filled exactly at its walk must show 0.
 SLIPPAGE_PLACES = Decimal("1e-12")
 

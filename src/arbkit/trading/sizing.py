@@ -197,6 +197,15 @@ def size_for(
             best = ZERO
         else:
             best = kelly.search(capped, step, at_top, top_fits, first)
+    if best <= 0 and kelly.top_f > 0:
+        # a bet, but its stake buys fewer pairs than any size tried (fixed costs per order,
+        # such as a venue's cent rounding, weigh more on fewer contracts)
+        return _refuse(
+            Reject.TOO_SMALL,
+            f"Kelly (f* = {kelly.top_f:.4f} at {format_decimal(kelly.top_at)} contracts) stakes "
+            f"fewer contracts than any size it was asked about ({_minimums(markets)})",
+            kelly=kelly.top_f,
+        )
     if best <= 0:
         return _refuse(
             Reject.TOO_SMALL,
@@ -253,15 +262,18 @@ def size_for(
         why = _label(label)
     return _refuse(
         binding,
-        f"{why} leaves {format_decimal(best)} contracts: no size both venues accept (minimums "
-        + ", ".join(f"{m.venue} {format_decimal(m.min_size)}" for m in markets)
-        + ")",
+        f"{why} leaves {format_decimal(best)} contracts: no size both venues accept "
+        f"({_minimums(markets)})",
         kelly=kelly.best_f,
     )
 
 
 def _label(parts: tuple[object, ...]) -> str:
     return "".join(map(str, parts))
+
+
+def _minimums(markets: Sequence[Market]) -> str:
+    return "minimums " + ", ".join(f"{m.venue} {format_decimal(m.min_size)}" for m in markets)
 
 
 def _ratio(spent: Decimal, limit: Decimal) -> Decimal:
