@@ -33,9 +33,24 @@ def pair_cost(size: Decimal) -> Decimal:
     return size * (PM_PRICE + K_PRICE) + pm_fee + k_fee
 
 
-def kelly_allows(size: Decimal, bankroll: Decimal, confidence: Decimal = D("0.99")) -> bool:  # noqa: B008
-    """The documented formula, written out: does ``size`` fit its own fractional-Kelly stake?"""
-    c = pair_cost(size) / size
+def estimated_cost(size: Decimal) -> Decimal:
+    """The search's estimate: marginal fees (unrounded) plus the venues' largest rounding."""
+    marginal = PM_PRICE * (1 + D("0.03") * (1 - PM_PRICE)) + K_PRICE * (
+        1 + D("0.07") * (1 - K_PRICE)
+    )
+    return size * marginal + D("0.01") + D("0.0001") + D("0.00001")
+
+
+def kelly_allows(
+    size: Decimal,
+    bankroll: Decimal,
+    confidence: Decimal = D("0.99"),  # noqa: B008
+    *,
+    estimate: bool = False,
+) -> bool:
+    """The documented formula, written out: does ``size`` fit its own fractional-Kelly stake
+    (priced as the walk prices it, or as the search estimates it)?"""
+    c = (estimated_cost(size) if estimate else pair_cost(size)) / size
     w = 1 - c
     q = (1 - confidence) + D("0.002") + D("0.05") * D("0.02") / c  # void unknown on Kalshi
     f = (1 - q) - q / (w / c)
@@ -76,6 +91,10 @@ def test_worked_example_kelly_binds_at_the_largest_fok_size_that_fits() -> None:
     best = max(s for s in grid if kelly_allows(s, D(2000)))
     assert kelly_allows(result.size, D(2000))
     assert best - 1 <= result.size <= best
+    # The search prices sizes at the marginal costs plus the most the rounding adds (a cent
+    # and $0.0001 on Kalshi, $0.00001 on Polymarket): the largest size whose estimate fits.
+    estimated = max(s for s in grid if kelly_allows(s, D(2000), estimate=True))
+    assert result.size == estimated == D("246.25") and best == D("246.5")
     assert result.cost == pair_cost(result.size)
     assert "Kelly" in result.detail
     # f* at that size, from the formula
