@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from decimal import Decimal
+from functools import lru_cache
 from typing import Protocol, runtime_checkable
 
 from attrs import frozen
@@ -45,9 +46,11 @@ class FeeModel(Hashable, Protocol):
         ...
 
 
+@lru_cache(maxsize=4096)
 def rounding_bound(fees: FeeModel, fills: int) -> Decimal:
     """``fees.max_rounding(fills)``; nothing for a model written before the method existed
-    (sizing then steps down when the walked size does not fit)."""
+    (sizing then steps down when the walked size does not fit). Cached: sizing asks it for
+    every level of every ladder, and a fee model is a frozen value."""
     bound = getattr(fees, "max_rounding", None)
     return _ZERO if bound is None else bound(fills)
 

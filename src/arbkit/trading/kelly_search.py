@@ -38,7 +38,7 @@ _NO_F = Decimal("-Infinity")
 def within_stake(size: Decimal, estimate: Estimate) -> bool:
     """Whether ``size`` is within the Kelly stake of its ``estimate``."""
     allowed, f, q, _ = estimate
-    return q is not None and f > 0 and size <= allowed
+    return q is not None and f > ZERO and size <= allowed
 
 
 @lru_cache(maxsize=1024)
@@ -64,7 +64,7 @@ def exact_f_star(
     cost: Decimal, edge: Decimal, q0: Decimal, miss: Decimal
 ) -> tuple[Decimal, Decimal]:
     """``(f*, q)`` for a pair costing ``cost`` that wins ``edge``."""
-    if cost <= 0 or edge <= 0:
+    if cost <= ZERO or edge <= ZERO:
         return ZERO, ONE
     q = q0 + miss / cost
     return (ONE - q) - q / (edge / cost), q
@@ -110,7 +110,7 @@ class Ladder:
             if first_price is None:
                 first_price = price
             take = available if not available % increment else round_down(available, increment)
-            if take <= 0:
+            if take <= ZERO:
                 continue
             unit = marginal_cost(fees, price)
             starts.append(depth)
@@ -144,7 +144,7 @@ class Ladder:
         """Buying exactly ``size`` contracts, the venue's fee included: the same fill as
         :func:`~arbkit.scan.walk.buy_through` on these asks, read off the ladder instead of
         walked again. None if ``size`` is off the size grid or deeper than the ladder."""
-        if size <= 0 or size > self.depth or size % self.increment:
+        if size <= ZERO or size > self.depth or size % self.increment:
             return None
         index = bisect_left(self.starts, size) - 1  # the level the size ends in
         prices = self.prices
@@ -224,7 +224,7 @@ class KellySearch:
         cost = total / size
         edge = self.payout - cost
         f, q = exact_f_star(cost, edge, self.q0, self.miss)
-        allowed = self.fraction * f * self.bankroll / cost if f > 0 else ZERO
+        allowed = self.fraction * f * self.bankroll / cost if f > ZERO else ZERO
         return allowed, f, q, edge
 
     def record(self, size: Decimal, estimate: Estimate) -> tuple[bool, Decimal]:
@@ -236,7 +236,7 @@ class KellySearch:
             return False, ZERO
         if f > self.top_f:
             self.top_f, self.top_q, self.top_edge, self.top_at = f, q, edge, size
-        if f <= 0:
+        if f <= ZERO:
             return False, ZERO
         return size <= allowed, allowed
 
@@ -259,7 +259,7 @@ class KellySearch:
         size = capped
         tried_top = top_fits
         for _ in range(_ROUNDS):
-            if size <= lo or size <= 0 or (hi is not None and size >= hi):
+            if size <= lo or size <= ZERO or (hi is not None and size >= hi):
                 break
             if first is not None:
                 ok, allowed = self.record(size, first)
@@ -272,17 +272,17 @@ class KellySearch:
                     break  # the capped size itself fits
             else:
                 hi, f_hi = size, self.f
-                if allowed > 0:
+                if allowed > ZERO:
                     ceiling = min(ceiling, allowed + step)
             upper = min(hi, ceiling)
-            if lo > 0 and upper - lo <= lo * _CLOSE_ENOUGH:
+            if lo > ZERO and upper - lo <= lo * _CLOSE_ENOUGH:
                 break
             guess = round_down(allowed, step)
             if lo < guess < upper:
                 size = guess
-            elif lo == 0 and not tried_top:
+            elif lo == ZERO and not tried_top:
                 tried_top, size = True, min(top, hi - step)
-            elif lo > 0 and f_hi <= 0 < f_lo:
+            elif lo > ZERO and f_hi <= ZERO < f_lo:
                 # the edge runs out between lo and hi: where f* would cross 0, a little under
                 cross = lo + (hi - lo) * f_lo / (f_lo - f_hi)
                 size = round_down(min(cross, upper) * _UNDER, step)

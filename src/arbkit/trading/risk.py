@@ -388,7 +388,7 @@ class RiskGate:
         size = sized.size
         payout = opportunity.payout / opportunity.size * size
         profit = payout - sized.cost
-        if profit <= 0 or profit / size < limits.min_edge:
+        if profit <= ZERO or profit / size < limits.min_edge:
             return refuse(
                 Reject.EDGE_BELOW_MIN,
                 f"at {format_decimal(size)} contracts the net edge is {profit / size:.4f} "

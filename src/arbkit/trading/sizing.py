@@ -110,7 +110,7 @@ def size_for(
         venue_room: dollars the trade may still add per venue under ``max_per_venue``.
     """
     legs = opportunity.legs
-    if opportunity.size <= 0 or not legs:
+    if opportunity.size <= ZERO or not legs:
         return _refuse(Reject.TOO_SMALL, "the opportunity has no size")
     markets: list[Market] = []
     ladders: list[Ladder] = []
@@ -155,8 +155,8 @@ def size_for(
     cap = room / pair_cost
     if cap < target:
         target, binding, label = cap, room_reason, (room_reason.value.replace("_", " "),)
-    capped = round_down(target, step) if target > 0 else ZERO
-    if capped <= 0:
+    capped = round_down(target, step) if target > ZERO else ZERO
+    if capped <= ZERO:
         return _refuse(binding, f"{_label(label)} leaves no contract to buy")
     kelly = KellySearch(
         ladders,
@@ -186,18 +186,18 @@ def size_for(
         best = capped
     else:
         top_fits = False
-        if top_cost > 0:
+        if top_cost > ZERO:
             at_top_estimate = kelly.judge(at_top, top_cost * at_top + top_slack)
             top_fits = kelly.record(at_top, at_top_estimate)[0]
             if first is None and all(capped <= ladder.first_take for ladder in ladders):
                 # at_top is the capped size, inside every leg's first level: the search's own
                 # estimate of it would be this one
                 first = at_top_estimate
-        if top_cost <= 0 or kelly.f <= 0:
+        if top_cost <= ZERO or kelly.f <= ZERO:
             best = ZERO
         else:
             best = kelly.search(capped, step, at_top, top_fits, first)
-    if best <= 0 and kelly.top_f > 0:
+    if best <= ZERO and kelly.top_f > ZERO:
         # a bet, but its stake buys fewer pairs than any size tried (fixed costs per order,
         # such as a venue's cent rounding, weigh more on fewer contracts)
         return _refuse(
@@ -206,7 +206,7 @@ def size_for(
             f"fewer contracts than any size it was asked about ({_minimums(markets)})",
             kelly=kelly.top_f,
         )
-    if best <= 0:
+    if best <= ZERO:
         return _refuse(
             Reject.TOO_SMALL,
             f"Kelly says no bet: f* = {kelly.top_f:.4f} at {format_decimal(kelly.top_at)} "
@@ -218,7 +218,7 @@ def size_for(
     rules = _SizeRules(venues, legs, markets)
     size = rules.common(best)
     for _ in range(_MAX_ROUNDS):
-        if size <= 0:
+        if size <= ZERO:
             break
         fills = _walk(ladders, size)
         if fills is None:
@@ -326,7 +326,7 @@ class _SizeRules:
         agreed = 0  # legs in a row that answered the current size
         index = 0
         for _ in range(_MAX_ROUNDS * legs):
-            if size <= 0:
+            if size <= ZERO:
                 return ZERO
             venue, market, price = rules[index]
             try:
@@ -336,6 +336,6 @@ class _SizeRules:
             agreed = agreed + 1 if valid == size else 1
             size = valid  # (the venue's own spelling of an equal size, as the walk will see it)
             if agreed == legs:
-                return size if size > 0 else ZERO
+                return size if size > ZERO else ZERO
             index = index + 1 if index + 1 < legs else 0
         return ZERO
