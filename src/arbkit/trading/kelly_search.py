@@ -4,8 +4,10 @@ The edge per contract falls as a size walks deeper into the books, so the Kelly 
 on the size. The search tries the capped size, then the size the stake there allows, then the
 top of the books, then bisects: a few estimates at most. Each estimate prices a size at the
 marginal (unrounded) fees from cumulative depth and cost per level, built once per leg in the
-same pass that measures the leg's depth, so a size costs a bisection, not a walk. The size
-finally sent is walked through the books with the venues' rounded fees and checked again.
+same pass that measures the leg's depth, so a size costs a bisection, not a walk; it adds the
+most the venues' rounding can add to the order (``FeeModel.max_rounding``), so it never prices
+a size under its cost. The size finally sent is read off the books with the venues' rounded
+fees and checked again.
 """
 
 from __future__ import annotations
