@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
 
-from arbkit.fees import rounding_bound
+from arbkit.fees import FeeModel, rounding_bound
 from arbkit.models import Level, Market
 from arbkit.money import round_down, to_decimal
 from arbkit.scan.walk import LegFill, marginal_cost
@@ -48,6 +48,13 @@ def _decimal(probability: float) -> Decimal:
     return to_decimal(probability)
 
 
+@lru_cache(maxsize=1024)
+def _slack(fees: FeeModel, levels: int) -> tuple[Decimal, ...]:
+    """The most the venue's rounding adds to an order ending in each of ``levels`` levels."""
+    return tuple(rounding_bound(fees, fills) for fills in range(1, levels + 1))
+
+
+@lru_cache(maxsize=1024)
 def fixed_risk(
     confidence: float,
     void_probability: Decimal | None,
@@ -55,7 +62,8 @@ def fixed_risk(
     slippage: Decimal,
 ) -> tuple[Decimal, Decimal]:
     """The loss probability's terms that do not depend on the cost: ``(q0, miss)``, with
-    ``q = q0 + miss / cost``; ``void_probability`` is None when every outcome's payout is known."""
+    ``q = q0 + miss / cost``; ``void_probability`` is None when every outcome's payout is known.
+    Cached: the same few confidences and limits come back on every evaluation."""
     q0 = ONE - _decimal(confidence)
     if void_probability is not None:
         q0 += void_probability
@@ -89,8 +97,7 @@ class Ladder:
         "units",
         "slack",
         "top_slack",
-        "prices",
-        "takes",
+        "levels",
         "notionals",
     )
 
@@ -101,26 +108,29 @@ class Ladder:
         starts: list[Decimal] = []
         costs: list[Decimal] = []
         units: list[Decimal] = []
-        slack: list[Decimal] = []
-        prices: list[Decimal] = []
-        takes: list[Decimal] = []
+        levels: list[Level] = []  #: (price, contracts taken), as a walk takes them
         notionals: list[Decimal] = []
         first_price: Decimal | None = None  # the best ask within the limit
-        for price, available in asks:
+        for level in asks:
+            price, available = level
             if price > limit:
                 break
             if first_price is None:
                 first_price = price
-            take = available if not available % increment else round_down(available, increment)
-            if take <= ZERO:
+            if available % increment:
+                take = round_down(available, increment)
+                if take <= ZERO:
+                    continue
+                level = (price, take)
+            elif available <= ZERO:
                 continue
+            else:
+                take = available
             unit = marginal_cost(fees, price)
             starts.append(depth)
             costs.append(cost)
             units.append(unit)
-            slack.append(rounding_bound(fees, len(slack) + 1))
-            prices.append(price)
-            takes.append(take)
+            levels.append(level)
             notionals.append(notional)
             depth += take
             cost += take * unit
@@ -128,9 +138,9 @@ class Ladder:
         starts.append(depth)
         self.starts, self.costs, self.units = starts, costs, units
         #: per level: the most the venue's rounding adds to an order ending there (its fills)
-        self.slack = slack
+        self.slack = slack = _slack(fees, len(units))
         self.top_slack = slack[0] if slack else rounding_bound(fees, 1)
-        self.prices, self.takes, self.notionals = prices, takes, notionals
+        self.levels, self.notionals = levels, notionals
         self.depth = depth  #: contracts this leg can buy within its limit
         # the best level one can take (the top of the books is tried first): the ladder's first
         # entry; a level under one increment is skipped, as the walks skip it (priced at its
@@ -149,13 +159,13 @@ class Ladder:
         if size <= ZERO or size > self.depth or size % self.increment:
             return None
         index = bisect_left(self.starts, size) - 1  # the level the size ends in
-        prices = self.prices
+        price = self.levels[index][0]
         last = size - self.starts[index]
-        fills = [*zip(prices[:index], self.takes[:index], strict=True), (prices[index], last)]
+        fills = (*self.levels[:index], (price, last))
         return LegFill(
-            fills=tuple(fills),
+            fills=fills,
             bought=size,
-            notional=self.notionals[index] + prices[index] * last,
+            notional=self.notionals[index] + price * last,
             fee=self.fees.order_fee(fills),
         )
 

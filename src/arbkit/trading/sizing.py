@@ -154,7 +154,7 @@ def size_for(
                 target, binding, label = cap, Reject.EXPOSURE_VENUE, (venue, " exposure")
     cap = room / pair_cost
     if cap < target:
-        target, binding, label = cap, room_reason, (room_reason.value.replace("_", " "),)
+        target, binding, label = cap, room_reason, (room_reason,)
     capped = round_down(target, step) if target > ZERO else ZERO
     if capped <= ZERO:
         return _refuse(binding, f"{_label(label)} leaves no contract to buy")
@@ -173,6 +173,7 @@ def size_for(
         top_slack += ladder.top_slack
         if ladder.first_take < top:
             top = ladder.first_take
+    inside_first_levels = capped <= top  # every leg's first level holds the capped size
     for market in markets:
         if market.min_size > top:
             top = market.min_size
@@ -189,7 +190,7 @@ def size_for(
         if top_cost > ZERO:
             at_top_estimate = kelly.judge(at_top, top_cost * at_top + top_slack)
             top_fits = kelly.record(at_top, at_top_estimate)[0]
-            if first is None and all(capped <= ladder.first_take for ladder in ladders):
+            if first is None and inside_first_levels:
                 # at_top is the capped size, inside every leg's first level: the search's own
                 # estimate of it would be this one
                 first = at_top_estimate
@@ -269,7 +270,10 @@ def size_for(
 
 
 def _label(parts: tuple[object, ...]) -> str:
-    return "".join(map(str, parts))
+    """A binding cap's label, formatted only when it is reported."""
+    return "".join(
+        part.value.replace("_", " ") if isinstance(part, Reject) else str(part) for part in parts
+    )
 
 
 def _minimums(markets: Sequence[Market]) -> str:
@@ -297,22 +301,19 @@ def _walk(ladders: Sequence[Ladder], size: Decimal) -> tuple[LegFill, ...] | Non
 class _SizeRules:
     """The legs' venues' order-size rules, asked for one size all of them accept."""
 
-    __slots__ = ("rules", "markets")
+    __slots__ = ("rules", "minimum")
 
     def __init__(
         self, venues: Mapping[str, type[Venue]], legs: Sequence[Leg], markets: Sequence[Market]
     ) -> None:
-        self.markets = markets
+        self.minimum = max(market.min_size for market in markets)  #: the largest leg minimum
         self.rules = [
             (venues.get(market.venue, Venue), market, leg.worst_price)
             for leg, market in zip(legs, markets, strict=True)
         ]
 
     def under_minimum(self, size: Decimal) -> bool:
-        for market in self.markets:
-            if size < market.min_size:
-                return True
-        return False
+        return size < self.minimum
 
     def common(self, size: Decimal) -> Decimal:
         """The largest size ≤ ``size`` that every leg's venue accepts as a fill-or-kill buy.
