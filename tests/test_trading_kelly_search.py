@@ -1,16 +1,18 @@
-"""The Kelly search's ladder: one leg's depth and estimated cost, against a walk written here."""
+"""The Kelly search: its ladder (one leg's depth and estimated cost) against a walk written here,
+and where the search ends against a bisection of the sizes that fit."""
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from risk_helpers import kalshi_market, pm_market
 
+from arbkit.money import round_down
 from arbkit.scan.walk import buy_through
-from arbkit.trading.kelly_search import Ladder
+from arbkit.trading.kelly_search import KellySearch, Ladder, fixed_risk, within_stake
 
 D = Decimal
 PM = pm_market("heat-magic", ["Heat", "Magic"], ["t1", "t2"], league="nba")
@@ -86,3 +88,79 @@ def test_a_fill_read_off_the_ladder_is_the_walk_sent(spec, kalshi, hundredths, o
         assert [str(v) for v in (got.notional, got.fee)] == [
             str(v) for v in (expected.notional, expected.fee)
         ]
+
+
+def largest_fitting(search: KellySearch, capped: Decimal, step: Decimal) -> Decimal | None:
+    """The largest size on the grid ≤ ``capped`` within its own estimated stake.
+
+    On one level per leg a size ``s`` costs ``U + A/s`` per contract (``A``: the rounding
+    allowance), so the stake grows with the size and ``stake(s) − s`` is concave: the sizes that
+    fit are one interval. Its best point is found by a ternary search, its end by bisection."""
+
+    def room(steps: int) -> Decimal:
+        size = steps * step
+        return search.estimate(size)[0] - size
+
+    lo, hi = 1, int(capped / step)
+    while hi - lo > 2:
+        left, right = lo + (hi - lo) // 3, hi - (hi - lo) // 3
+        if room(left) < room(right):
+            lo = left
+        else:
+            hi = right
+    best = max(range(lo, hi + 1), key=room)
+    if not within_stake(best * step, search.estimate(best * step)):
+        return None
+    fits, fails = best, int(capped / step) + 1  # fits; past it nothing does
+    while fails - fits > 1:
+        mid = (fits + fails) // 2
+        if within_stake(mid * step, search.estimate(mid * step)):
+            fits = mid
+        else:
+            fails = mid
+    return fits * step
+
+
+@settings(max_examples=150, deadline=None)
+# where the old search, stepping down to the size the last stake buys, ran out of rounds a
+# fraction of a cent above the answer and bought nothing
+@example(pm_cents=24, edge_tenths=30, bankroll=300, confidence=0.995)
+@example(pm_cents=30, edge_tenths=30, bankroll=60_000, confidence=0.995)
+@given(
+    pm_cents=st.integers(min_value=15, max_value=60),
+    edge_tenths=st.integers(min_value=20, max_value=300),  # the pair's price under $1, 0.1 ¢
+    bankroll=st.sampled_from([300, 2_000, 10_000, 60_000]),
+    confidence=st.sampled_from([0.99, 0.995, 0.999]),
+)
+def test_the_search_finds_the_largest_size_its_stake_buys(
+    pm_cents, edge_tenths, bankroll, confidence
+) -> None:
+    """Kelly inside the first level of deep books: fixed costs per order (Kalshi's cent) make
+    the stake grow with the size, and the search still ends within its tolerance of the largest
+    size that fits (it used to creep down on it a few steps a round, and could give up)."""
+    pm_price = D(pm_cents) / 100
+    k_price = (D(1000) - D(edge_tenths)) / 1000 - pm_price
+    k_price = round_down(k_price, D("0.01"))
+    if not D("0.05") <= k_price <= D("0.95"):
+        return
+    ladders = [
+        Ladder(PM, ((pm_price, D(50_000)),), pm_price),
+        Ladder(KALSHI, ((k_price, D(50_000)),), k_price),
+    ]
+    search = KellySearch(
+        ladders,
+        payout=D(1),
+        risk=fixed_risk(confidence, D("0.002"), D("0.05"), D("0.02")),
+        fraction=D("0.25"),
+        bankroll=D(bankroll),
+    )
+    capped, step = D(20_000), D("0.01")
+    expected = largest_fitting(search, capped, step)
+    first = search.estimate(capped)
+    search.record(capped, first)
+    found = search.search(capped, step, capped, False, first)
+    if expected is None:
+        assert found == 0
+        return
+    assert found > 0 and within_stake(found, search.estimate(found))
+    assert found >= expected * (1 - D("0.005")) - step, (found, expected)

@@ -198,3 +198,43 @@ def test_a_deep_opportunity_is_sized_on_the_edge_of_the_size_bought() -> None:
     result = sized(opportunity, game, check_settlement(opportunity, game, VENUES))
     assert result.reason is None and 0 < result.size <= opportunity.size
     assert kelly_allows(result.size, D(2000))  # every contract at the top-of-book prices
+
+
+def test_a_kelly_size_deep_inside_the_first_levels_is_found() -> None:
+    """The stake grows with the size (Kalshi's cent weighs less on more contracts): stepping
+    down to the size the last stake buys crept onto the answer a fraction of a contract a
+    round and ran out of rounds (this used to be refused); the search now follows the stake's
+    line through the sizes that failed and lands on it."""
+    match = nba_game(0.995)
+    heat = by_outcome(match, "polymarket", "Heat")
+    orl = by_outcome(match, "kalshi", "Orlando")
+    game = state(
+        match,
+        {
+            heat.contract_id: [("0.29", "2259")],
+            orl.contract_id: [("0.68", "14143"), ("0.69", "4901")],
+        },
+    )
+    (opportunity,) = [o for o in CrossVenue().evaluate(game) if heat.contract_id in o.key]
+    check = check_settlement(opportunity, game, VENUES)
+    result = sized(opportunity, game, check, cash=("5000", "5000"))
+    assert result.reason is None, result.detail
+
+    def fits(size: Decimal, *, estimate: bool) -> bool:
+        pm, k = D("0.29"), D("0.68")
+        if estimate:  # marginal fees, plus the most the venues' rounding adds
+            total = size * (pm + D("0.03") * pm * (1 - pm) + k + D("0.07") * k * (1 - k))
+            total += D("0.01") + D("0.0001") + D("0.00001")
+        else:
+            total = size * (pm + k) + ceil(size * D("0.03") * pm * (1 - pm), "0.00001")
+            total += ceil(D("0.07") * size * k * (1 - k), "0.01")
+        c = total / size
+        q = D("0.005") + D("0.002") + D("0.05") * D("0.02") / c
+        f = (1 - q) - q / ((1 - c) / c)
+        return f > 0 and total <= D("0.25") * f * D(10_000)
+
+    # Polymarket FOK at 0.29: 0.29 × size must have 2 decimals, so whole contracts
+    estimated = max(s for s in (D(n) for n in range(5, 2260)) if fits(s, estimate=True))
+    assert result.size == estimated == D(152)
+    assert fits(result.size, estimate=False)
+    assert "bound by Kelly" in result.detail

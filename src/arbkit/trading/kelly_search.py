@@ -29,6 +29,8 @@ _ROUNDS = 6
 _CLOSE_ENOUGH = Decimal("0.005")
 #: where the edge runs out between two sizes, the search tries a little under the crossing
 _UNDER = Decimal("0.98")
+#: iterations of the line's fixed point (:func:`_fixed_point`)
+_FIXED_POINT_ROUNDS = 4
 
 #: ``(contracts the Kelly stake buys, f*, loss probability, edge)`` of one size; the
 #: probability is None for a size deeper than a leg's book
@@ -170,6 +172,31 @@ class Ladder:
         )
 
 
+def _fixed_point(
+    first: tuple[Decimal, Decimal], second: tuple[Decimal, Decimal], step: Decimal
+) -> Decimal:
+    """The size whose stake buys exactly it, on the grid below, guessed from two sizes that
+    failed (``(size, contracts its stake buys)`` each, the stake smaller at the smaller size).
+
+    Within one level of each book a size ``s`` costs ``U + A/s`` per contract (the marginal
+    cost plus what is fixed per order, the rounding allowance, spread over it), so the stake
+    is close to linear in ``1/s``: the line through both failures is followed to its fixed
+    point. Where the stake grows with the size (a Kelly size inside the first levels), the
+    plain step (the size the last stake buys) creeps down on that point a few grid steps a
+    time and may run out of rounds; this lands on it at once. Only a guess: the search tries
+    it like any other size. 0 where the line has no fixed point.
+    """
+    (s1, a1), (s2, a2) = first, second
+    slope = (a1 - a2) / (ONE / s1 - ONE / s2)  # contracts of stake per unit of 1/size
+    base = a2 - slope / s2
+    size = a2
+    for _ in range(_FIXED_POINT_ROUNDS):  # the stake moves little with 1/s: fast to converge
+        size = base + slope / size
+        if size <= ZERO:
+            return ZERO
+    return round_down(size, step)
+
+
 class KellySearch:
     """The search's state: f* (with its loss probability and edge) at the last size tried,
     the highest f* seen and where (what a refusal reports), and f* at the best size found."""
@@ -270,6 +297,7 @@ class KellySearch:
         ceiling = capped  # just above the smallest stake a failed size allowed
         size = capped
         tried_top = top_fits
+        failed: tuple[Decimal, Decimal] | None = None  # the last size that failed, its stake
         for _ in range(_ROUNDS):
             if size <= lo or size <= ZERO or (hi is not None and size >= hi):
                 break
@@ -290,6 +318,12 @@ class KellySearch:
             if lo > ZERO and upper - lo <= lo * _CLOSE_ENOUGH:
                 break
             guess = round_down(allowed, step)
+            if not ok and allowed > ZERO:
+                if failed is not None and allowed < failed[1]:
+                    point = _fixed_point(failed, (size, allowed), step)
+                    if ZERO < point < guess:
+                        guess = point
+                failed = (size, allowed)
             if lo < guess < upper:
                 size = guess
             elif lo == ZERO and not tried_top:
