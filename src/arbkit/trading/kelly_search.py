@@ -100,18 +100,16 @@ class Ladder:
         "slack",
         "top_slack",
         "levels",
-        "notionals",
     )
 
     def __init__(self, market: Market, asks: Sequence[Level], limit: Decimal) -> None:
         self.fees = fees = market.fees
         self.increment = increment = market.size_increment
-        depth = cost = notional = ZERO
+        depth = cost = ZERO
         starts: list[Decimal] = []
         costs: list[Decimal] = []
         units: list[Decimal] = []
         levels: list[Level] = []  #: (price, contracts taken), as a walk takes them
-        notionals: list[Decimal] = []
         first_price: Decimal | None = None  # the best ask within the limit
         for level in asks:
             price, available = level
@@ -133,16 +131,14 @@ class Ladder:
             costs.append(cost)
             units.append(unit)
             levels.append(level)
-            notionals.append(notional)
             depth += take
             cost += take * unit
-            notional += price * take
         starts.append(depth)
         self.starts, self.costs, self.units = starts, costs, units
         #: per level: the most the venue's rounding adds to an order ending there (its fills)
         self.slack = slack = _slack(fees, len(units))
         self.top_slack = slack[0] if slack else rounding_bound(fees, 1)
-        self.levels, self.notionals = levels, notionals
+        self.levels = levels
         self.depth = depth  #: contracts this leg can buy within its limit
         # the best level one can take (the top of the books is tried first): the ladder's first
         # entry; a level under one increment is skipped, as the walks skip it (priced at its
@@ -161,13 +157,16 @@ class Ladder:
         if size <= ZERO or size > self.depth or size % self.increment:
             return None
         index = bisect_left(self.starts, size) - 1  # the level the size ends in
+        notional = ZERO
+        for price, take in self.levels[:index]:  # (summed as a walk sums it)
+            notional += price * take
         price = self.levels[index][0]
         last = size - self.starts[index]
         fills = (*self.levels[:index], (price, last))
         return LegFill(
             fills=fills,
             bought=size,
-            notional=self.notionals[index] + price * last,
+            notional=notional + price * last,
             fee=self.fees.order_fee(fills),
         )
 

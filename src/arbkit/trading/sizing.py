@@ -112,29 +112,31 @@ def size_for(
     legs = opportunity.legs
     if opportunity.size <= ZERO or not legs:
         return _refuse(Reject.TOO_SMALL, "the opportunity has no size")
+    # One pass over the legs: each leg's ladder, the size grid, each venue's cost per pair, and
+    # the first of the caps (in order; the first smallest binds; its label is formatted only
+    # if it binds): the strategy's size, then each leg's depth within its limit.
     markets: list[Market] = []
     ladders: list[Ladder] = []
     step = ZERO
-    for leg in legs:
-        market = game.markets.get(leg.contract_id)
-        book = game.books.get(leg.contract_id)
-        if market is None or book is None:
-            return _refuse(Reject.DOUBTFUL_BOOK, f"no book or market for {leg.contract_id}")
-        markets.append(market)
-        ladders.append(Ladder(market, book.asks, leg.worst_price))
-        if market.size_increment > step:
-            step = market.size_increment
     unit: dict[str, Decimal] = {}
-    for leg in legs:
-        per_contract = leg.price + (leg.fee / leg.size if leg.size else ZERO)
-        unit[leg.venue] = unit.get(leg.venue, ZERO) + per_contract
-    # The caps, in order; the first smallest binds. Its label is formatted only if it binds.
     target: Decimal = opportunity.size
     binding, label = Reject.TOO_SMALL, ("the strategy's depth-limited size",)
-    for leg, ladder in zip(legs, ladders, strict=True):
+    for leg in legs:
+        contract_id = leg.contract_id
+        market = game.markets.get(contract_id)
+        book = game.books.get(contract_id)
+        if market is None or book is None:
+            return _refuse(Reject.DOUBTFUL_BOOK, f"no book or market for {contract_id}")
+        markets.append(market)
+        ladder = Ladder(market, book.asks, leg.worst_price)
+        ladders.append(ladder)
+        if market.size_increment > step:
+            step = market.size_increment
         if ladder.depth < target:
             target, binding = ladder.depth, Reject.TOO_SMALL
             label = (leg.venue, " depth within ", leg.worst_price)
+        per_contract = leg.price + (leg.fee / leg.size if leg.size else ZERO)
+        unit[leg.venue] = unit.get(leg.venue, ZERO) + per_contract
     pair_cost = bankroll = ZERO
     limit_of: dict[str, Decimal] = {}  #: venue -> dollars the legs there may spend
     for venue, per_contract in unit.items():
