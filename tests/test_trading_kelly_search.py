@@ -90,6 +90,39 @@ def test_a_fill_read_off_the_ladder_is_the_walk_sent(spec, kalshi, hundredths, o
         ]
 
 
+@settings(max_examples=120, deadline=None)
+@given(spec=levels, kalshi=st.booleans(), bound_share=st.integers(min_value=0, max_value=120))
+def test_a_ladder_cut_at_a_bound_prices_every_size_under_it_as_the_whole_one(
+    spec, kalshi: bool, bound_share: int
+) -> None:
+    """Sizing builds each ladder only as deep as the caps that do not depend on the books
+    allow: every size up to that bound must cost and fill exactly as on the whole ladder, and
+    its depth must be the whole depth or past the bound (so that it is no tighter a cap)."""
+    market = KALSHI if kalshi else PM
+    asks = sorted({D(price) / 100: D(hundredths) / 100 for price, hundredths in spec}.items())
+    full = Ladder(market, asks, D(1))
+    bound = full.depth * bound_share / 100
+    cut = Ladder(market, asks, D(1), bound)
+    assert cut.depth == full.depth or bound < cut.depth < full.depth
+    assert (cut.first_take, cut.top_unit, cut.top_slack) == (
+        full.first_take,
+        full.top_unit,
+        full.top_slack,
+    )
+    for share in (1, 25, 50, 99, 100):
+        size = round_down(min(bound, full.depth) * share / 100, market.size_increment)
+        if size <= 0:
+            continue
+        assert cut.fill(size) == full.fill(size)
+        index = bisect_left(full.starts, size) - 1
+        assert bisect_left(cut.starts, size) - 1 == index
+        assert (cut.costs[index], cut.units[index], cut.slack[index]) == (
+            full.costs[index],
+            full.units[index],
+            full.slack[index],
+        )
+
+
 def largest_fitting(search: KellySearch, capped: Decimal, step: Decimal) -> Decimal | None:
     """The largest size on the grid ≤ ``capped`` within its own estimated stake.
 

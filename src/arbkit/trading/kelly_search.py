@@ -37,6 +37,7 @@ _FIXED_POINT_ROUNDS = 4
 Estimate = tuple[Decimal, Decimal, Decimal | None, Decimal]
 _TOO_DEEP: Estimate = (ZERO, ZERO, None, ZERO)
 _NO_F = Decimal("-Infinity")
+_NO_BOUND = Decimal("Infinity")
 
 
 def within_stake(size: Decimal, estimate: Estimate) -> bool:
@@ -86,7 +87,12 @@ class Ladder:
     """One leg's asks at or under its limit price (asks are best first), taken in whole size
     increments: its depth, where each level starts (contracts and dollars before it) with its
     cost per contract, and what buying any size through it fills (:meth:`fill`, the walk that
-    is finally sent)."""
+    is finally sent).
+
+    ``bound``: no size past it will be asked about (the caps that do not depend on the books
+    already allow no more), so levels stop once the depth exceeds it: the depth is the leg's
+    depth within its limit, or some depth past the bound.
+    """
 
     __slots__ = (
         "fees",
@@ -102,7 +108,13 @@ class Ladder:
         "levels",
     )
 
-    def __init__(self, market: Market, asks: Sequence[Level], limit: Decimal) -> None:
+    def __init__(
+        self,
+        market: Market,
+        asks: Sequence[Level],
+        limit: Decimal,
+        bound: Decimal = _NO_BOUND,
+    ) -> None:
         self.fees = fees = market.fees
         self.increment = increment = market.size_increment
         depth = cost = ZERO
@@ -133,13 +145,15 @@ class Ladder:
             levels.append(level)
             depth += take
             cost += take * unit
+            if depth > bound:
+                break
         starts.append(depth)
         self.starts, self.costs, self.units = starts, costs, units
         #: per level: the most the venue's rounding adds to an order ending there (its fills)
         self.slack = slack = _slack(fees, len(units))
         self.top_slack = slack[0] if slack else rounding_bound(fees, 1)
         self.levels = levels
-        self.depth = depth  #: contracts this leg can buy within its limit
+        self.depth = depth  #: contracts this leg can buy within its limit (or past the bound)
         # the best level one can take (the top of the books is tried first): the ladder's first
         # entry; a level under one increment is skipped, as the walks skip it (priced at its
         # price, a tiny cheap level made the top look like a bet Kelly would take)

@@ -32,7 +32,7 @@ from decimal import Decimal
 from attrs import frozen
 
 from arbkit.errors import ArbkitError
-from arbkit.models import Leg, Market, Opportunity, Side, TimeInForce
+from arbkit.models import Leg, Level, Market, Opportunity, Side, TimeInForce
 from arbkit.money import format_decimal, round_down
 from arbkit.scan.walk import LegFill
 from arbkit.strategy import GameState
@@ -112,15 +112,10 @@ def size_for(
     legs = opportunity.legs
     if opportunity.size <= ZERO or not legs:
         return _refuse(Reject.TOO_SMALL, "the opportunity has no size")
-    # One pass over the legs: each leg's ladder, the size grid, each venue's cost per pair, and
-    # the first of the caps (in order; the first smallest binds; its label is formatted only
-    # if it binds): the strategy's size, then each leg's depth within its limit.
     markets: list[Market] = []
-    ladders: list[Ladder] = []
+    asks: list[Sequence[Level]] = []
     step = ZERO
-    unit: dict[str, Decimal] = {}
-    target: Decimal = opportunity.size
-    binding, label = Reject.TOO_SMALL, ("the strategy's depth-limited size",)
+    unit: dict[str, Decimal] = {}  #: venue -> dollars per pair there, as the strategy priced it
     for leg in legs:
         contract_id = leg.contract_id
         market = game.markets.get(contract_id)
@@ -128,15 +123,16 @@ def size_for(
         if market is None or book is None:
             return _refuse(Reject.DOUBTFUL_BOOK, f"no book or market for {contract_id}")
         markets.append(market)
-        ladder = Ladder(market, book.asks, leg.worst_price)
-        ladders.append(ladder)
+        asks.append(book.asks)
         if market.size_increment > step:
             step = market.size_increment
-        if ladder.depth < target:
-            target, binding = ladder.depth, Reject.TOO_SMALL
-            label = (leg.venue, " depth within ", leg.worst_price)
         per_contract = leg.price + (leg.fee / leg.size if leg.size else ZERO)
         unit[leg.venue] = unit.get(leg.venue, ZERO) + per_contract
+    # The caps, in order: the strategy's size, each leg's depth within its limit, the cash and
+    # the exposure room on each venue, the exposure room; the first smallest binds (its label
+    # is formatted only if it binds). The caps after the depths are known before the books are
+    # read, so each ladder is built only as deep as the smallest of them.
+    caps: list[tuple[Decimal, Reject, tuple[object, ...]]] = []
     pair_cost = bankroll = ZERO
     limit_of: dict[str, Decimal] = {}  #: venue -> dollars the legs there may spend
     for venue, per_contract in unit.items():
@@ -144,19 +140,30 @@ def size_for(
         venue_cash = cash.get(venue, ZERO)
         bankroll += venue_cash
         limit_of[venue] = venue_cash
-        cap = venue_cash / per_contract
-        if cap < target:
-            target, binding, label = cap, Reject.NO_CASH, ("cash on ", venue)
+        caps.append((venue_cash / per_contract, Reject.NO_CASH, ("cash on ", venue)))
         if venue_room is not None and venue in venue_room:
             room_there = venue_room[venue]
             if room_there < venue_cash:
                 limit_of[venue] = room_there
-            cap = room_there / per_contract
-            if cap < target:
-                target, binding, label = cap, Reject.EXPOSURE_VENUE, (venue, " exposure")
-    cap = room / pair_cost
-    if cap < target:
-        target, binding, label = cap, room_reason, (room_reason,)
+            caps.append((room_there / per_contract, Reject.EXPOSURE_VENUE, (venue, " exposure")))
+    caps.append((room / pair_cost, room_reason, (room_reason,)))
+    target: Decimal = opportunity.size
+    bound = target
+    for cap, _, _ in caps:
+        if cap < bound:
+            bound = cap
+    binding, label = Reject.TOO_SMALL, ("the strategy's depth-limited size",)
+    ladders: list[Ladder] = []
+    for leg, market, leg_asks in zip(legs, markets, asks, strict=True):
+        ladder = Ladder(market, leg_asks, leg.worst_price, bound)
+        ladders.append(ladder)
+        # (a ladder cut at the bound is deeper than one of the caps after it: it cannot bind)
+        if ladder.depth < target:
+            target, binding = ladder.depth, Reject.TOO_SMALL
+            label = (leg.venue, " depth within ", leg.worst_price)
+    for cap, reason, cap_label in caps:
+        if cap < target:
+            target, binding, label = cap, reason, cap_label
     capped = round_down(target, step) if target > ZERO else ZERO
     if capped <= ZERO:
         return _refuse(binding, f"{_label(label)} leaves no contract to buy")
