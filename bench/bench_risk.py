@@ -3,7 +3,8 @@
 Plays the shipped sample evening through the scanner (real parsers, fee models, matcher and
 strategies, minimum edge 0) and keeps every opportunity the strategies report, with a copy of
 its game's books at that moment. Each is then sent through ``RiskGate.evaluate`` (checks,
-settlement rules, sizing, plan), as the trader does on every update, and timed one by one.
+settlement rules, sizing, plan), as the trader does on every update, and timed one by one. The
+gate watches a kill-switch file as ``arbkit trade``'s does (one ``stat`` an evaluation).
 ``--limits`` picks the configuration:
 
 * ``default``: the default limits, where most are refused early, as in a real run;
@@ -20,16 +21,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import tempfile
 import time
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from arbkit.engine.build import EngineSettings, build_engine
 from arbkit.models import Opportunity
 from arbkit.plugins import make_plugin_manager
 from arbkit.registry import get_venues
 from arbkit.strategy import GameState
+from arbkit.trading.killswitch import KillSwitch
 from arbkit.trading.model import Mode, RiskLimits
 from arbkit.trading.risk import RiskGate
 from arbkit.trading.setup import DEFAULT_PAPER_BANKROLL
@@ -110,7 +114,9 @@ def main() -> None:
         opportunity, game, now, trade_id="warm-up"
     )  # the process's first call (lazy imports, caches), not timed
     game.cache.clear()  # its settlement check is made again at its timed first sighting
-    gate = RiskGate(limits, venues=venues, bankroll=bankroll, mode=Mode.PAPER)
+    home = tempfile.TemporaryDirectory()
+    switch = KillSwitch(KillSwitch.default_path(Path(home.name) / "arbkit.db"))
+    gate = RiskGate(limits, venues=venues, bankroll=bankroll, mode=Mode.PAPER, kill_switch=switch)
     for round_ in range(args.rounds):
         for index, (opportunity, game, now) in enumerate(samples):
             start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
@@ -119,6 +125,7 @@ def main() -> None:
             wall.append((time.perf_counter_ns() - start) / 1000)
             if round_ == 0:
                 outcomes[decision.reason.value if decision.reason else "accepted"] += 1
+    home.cleanup()
     print(f"{len(samples)} opportunities from the sample evening x {args.rounds} rounds")
     print(f"limits: {args.limits}; decisions: {dict(outcomes)}")
     # Wall time includes the scheduler's preemptions on a busy machine; thread CPU time is
