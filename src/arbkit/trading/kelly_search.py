@@ -1,7 +1,9 @@
 """The Kelly cap's search: the largest size whose estimated cost fits its own Kelly stake.
 
-The edge per contract falls as a size walks deeper into the books, so the Kelly stake depends
-on the size. The search tries the capped size, then the size the stake there allows, then the
+The edge per contract falls as a size walks deeper into the books, and what a venue charges per
+order weighs less on more contracts, so the Kelly stake depends on the size, both ways. The
+search tries the capped size, then the size the stake there allows (or, where the stake grows
+with the size, the fixed point of the stake's line through two sizes that failed), then the
 top of the books, then bisects: a few estimates at most. Each estimate prices a size at the
 marginal (unrounded) fees from cumulative depth and cost per level, built once per leg in the
 same pass that measures the leg's depth, so a size costs a bisection, not a walk; it adds the

@@ -157,7 +157,7 @@ def size_for(
     for leg, market, leg_asks in zip(legs, markets, asks, strict=True):
         ladder = Ladder(market, leg_asks, leg.worst_price, bound)
         ladders.append(ladder)
-        # (a ladder cut at the bound is deeper than one of the caps after it: it cannot bind)
+        # (a ladder cut at the bound is deeper than the smallest other cap: it cannot bind)
         if ladder.depth < target:
             target, binding = ladder.depth, Reject.TOO_SMALL
             label = (leg.venue, " depth within ", leg.worst_price)
