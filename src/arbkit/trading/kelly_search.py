@@ -31,8 +31,6 @@ _ROUNDS = 6
 _CLOSE_ENOUGH = Decimal("0.005")
 #: where the edge runs out between two sizes, the search tries a little under the crossing
 _UNDER = Decimal("0.98")
-#: iterations of the line's fixed point (:func:`_fixed_point`)
-_FIXED_POINT_ROUNDS = 4
 
 #: ``(contracts the Kelly stake buys, f*, loss probability, edge)`` of one size; the
 #: probability is None for a size deeper than a leg's book
@@ -195,21 +193,20 @@ def _fixed_point(
 
     Within one level of each book a size ``s`` costs ``U + A/s`` per contract (the marginal
     cost plus what is fixed per order, the rounding allowance, spread over it), so the stake
-    is close to linear in ``1/s``: the line through both failures is followed to its fixed
-    point. Where the stake grows with the size (a Kelly size inside the first levels), the
-    plain step (the size the last stake buys) creeps down on that point a few grid steps a
-    time and may run out of rounds; this lands on it at once. Only a guess: the search tries
-    it like any other size. 0 where the line has no fixed point.
+    is close to a line in ``1/s``, ``base + slope/s``; the line through both failures meets
+    ``s`` where ``s² − base·s − slope = 0``, and its larger root is the guess. Where the stake
+    grows with the size (a Kelly size inside the first levels), the plain step (the size the
+    last stake buys) creeps down on that point a few grid steps a time and may run out of
+    rounds; this lands on it, or next to it, at once. Only a guess: the search tries it like
+    any other size. 0 where the line meets no size.
     """
     (s1, a1), (s2, a2) = first, second
     slope = (a1 - a2) / (ONE / s1 - ONE / s2)  # contracts of stake per unit of 1/size
     base = a2 - slope / s2
-    size = a2
-    for _ in range(_FIXED_POINT_ROUNDS):  # the stake moves little with 1/s: fast to converge
-        size = base + slope / size
-        if size <= ZERO:
-            return ZERO
-    return round_down(size, step)
+    discriminant = base * base + 4 * slope
+    if discriminant < ZERO:
+        return ZERO
+    return round_down((base + discriminant.sqrt()) / 2, step)
 
 
 class KellySearch:
