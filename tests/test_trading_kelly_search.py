@@ -6,13 +6,18 @@ from __future__ import annotations
 from bisect import bisect_left
 from decimal import Decimal
 
-from hypothesis import example, given, settings
+import pytest
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
-from risk_helpers import kalshi_market, pm_market
+from risk_helpers import VENUES, by_outcome, kalshi_market, nba_game, pm_market, state
 
 from arbkit.money import round_down
+from arbkit.scan.strategies import CrossVenue
 from arbkit.scan.walk import buy_through
 from arbkit.trading.kelly_search import KellySearch, Ladder, fixed_risk, within_stake
+from arbkit.trading.model import RiskLimits
+from arbkit.trading.settlement import check_settlement
+from arbkit.trading.sizing import size_for
 
 D = Decimal
 PM = pm_market("heat-magic", ["Heat", "Magic"], ["t1", "t2"], league="nba")
@@ -199,3 +204,88 @@ def test_the_search_finds_the_largest_size_its_stake_buys(
         return
     assert found > 0 and within_stake(found, search.estimate(found))
     assert found >= expected * (1 - D("0.005")) - step, (found, expected)
+
+
+book_levels = st.lists(
+    st.tuples(st.integers(min_value=1, max_value=3), st.integers(min_value=4, max_value=600)),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=60, deadline=None)
+# where the old search stopped under the answer: a tiny book, and Kelly deep in the second level
+@example(pm_cents=20, k_cents=30, pm_spec=[(1, 20)], k_spec=[(1, 20)], cash=50)
+@example(
+    pm_cents=53, k_cents=40, pm_spec=[(1, 156), (3, 264), (1, 600)], k_spec=[(1, 600)], cash=1000
+)
+@given(
+    pm_cents=st.integers(min_value=20, max_value=60),
+    k_cents=st.integers(min_value=30, max_value=75),
+    pm_spec=book_levels,
+    k_spec=book_levels,
+    cash=st.sampled_from([50, 300, 1000, 5000]),
+)
+def test_on_deeper_books_the_search_ends_at_the_largest_size_that_fits(
+    pm_cents, k_cents, pm_spec, k_spec, cash
+) -> None:
+    """Opportunities as the strategy reports them on books of a few levels, sized as the gate
+    sizes them: where the search ends is checked against every size on the grid. Deeper in the
+    books the stake shrinks with the size, and the search used to take a stake a failed size
+    allowed as a ceiling (true only where the stake grows), stopping far under the answer."""
+    match = nba_game(0.995)
+    heat = by_outcome(match, "polymarket", "Heat")
+    orl = by_outcome(match, "kalshi", "Orlando")
+
+    def asks(cents: int, spec) -> list[tuple[str, str]]:
+        out = []
+        for gap, quarters in spec:
+            cents += gap if out else 0
+            out.append((str(D(cents) / 100), str(D(quarters) / 4)))
+        return out
+
+    game = state(
+        match, {heat.contract_id: asks(pm_cents, pm_spec), orl.contract_id: asks(k_cents, k_spec)}
+    )
+    opportunities = [o for o in CrossVenue().evaluate(game) if heat.contract_id in o.key]
+    if not opportunities:
+        event("no opportunity")
+        return
+    (opportunity,) = opportunities
+    searches = []
+    search = KellySearch.search
+
+    def spy(self, capped, step, *args):
+        found = search(self, capped, step, *args)
+        searches.append((self, capped, step, found))
+        return found
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(KellySearch, "search", spy)
+        size_for(
+            opportunity,
+            game,
+            RiskLimits(),
+            cash={"polymarket": D(cash), "kalshi": D(cash)},
+            room=D(100_000),
+            check=check_settlement(opportunity, game, VENUES),
+            venues=VENUES,
+        )
+    if not searches:
+        event("no search")  # the capped size, or no size at all, was decided before it
+        return
+    ((kelly, capped, step, found),) = searches
+    best = next(
+        (
+            size
+            for size in (n * step for n in range(int(capped / step), 0, -1))
+            if within_stake(size, kelly.estimate(size))
+        ),
+        None,
+    )
+    event("searched: nothing fits" if best is None else "searched")
+    if best is None:
+        assert found == 0
+        return
+    assert found > 0 and within_stake(found, kelly.estimate(found))
+    assert found >= best * (1 - D("0.005")) - step, (found, best)

@@ -238,3 +238,56 @@ def test_a_kelly_size_deep_inside_the_first_levels_is_found() -> None:
     assert result.size == estimated == D(152)
     assert fits(result.size, estimate=False)
     assert "bound by Kelly" in result.detail
+
+
+def test_a_kelly_size_deep_in_the_books_is_the_largest_that_fits() -> None:
+    """Deeper in the books the stake shrinks as the size grows: a size that fails allows a
+    stake below sizes that still fit. The search used to take that stake as a ceiling and
+    stopped at the first level (39 contracts) when 238 fit; every figure here is by hand."""
+    match = nba_game(0.995)
+    heat = by_outcome(match, "polymarket", "Heat")
+    orl = by_outcome(match, "kalshi", "Orlando")
+    pm_book = [("0.53", "39"), ("0.56", "66"), ("0.57", "842")]
+    k_book = [("0.40", "1362")]
+    game = state(match, {heat.contract_id: pm_book, orl.contract_id: k_book})
+    (opportunity,) = [o for o in CrossVenue().evaluate(game) if heat.contract_id in o.key]
+    assert opportunity.size == 947  # 39 + 66 + 842: the marginal pair still pays at 0.57
+    result = sized(opportunity, game, check_settlement(opportunity, game, VENUES))
+    assert result.reason is None, result.detail
+
+    def walked(book, size: Decimal) -> list[tuple[Decimal, Decimal]]:
+        left, taken = size, []
+        for price, available in book:
+            take = min(left, D(available))
+            if take > 0:
+                taken.append((D(price), take))
+                left -= take
+        return taken
+
+    def total(size: Decimal, *, estimate: bool) -> Decimal:
+        pm, k = walked(pm_book, size), walked(k_book, size)
+        notional = sum((p * s for p, s in pm + k), D(0))
+        if estimate:  # marginal fees, plus the most the venues' rounding adds
+            fees = sum((D("0.03") * s * p * (1 - p) for p, s in pm), D(0))
+            fees += sum((D("0.07") * s * p * (1 - p) for p, s in k), D(0))
+            fees += D("0.00001") * len(pm) + D("0.01") + D("0.0001") * len(k)
+        else:
+            fees = sum((ceil(D("0.03") * s * p * (1 - p), "0.00001") for p, s in pm), D(0))
+            fees += ceil(
+                sum((ceil(D("0.07") * s * p * (1 - p), "0.0001") for p, s in k), D(0)), "0.01"
+            )
+        return notional + fees
+
+    def fits(size: Decimal, *, estimate: bool) -> bool:
+        cost = total(size, estimate=estimate)
+        c = cost / size
+        q = D("0.005") + D("0.002") + D("0.05") * D("0.02") / c
+        f = (1 - q) - q / ((1 - c) / c)
+        return f > 0 and cost <= D("0.25") * f * D(2000)
+
+    # Polymarket FOK at 0.57 (the leg's limit): 0.57 × size must have 2 decimals: whole contracts
+    best = max(s for s in (D(n) for n in range(5, 948)) if fits(s, estimate=True))
+    assert best == 238
+    assert best * D("0.995") - 1 <= result.size <= best
+    assert fits(result.size, estimate=False)
+    assert "bound by Kelly" in result.detail

@@ -26,7 +26,7 @@ from arbkit.scan.walk import LegFill, marginal_cost
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
-_ROUNDS = 6
+_ROUNDS = 8
 #: the search stops within this share of the Kelly size (its inputs are estimates anyway)
 _CLOSE_ENOUGH = Decimal("0.005")
 #: where the edge runs out between two sizes, the search tries a little under the crossing
@@ -226,6 +226,8 @@ class KellySearch:
         "top_q",
         "top_edge",
         "top_at",
+        "first_levels",
+        "allowed",
     )
 
     def __init__(
@@ -242,8 +244,11 @@ class KellySearch:
         self.q0, self.miss = risk
         self.fraction, self.bankroll = fraction, bankroll
         self.f = self.best_f = ZERO
+        self.allowed = ZERO  #: contracts the stake of the last size tried buys
         self.top_f = _NO_F
         self.top_q, self.top_edge, self.top_at = ONE, ZERO, ZERO
+        #: the largest size inside every leg's first level
+        self.first_levels = min(ladder.first_take for ladder in ladders) if ladders else ZERO
 
     def fits(self, size: Decimal) -> tuple[bool, Decimal]:
         """Whether ``size`` is within its own (estimated) Kelly stake, and the contracts that
@@ -282,7 +287,7 @@ class KellySearch:
         """Take ``estimate`` (of ``size``) as the last size tried: whether it fits, and the
         contracts its stake buys."""
         allowed, f, q, edge = estimate
-        self.f = f
+        self.f, self.allowed = f, allowed
         if q is None:  # deeper than a leg's book
             return False, ZERO
         if f > self.top_f:
@@ -302,11 +307,16 @@ class KellySearch:
         """The largest size found ≤ ``capped`` that fits; ``top`` (fitting if ``top_fits``)
         is the top of the books, already tried; ``first``: the estimate of ``capped`` if
         already made (it is still recorded in the search's order)."""
-        lo, f_lo = (top, self.f) if top_fits else (ZERO, ZERO)
+        # lo fits, hi does not; with the contracts their stakes buy
+        lo, f_lo, at_lo = (top, self.f, self.allowed) if top_fits else (ZERO, ZERO, ZERO)
         self.best_f = f_lo
         hi: Decimal | None = None
-        f_hi = ZERO
-        ceiling = capped  # just above the smallest stake a failed size allowed
+        f_hi = at_hi = ZERO
+        # the bracket's line is weighed as the Illinois method weighs it: an end kept while the
+        # other moved twice in a row counts half as much (else the line creeps from one side)
+        weight_lo = weight_hi = ONE
+        last_ok: bool | None = None
+        ceiling = capped  # no size above it fits (just above a stake a failed size allowed)
         size = capped
         tried_top = top_fits
         failed: tuple[Decimal, Decimal] | None = None  # the last size that failed, its stake
@@ -319,13 +329,20 @@ class KellySearch:
             else:
                 ok, allowed = self.fits(size)
             if ok:
-                lo, f_lo, self.best_f = size, self.f, self.f
+                lo, f_lo, at_lo, self.best_f = size, self.f, allowed, self.f
                 if hi is None:
                     break  # the capped size itself fits
+                weight_hi, weight_lo = (weight_hi / 2 if last_ok else ONE), ONE
             else:
-                hi, f_hi = size, self.f
-                if allowed > ZERO:
+                hi, f_hi, at_hi = size, self.f, allowed
+                weight_lo, weight_hi = (weight_lo / 2 if last_ok is False else ONE), ONE
+                if allowed > ZERO and size <= self.first_levels:
+                    # inside every leg's first level a size costs U + A/s a contract, A ≥ 0 (the
+                    # rounding allowance): the stake does not shrink as the size grows, so no size
+                    # between the stake and this one fits. (Deeper, where the stake shrinks with
+                    # the size, sizes above the stake may fit: no ceiling there.)
                     ceiling = min(ceiling, allowed + step)
+            last_ok = ok
             upper = min(hi, ceiling)
             if lo > ZERO and upper - lo <= lo * _CLOSE_ENOUGH:
                 break
@@ -336,13 +353,20 @@ class KellySearch:
                     if ZERO < point < guess:
                         guess = point
                 failed = (size, allowed)
+            if lo > ZERO and hi is not None and f_hi > ZERO:
+                # a bracket: where the stake's excess over the size, at_lo − lo ≥ 0 and
+                # at_hi − hi < 0, crosses 0 on the line between them (the size the last stake
+                # buys jumps from side to side where the stake shrinks fast with the size)
+                over, under = (at_lo - lo) * weight_lo, (hi - at_hi) * weight_hi
+                guess = round_down(lo + (hi - lo) * over / (over + under), step)
             if lo < guess < upper:
                 size = guess
             elif lo == ZERO and not tried_top:
                 tried_top, size = True, min(top, hi - step)
             elif lo > ZERO and f_hi <= ZERO < f_lo:
                 # the edge runs out between lo and hi: where f* would cross 0, a little under
-                cross = lo + (hi - lo) * f_lo / (f_lo - f_hi)
+                weighed = f_lo * weight_lo
+                cross = lo + (hi - lo) * weighed / (weighed - f_hi * weight_hi)
                 size = round_down(min(cross, upper) * _UNDER, step)
                 if size <= lo:
                     size = round_down((lo + upper) / 2, step)
