@@ -171,12 +171,13 @@ class Ladder:
         if size <= ZERO or size > self.depth or size % self.increment:
             return None
         index = bisect_left(self.starts, size) - 1  # the level the size ends in
+        whole = self.levels[:index]  # the levels the size takes whole
         notional = ZERO
-        for price, take in self.levels[:index]:  # (summed as a walk sums it)
+        for price, take in whole:  # (summed as a walk sums it)
             notional += price * take
         price = self.levels[index][0]
         last = size - self.starts[index]
-        fills = (*self.levels[:index], (price, last))
+        fills = (*whole, (price, last))
         return LegFill(
             fills=fills,
             bought=size,
@@ -319,7 +320,7 @@ class KellySearch:
         ceiling = capped  # no size above it fits (just above a stake a failed size allowed)
         size = capped
         tried_top = top_fits
-        failed: tuple[Decimal, Decimal] | None = None  # the last size that failed, its stake
+        before: tuple[Decimal, Decimal] | None = None  # the failure before the last, its stake
         for _ in range(_ROUNDS):
             if size <= lo or size <= ZERO or (hi is not None and size >= hi):
                 break
@@ -334,6 +335,7 @@ class KellySearch:
                     break  # the capped size itself fits
                 weight_hi, weight_lo = (weight_hi / 2 if last_ok else ONE), ONE
             else:
+                before = (hi, at_hi) if hi is not None and at_hi > ZERO else None
                 hi, f_hi, at_hi = size, self.f, allowed
                 weight_lo, weight_hi = (weight_lo / 2 if last_ok is False else ONE), ONE
                 if allowed > ZERO and size <= self.first_levels:
@@ -347,12 +349,10 @@ class KellySearch:
             if lo > ZERO and upper - lo <= lo * _CLOSE_ENOUGH:
                 break
             guess = round_down(allowed, step)
-            if not ok and allowed > ZERO:
-                if failed is not None and allowed < failed[1]:
-                    point = _fixed_point(failed, (size, allowed), step)
-                    if ZERO < point < guess:
-                        guess = point
-                failed = (size, allowed)
+            if not ok and allowed > ZERO and before is not None and allowed < before[1]:
+                point = _fixed_point(before, (size, allowed), step)
+                if ZERO < point < guess:
+                    guess = point
             if lo > ZERO and hi is not None and f_hi > ZERO:
                 # a bracket: where the stake's excess over the size, at_lo − lo ≥ 0 and
                 # at_hi − hi < 0, crosses 0 on the line between them (the size the last stake

@@ -176,12 +176,10 @@ def size_for(
     )
     # The best edge there is, the top of both books: if Kelly refuses it, it refuses every size.
     top_cost = top_slack = ZERO
-    top = ladders[0].first_take
     for ladder in ladders:
         top_cost += ladder.top_unit
         top_slack += ladder.top_slack
-        if ladder.first_take < top:
-            top = ladder.first_take
+    top = kelly.first_levels
     inside_first_levels = capped <= top  # every leg's first level holds the capped size
     for market in markets:
         if market.min_size > top:
